@@ -9,6 +9,10 @@
 //! The names are the upper-case names of DESIGN.md and appear unchanged in every output
 //! (labels, detector JSON, catalog files, the policy matrix, audit records).
 //!
+//! A [`TablePlan`] is what one principal may read of one table: the compiled decision per
+//! column and jurisdiction, handed from kamei-policy (which decides) to kamei-protect (which
+//! applies) and to the audit log (which records).
+//!
 //! This crate holds no logic beyond parsing and printing those names: it does not detect,
 //! decide or transform anything, and depends on nothing of kamei.
 
@@ -16,11 +20,13 @@ mod category;
 mod jurisdiction;
 mod level;
 mod pii_type;
+mod plan;
 
 pub use category::Category;
 pub use jurisdiction::Jurisdiction;
 pub use level::Level;
 pub use pii_type::PiiType;
+pub use plan::{ColumnPlan, Decision, JurisdictionSource, TablePlan};
 
 /// A name that is not one of the vocabulary's names, with the list of names that are.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

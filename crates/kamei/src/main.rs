@@ -10,8 +10,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod audit;
+mod deid;
 mod detect;
 mod generate;
+mod keys;
 mod policy;
 mod progress;
 
@@ -44,10 +46,10 @@ enum Command {
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
     /// Export a table for a recipient with the recipient's levels applied, and a processing record.
-    Deid(policy::DeidArgs),
+    Deid(deid::DeidArgs),
     /// Manage the keyring: create it, rotate keys, list key ids (never key material).
     #[command(subcommand)]
-    Keys(policy::KeysCommand),
+    Keys(keys::KeysCommand),
     /// Append to, prove, verify and query the tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -63,8 +65,8 @@ fn main() -> ExitCode {
         Command::Scan(args) => detect::scan(args),
         Command::EvalDetect(args) => detect::eval(args),
         Command::Policy(cmd) => policy::run(cmd),
-        Command::Deid(args) => policy::deid(args),
-        Command::Keys(cmd) => policy::keys(cmd),
+        Command::Deid(args) => deid::run(args),
+        Command::Keys(cmd) => keys::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
     };
     match outcome {

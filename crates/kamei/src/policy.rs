@@ -1,4 +1,4 @@
-//! `kamei init`, `policy`, `deid` and `keys` (issue 4).
+//! `kamei init` and `kamei policy …` (issue 4).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,43 +61,6 @@ pub enum MatrixFormat {
     Json,
 }
 
-#[derive(Debug, clap::Args)]
-pub struct DeidArgs {
-    #[command(flatten)]
-    pub config: ConfigArgs,
-    /// The principal the export is for; its levels are applied.
-    #[arg(long = "as")]
-    pub principal: String,
-    /// The catalog table the input holds.
-    #[arg(long)]
-    pub table: String,
-    /// Input file, Parquet or CSV by extension.
-    #[arg(long = "in")]
-    pub input: PathBuf,
-    /// Output file, Parquet or CSV by extension; written under a temporary name and renamed on success.
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Report the smallest equivalence class over the quasi-identifiers and the rows below K.
-    #[arg(long, requires = "quasi")]
-    pub k_anonymity: Option<u64>,
-    /// Quasi-identifier columns for --k-anonymity, comma separated.
-    #[arg(long, value_delimiter = ',')]
-    pub quasi: Vec<String>,
-    /// Drop the rows whose equivalence class is smaller than K.
-    #[arg(long, requires = "k_anonymity")]
-    pub suppress: bool,
-}
-
-#[derive(Debug, clap::Subcommand)]
-pub enum KeysCommand {
-    /// Create a new keyring encrypted under the master key.
-    Init(ConfigArgs),
-    /// Add a new current key; older keys stay to read what they protected.
-    Rotate(ConfigArgs),
-    /// List key ids, purposes and creation times (never key material).
-    List(ConfigArgs),
-}
-
 fn not_built(verb: &str) -> anyhow::Result<ExitCode> {
     anyhow::bail!("`kamei {verb}` is not built yet (issue 4, policy and protection)")
 }
@@ -108,12 +71,4 @@ pub fn init(_args: InitArgs) -> anyhow::Result<ExitCode> {
 
 pub fn run(_cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
     not_built("policy")
-}
-
-pub fn deid(_args: DeidArgs) -> anyhow::Result<ExitCode> {
-    not_built("deid")
-}
-
-pub fn keys(_cmd: KeysCommand) -> anyhow::Result<ExitCode> {
-    not_built("keys")
 }

@@ -1,0 +1,1 @@
+//! `kamei` end-to-end tests for this area.
