@@ -1,1 +1,26 @@
-//! (to be written: see the README's Architecture section)
+//! Finds personal data in free text and redacts it.
+//!
+//! A [`Detector`] holds the built-in recognizers for every [`kamei_core::PiiType`]: structured
+//! types found by a single pass over the bytes that stops only at cheap triggers (a digit, `@`,
+//! `:`, an upper-case letter, a full-width form) and validates candidates by their format's own
+//! rule (Luhn and issuer ranges, My Number and Corporate Number check digits, IBAN mod-97,
+//! IPv4/IPv6 parsing, real calendar dates), scored by the words around them; and Japanese
+//! names and addresses found with reference lists (Japan Post municipalities, surnames and
+//! given names) compiled into Aho-Corasick automata. Full-width digits and the many dash
+//! characters are folded only inside a candidate, so the reported offsets are byte offsets
+//! into the original text.
+//!
+//! [`redact`] replaces what was found by a type tag, a mask, or whatever a caller computes
+//! (the protection crate plugs its keyed pseudonyms in there).
+//!
+//! This crate does not read files, decide who may see what, or keep any state between calls:
+//! the command line streams input through it, and kamei-protect decides which level applies.
+
+mod context;
+mod detector;
+mod entity;
+mod numeric;
+mod validate;
+
+pub use detector::Detector;
+pub use entity::{Entity, mask, redact, redact_mask, redact_tag};

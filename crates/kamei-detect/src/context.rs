@@ -1,0 +1,284 @@
+//! Words near a candidate that raise or lower the confidence in it.
+//!
+//! One Aho-Corasick automaton (ASCII case-insensitive) holds every context word with the
+//! set of types it speaks for; a candidate looks only at a short window of text around
+//! itself, so the cost is paid per candidate, never per byte of input.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+/// A set of context classes, one bit each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Ctx(u32);
+
+impl Ctx {
+    pub(crate) const PHONE: Ctx = Ctx(1);
+    pub(crate) const EMAIL: Ctx = Ctx(1 << 1);
+    pub(crate) const CARD: Ctx = Ctx(1 << 2);
+    pub(crate) const MY_NUMBER: Ctx = Ctx(1 << 3);
+    pub(crate) const CORPORATE: Ctx = Ctx(1 << 4);
+    pub(crate) const POSTAL: Ctx = Ctx(1 << 5);
+    pub(crate) const ADDRESS: Ctx = Ctx(1 << 6);
+    pub(crate) const BANK: Ctx = Ctx(1 << 7);
+    pub(crate) const BIRTH: Ctx = Ctx(1 << 8);
+    pub(crate) const PASSPORT: Ctx = Ctx(1 << 9);
+    pub(crate) const LICENSE: Ctx = Ctx(1 << 10);
+    pub(crate) const IP: Ctx = Ctx(1 << 11);
+    /// Words that say a number is not about a person: orders, tracking, coupons, versions.
+    pub(crate) const NEGATIVE: Ctx = Ctx(1 << 12);
+
+    pub(crate) fn has(self, other: Ctx) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    fn union(self, other: Ctx) -> Ctx {
+        Ctx(self.0 | other.0)
+    }
+}
+
+/// The context words. English words are matched case-insensitively.
+const WORDS: &[(&str, Ctx)] = &[
+    // Phone.
+    ("電話", Ctx::PHONE),
+    ("tel", Ctx::PHONE),
+    ("携帯", Ctx::PHONE),
+    ("連絡先", Ctx::PHONE),
+    ("ケータイ", Ctx::PHONE),
+    ("phone", Ctx::PHONE),
+    ("call", Ctx::PHONE),
+    ("mobile", Ctx::PHONE),
+    ("whatsapp", Ctx::PHONE),
+    ("fax", Ctx::PHONE),
+    ("โทร", Ctx::PHONE),
+    ("เบอร์", Ctx::PHONE),
+    ("電話號碼", Ctx::PHONE),
+    ("手機", Ctx::PHONE),
+    ("telp", Ctx::PHONE),
+    ("hp", Ctx::PHONE),
+    ("nomor", Ctx::PHONE),
+    ("hubungi", Ctx::PHONE),
+    // E-mail.
+    ("mail", Ctx::EMAIL),
+    ("メール", Ctx::EMAIL),
+    ("อีเมล", Ctx::EMAIL),
+    ("郵件", Ctx::EMAIL),
+    // Card.
+    ("カード", Ctx::CARD),
+    ("card", Ctx::CARD),
+    ("visa", Ctx::CARD),
+    ("mastercard", Ctx::CARD),
+    ("jcb", Ctx::CARD),
+    ("amex", Ctx::CARD),
+    ("クレジット", Ctx::CARD),
+    ("クレカ", Ctx::CARD),
+    ("信用卡", Ctx::CARD),
+    ("บัตร", Ctx::CARD),
+    ("kartu", Ctx::CARD),
+    // My Number.
+    ("マイナンバー", Ctx::MY_NUMBER),
+    ("個人番号", Ctx::MY_NUMBER),
+    ("my number", Ctx::MY_NUMBER),
+    ("mynumber", Ctx::MY_NUMBER),
+    ("individual number", Ctx::MY_NUMBER),
+    // Corporate number.
+    ("法人番号", Ctx::CORPORATE),
+    ("corporate number", Ctx::CORPORATE),
+    ("会社番号", Ctx::CORPORATE),
+    // Postal code.
+    ("〒", Ctx::POSTAL),
+    ("郵便", Ctx::POSTAL),
+    ("postal", Ctx::POSTAL),
+    ("zip", Ctx::POSTAL),
+    ("postcode", Ctx::POSTAL),
+    ("post code", Ctx::POSTAL),
+    ("รหัสไปรษณีย์", Ctx::POSTAL),
+    ("郵遞區號", Ctx::POSTAL),
+    ("郵政編碼", Ctx::POSTAL),
+    ("kode pos", Ctx::POSTAL),
+    // Address.
+    ("住所", Ctx::ADDRESS),
+    ("address", Ctx::ADDRESS),
+    ("ที่อยู่", Ctx::ADDRESS),
+    ("地址", Ctx::ADDRESS),
+    ("alamat", Ctx::ADDRESS),
+    ("お届け先", Ctx::ADDRESS),
+    ("送り先", Ctx::ADDRESS),
+    // Bank account.
+    ("口座", Ctx::BANK),
+    ("普通", Ctx::BANK),
+    ("当座", Ctx::BANK),
+    ("支店", Ctx::BANK),
+    ("振込", Ctx::BANK),
+    ("銀行", Ctx::BANK),
+    ("account", Ctx::BANK),
+    ("acct", Ctx::BANK),
+    ("a/c", Ctx::BANK),
+    ("bank", Ctx::BANK),
+    ("บัญชี", Ctx::BANK),
+    ("帳號", Ctx::BANK),
+    ("帳戶", Ctx::BANK),
+    ("rekening", Ctx::BANK),
+    ("norek", Ctx::BANK),
+    // Date of birth.
+    ("生年月日", Ctx::BIRTH),
+    ("誕生日", Ctx::BIRTH),
+    ("生まれ", Ctx::BIRTH),
+    ("born", Ctx::BIRTH),
+    ("dob", Ctx::BIRTH),
+    ("d.o.b", Ctx::BIRTH),
+    ("birth", Ctx::BIRTH),
+    ("วันเกิด", Ctx::BIRTH),
+    ("เกิด", Ctx::BIRTH),
+    ("出生", Ctx::BIRTH),
+    ("生日", Ctx::BIRTH),
+    ("lahir", Ctx::BIRTH),
+    // Passport.
+    ("passport", Ctx::PASSPORT),
+    ("パスポート", Ctx::PASSPORT),
+    ("旅券", Ctx::PASSPORT),
+    ("護照", Ctx::PASSPORT),
+    ("หนังสือเดินทาง", Ctx::PASSPORT),
+    ("paspor", Ctx::PASSPORT),
+    // Driver's licence.
+    ("免許", Ctx::LICENSE),
+    ("license", Ctx::LICENSE),
+    ("licence", Ctx::LICENSE),
+    ("駕照", Ctx::LICENSE),
+    ("ใบขับขี่", Ctx::LICENSE),
+    ("sim", Ctx::LICENSE),
+    // IP.
+    ("ip", Ctx::IP),
+    ("server", Ctx::IP),
+    ("サーバ", Ctx::IP),
+    // Negative.
+    ("注文", Ctx::NEGATIVE),
+    ("order", Ctx::NEGATIVE),
+    ("tracking", Ctx::NEGATIVE),
+    ("追跡", Ctx::NEGATIVE),
+    ("伝票", Ctx::NEGATIVE),
+    ("問い合わせ番号", Ctx::NEGATIVE),
+    ("お問合せ番号", Ctx::NEGATIVE),
+    ("coupon", Ctx::NEGATIVE),
+    ("クーポン", Ctx::NEGATIVE),
+    ("promo", Ctx::NEGATIVE),
+    ("version", Ctx::NEGATIVE),
+    ("ver.", Ctx::NEGATIVE),
+    ("バージョン", Ctx::NEGATIVE),
+    ("room", Ctx::NEGATIVE),
+    ("部屋", Ctx::NEGATIVE),
+    ("号室", Ctx::NEGATIVE),
+    ("invoice", Ctx::NEGATIVE),
+    ("請求", Ctx::NEGATIVE),
+    ("ticket", Ctx::NEGATIVE),
+    ("チケット", Ctx::NEGATIVE),
+    ("予約番号", Ctx::NEGATIVE),
+    ("受付番号", Ctx::NEGATIVE),
+    ("会員番号", Ctx::NEGATIVE),
+    ("商品", Ctx::NEGATIVE),
+    ("型番", Ctx::NEGATIVE),
+    ("serial", Ctx::NEGATIVE),
+    ("シリアル", Ctx::NEGATIVE),
+    ("isbn", Ctx::NEGATIVE),
+    ("price", Ctx::NEGATIVE),
+    ("円", Ctx::NEGATIVE),
+    ("¥", Ctx::NEGATIVE),
+    ("￥", Ctx::NEGATIVE),
+    ("$", Ctx::NEGATIVE),
+    ("baht", Ctx::NEGATIVE),
+    ("บาท", Ctx::NEGATIVE),
+    ("rp", Ctx::NEGATIVE),
+    ("nt$", Ctx::NEGATIVE),
+    ("元", Ctx::NEGATIVE),
+    ("訂單", Ctx::NEGATIVE),
+    ("คำสั่งซื้อ", Ctx::NEGATIVE),
+    ("pesanan", Ctx::NEGATIVE),
+    ("resi", Ctx::NEGATIVE),
+    ("kupon", Ctx::NEGATIVE),
+];
+
+/// How far around a candidate context words count, in bytes (about 20 Japanese characters
+/// or 60 Latin ones before, a third of that after).
+const BEFORE: usize = 60;
+const AFTER: usize = 24;
+
+#[derive(Debug)]
+pub(crate) struct Context {
+    words: AhoCorasick,
+}
+
+impl Context {
+    pub(crate) fn new() -> Context {
+        let words = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(WORDS.iter().map(|(w, _)| w))
+            .unwrap_or_else(|_| unreachable!("the context word list is a valid, small pattern set"));
+        Context { words }
+    }
+
+    /// The context classes of the words in the window around `text[start..end]`.
+    pub(crate) fn around(&self, text: &str, start: usize, end: usize) -> Ctx {
+        self.scan(text, floor(text, start.saturating_sub(BEFORE)), start)
+            .union(self.scan(text, end, ceil(text, end + AFTER)))
+    }
+
+    fn scan(&self, text: &str, from: usize, to: usize) -> Ctx {
+        let Some(window) = text.get(from..to) else {
+            return Ctx::default();
+        };
+        let mut ctx = Ctx::default();
+        for m in self.words.find_overlapping_iter(window) {
+            let (w, c) = WORDS[m.pattern().as_usize()];
+            // Short Latin words count only as whole words ("tel" in "hotel" does not).
+            if w.is_ascii() && w.len() <= 4 {
+                let b = window.as_bytes();
+                let left_ok = m.start() == 0 || !b[m.start() - 1].is_ascii_alphabetic();
+                let right_ok = m.end() == b.len() || !b[m.end()].is_ascii_alphabetic();
+                if !(left_ok && right_ok) {
+                    continue;
+                }
+            }
+            ctx = ctx.union(c);
+        }
+        ctx
+    }
+}
+
+/// The largest char boundary at or below `i`.
+pub(crate) fn floor(text: &str, mut i: usize) -> usize {
+    if i >= text.len() {
+        return text.len();
+    }
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The smallest char boundary at or above `i`.
+pub(crate) fn ceil(text: &str, mut i: usize) -> usize {
+    if i >= text.len() {
+        return text.len();
+    }
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_around_are_found_and_short_latin_words_need_boundaries() {
+        let c = Context::new();
+        let t = "携帯は 090 です";
+        assert!(c.around(t, 10, 13).has(Ctx::PHONE));
+        let t = "hotel 0312345678";
+        assert!(!c.around(t, 6, t.len()).has(Ctx::PHONE));
+        let t = "Tel: 0312345678";
+        assert!(c.around(t, 5, t.len()).has(Ctx::PHONE));
+        let t = "注文番号 123456789012";
+        assert!(c.around(t, 13, t.len()).has(Ctx::NEGATIVE));
+    }
+}

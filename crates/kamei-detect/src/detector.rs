@@ -1,0 +1,380 @@
+use std::collections::BTreeMap;
+use std::net::Ipv6Addr;
+
+use kamei_core::PiiType;
+
+use crate::context::Context;
+use crate::entity::Entity;
+use crate::numeric::{self, Run, Surround, Verdict};
+use crate::validate;
+
+/// Matches below this score are not reported.
+pub(crate) const MIN_SCORE: f32 = 0.5;
+
+/// What a byte can start: most bytes start nothing and are skipped by one table lookup.
+const NONE: u8 = 0;
+const DIGIT: u8 = 1;
+const PLUS_OR_OPEN: u8 = 2;
+const AT: u8 = 3;
+const COLON: u8 = 4;
+const UPPER: u8 = 5;
+const FULLWIDTH: u8 = 6;
+
+const TRIGGER: [u8; 256] = {
+    let mut t = [NONE; 256];
+    let mut c = b'0';
+    while c <= b'9' {
+        t[c as usize] = DIGIT;
+        c += 1;
+    }
+    let mut c = b'A';
+    while c <= b'Z' {
+        t[c as usize] = UPPER;
+        c += 1;
+    }
+    t[b'+' as usize] = PLUS_OR_OPEN;
+    t[b'(' as usize] = PLUS_OR_OPEN;
+    t[b'@' as usize] = AT;
+    t[b':' as usize] = COLON;
+    t[0xEF] = FULLWIDTH;
+    t
+};
+
+/// The built-in recognizers. Build once and share: `find` takes `&self` and keeps no state.
+#[derive(Debug)]
+pub struct Detector {
+    context: Context,
+}
+
+impl Default for Detector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A candidate before overlaps are resolved.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    pii_type: PiiType,
+    start: usize,
+    end: usize,
+    score: f32,
+}
+
+impl Detector {
+    pub fn new() -> Detector {
+        Detector {
+            context: Context::new(),
+        }
+    }
+
+    /// Finds personal data in `text`: entities sorted by start, non-overlapping, each with
+    /// byte offsets on char boundaries. Where candidates overlap, the longest wins, then the
+    /// higher score, then the earlier start, so the result does not depend on scan order.
+    pub fn find(&self, text: &str) -> Vec<Entity> {
+        let mut cands = Vec::new();
+        self.structured(text, &mut cands);
+        resolve(text, cands)
+    }
+
+    /// The single pass over the bytes for the structured types.
+    fn structured(&self, text: &str, out: &mut Vec<Candidate>) {
+        let b = text.as_bytes();
+        let mut run = Run::default();
+        let mut i = 0;
+        while i < b.len() {
+            let kind = TRIGGER[b[i] as usize];
+            if kind == NONE {
+                i += 1;
+                continue;
+            }
+            i = match kind {
+                DIGIT => self.digits(text, i, &mut run, out),
+                PLUS_OR_OPEN | FULLWIDTH => {
+                    let l = if kind == FULLWIDTH {
+                        match numeric::digit_at(b, i) {
+                            Some(_) => 0,
+                            None if b.get(i..i + 3) == Some("＋".as_bytes())
+                                || b.get(i..i + 3) == Some("（".as_bytes()) =>
+                            {
+                                3
+                            }
+                            None => {
+                                i += 1;
+                                continue;
+                            }
+                        }
+                    } else {
+                        1
+                    };
+                    if l == 0
+                        || numeric::digit_at(b, i + l).is_some()
+                        || (b[i] == b'+' && b.get(i + 1) == Some(&b'('))
+                    {
+                        self.digits(text, i, &mut run, out)
+                    } else {
+                        i + l.max(1)
+                    }
+                }
+                AT => email(text, i, out),
+                COLON => ipv6(text, i, out),
+                UPPER => iban(text, i, out),
+                _ => i + 1,
+            };
+        }
+    }
+
+    /// Reads the digit run at `i`, classifies it, and returns where scanning goes on.
+    fn digits(&self, text: &str, i: usize, run: &mut Run, out: &mut Vec<Candidate>) -> usize {
+        let b = text.as_bytes();
+        // Letters before the first digit: a passport prefix (1-2 capitals after a boundary),
+        // otherwise a word with digits in it (a hash, an id, "v2") that holds nothing for us.
+        let mut letters = 0;
+        if b[i].is_ascii_digit() {
+            let mut k = i;
+            while k > 0 && b[k - 1].is_ascii_alphanumeric() {
+                k -= 1;
+            }
+            if k < i {
+                letters = i - k;
+                let caps = b[k..i].iter().all(u8::is_ascii_uppercase);
+                if !caps || letters > 2 {
+                    return skip_word(b, i);
+                }
+            }
+        }
+        run.read(b, i);
+        if run.groups.is_empty() {
+            return i + 1;
+        }
+        // A run glued to letters after it ("5kg", "3rd", "090x") is not one of our shapes.
+        if let Some(&c) = b.get(run.end)
+            && (c.is_ascii_alphabetic() || c == b'_' || c == b'@')
+        {
+            return if c == b'@' { run.end } else { skip_word(b, run.end) };
+        }
+        let ctx = self.context.around(text, run.groups[0].start, run.end);
+        let before = &b[..i];
+        let trimmed = before.trim_ascii_end();
+        let postal_mark = trimmed.ends_with("〒".as_bytes())
+            || trimmed
+                .strip_suffix("　".as_bytes())
+                .is_some_and(|t| t.ends_with("〒".as_bytes()));
+        let era = [("昭和", 1926), ("平成", 1989), ("令和", 2019), ("大正", 1912)]
+            .iter()
+            .find(|(name, _)| before.ends_with(name.as_bytes()))
+            .map(|(name, year)| (i - name.len(), *year));
+        let surround = Surround {
+            ctx,
+            letters,
+            postal_mark,
+            version: i > 0 && matches!(b[i - 1], b'v' | b'V'),
+            era,
+        };
+        let n = run.groups.len();
+        let mut gi = 0;
+        while gi < n {
+            let mut next = gi + 1;
+            let mut gj = n;
+            while gj > gi {
+                gj -= 1;
+                match numeric::classify(text, run, gi, gj, &surround) {
+                    Some(Verdict::Found {
+                        pii_type,
+                        start,
+                        end,
+                        score,
+                    }) => {
+                        out.push(Candidate {
+                            pii_type,
+                            start,
+                            end,
+                            score,
+                        });
+                        next = gj + 1;
+                        break;
+                    }
+                    Some(Verdict::NotPersonal) => {
+                        next = gj + 1;
+                        break;
+                    }
+                    None => {}
+                }
+            }
+            gi = next;
+        }
+        // Letters right after the run may start a word; a digit cannot follow (the run
+        // would have taken it), so scanning goes on at the run's end.
+        run.end.max(i + 1)
+    }
+}
+
+/// Skips the ASCII word that continues at `i`.
+fn skip_word(b: &[u8], mut i: usize) -> usize {
+    let from = i;
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+        i += 1;
+    }
+    i.max(from + 1)
+}
+
+fn is_local(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-')
+}
+
+/// An e-mail address around the `@` at `at`. SPEC: RFC 5322 §3.4.1 dot-atom, restricted to
+/// the characters addresses use in practice.
+fn email(text: &str, at: usize, out: &mut Vec<Candidate>) -> usize {
+    let b = text.as_bytes();
+    let mut s = at;
+    while s > 0 && at - s < 64 && is_local(b[s - 1]) {
+        s -= 1;
+    }
+    while s < at && matches!(b[s], b'.' | b'-' | b'+') {
+        s += 1;
+    }
+    if s == at {
+        return at + 1;
+    }
+    let mut e = at + 1;
+    while e < b.len() && e - at < 255 && (b[e].is_ascii_alphanumeric() || b[e] == b'-' || b[e] == b'.') {
+        if b[e] == b'.' && (b[e - 1] == b'.' || e == at + 1) {
+            break;
+        }
+        e += 1;
+    }
+    // A sentence's full stop or a trailing hyphen is not part of the domain.
+    while e > at + 1 && matches!(b[e - 1], b'.' | b'-') {
+        e -= 1;
+    }
+    let Some(dot) = b[at + 1..e].iter().rposition(|&c| c == b'.').map(|d| at + 1 + d) else {
+        return at + 1;
+    };
+    let tld = &b[dot + 1..e];
+    if tld.len() < 2 || !tld.iter().all(u8::is_ascii_alphabetic) {
+        return at + 1;
+    }
+    out.push(Candidate {
+        pii_type: PiiType::Email,
+        start: s,
+        end: e,
+        score: 0.95,
+    });
+    e
+}
+
+/// An IPv6 address around the `:` at `colon`. SPEC: RFC 4291 §2.2 (text forms), parsed by
+/// the standard library.
+fn ipv6(text: &str, colon: usize, out: &mut Vec<Candidate>) -> usize {
+    let b = text.as_bytes();
+    let hexish = |c: u8| c.is_ascii_hexdigit() || c == b':';
+    let mut s = colon;
+    while s > 0 && colon - s < 40 && hexish(b[s - 1]) {
+        s -= 1;
+    }
+    let mut e = colon + 1;
+    while e < b.len() && e - s < 45 && (hexish(b[e]) || b[e] == b'.') {
+        e += 1;
+    }
+    while e > colon + 1 && matches!(b[e - 1], b'.' | b':') && !b[..e].ends_with(b"::") {
+        e -= 1;
+    }
+    let boundary =
+        (s == 0 || !b[s - 1].is_ascii_alphanumeric()) && (e == b.len() || !b[e].is_ascii_alphanumeric());
+    let span = &text[s..e];
+    let colons = span.bytes().filter(|&c| c == b':').count();
+    if boundary && colons >= 2 && span.bytes().any(|c| c.is_ascii_digit()) && span.parse::<Ipv6Addr>().is_ok()
+    {
+        out.push(Candidate {
+            pii_type: PiiType::IpAddress,
+            start: s,
+            end: e,
+            score: 0.95,
+        });
+        return e;
+    }
+    colon + 1
+}
+
+/// An IBAN starting at the capital letter at `i`: printed compact or in groups of four.
+fn iban(text: &str, i: usize, out: &mut Vec<Candidate>) -> usize {
+    let b = text.as_bytes();
+    let starts = b.get(i + 1).is_some_and(u8::is_ascii_uppercase)
+        && b.get(i + 2).is_some_and(u8::is_ascii_digit)
+        && b.get(i + 3).is_some_and(u8::is_ascii_digit)
+        && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
+    if !starts {
+        return i + 1;
+    }
+    let mut compact = [0u8; 34];
+    let mut n = 0;
+    let mut e = i;
+    let mut best = None;
+    while e < b.len() && n < 34 {
+        let c = b[e];
+        if c.is_ascii_uppercase() || c.is_ascii_digit() {
+            compact[n] = c;
+            n += 1;
+            e += 1;
+            let at_end = e == b.len() || !b[e].is_ascii_alphanumeric();
+            if at_end && validate::iban(&compact[..n]) {
+                best = Some(e);
+            }
+        } else if c == b' '
+            && b.get(e + 1)
+                .is_some_and(|&x| x.is_ascii_uppercase() || x.is_ascii_digit())
+        {
+            e += 1;
+        } else {
+            break;
+        }
+    }
+    match best {
+        Some(end) => {
+            out.push(Candidate {
+                pii_type: PiiType::Iban,
+                start: i,
+                end,
+                score: 0.95,
+            });
+            end
+        }
+        None => i + 1,
+    }
+}
+
+/// Picks non-overlapping candidates: longest first, then highest score, then earliest start,
+/// then type order, so the outcome is the same whatever order recognizers ran in.
+fn resolve(text: &str, mut cands: Vec<Candidate>) -> Vec<Entity> {
+    cands.retain(|c| c.start < c.end && text.is_char_boundary(c.start) && text.is_char_boundary(c.end));
+    cands.sort_by(|a, b| {
+        (b.end - b.start)
+            .cmp(&(a.end - a.start))
+            .then(b.score.total_cmp(&a.score))
+            .then(a.start.cmp(&b.start))
+            .then(a.pii_type.cmp(&b.pii_type))
+    });
+    // Accepted spans by start; non-overlapping, so a neighbour check on each side suffices.
+    let mut taken: BTreeMap<usize, Candidate> = BTreeMap::new();
+    for c in cands {
+        let clash_before = taken
+            .range(..c.end)
+            .next_back()
+            .is_some_and(|(_, p)| p.end > c.start);
+        if !clash_before {
+            taken.insert(c.start, c);
+        }
+    }
+    taken
+        .into_values()
+        .map(|c| Entity {
+            pii_type: c.pii_type,
+            start: c.start,
+            end: c.end,
+            score: c.score.clamp(0.0, 1.0),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,242 @@
+use super::*;
+
+/// The (type, matched text) pairs the detector reports for `text`.
+fn found(text: &str) -> Vec<(PiiType, &str)> {
+    let d = Detector::new();
+    d.find(text)
+        .into_iter()
+        .map(|e| (e.pii_type, &text[e.start..e.end]))
+        .collect()
+}
+
+fn one(text: &str, t: PiiType, m: &str) {
+    assert_eq!(found(text), vec![(t, m)], "in {text:?}");
+}
+
+fn none(text: &str) {
+    assert_eq!(found(text), vec![], "in {text:?}");
+}
+
+#[test]
+fn phones_of_japan_in_the_ways_people_write_them() {
+    use PiiType::Phone;
+    one("携帯は090-1234-5678です", Phone, "090-1234-5678");
+    one(
+        "携帯は０９０－１２３４－５６７８です",
+        Phone,
+        "０９０－１２３４－５６７８",
+    );
+    one("電話 090ー1234ー5678", Phone, "090ー1234ー5678");
+    one("call 090–1234–5678 or", Phone, "090–1234–5678");
+    one("TEL:03-1234-5678", Phone, "03-1234-5678");
+    one("(03) 1234-5678 まで", Phone, "(03) 1234-5678");
+    one("０３（１２３４）５６７８", Phone, "０３（１２３４）５６７８");
+    one("フリーダイヤル 0120-123-456", Phone, "0120-123-456");
+    one("0800-123-4567", Phone, "0800-123-4567");
+    one("IP電話 050 1234 5678", Phone, "050 1234 5678");
+    one("09012345678に", Phone, "09012345678");
+    one("+81 90-1234-5678", Phone, "+81 90-1234-5678");
+    one(
+        "＋８１ ９０ １２３４ ５６７８",
+        Phone,
+        "＋８１ ９０ １２３４ ５６７８",
+    );
+    one("+81-3-1234-5678", Phone, "+81-3-1234-5678");
+}
+
+#[test]
+fn phones_of_thailand_taiwan_indonesia_and_e164() {
+    use PiiType::Phone;
+    one("โทร 081-234-5678 นะ", Phone, "081-234-5678");
+    one("Bangkok 02-123-4567", Phone, "02-123-4567");
+    one("手機 0912-345-678", Phone, "0912-345-678");
+    one("hubungi 0812-3456-7890 ya", Phone, "0812-3456-7890");
+    one("WA +62 812 3456 7890", Phone, "+62 812 3456 7890");
+    one("+66 81 234 5678", Phone, "+66 81 234 5678");
+    one("+886 912 345 678", Phone, "+886 912 345 678");
+    one("+14155552671", Phone, "+14155552671");
+}
+
+#[test]
+fn two_phones_in_one_run_are_split() {
+    let t = "090-1234-5678 03-1234-5678";
+    assert_eq!(
+        found(t),
+        vec![
+            (PiiType::Phone, "090-1234-5678"),
+            (PiiType::Phone, "03-1234-5678")
+        ]
+    );
+}
+
+#[test]
+fn numbers_that_are_not_phones() {
+    none("注文番号 0312345678 の件");
+    none("version 1.2.3");
+    none("価格は1,280円です");
+    none("2024-03-15に開催");
+    none("2024年3月15日のイベント");
+    none("hash 3f2a09012345678bc");
+    none("order 09012345678");
+    none("room 1203");
+}
+
+#[test]
+fn emails() {
+    one(
+        "mail: taro.yamada+x@example.co.jp.",
+        PiiType::Email,
+        "taro.yamada+x@example.co.jp",
+    );
+    one(
+        "連絡はhanako_99@mail.example.comまで",
+        PiiType::Email,
+        "hanako_99@mail.example.com",
+    );
+    none("@username and a@b and x@y.z1");
+}
+
+#[test]
+fn cards_need_luhn_and_an_issuer() {
+    use PiiType::CreditCard;
+    one("カード 4111 1111 1111 1111", CreditCard, "4111 1111 1111 1111");
+    one("card 4111-1111-1111-1111", CreditCard, "4111-1111-1111-1111");
+    one(
+        "３５３０１１１３３３３０００００",
+        CreditCard,
+        "３５３０１１１３３３３０００００",
+    );
+    one("amex 3782 822463 10005", CreditCard, "3782 822463 10005");
+    none("card 4111 1111 1111 1112");
+    none("9111111111111110");
+}
+
+#[test]
+fn my_number_needs_its_check_digit_and_context() {
+    one(
+        "マイナンバーは1234 5678 9018です",
+        PiiType::MyNumber,
+        "1234 5678 9018",
+    );
+    one("my number: 123456789018", PiiType::MyNumber, "123456789018");
+    none("マイナンバーは123456789012です");
+    none("123456789018");
+}
+
+#[test]
+fn corporate_numbers() {
+    one(
+        "法人番号 7000012050002",
+        PiiType::CorporateNumber,
+        "7000012050002",
+    );
+    none("法人番号 8000012050002");
+}
+
+#[test]
+fn postal_codes() {
+    use PiiType::PostalCode;
+    one("〒100-0001 東京都", PostalCode, "100-0001");
+    one("〒１００－０００１", PostalCode, "１００－０００１");
+    one("〒 1000001", PostalCode, "1000001");
+    one("郵便番号は150-0002", PostalCode, "150-0002");
+    one("รหัสไปรษณีย์ 10110", PostalCode, "10110");
+    none("1000001");
+}
+
+#[test]
+fn ip_addresses() {
+    use PiiType::IpAddress;
+    one("from 192.168.10.25 at", IpAddress, "192.168.10.25");
+    one(
+        "addr 2001:db8::8a2e:370:7334.",
+        IpAddress,
+        "2001:db8::8a2e:370:7334",
+    );
+    one("fe80::1 link", IpAddress, "fe80::1");
+    none("999.1.1.1");
+    none("v1.2.3.4");
+    none("at 10:30:45 and std::io::Read");
+}
+
+#[test]
+fn ibans() {
+    one(
+        "IBAN GB82 WEST 1234 5698 7654 32 please",
+        PiiType::Iban,
+        "GB82 WEST 1234 5698 7654 32",
+    );
+    one("DE89370400440532013000", PiiType::Iban, "DE89370400440532013000");
+    none("GB82 WEST 1234 5698 7654 33");
+}
+
+#[test]
+fn dates_of_birth_need_birth_context_and_a_real_date() {
+    use PiiType::DateOfBirth;
+    one("生年月日: 1990/04/01", DateOfBirth, "1990/04/01");
+    one("1985年12月3日生まれ", DateOfBirth, "1985年12月3日");
+    one("平成2年1月2日生まれです", DateOfBirth, "平成2年1月2日");
+    one("born 03/15/1990", DateOfBirth, "03/15/1990");
+    one("DOB 15-03-1990", DateOfBirth, "15-03-1990");
+    none("生年月日: 1990/02/30");
+    none("meeting on 2024/04/01");
+}
+
+#[test]
+fn passports_licences_and_bank_accounts_by_context() {
+    one("passport TK1234567", PiiType::Passport, "TK1234567");
+    one("パスポート番号はTK1234567", PiiType::Passport, "TK1234567");
+    none("model TK1234567");
+    one("免許証番号 123456789012", PiiType::DriverLicense, "123456789012");
+    one("普通口座 1234567", PiiType::BankAccount, "1234567");
+    one(
+        "三菱UFJ銀行 新宿支店 普通 0123456",
+        PiiType::BankAccount,
+        "0123456",
+    );
+    one("account no. 123-456789", PiiType::BankAccount, "123-456789");
+}
+
+#[test]
+fn entities_are_sorted_disjoint_and_scored() {
+    let t = "田中です。携帯090-1234-5678、mail a@example.jp、〒150-0002、IP 10.0.0.1";
+    let d = Detector::new();
+    let es = d.find(t);
+    assert_eq!(es.len(), 4);
+    for w in es.windows(2) {
+        assert!(w[0].end <= w[1].start);
+    }
+    for e in &es {
+        assert!((MIN_SCORE..=1.0).contains(&e.score));
+        assert!(t.is_char_boundary(e.start) && t.is_char_boundary(e.end));
+    }
+}
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn offsets_slice_the_original_text(s in "[0-9０-９a-zA-Z@.:+()\\- ー－〒年月日生まれ電話携帯様さん東京都新宿区丁目]{0,80}") {
+            let d = Detector::new();
+            let es = d.find(&s);
+            let mut last = 0;
+            for e in es {
+                prop_assert!(e.start >= last && e.start < e.end && e.end <= s.len());
+                prop_assert!(s.is_char_boundary(e.start) && s.is_char_boundary(e.end));
+                prop_assert!((0.0..=1.0).contains(&e.score));
+                last = e.end;
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(s in any::<String>()) {
+            let d = Detector::new();
+            for e in d.find(&s) {
+                prop_assert!(s.get(e.start..e.end).is_some());
+            }
+        }
+    }
+}

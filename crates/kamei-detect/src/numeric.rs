@@ -1,0 +1,415 @@
+//! Runs of digits and separators: phone numbers, cards, My Numbers, postal codes, dates, …
+//!
+//! A run is read once, folding full-width digits to ASCII into a small buffer and recording
+//! which separators stand between its digit groups; classification then works on the folded
+//! digits and the group shape, and reports byte offsets of the original text.
+
+use kamei_core::PiiType;
+
+use crate::context::Ctx;
+use crate::validate;
+
+/// The most digit groups a run may have; a longer run is split at this point.
+const MAX_GROUPS: usize = 12;
+
+/// A separator between digit groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sep {
+    /// `-` and its look-alikes: ‐ ‑ ‒ – — ― − ー － ｰ.
+    Hyphen,
+    /// ASCII or ideographic space.
+    Space,
+    Dot,
+    Slash,
+    Open,
+    Close,
+    /// 年 (in a Japanese date).
+    Year,
+    /// 月.
+    Month,
+}
+
+impl Sep {
+    pub(crate) const fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+const HYPHEN: u8 = Sep::Hyphen.bit();
+const SPACE: u8 = Sep::Space.bit();
+const DOT: u8 = Sep::Dot.bit();
+const SLASH: u8 = Sep::Slash.bit();
+const OPEN: u8 = Sep::Open.bit();
+const CLOSE: u8 = Sep::Close.bit();
+const YEAR: u8 = Sep::Year.bit();
+const MONTH: u8 = Sep::Month.bit();
+
+/// The digit at `b[i]`, ASCII or full-width (U+FF10..U+FF19), folded to ASCII, and its length.
+#[inline]
+pub(crate) fn digit_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
+    match *b.get(i)? {
+        d @ b'0'..=b'9' => Some((d, 1)),
+        0xEF if b.get(i + 1) == Some(&0xBC) => match b.get(i + 2) {
+            Some(&x @ 0x90..=0x99) => Some((b'0' + (x - 0x90), 3)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The separator at `b[i]` and its length in bytes.
+pub(crate) fn sep_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
+    let c = *b.get(i)?;
+    let tail = (b.get(i + 1).copied(), b.get(i + 2).copied());
+    match c {
+        b'-' => Some((Sep::Hyphen, 1)),
+        b' ' => Some((Sep::Space, 1)),
+        b'.' => Some((Sep::Dot, 1)),
+        b'/' => Some((Sep::Slash, 1)),
+        b'(' => Some((Sep::Open, 1)),
+        b')' => Some((Sep::Close, 1)),
+        0xE2 => match tail {
+            (Some(0x80), Some(0x90..=0x95)) | (Some(0x88), Some(0x92)) => Some((Sep::Hyphen, 3)),
+            _ => None,
+        },
+        0xE3 => match tail {
+            (Some(0x83), Some(0xBC)) => Some((Sep::Hyphen, 3)),
+            (Some(0x80), Some(0x80)) => Some((Sep::Space, 3)),
+            _ => None,
+        },
+        0xEF => match tail {
+            (Some(0xBC), Some(0x8D)) | (Some(0xBD), Some(0xB0)) => Some((Sep::Hyphen, 3)),
+            (Some(0xBC), Some(0x88)) => Some((Sep::Open, 3)),
+            (Some(0xBC), Some(0x89)) => Some((Sep::Close, 3)),
+            (Some(0xBC), Some(0x8E)) => Some((Sep::Dot, 3)),
+            (Some(0xBC), Some(0x8F)) => Some((Sep::Slash, 3)),
+            _ => None,
+        },
+        0xE5 if tail == (Some(0xB9), Some(0xB4)) => Some((Sep::Year, 3)),
+        0xE6 if tail == (Some(0x9C), Some(0x88)) => Some((Sep::Month, 3)),
+        _ => None,
+    }
+}
+
+/// Whether `b[i]` starts a `+` (ASCII or full-width).
+pub(crate) fn plus_at(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i..i + 1) {
+        Some(b"+") => Some(1),
+        _ if b.get(i..i + 3) == Some("＋".as_bytes()) => Some(3),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Group {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    d0: usize,
+    d1: usize,
+}
+
+/// One run of digit groups. Reused between runs so the scan allocates only while warming up.
+#[derive(Debug, Default)]
+pub(crate) struct Run {
+    pub(crate) groups: Vec<Group>,
+    /// `seps[k]` is the set of separators between group k and k + 1.
+    seps: Vec<u8>,
+    digits: Vec<u8>,
+    /// Byte offset of a leading `+` or `(`.
+    lead: Option<usize>,
+    plus: bool,
+    pub(crate) end: usize,
+}
+
+impl Run {
+    /// Reads the run that starts at `b[i]` (a digit, or `+`/`(` followed by a digit).
+    pub(crate) fn read(&mut self, b: &[u8], mut i: usize) {
+        self.groups.clear();
+        self.seps.clear();
+        self.digits.clear();
+        self.lead = None;
+        self.plus = false;
+        if let Some(l) = plus_at(b, i) {
+            self.lead = Some(i);
+            self.plus = true;
+            i += l;
+            while let Some((Sep::Space | Sep::Open, l)) = sep_at(b, i) {
+                i += l;
+            }
+        } else if let Some((Sep::Open, l)) = sep_at(b, i) {
+            self.lead = Some(i);
+            i += l;
+        }
+        loop {
+            let start = i;
+            let d0 = self.digits.len();
+            while let Some((d, l)) = digit_at(b, i) {
+                self.digits.push(d);
+                i += l;
+            }
+            if i == start {
+                break;
+            }
+            self.groups.push(Group {
+                start,
+                end: i,
+                d0,
+                d1: self.digits.len(),
+            });
+            let mut j = i;
+            let mut set = 0u8;
+            let mut k = 0;
+            while k < 3 {
+                let Some((s, l)) = sep_at(b, j) else { break };
+                set |= s.bit();
+                j += l;
+                k += 1;
+            }
+            if k > 0 && self.groups.len() < MAX_GROUPS && digit_at(b, j).is_some() {
+                self.seps.push(set);
+                i = j;
+            } else {
+                break;
+            }
+        }
+        self.end = self.groups.last().map_or(i, |g| g.end);
+    }
+
+    fn digits(&self, gi: usize, gj: usize) -> &[u8] {
+        &self.digits[self.groups[gi].d0..self.groups[gj].d1]
+    }
+}
+
+/// What a span of a run is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Verdict {
+    Found {
+        pii_type: PiiType,
+        start: usize,
+        end: usize,
+        score: f32,
+    },
+    /// A known shape that is not personal data (an event date, a version): its groups must
+    /// not be split into smaller candidates.
+    NotPersonal,
+}
+
+/// Facts about the text around a run that classification needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Surround {
+    pub(crate) ctx: Ctx,
+    /// Upper-case ASCII letters directly before the run (a passport's prefix), 0..=2.
+    pub(crate) letters: usize,
+    /// `〒` directly before the run (spaces allowed).
+    pub(crate) postal_mark: bool,
+    /// A `v` or `V` directly before the run (a version).
+    pub(crate) version: bool,
+    /// The byte offset where a Japanese era name (昭和, 平成, 令和, 大正) starts directly before
+    /// the run, and the era's first year.
+    pub(crate) era: Option<(usize, u32)>,
+}
+
+/// A score adjusted by context: a word for the type lifts it, a negative word drops it.
+fn adjust(base: f32, ctx: Ctx, positive: Ctx) -> f32 {
+    if ctx.has(positive) {
+        base.max(0.95)
+    } else if ctx.has(Ctx::NEGATIVE) {
+        base - 0.4
+    } else {
+        base
+    }
+}
+
+fn num(d: &[u8]) -> u32 {
+    d.iter().fold(0u32, |a, x| {
+        a.saturating_mul(10).saturating_add(u32::from(x - b'0'))
+    })
+}
+
+/// Classifies groups `gi..=gj` of `run`.
+pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround) -> Option<Verdict> {
+    let b = text.as_bytes();
+    let d = run.digits(gi, gj);
+    let n = d.len();
+    let groups = &run.groups[gi..=gj];
+    let seps = &run.seps[gi..gj];
+    let sepu = seps.iter().fold(0u8, |a, x| a | x);
+    let only = |allowed: u8| sepu & !allowed == 0;
+    let first = gi == 0;
+    let plus = first && run.plus;
+    let start = if first {
+        run.lead.unwrap_or(groups[0].start)
+    } else {
+        groups[0].start
+    };
+    let mut end = groups[groups.len() - 1].end;
+    let lens = |k: usize| groups[k].d1 - groups[k].d0;
+    let ctx = s.ctx;
+    let found = |pii_type, start, end, score: f32| {
+        (score >= crate::detector::MIN_SCORE).then_some(Verdict::Found {
+            pii_type,
+            start,
+            end,
+            score: score.min(1.0),
+        })
+    };
+
+    // Dates: a date of birth with birth context, otherwise a date that is nothing else.
+    if groups.len() == 3 && !plus {
+        let g = |k: usize| num(&run.digits[groups[k].d0..groups[k].d1]);
+        let mut date = None;
+        let mut date_start = start;
+        if seps[0] == YEAR && seps[1] == MONTH {
+            if b.get(end..end + 3) == Some("日".as_bytes()) {
+                end += 3;
+            }
+            match s.era {
+                Some((at, first_year)) if first && lens(0) <= 2 => {
+                    date = Some((first_year + g(0) - 1, g(1), g(2)));
+                    date_start = at;
+                }
+                _ if lens(0) == 4 => date = Some((g(0), g(1), g(2))),
+                _ => return Some(Verdict::NotPersonal),
+            }
+        } else if [SLASH, HYPHEN, DOT].iter().any(|&k| seps[0] == k && seps[1] == k) {
+            if lens(0) == 4 && lens(1) <= 2 && lens(2) <= 2 {
+                date = Some((g(0), g(1), g(2)));
+            } else if lens(0) <= 2 && lens(1) <= 2 && lens(2) == 4 {
+                // Day-first or month-first: either reading that is a real date will do.
+                let (a, m, y) = (g(0), g(1), g(2));
+                date = Some(if validate::birth_date(y, m, a) {
+                    (y, m, a)
+                } else {
+                    (y, a, m)
+                });
+            }
+        }
+        if let Some((y, m, dd)) = date {
+            if ctx.has(Ctx::BIRTH) && validate::birth_date(y, m, dd) {
+                return found(PiiType::DateOfBirth, date_start, end, 0.9);
+            }
+            return Some(Verdict::NotPersonal);
+        }
+    }
+
+    // IPv4.
+    if sepu == DOT && !plus {
+        if groups.len() == 4 && (0..4).all(|k| lens(k) <= 3) {
+            let ok = (0..4).all(|k| num(&run.digits[groups[k].d0..groups[k].d1]) <= 255);
+            if ok && !s.version {
+                return found(PiiType::IpAddress, start, end, adjust(0.9, ctx, Ctx::IP));
+            }
+        }
+        // A version or a decimal; a phone written with dots (0812.3456.7890) goes on below.
+        if !(d[0] == b'0' && groups.len() >= 3) {
+            return Some(Verdict::NotPersonal);
+        }
+    }
+
+    // International numbers (E.164): a country code, then 7 to 14 digits.
+    if plus {
+        if (8..=15).contains(&n) && d[0] != b'0' && only(HYPHEN | SPACE | OPEN | CLOSE | DOT) {
+            return found(PiiType::Phone, start, end, adjust(0.9, ctx, Ctx::PHONE));
+        }
+        return None;
+    }
+
+    let phone_seps = only(HYPHEN | SPACE | OPEN | CLOSE | DOT);
+    let bank_first = ctx.has(Ctx::BANK) && !ctx.has(Ctx::PHONE);
+
+    // Bank accounts when the words around say so (before phones: 口座 0123456).
+    if bank_first && (6..=14).contains(&n) && only(HYPHEN | SPACE) && s.letters == 0 {
+        return found(PiiType::BankAccount, start, end, 0.85);
+    }
+
+    // Cards: Luhn and an issuer's range and length, grouped as cards are printed.
+    if (13..=19).contains(&n)
+        && only(HYPHEN | SPACE)
+        && (groups.len() == 1 || (0..groups.len()).all(|k| (3..=6).contains(&lens(k))))
+        && validate::luhn(d)
+        && validate::card_issuer(d)
+    {
+        return found(PiiType::CreditCard, start, end, adjust(0.9, ctx, Ctx::CARD));
+    }
+
+    // 12 digits: a driver's licence or a My Number, by context only.
+    if n == 12 && only(HYPHEN | SPACE) && (groups.len() == 1 || (0..groups.len()).all(|k| lens(k) == 4)) {
+        if ctx.has(Ctx::LICENSE) {
+            return found(PiiType::DriverLicense, start, end, 0.9);
+        }
+        if validate::my_number(d) {
+            // SPEC: a valid check digit alone is 1 in 10 of all 12-digit numbers: context required.
+            let score = if ctx.has(Ctx::MY_NUMBER) { 0.97 } else { 0.3 };
+            return found(PiiType::MyNumber, start, end, score);
+        }
+    }
+
+    // Corporate numbers: 13 digits, the first a check digit.
+    if n == 13 && only(HYPHEN | SPACE) && validate::corporate_number(d) {
+        return found(
+            PiiType::CorporateNumber,
+            start,
+            end,
+            adjust(0.5, ctx, Ctx::CORPORATE),
+        );
+    }
+
+    // Domestic phone numbers of Japan, Thailand, Taiwan and Indonesia: a trunk 0, then a
+    // non-zero digit, 9 to 13 digits in all.
+    if phone_seps && d[0] == b'0' && n >= 9 && d[1] != b'0' && s.letters == 0 {
+        let max = if d[1] == b'8' { 13 } else { 11 };
+        if n <= max {
+            let grouped = groups.len() >= 2 && lens(0) >= 2 && (1..groups.len()).all(|k| lens(k) >= 2);
+            let base = if grouped {
+                0.85
+            } else if n == 11 && matches!(&d[..3], b"070" | b"080" | b"090") {
+                0.7
+            } else if n == 10 && matches!(&d[..2], b"09" | b"08" | b"06") {
+                0.6
+            } else {
+                0.45
+            };
+            if let Some(v) = found(PiiType::Phone, start, end, adjust(base, ctx, Ctx::PHONE)) {
+                return Some(v);
+            }
+        }
+    }
+
+    // Japanese postal codes: NNN-NNNN, or seven digits after 〒 or a postal word.
+    if groups.len() == 2 && lens(0) == 3 && lens(1) == 4 && sepu == HYPHEN {
+        let base = if s.postal_mark || ctx.has(Ctx::POSTAL) {
+            0.95
+        } else if ctx.has(Ctx::ADDRESS) {
+            0.85
+        } else {
+            0.6
+        };
+        return found(PiiType::PostalCode, start, end, adjust(base, ctx, Ctx::POSTAL));
+    }
+    if groups.len() == 1 && (n == 7 && (s.postal_mark || ctx.has(Ctx::POSTAL))) {
+        return found(PiiType::PostalCode, start, end, 0.9);
+    }
+    // Thai, Indonesian (5 digits) and Taiwanese (3, 5 or 6 digits) postal codes, with context.
+    if groups.len() == 1 && matches!(n, 3 | 5 | 6) && (s.postal_mark || ctx.has(Ctx::POSTAL)) {
+        return found(PiiType::PostalCode, start, end, 0.8);
+    }
+
+    // Passports: one or two letters and 6 to 9 digits (JP TK1234567, TH AA1234567, ID
+    // A1234567), or 9 digits (TW), with context.
+    if groups.len() == 1 && first && ctx.has(Ctx::PASSPORT) {
+        let lead = s.letters;
+        if (lead > 0 && (6..=8).contains(&n)) || (lead == 0 && n == 9) {
+            return found(PiiType::Passport, groups[0].start - lead, end, 0.9);
+        }
+    }
+
+    // Driver's licences elsewhere (TH 8 digits, ID SIM 12-14 digits), with context.
+    if ctx.has(Ctx::LICENSE) && (8..=14).contains(&n) && only(HYPHEN | SPACE) && s.letters == 0 {
+        return found(PiiType::DriverLicense, start, end, 0.8);
+    }
+
+    if !bank_first && ctx.has(Ctx::BANK) && (6..=14).contains(&n) && only(HYPHEN | SPACE) && s.letters == 0 {
+        return found(PiiType::BankAccount, start, end, 0.75);
+    }
+    None
+}
