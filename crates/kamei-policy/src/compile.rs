@@ -1,0 +1,387 @@
+//! Decision compilation: Cedar evaluated once over the finite domain (principal × column ×
+//! jurisdiction × action), stored as a dense table.
+//!
+//! Evaluating every cell with the whole policy set costs one Cedar call per cell and action
+//! (15 million for 1,000 principals × 500 columns × 10 jurisdictions). Instead each policy is
+//! evaluated alone, once per distinct pair of what it can see of the principal and of the data
+//! (its [`Footprint`]), and the outcomes are combined with Cedar's rules: an action is allowed
+//! when a permit holds and no forbid does. A policy that reads `principal.roles` and
+//! `resource.category` is evaluated once per distinct role set and category, not per cell.
+//! Principals (and data) on which every policy's view agrees share one row (column) of the
+//! table. The property tests check the result against direct Cedar evaluation cell by cell.
+
+use std::collections::HashMap;
+
+use cedar_policy::{ActionConstraint, Authorizer, Context, Effect, Entities, Policy, PolicySet, Request};
+use kamei_core::{Decision, Level};
+use rayon::prelude::*;
+
+use crate::cedar::{self, DataAttrs, Footprint, Internal, PrincipalAttrs, Sees, Uids};
+
+/// Outcome of one policy for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Outcome {
+    NotSatisfied = 0,
+    Satisfied = 1,
+    Error = 2,
+}
+
+/// One cell of the table: a level and an index into the interned sets of deciding policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cell {
+    level: Level,
+    reasons: u32,
+}
+
+/// The compiled decisions for every principal and every data item (column × jurisdiction).
+///
+/// Dense: principals and data items are numbered by the caller (`Config`); each maps to a
+/// class, and `cells[principal_class * data_classes + data_class]` holds the level and the
+/// interned set of deciding policy ids.
+#[derive(Debug, Clone)]
+pub struct DecisionTable {
+    policy_ids: Vec<String>,
+    principal_class: Vec<u32>,
+    data_class: Vec<u32>,
+    data_classes: usize,
+    cells: Vec<Cell>,
+    reason_sets: Vec<Box<[u32]>>,
+}
+
+impl DecisionTable {
+    /// Level and deciding policy ids for principal `p` and data item `d` (indices as passed
+    /// to `compile`).
+    pub(crate) fn get(&self, p: usize, d: usize) -> (Level, impl Iterator<Item = &str> + '_) {
+        let cell = self.cell(p, d);
+        let reasons = self
+            .reason_sets
+            .get(cell.reasons as usize)
+            .map(|r| &r[..])
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|i| self.policy_ids.get(*i as usize).map(String::as_str));
+        (cell.level, reasons)
+    }
+
+    pub(crate) fn level(&self, p: usize, d: usize) -> Level {
+        self.cell(p, d).level
+    }
+
+    pub(crate) fn decision(&self, p: usize, d: usize) -> Decision {
+        let (level, reasons) = self.get(p, d);
+        Decision {
+            level,
+            policies: reasons.map(str::to_owned).collect(),
+        }
+    }
+
+    fn cell(&self, p: usize, d: usize) -> Cell {
+        // Out-of-range indices are a caller bug; they read as denied (fail closed).
+        let denied = Cell {
+            level: Level::Denied,
+            reasons: u32::MAX,
+        };
+        match (self.principal_class.get(p), self.data_class.get(d)) {
+            (Some(pc), Some(dc)) => self
+                .cells
+                .get(*pc as usize * self.data_classes + *dc as usize)
+                .copied()
+                .unwrap_or(denied),
+            _ => denied,
+        }
+    }
+
+    /// Number of distinct principal and data classes (how far deduplication went).
+    pub fn classes(&self) -> (usize, usize) {
+        (
+            self.cells.len().checked_div(self.data_classes).unwrap_or(0),
+            self.data_classes,
+        )
+    }
+}
+
+/// One row of `kamei policy matrix`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MatrixRow {
+    pub principal: String,
+    pub table: String,
+    pub column: String,
+    pub jurisdiction: String,
+    pub level: Level,
+    /// The principal's country differs from the data subject's jurisdiction, and the level is raw.
+    pub cross_border_raw: bool,
+    pub policies: Vec<String>,
+}
+
+/// A cell whose level differs between two policy sets.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExposureChange {
+    pub principal: String,
+    pub table: String,
+    pub column: String,
+    pub jurisdiction: String,
+    pub old: Level,
+    pub new: Level,
+    /// The policies deciding the new level.
+    pub policies: Vec<String>,
+}
+
+impl ExposureChange {
+    pub fn increases(&self) -> bool {
+        self.new > self.old
+    }
+}
+
+/// A policy prepared for evaluation: alone in its own set, with its view of the entities.
+struct Prepared {
+    set: PolicySet,
+    effect: Effect,
+    /// Per action (ACTIONS order): can the policy apply at all.
+    applies: [bool; 3],
+    /// Class of each principal / data item as this policy sees it.
+    principal_key: Vec<u32>,
+    data_key: Vec<u32>,
+    /// A representative index per class.
+    principal_rep: Vec<usize>,
+    data_rep: Vec<usize>,
+}
+
+/// Numbers entities by what `sees` observes of them.
+fn classify<T>(
+    items: &[T],
+    sees: &Sees,
+    attr: impl Fn(&T, &str) -> Option<String>,
+) -> (Vec<u32>, Vec<usize>) {
+    match sees {
+        Sees::Everything => ((0..items.len() as u32).collect(), (0..items.len()).collect()),
+        Sees::Attrs(names) => {
+            let mut ids: HashMap<Vec<Option<String>>, u32> = HashMap::new();
+            let mut reps = Vec::new();
+            let keys = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let key: Vec<Option<String>> = names.iter().map(|n| attr(item, n)).collect();
+                    *ids.entry(key).or_insert_with(|| {
+                        reps.push(i);
+                        (reps.len() - 1) as u32
+                    })
+                })
+                .collect();
+            (keys, reps)
+        }
+    }
+}
+
+/// Numbers rows of `keys` (one u32 per policy per item) by equality of the whole row.
+fn signatures(n: usize, prepared: &[Prepared], key: impl Fn(&Prepared) -> &[u32]) -> (Vec<u32>, Vec<usize>) {
+    let mut ids: HashMap<Vec<u32>, u32> = HashMap::new();
+    let mut reps = Vec::new();
+    let classes = (0..n)
+        .map(|i| {
+            let sig: Vec<u32> = prepared.iter().map(|p| key(p)[i]).collect();
+            *ids.entry(sig).or_insert_with(|| {
+                reps.push(i);
+                (reps.len() - 1) as u32
+            })
+        })
+        .collect();
+    (classes, reps)
+}
+
+fn applies(policy: &Policy, action: &cedar_policy::EntityUid) -> bool {
+    match policy.action_constraint() {
+        ActionConstraint::Any => true,
+        ActionConstraint::Eq(a) => &a == action,
+        // kamei's schema defines no action groups, so `in [..]` is membership in the list.
+        ActionConstraint::In(list) => list.contains(action),
+    }
+}
+
+fn evaluate(
+    authorizer: &Authorizer,
+    set: &PolicySet,
+    entities: &Entities,
+    principal: cedar_policy::EntityUid,
+    action: cedar_policy::EntityUid,
+    resource: cedar_policy::EntityUid,
+) -> Outcome {
+    let Ok(request) = Request::new(principal, action, resource, Context::empty(), None) else {
+        return Outcome::Error;
+    };
+    let response = authorizer.is_authorized(&request, set, entities);
+    let diagnostics = response.diagnostics();
+    if diagnostics.errors().next().is_some() {
+        Outcome::Error
+    } else if diagnostics.reason().next().is_some() {
+        Outcome::Satisfied
+    } else {
+        Outcome::NotSatisfied
+    }
+}
+
+/// Compiles `policies` over every principal and data item.
+pub(crate) fn compile(
+    schema: &cedar_policy::Schema,
+    policies: &[Policy],
+    principals: &[PrincipalAttrs],
+    data: &[DataAttrs],
+) -> Result<DecisionTable, Internal> {
+    let uids = Uids::new()?;
+    let entities = cedar::entities(&uids, schema, principals, data)?;
+    let actions: Vec<_> = cedar::ACTIONS.iter().map(|(name, _)| uids.action(name)).collect();
+    let principal_uids: Vec<_> = principals.iter().map(|p| uids.principal(&p.name)).collect();
+    let data_uids: Vec<_> = data.iter().map(|d| d.uid(&uids)).collect();
+
+    let mut prepared = Vec::with_capacity(policies.len());
+    for policy in policies {
+        let Footprint { principal, resource } = cedar::footprint(policy);
+        let (principal_key, principal_rep) = classify(principals, &principal, PrincipalAttrs::attr);
+        let (data_key, data_rep) = classify(data, &resource, DataAttrs::attr);
+        let set = PolicySet::from_policies([policy.clone()])
+            .map_err(|e| Internal(format!("policy `{}`: {e}", policy.id())))?;
+        prepared.push(Prepared {
+            set,
+            effect: policy.effect(),
+            applies: [0, 1, 2].map(|a| actions.get(a).is_some_and(|uid| applies(policy, uid))),
+            principal_key,
+            data_key,
+            principal_rep,
+            data_rep,
+        });
+    }
+
+    // Outcome per (policy, action, principal class of that policy, data class of that policy).
+    let jobs: Vec<(usize, usize)> = (0..prepared.len())
+        .flat_map(|p| (0..3).map(move |a| (p, a)))
+        .collect();
+    let outcomes: Vec<Vec<Outcome>> = jobs
+        .par_iter()
+        .map(|&(p, a)| {
+            let prep = &prepared[p];
+            let n = prep.principal_rep.len() * prep.data_rep.len();
+            if !prep.applies[a] {
+                return vec![Outcome::NotSatisfied; n];
+            }
+            let authorizer = Authorizer::new();
+            let mut out = Vec::with_capacity(n);
+            for &pi in &prep.principal_rep {
+                for &di in &prep.data_rep {
+                    out.push(evaluate(
+                        &authorizer,
+                        &prep.set,
+                        &entities,
+                        principal_uids[pi].clone(),
+                        actions[a].clone(),
+                        data_uids[di].clone(),
+                    ));
+                }
+            }
+            out
+        })
+        .collect();
+
+    let (principal_class, principal_reps) = signatures(principals.len(), &prepared, |p| &p.principal_key);
+    let (data_class, data_reps) = signatures(data.len(), &prepared, |p| &p.data_key);
+
+    // Combine per (principal class, data class), interning reason sets per row, then globally.
+    let rows: Vec<(Vec<Cell>, Vec<Vec<u32>>)> = principal_reps
+        .par_iter()
+        .map(|&pi| {
+            let mut local: HashMap<Vec<u32>, u32> = HashMap::new();
+            let mut sets: Vec<Vec<u32>> = Vec::new();
+            let mut cells = Vec::with_capacity(data_reps.len());
+            let mut reasons = Vec::new();
+            for &di in &data_reps {
+                let level = combine(&prepared, &outcomes, pi, di, &mut reasons);
+                let id = *local.entry(reasons.clone()).or_insert_with(|| {
+                    sets.push(reasons.clone());
+                    (sets.len() - 1) as u32
+                });
+                cells.push(Cell { level, reasons: id });
+            }
+            (cells, sets)
+        })
+        .collect();
+    let mut global: HashMap<Vec<u32>, u32> = HashMap::new();
+    let mut reason_sets: Vec<Box<[u32]>> = Vec::new();
+    let mut cells = Vec::with_capacity(principal_reps.len() * data_reps.len());
+    for (row, sets) in rows {
+        let remap: Vec<u32> = sets
+            .into_iter()
+            .map(|s| {
+                *global.entry(s.clone()).or_insert_with(|| {
+                    reason_sets.push(s.into_boxed_slice());
+                    (reason_sets.len() - 1) as u32
+                })
+            })
+            .collect();
+        cells.extend(row.into_iter().map(|c| Cell {
+            level: c.level,
+            reasons: remap.get(c.reasons as usize).copied().unwrap_or(u32::MAX),
+        }));
+    }
+    Ok(DecisionTable {
+        policy_ids: policies.iter().map(|p| p.id().to_string()).collect(),
+        principal_class,
+        data_class,
+        data_classes: data_reps.len(),
+        cells,
+        reason_sets,
+    })
+}
+
+/// The level of principal `pi` for data item `di` under Cedar's rules, fail closed on errors;
+/// `reasons` receives the deciding policies (indices): the permits granting the level and the
+/// forbids that blocked more revealing actions, or the forbids / erroring policies that deny.
+fn combine(
+    prepared: &[Prepared],
+    outcomes: &[Vec<Outcome>],
+    pi: usize,
+    di: usize,
+    reasons: &mut Vec<u32>,
+) -> Level {
+    reasons.clear();
+    let outcome = |p: usize, a: usize| -> Outcome {
+        let prep = &prepared[p];
+        let idx = prep.principal_key[pi] as usize * prep.data_rep.len() + prep.data_key[di] as usize;
+        outcomes[p * 3 + a].get(idx).copied().unwrap_or(Outcome::Error)
+    };
+    // SPEC: DESIGN.md Principles, "an evaluation error denies".
+    for p in 0..prepared.len() {
+        if (0..3).any(|a| outcome(p, a) == Outcome::Error) {
+            reasons.push(p as u32);
+        }
+    }
+    if !reasons.is_empty() {
+        return Level::Denied;
+    }
+    let mut blocking: Vec<u32> = Vec::new();
+    for (a, (_, level)) in cedar::ACTIONS.iter().enumerate() {
+        let mut forbidden = false;
+        let mut permits = Vec::new();
+        for (p, prep) in prepared.iter().enumerate() {
+            if outcome(p, a) == Outcome::Satisfied {
+                match prep.effect {
+                    Effect::Forbid => {
+                        forbidden = true;
+                        if !blocking.contains(&(p as u32)) {
+                            blocking.push(p as u32);
+                        }
+                    }
+                    Effect::Permit => permits.push(p as u32),
+                }
+            }
+        }
+        if !forbidden && !permits.is_empty() {
+            reasons.extend(permits);
+            reasons.extend(blocking);
+            reasons.sort_unstable();
+            return *level;
+        }
+    }
+    blocking.sort_unstable();
+    reasons.extend(blocking);
+    Level::Denied
+}

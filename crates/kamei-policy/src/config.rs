@@ -1,0 +1,651 @@
+//! The whole configuration, loaded, validated and compiled together.
+
+use std::path::{Path, PathBuf};
+
+use kamei_core::{ColumnPlan, Jurisdiction, TablePlan};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::catalog::{self, Catalog, CatalogTable};
+use crate::cedar::{self, DataAttrs, PrincipalAttrs};
+use crate::compile::{self, DecisionTable, ExposureChange, MatrixRow};
+use crate::error::{ConfigError, PolicyError, Problem};
+use crate::principals::{self, Principal};
+use crate::source::Source;
+
+/// The built-in demo configuration, as `kamei init` writes it: (file name, contents).
+pub const DEMO_FILES: [(&str, &str); 4] = [
+    ("kamei.toml", include_str!("../demo/kamei.toml")),
+    ("catalog.toml", include_str!("../demo/catalog.toml")),
+    ("principals.toml", include_str!("../demo/principals.toml")),
+    ("policies.cedar", include_str!("../demo/policies.cedar")),
+];
+
+/// Where the keyring is and where its master key comes from (kamei.toml `[keyring]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyringSettings {
+    /// The encrypted keyring file; `None` in the demo.
+    pub path: Option<PathBuf>,
+    /// A file holding the master key; else the `KAMEI_MASTER_KEY` environment variable.
+    pub master_key_file: Option<PathBuf>,
+    /// The built-in demo: a fixed, clearly labelled demo master key, never for real data.
+    pub demo: bool,
+}
+
+/// Catalog, principals and Cedar policies, validated, with every decision compiled.
+///
+/// INVARIANT: a `Config` exists only when every file parsed and validated and the decision
+/// table covers every principal × catalog column × jurisdiction (constructors: `load`,
+/// `demo`, `with_policies`).
+#[derive(Debug, Clone)]
+pub struct Config {
+    demo: bool,
+    policies_file: String,
+    keyring: KeyringSettings,
+    sources_dir: Option<PathBuf>,
+    audit_log: Option<PathBuf>,
+    listen: Option<String>,
+    catalog: Catalog,
+    principals: Vec<Principal>,
+    policies: cedar::Policies,
+    schema: cedar_policy::Schema,
+    /// Global index of each table's first column (tables in catalog order).
+    column_offset: Vec<usize>,
+    decisions: DecisionTable,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KameiFile {
+    catalog: Option<Spanned<String>>,
+    principals: Option<Spanned<String>>,
+    policies: Option<Spanned<String>>,
+    sources: Option<SourcesFile>,
+    keyring: Option<KeyringFile>,
+    audit: Option<AuditFile>,
+    server: Option<ServerFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourcesFile {
+    dir: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyringFile {
+    path: Option<String>,
+    master_key_file: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditFile {
+    log: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerFile {
+    listen: Option<String>,
+}
+
+/// The texts of the three files kamei.toml names, with the names errors use.
+struct Texts {
+    catalog: (String, String),
+    principals: (String, String),
+    policies: (String, String),
+}
+
+impl Config {
+    /// Loads `kamei.toml` and the files it names (paths relative to it).
+    pub fn load(kamei_toml: &Path) -> Result<Config, ConfigError> {
+        let name = kamei_toml.display().to_string();
+        let text = std::fs::read_to_string(kamei_toml)
+            .map_err(|e| ConfigError::one(&name, None, format!("cannot read the file: {e}")))?;
+        let dir = kamei_toml.parent().map(Path::to_path_buf).unwrap_or_default();
+        let source = Source {
+            name: &name,
+            text: &text,
+        };
+        let file: KameiFile = source.parse_toml().map_err(|p| ConfigError::new(vec![p]))?;
+        let mut problems = Vec::new();
+        let mut read = |field: &Option<Spanned<String>>, default: &str| -> (String, String) {
+            let rel = field.as_ref().map_or(default, |s| s.get_ref().as_str());
+            let path = dir.join(rel);
+            let shown = path.display().to_string();
+            match std::fs::read_to_string(&path) {
+                Ok(t) => (shown, t),
+                Err(e) => {
+                    let offset = field.as_ref().map_or(0, |s| s.span().start);
+                    problems.push(source.problem_at(offset, format!("cannot read `{shown}`: {e}")));
+                    (shown, String::new())
+                }
+            }
+        };
+        let texts = Texts {
+            catalog: read(&file.catalog, "catalog.toml"),
+            principals: read(&file.principals, "principals.toml"),
+            policies: read(&file.policies, "policies.cedar"),
+        };
+        if !problems.is_empty() {
+            return Err(ConfigError::new(problems));
+        }
+        let keyring = file.keyring.map_or(
+            KeyringSettings {
+                path: None,
+                master_key_file: None,
+                demo: false,
+            },
+            |k| KeyringSettings {
+                path: k.path.map(|p| dir.join(p)),
+                master_key_file: k.master_key_file.map(|p| dir.join(p)),
+                demo: false,
+            },
+        );
+        Self::build(
+            false,
+            texts,
+            keyring,
+            file.sources.and_then(|s| s.dir).map(|d| dir.join(d)),
+            file.audit.and_then(|a| a.log).map(|l| dir.join(l)),
+            file.server.and_then(|s| s.listen),
+        )
+    }
+
+    /// The built-in demo configuration (the files `kamei init` writes), with the demo keyring.
+    pub fn demo() -> Result<Config, ConfigError> {
+        let [_, (_, catalog), (_, principals), (_, policies)] = DEMO_FILES;
+        let texts = Texts {
+            catalog: ("<demo>/catalog.toml".into(), catalog.into()),
+            principals: ("<demo>/principals.toml".into(), principals.into()),
+            policies: ("<demo>/policies.cedar".into(), policies.into()),
+        };
+        let keyring = KeyringSettings {
+            path: None,
+            master_key_file: None,
+            demo: true,
+        };
+        Self::build(
+            true,
+            texts,
+            keyring,
+            Some(PathBuf::from("demo")),
+            Some(PathBuf::from("audit")),
+            Some("127.0.0.1:5433".into()),
+        )
+    }
+
+    fn build(
+        demo: bool,
+        texts: Texts,
+        keyring: KeyringSettings,
+        sources_dir: Option<PathBuf>,
+        audit_log: Option<PathBuf>,
+        listen: Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let schema = cedar::schema().map_err(|e| ConfigError::one("<kamei>", None, e.to_string()))?;
+        let mut problems: Vec<Problem> = Vec::new();
+        let catalog = catalog::parse(
+            &Source {
+                name: &texts.catalog.0,
+                text: &texts.catalog.1,
+            },
+            &mut problems,
+        );
+        let principals = principals::parse(
+            &Source {
+                name: &texts.principals.0,
+                text: &texts.principals.1,
+            },
+            &mut problems,
+        );
+        let policies = cedar::parse_policies(
+            &Source {
+                name: &texts.policies.0,
+                text: &texts.policies.1,
+            },
+            &schema,
+            &mut problems,
+        );
+        let (Some(catalog), Some(principals), Some(policies)) = (catalog, principals, policies) else {
+            return Err(ConfigError::new(problems));
+        };
+        let mut column_offset = Vec::with_capacity(catalog.tables.len());
+        let mut n = 0;
+        for t in &catalog.tables {
+            column_offset.push(n);
+            n += t.columns.len();
+        }
+        let decisions = compile_decisions(&schema, &policies, &catalog, &principals)
+            .map_err(|e| ConfigError::one(&texts.policies.0, None, e))?;
+        Ok(Config {
+            demo,
+            policies_file: texts.policies.0,
+            keyring,
+            sources_dir,
+            audit_log,
+            listen,
+            catalog,
+            principals,
+            policies,
+            schema,
+            column_offset,
+            decisions,
+        })
+    }
+
+    /// The same catalog and principals under another policy file (for `kamei policy diff`).
+    pub fn with_policies(&self, name: &str, text: &str) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+        let policies = cedar::parse_policies(&Source { name, text }, &self.schema, &mut problems)
+            .ok_or_else(|| ConfigError::new(problems))?;
+        let decisions = compile_decisions(&self.schema, &policies, &self.catalog, &self.principals)
+            .map_err(|e| ConfigError::one(name, None, e))?;
+        Ok(Config {
+            policies_file: name.to_owned(),
+            policies,
+            decisions,
+            ..self.clone()
+        })
+    }
+
+    /// Whether this is the built-in demo configuration.
+    pub fn is_demo(&self) -> bool {
+        self.demo
+    }
+
+    pub fn keyring(&self) -> &KeyringSettings {
+        &self.keyring
+    }
+
+    /// The directory holding the tables' files (kamei.toml `[sources] dir`).
+    pub fn sources_dir(&self) -> Option<&Path> {
+        self.sources_dir.as_deref()
+    }
+
+    /// The audit log directory (kamei.toml `[audit] log`).
+    pub fn audit_log(&self) -> Option<&Path> {
+        self.audit_log.as_deref()
+    }
+
+    /// The gateway's listen address (kamei.toml `[server] listen`).
+    pub fn listen(&self) -> Option<&str> {
+        self.listen.as_deref()
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn principals(&self) -> &[Principal] {
+        &self.principals
+    }
+
+    pub fn principal(&self, name: &str) -> Option<&Principal> {
+        self.principals.iter().find(|p| p.name == name)
+    }
+
+    /// The policy file's name as errors and outputs show it.
+    pub fn policies_file(&self) -> &str {
+        &self.policies_file
+    }
+
+    /// The ids of the policies, in file order.
+    pub fn policy_ids(&self) -> Vec<String> {
+        self.policies.list.iter().map(|p| p.id().to_string()).collect()
+    }
+
+    pub fn decisions(&self) -> &DecisionTable {
+        &self.decisions
+    }
+
+    fn principal_index(&self, name: &str) -> Result<usize, PolicyError> {
+        self.principals
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| PolicyError::UnknownPrincipal(name.to_owned()))
+    }
+
+    fn table_index(&self, name: &str) -> Result<usize, PolicyError> {
+        self.catalog
+            .tables
+            .iter()
+            .position(|t| t.name == name)
+            .ok_or_else(|| PolicyError::UnknownTable(name.to_owned()))
+    }
+
+    fn data_index(&self, table: usize, column: usize, jurisdiction: usize) -> usize {
+        (self.column_offset.get(table).copied().unwrap_or(usize::MAX / 2) + column)
+            * self.catalog.jurisdictions.len()
+            + jurisdiction
+    }
+
+    /// What `principal` may read of `table`: every catalog column in order, its decision per
+    /// known jurisdiction, and the fail-closed fallback for any other.
+    pub fn table_plan(&self, principal: &str, table: &str) -> Result<TablePlan, PolicyError> {
+        let p = self.principal_index(principal)?;
+        let t = self.table_index(table)?;
+        let Some((principal, table)) = self.principals.get(p).zip(self.catalog.tables.get(t)) else {
+            return Err(PolicyError::UnknownTable(table.to_owned()));
+        };
+        let columns = table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(c, column)| {
+                let by_jurisdiction = self
+                    .catalog
+                    .jurisdictions
+                    .iter()
+                    .enumerate()
+                    .map(|(j, code)| (*code, self.decisions.decision(p, self.data_index(t, c, j))))
+                    .collect();
+                ColumnPlan::new(column.name.clone(), column.category, by_jurisdiction)
+            })
+            .collect();
+        Ok(TablePlan {
+            principal: principal.name.clone(),
+            domain: principal.org.clone(),
+            table: table.name.clone(),
+            jurisdiction: table.jurisdiction.clone(),
+            columns,
+        })
+    }
+
+    /// The decision for one cell, for `kamei policy explain`.
+    pub fn explain(
+        &self,
+        principal: &str,
+        table: &str,
+        column: &str,
+        jurisdiction: &str,
+    ) -> Result<kamei_core::Decision, PolicyError> {
+        let p = self.principal_index(principal)?;
+        let t = self.table_index(table)?;
+        let c = self
+            .catalog
+            .tables
+            .get(t)
+            .and_then(|tb| tb.columns.iter().position(|c| c.name == column))
+            .ok_or_else(|| PolicyError::UnknownColumn {
+                table: table.to_owned(),
+                column: column.to_owned(),
+            })?;
+        let j = jurisdiction
+            .parse::<Jurisdiction>()
+            .ok()
+            .and_then(|code| self.catalog.jurisdictions.iter().position(|k| *k == code))
+            .ok_or_else(|| PolicyError::UnknownJurisdiction(jurisdiction.chars().take(16).collect()))?;
+        Ok(self.decisions.decision(p, self.data_index(t, c, j)))
+    }
+
+    /// Every cell: principal, table, column, jurisdiction (in configuration order).
+    fn cells(
+        &self,
+    ) -> impl Iterator<Item = (usize, &Principal, &CatalogTable, &str, Jurisdiction, usize)> + '_ {
+        self.principals
+            .iter()
+            .enumerate()
+            .flat_map(move |(p, principal)| {
+                self.catalog
+                    .tables
+                    .iter()
+                    .enumerate()
+                    .flat_map(move |(t, table)| {
+                        table.columns.iter().enumerate().flat_map(move |(c, column)| {
+                            self.catalog
+                                .jurisdictions
+                                .iter()
+                                .enumerate()
+                                .map(move |(j, code)| {
+                                    (
+                                        p,
+                                        principal,
+                                        table,
+                                        column.name.as_str(),
+                                        *code,
+                                        self.data_index(t, c, j),
+                                    )
+                                })
+                        })
+                    })
+            })
+    }
+
+    /// One row per principal, table, column and jurisdiction.
+    pub fn matrix(&self) -> Vec<MatrixRow> {
+        self.cells()
+            .map(|(p, principal, table, column, code, d)| {
+                let decision = self.decisions.decision(p, d);
+                MatrixRow {
+                    principal: principal.name.clone(),
+                    table: table.name.clone(),
+                    column: column.to_owned(),
+                    jurisdiction: code.to_string(),
+                    cross_border_raw: decision.level == kamei_core::Level::Raw && principal.country != code,
+                    level: decision.level,
+                    policies: decision.policies,
+                }
+            })
+            .collect()
+    }
+
+    /// The cells whose level differs from `old`'s (same catalog and principals, other
+    /// policies), in configuration order.
+    pub fn exposure_changes_since(&self, old: &Config) -> Vec<ExposureChange> {
+        self.cells()
+            .filter_map(|(p, principal, table, column, code, d)| {
+                let before = old.decisions.level(p, d);
+                let after = self.decisions.level(p, d);
+                (before != after).then(|| ExposureChange {
+                    principal: principal.name.clone(),
+                    table: table.name.clone(),
+                    column: column.to_owned(),
+                    jurisdiction: code.to_string(),
+                    old: before,
+                    new: after,
+                    policies: self.decisions.decision(p, d).policies,
+                })
+            })
+            .collect()
+    }
+}
+
+pub(crate) fn cedar_principals(principals: &[Principal]) -> Vec<PrincipalAttrs> {
+    principals
+        .iter()
+        .map(|p| PrincipalAttrs {
+            name: p.name.clone(),
+            org: p.org.clone(),
+            country: p.country.to_string(),
+            roles: p.roles.clone(),
+        })
+        .collect()
+}
+
+/// Data items in the order `Config::data_index` numbers them.
+pub(crate) fn cedar_data(catalog: &Catalog) -> Vec<DataAttrs> {
+    let mut out = Vec::new();
+    for t in &catalog.tables {
+        for c in &t.columns {
+            for j in &catalog.jurisdictions {
+                out.push(DataAttrs {
+                    table: t.name.clone(),
+                    column: c.name.clone(),
+                    category: c.category.to_string(),
+                    jurisdiction: j.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn compile_decisions(
+    schema: &cedar_policy::Schema,
+    policies: &cedar::Policies,
+    catalog: &Catalog,
+    principals: &[Principal],
+) -> Result<DecisionTable, String> {
+    compile::compile(
+        schema,
+        &policies.list,
+        &cedar_principals(principals),
+        &cedar_data(catalog),
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use kamei_core::{Category, Level};
+
+    use super::*;
+
+    fn level(c: &Config, p: &str, col: &str, j: &str) -> Level {
+        let (t, c2) = col.split_once('.').unwrap();
+        c.explain(p, t, c2, j).unwrap().level
+    }
+
+    #[test]
+    fn demo_loads_with_every_column_and_jurisdiction() {
+        let c = Config::demo().unwrap();
+        assert!(c.is_demo() && c.keyring().demo && c.keyring().path.is_none());
+        assert_eq!(c.principals().len(), 6);
+        let cols: usize = c.catalog().tables.iter().map(|t| t.columns.len()).sum();
+        assert_eq!(cols, 14 + 7 + 8 + 8);
+        assert_eq!(c.matrix().len(), 6 * cols * 4);
+    }
+
+    #[test]
+    fn demo_levels_follow_the_design_table() {
+        let c = Config::demo().unwrap();
+        assert_eq!(level(&c, "admin", "users.my_number", "TH"), Level::Raw);
+        assert_eq!(level(&c, "jp_support", "users.phone", "JP"), Level::Raw);
+        assert_eq!(level(&c, "jp_support", "users.phone", "TH"), Level::Pseudonymized);
+        assert_eq!(level(&c, "th_support", "users.phone", "TH"), Level::Raw);
+        assert_eq!(level(&c, "th_support", "users.phone", "JP"), Level::Pseudonymized);
+        assert_eq!(
+            level(&c, "cn_contractor", "users.phone", "JP"),
+            Level::Pseudonymized
+        );
+        assert_eq!(level(&c, "cn_contractor", "users.address", "JP"), Level::Masked);
+        assert_eq!(
+            level(&c, "cn_contractor", "users.birth_date", "TW"),
+            Level::Masked
+        );
+        assert_eq!(level(&c, "cn_contractor", "messages.body", "JP"), Level::Masked);
+        assert_eq!(level(&c, "cn_contractor", "users.my_number", "JP"), Level::Denied);
+        assert_eq!(level(&c, "cn_contractor", "payments.amount", "ID"), Level::Raw);
+        assert_eq!(level(&c, "kr_moderator", "reports.body", "JP"), Level::Masked);
+        assert_eq!(
+            level(&c, "kr_moderator", "reports.reporter_id", "JP"),
+            Level::Pseudonymized
+        );
+        assert_eq!(level(&c, "kr_moderator", "messages.sent_at", "JP"), Level::Raw);
+        assert_eq!(level(&c, "kr_moderator", "users.user_id", "JP"), Level::Denied);
+        assert_eq!(level(&c, "kr_moderator", "payments.amount", "JP"), Level::Denied);
+        for row in c.matrix().iter().filter(|r| r.principal == "auditor") {
+            assert_eq!(row.level, Level::Denied, "{row:?}");
+        }
+        for row in c.matrix().iter().filter(|r| r.principal == "cn_contractor") {
+            let t = c.catalog().table(&row.table).unwrap();
+            let cat = t.columns.iter().find(|x| x.name == row.column).unwrap().category;
+            if cat != Category::NonPersonal {
+                assert_ne!(row.level, Level::Raw, "{row:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn explain_names_the_deciding_policies() {
+        let c = Config::demo().unwrap();
+        let d = c.explain("jp_support", "users", "phone", "JP").unwrap();
+        assert_eq!(d.policies, vec!["support-raw-home-jurisdiction".to_string()]);
+        let d = c.explain("auditor", "users", "phone", "JP").unwrap();
+        assert_eq!(d.policies, vec!["auditor-no-table-data".to_string()]);
+        let d = c.explain("cn_contractor", "users", "my_number", "JP").unwrap();
+        assert_eq!(d.policies, vec!["engineer-no-my-number".to_string()]);
+        assert!(matches!(
+            c.explain("nobody", "users", "phone", "JP"),
+            Err(PolicyError::UnknownPrincipal(_))
+        ));
+        assert!(matches!(
+            c.explain("admin", "nope", "phone", "JP"),
+            Err(PolicyError::UnknownTable(_))
+        ));
+        assert!(matches!(
+            c.explain("admin", "users", "nope", "JP"),
+            Err(PolicyError::UnknownColumn { .. })
+        ));
+        assert!(matches!(
+            c.explain("admin", "users", "phone", "US"),
+            Err(PolicyError::UnknownJurisdiction(_))
+        ));
+    }
+
+    #[test]
+    fn table_plan_lists_every_column_in_catalog_order() {
+        let c = Config::demo().unwrap();
+        let plan = c.table_plan("jp_support", "users").unwrap();
+        assert_eq!(plan.domain, "line-jp");
+        assert_eq!(
+            plan.jurisdiction,
+            kamei_core::JurisdictionSource::Column("country".into())
+        );
+        let names: Vec<_> = plan.columns.iter().map(|c| c.column.as_str()).collect();
+        assert_eq!(names[..3], ["user_id", "line_id", "display_name"]);
+        assert_eq!(names.len(), 14);
+        let phone = &plan.columns[5];
+        assert_eq!(phone.decision(Some(Jurisdiction::JP)).level, Level::Raw);
+        assert_eq!(phone.decision(Some(Jurisdiction::TH)).level, Level::Pseudonymized);
+        assert_eq!(
+            phone.decision(Some("US".parse().unwrap())).level,
+            Level::Pseudonymized
+        );
+        assert!(matches!(
+            c.table_plan("x", "users"),
+            Err(PolicyError::UnknownPrincipal(_))
+        ));
+        assert!(matches!(
+            c.table_plan("admin", "x"),
+            Err(PolicyError::UnknownTable(_))
+        ));
+    }
+
+    #[test]
+    fn demo_passwords_are_name_dash_demo() {
+        let c = Config::demo().unwrap();
+        for p in c.principals() {
+            assert!(p.demo);
+            assert!(
+                p.credential.verify_password(&format!("{}-demo", p.name)),
+                "{}",
+                p.name
+            );
+            assert!(!p.credential.verify_password(&p.name));
+        }
+    }
+
+    #[test]
+    fn diff_names_who_gains() {
+        let c = Config::demo().unwrap();
+        let text = format!(
+            "{}\npermit(principal == Kamei::Principal::\"cn_contractor\", action == Kamei::Action::\"read_raw\", resource);\n",
+            DEMO_FILES[3].1
+        );
+        let new = c.with_policies("new.cedar", &text).unwrap();
+        let changes = new.exposure_changes_since(&c);
+        assert!(!changes.is_empty());
+        assert!(
+            changes
+                .iter()
+                .all(|ch| ch.principal == "cn_contractor" && ch.increases())
+        );
+        // My Number stays forbidden: forbid wins over the new permit.
+        assert!(!changes.iter().any(|ch| ch.column == "my_number"));
+        assert!(c.exposure_changes_since(&c).is_empty());
+    }
+}
