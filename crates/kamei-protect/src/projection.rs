@@ -1,0 +1,851 @@
+//! The compiled projection: one principal's decisions for one table, applied to record
+//! batches.
+//!
+//! Compiling picks, per projected column, one kernel per level that can occur, and the level
+//! of each jurisdiction group. Applying reads the jurisdiction column once per batch into a
+//! group per row, then per column either runs the one kernel over the whole array (every row
+//! at one level, the common case) or runs each level's kernel only on the rows at that level
+//! (`take`) and interleaves the results back into row order. Cedar is never consulted here.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array};
+use arrow::compute::{interleave, take};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use kamei_core::{Category, ColumnPlan, Jurisdiction, JurisdictionSource, Level, PiiType, TablePlan};
+use kamei_detect::Detector;
+
+use crate::error::ProtectError;
+use crate::kernels::{Kernel, KernelContext, Normalize, TextStyle, cast_to, pii_pseudonym};
+use crate::keyring::DomainKeys;
+
+/// The detector is built once per process: its automata are large and it is Send + Sync.
+fn detector() -> &'static Detector {
+    static DETECTOR: OnceLock<Detector> = OnceLock::new();
+    DETECTOR.get_or_init(Detector::new)
+}
+
+/// One principal's protection for one table and one list of columns; cheap to build per
+/// query, `Send + Sync`, applied to every batch of a scan or export.
+#[derive(Debug)]
+pub struct Projection {
+    columns: Vec<ColumnProgram>,
+    jurisdiction: JurisdictionReader,
+    /// The jurisdictions with their own decisions; group `known.len()` is every other row.
+    known: Vec<Jurisdiction>,
+    output_schema: SchemaRef,
+    keys: Arc<DomainKeys>,
+    /// Whether a kernel redacts free text (the detector is built on first use only).
+    needs_detector: bool,
+}
+
+#[derive(Debug)]
+enum JurisdictionReader {
+    Column { name: String, index: usize },
+    Fixed(Jurisdiction),
+}
+
+#[derive(Debug)]
+struct ColumnProgram {
+    name: String,
+    input_index: usize,
+    category: Category,
+    /// Per jurisdiction group, the index into `levels`.
+    group_slot: Vec<u8>,
+    /// The distinct levels this column can be read at, each with its kernel.
+    levels: Vec<LevelProgram>,
+    output_type: DataType,
+}
+
+#[derive(Debug)]
+struct LevelProgram {
+    level: Level,
+    kernel: Kernel,
+    input_type: DataType,
+    policies: Vec<String>,
+}
+
+/// What one projected column does, for the processing record and the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ColumnReport {
+    pub column: String,
+    pub category: Category,
+    pub output_type: String,
+    /// Per level that can occur: the transform and, where a key is used, its id.
+    pub levels: Vec<LevelReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LevelReport {
+    pub level: Level,
+    /// The jurisdictions read at this level (`*` for any other or unknown jurisdiction).
+    pub jurisdictions: Vec<String>,
+    pub transform: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    pub policies: Vec<String>,
+}
+
+/// Per projected column, how many cells of a batch were read at each level
+/// (index: denied, pseudonymized, masked, raw). Denied cells are the suppressed ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyStats {
+    pub cells_by_level: Vec<[u64; 4]>,
+}
+
+impl ApplyStats {
+    /// Adds another batch's counts.
+    pub fn add(&mut self, other: &ApplyStats) {
+        if self.cells_by_level.len() < other.cells_by_level.len() {
+            self.cells_by_level.resize(other.cells_by_level.len(), [0; 4]);
+        }
+        for (a, b) in self.cells_by_level.iter_mut().zip(&other.cells_by_level) {
+            for i in 0..4 {
+                a[i] += b[i];
+            }
+        }
+    }
+}
+
+pub(crate) fn level_index(level: Level) -> usize {
+    match level {
+        Level::Denied => 0,
+        Level::Pseudonymized => 1,
+        Level::Masked => 2,
+        Level::Raw => 3,
+    }
+}
+
+impl Projection {
+    /// Compiles the projection of `columns` (by name, in that order) of `plan` over data of
+    /// `input_schema`. Errors if a column is denied for every jurisdiction (naming the deciding
+    /// policies), unknown to the plan or the data, or of a type its category cannot hold.
+    pub fn compile(
+        plan: &TablePlan,
+        input_schema: &SchemaRef,
+        columns: &[&str],
+        keys: &DomainKeys,
+    ) -> Result<Projection, ProtectError> {
+        let jurisdiction = match &plan.jurisdiction {
+            JurisdictionSource::Fixed(j) => JurisdictionReader::Fixed(*j),
+            JurisdictionSource::Column(name) => {
+                let index = input_schema
+                    .index_of(name)
+                    .map_err(|_| ProtectError::MissingColumn { column: name.clone() })?;
+                let dt = input_schema.field(index).data_type();
+                if !is_text(dt) {
+                    return Err(ProtectError::JurisdictionType {
+                        column: name.clone(),
+                        data_type: dt.to_string(),
+                    });
+                }
+                JurisdictionReader::Column {
+                    name: name.clone(),
+                    index,
+                }
+            }
+        };
+        let plans: Vec<&ColumnPlan> = columns
+            .iter()
+            .map(|c| {
+                plan.columns
+                    .iter()
+                    .find(|p| p.column == *c)
+                    .ok_or_else(|| ProtectError::UnknownColumn {
+                        table: plan.table.clone(),
+                        column: (*c).to_owned(),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        let known: Vec<Jurisdiction> = plans
+            .iter()
+            .flat_map(|p| p.by_jurisdiction.keys().copied())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+
+        let mut programs = Vec::with_capacity(plans.len());
+        let mut fields = Vec::with_capacity(plans.len());
+        for cp in plans {
+            if cp.max_level() == Level::Denied {
+                let mut policies: Vec<String> = cp
+                    .by_jurisdiction
+                    .values()
+                    .chain([&cp.otherwise])
+                    .flat_map(|d| d.policies.iter().cloned())
+                    .collect();
+                policies.sort();
+                policies.dedup();
+                return Err(ProtectError::DeniedColumn {
+                    column: cp.column.clone(),
+                    policies,
+                });
+            }
+            let input_index = input_schema
+                .index_of(&cp.column)
+                .map_err(|_| ProtectError::MissingColumn {
+                    column: cp.column.clone(),
+                })?;
+            let data_type = input_schema.field(input_index).data_type().clone();
+            if !accepts(cp.category, &data_type) {
+                return Err(ProtectError::TypeMismatch {
+                    column: cp.column.clone(),
+                    category: cp.category,
+                    data_type: data_type.to_string(),
+                });
+            }
+            let group_decisions: Vec<&kamei_core::Decision> = known
+                .iter()
+                .map(|j| cp.decision(Some(*j)))
+                .chain([&cp.otherwise])
+                .collect();
+            let mut levels: Vec<LevelProgram> = Vec::new();
+            let mut group_slot = Vec::with_capacity(group_decisions.len());
+            for d in &group_decisions {
+                let slot = match levels.iter().position(|l| l.level == d.level) {
+                    Some(slot) => {
+                        for p in &d.policies {
+                            if !levels[slot].policies.contains(p) {
+                                levels[slot].policies.push(p.clone());
+                            }
+                        }
+                        slot
+                    }
+                    None => {
+                        let kernel = select(cp.category, d.level, &data_type).ok_or_else(|| {
+                            ProtectError::NoTransform {
+                                column: cp.column.clone(),
+                                category: cp.category,
+                                level: d.level,
+                                data_type: data_type.to_string(),
+                            }
+                        })?;
+                        levels.push(LevelProgram {
+                            level: d.level,
+                            input_type: kernel.input_type(&data_type),
+                            kernel,
+                            policies: d.policies.clone(),
+                        });
+                        levels.len() - 1
+                    }
+                };
+                group_slot.push(u8::try_from(slot).unwrap_or(0));
+            }
+            // One output type per column: the kernels' common type, else text (the raw value
+            // printed), so rows of different levels fit one column.
+            let types: BTreeSet<String> = levels
+                .iter()
+                .filter(|l| l.kernel != Kernel::Null)
+                .map(|l| l.kernel.output_type(&l.input_type).to_string())
+                .collect();
+            let output_type = match levels.iter().find(|l| l.kernel != Kernel::Null) {
+                Some(l) if types.len() == 1 => l.kernel.output_type(&l.input_type),
+                _ => DataType::Utf8,
+            };
+            fields.push(Field::new(&cp.column, output_type.clone(), true));
+            programs.push(ColumnProgram {
+                name: cp.column.clone(),
+                input_index,
+                category: cp.category,
+                group_slot,
+                levels,
+                output_type,
+            });
+        }
+        let needs_detector = programs
+            .iter()
+            .any(|c| c.levels.iter().any(|l| matches!(l.kernel, Kernel::RedactText(_))));
+        Ok(Projection {
+            needs_detector,
+            columns: programs,
+            jurisdiction,
+            known,
+            output_schema: Arc::new(Schema::new(fields)),
+            keys: Arc::new(keys.clone()),
+        })
+    }
+
+    /// The schema of the batches `apply` returns.
+    pub fn output_schema(&self) -> SchemaRef {
+        self.output_schema.clone()
+    }
+
+    /// What each column does at each level, with the key ids used.
+    pub fn report(&self) -> Vec<ColumnReport> {
+        self.columns
+            .iter()
+            .map(|c| ColumnReport {
+                column: c.name.clone(),
+                category: c.category,
+                output_type: c.output_type.to_string(),
+                levels: c
+                    .levels
+                    .iter()
+                    .enumerate()
+                    .map(|(slot, l)| LevelReport {
+                        level: l.level,
+                        jurisdictions: c
+                            .group_slot
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, s)| usize::from(**s) == slot)
+                            .map(|(g, _)| self.known.get(g).map_or("*".to_owned(), |j| j.to_string()))
+                            .collect(),
+                        transform: l.kernel.name(),
+                        key_id: l.kernel.key_purpose().map(|p| match p {
+                            crate::KeyPurpose::Token => self.keys.token_key_id().to_owned(),
+                            crate::KeyPurpose::Pseudonym | crate::KeyPurpose::AuditSigning => {
+                                self.keys.pseudonym_key_id().to_owned()
+                            }
+                        }),
+                        policies: l.policies.clone(),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Applies the levels to one batch.
+    pub fn apply(&self, batch: &RecordBatch) -> Result<RecordBatch, ProtectError> {
+        self.apply_with_stats(batch).map(|(b, _)| b)
+    }
+
+    /// Applies the levels to one batch and counts the cells read at each level per column.
+    pub fn apply_with_stats(&self, batch: &RecordBatch) -> Result<(RecordBatch, ApplyStats), ProtectError> {
+        let rows = batch.num_rows();
+        let groups = self.groups(batch)?;
+        let ctx = KernelContext {
+            keys: &self.keys,
+            detector: self.needs_detector.then(detector),
+        };
+        let mut stats = ApplyStats {
+            cells_by_level: Vec::with_capacity(self.columns.len()),
+        };
+        let mut arrays = Vec::with_capacity(self.columns.len());
+        for c in &self.columns {
+            let input = batch.column(c.input_index);
+            let internal = |message: String| ProtectError::Internal {
+                column: c.name.clone(),
+                message,
+            };
+            let run = |slot: usize, values: &ArrayRef| -> Result<ArrayRef, ProtectError> {
+                let l = &c.levels[slot];
+                if l.kernel == Kernel::Null {
+                    return Ok(arrow::array::new_null_array(&c.output_type, values.len()));
+                }
+                let cast_in = cast_to(values, &l.input_type).map_err(internal)?;
+                let out = l.kernel.apply(&cast_in, &ctx).map_err(internal)?;
+                cast_to(&out, &c.output_type).map_err(internal)
+            };
+            let mut counts = vec![0usize; c.levels.len()];
+            let slots: Vec<u8> = match &groups {
+                Groups::All(g) => {
+                    counts[usize::from(c.group_slot[*g])] = rows;
+                    Vec::new()
+                }
+                Groups::PerRow(g) => {
+                    let slots: Vec<u8> = g.iter().map(|g| c.group_slot[usize::from(*g)]).collect();
+                    for s in &slots {
+                        counts[usize::from(*s)] += 1;
+                    }
+                    slots
+                }
+            };
+            let mut by_level = [0u64; 4];
+            for (slot, n) in counts.iter().enumerate() {
+                by_level[level_index(c.levels[slot].level)] += *n as u64;
+            }
+            stats.cells_by_level.push(by_level);
+            let used: Vec<usize> = (0..counts.len()).filter(|s| counts[*s] > 0).collect();
+            let out = match used.as_slice() {
+                [] => arrow::array::new_null_array(&c.output_type, 0),
+                [only] => run(*only, input)?,
+                _ => {
+                    // Each level's kernel only on its rows, then back into row order.
+                    let mut position = vec![0usize; c.levels.len()];
+                    let mut pieces: Vec<ArrayRef> = Vec::with_capacity(used.len());
+                    let mut piece_of_slot = vec![usize::MAX; c.levels.len()];
+                    for slot in &used {
+                        let indices: UInt32Array = slots
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, s)| usize::from(**s) == *slot)
+                            .map(|(i, _)| i as u32)
+                            .collect();
+                        let taken =
+                            take(input.as_ref(), &indices, None).map_err(|e| internal(e.to_string()))?;
+                        piece_of_slot[*slot] = pieces.len();
+                        pieces.push(run(*slot, &taken)?);
+                    }
+                    let order: Vec<(usize, usize)> = slots
+                        .iter()
+                        .map(|s| {
+                            let s = usize::from(*s);
+                            let p = position[s];
+                            position[s] += 1;
+                            (piece_of_slot[s], p)
+                        })
+                        .collect();
+                    let refs: Vec<&dyn Array> = pieces.iter().map(|p| p.as_ref()).collect();
+                    interleave(&refs, &order).map_err(|e| internal(e.to_string()))?
+                }
+            };
+            arrays.push(out);
+        }
+        let batch = RecordBatch::try_new_with_options(
+            self.output_schema.clone(),
+            arrays,
+            &RecordBatchOptions::new().with_row_count(Some(rows)),
+        )
+        .map_err(|e| ProtectError::Internal {
+            column: String::new(),
+            message: e.to_string(),
+        })?;
+        Ok((batch, stats))
+    }
+
+    /// The jurisdiction group of every row: one lookup per row in a list of at most a few
+    /// two-letter codes, no allocation per row.
+    fn groups(&self, batch: &RecordBatch) -> Result<Groups, ProtectError> {
+        let other = self.known.len();
+        let group_of = |j: Option<Jurisdiction>| -> u8 {
+            let g = j
+                .and_then(|j| self.known.iter().position(|k| *k == j))
+                .unwrap_or(other);
+            u8::try_from(g).unwrap_or(u8::MAX)
+        };
+        match &self.jurisdiction {
+            JurisdictionReader::Fixed(j) => Ok(Groups::All(usize::from(group_of(Some(*j))))),
+            JurisdictionReader::Column { name, index } => {
+                let column = cast_to(batch.column(*index), &DataType::Utf8).map_err(|message| {
+                    ProtectError::JurisdictionType {
+                        column: name.clone(),
+                        data_type: message,
+                    }
+                })?;
+                let values = column
+                    .as_string_opt::<i32>()
+                    .ok_or_else(|| ProtectError::JurisdictionType {
+                        column: name.clone(),
+                        data_type: batch.column(*index).data_type().to_string(),
+                    })?;
+                let codes: Vec<[u8; 2]> = self
+                    .known
+                    .iter()
+                    .map(|j| {
+                        let b = j.as_str().as_bytes();
+                        [b[0], b[1]]
+                    })
+                    .collect();
+                let other = u8::try_from(other).unwrap_or(u8::MAX);
+                let groups = values
+                    .iter()
+                    .map(|v| match v.map(str::as_bytes) {
+                        Some([a, b]) => codes
+                            .iter()
+                            .position(|c| c == &[*a, *b])
+                            .map_or(other, |g| g as u8),
+                        _ => other,
+                    })
+                    .collect();
+                Ok(Groups::PerRow(groups))
+            }
+        }
+    }
+}
+
+enum Groups {
+    All(usize),
+    PerRow(Vec<u8>),
+}
+
+fn is_text(dt: &DataType) -> bool {
+    match dt {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => is_text(v),
+        _ => false,
+    }
+}
+
+fn is_int(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+    )
+}
+
+fn is_date(dt: &DataType) -> bool {
+    matches!(dt, DataType::Date32 | DataType::Date64 | DataType::Timestamp(..))
+}
+
+/// Whether data of type `dt` can hold what the catalog says the column holds: a mismatch is
+/// a catalog or data error, reported before any value is read.
+fn accepts(category: Category, dt: &DataType) -> bool {
+    match category {
+        Category::NonPersonal => true,
+        Category::SubjectKey | Category::AccountId => is_int(dt) || is_text(dt),
+        Category::FreeText => is_text(dt),
+        Category::QuasiIdentifier => is_text(dt) || is_int(dt) || is_date(dt) || dt == &DataType::Boolean,
+        Category::Pii(PiiType::DateOfBirth) => is_date(dt) || is_text(dt),
+        Category::Pii(
+            PiiType::Email
+            | PiiType::Phone
+            | PiiType::CreditCard
+            | PiiType::MyNumber
+            | PiiType::CorporateNumber
+            | PiiType::PostalCode
+            | PiiType::Address
+            | PiiType::Person
+            | PiiType::IpAddress
+            | PiiType::Iban
+            | PiiType::Passport
+            | PiiType::DriverLicense
+            | PiiType::BankAccount,
+        ) => is_text(dt) || is_int(dt),
+    }
+}
+
+/// The default transform of a category at a level (DESIGN.md, "Levels mean, per category").
+fn select(category: Category, level: Level, dt: &DataType) -> Option<Kernel> {
+    let text_pseudonym = |family: &'static str, prefix: &'static str| Kernel::PseudonymText {
+        family,
+        prefix,
+        normalize: Normalize::Exact,
+    };
+    let kernel = match level {
+        Level::Raw => Kernel::Raw,
+        Level::Denied => Kernel::Null,
+        Level::Pseudonymized => match category {
+            Category::Pii(t) => {
+                let (family, prefix, normalize) = pii_pseudonym(t);
+                Kernel::PseudonymText {
+                    family,
+                    prefix,
+                    normalize,
+                }
+            }
+            Category::SubjectKey if is_int(dt) => Kernel::PseudonymInt {
+                family: "SUBJECT_KEY",
+            },
+            Category::SubjectKey => text_pseudonym("SUBJECT_KEY", "uid_"),
+            Category::AccountId => text_pseudonym("ACCOUNT_ID", "acct_"),
+            Category::FreeText => Kernel::RedactText(TextStyle::Pseudonyms),
+            Category::QuasiIdentifier if is_int(dt) => Kernel::PseudonymInt {
+                family: "QUASI_IDENTIFIER",
+            },
+            Category::QuasiIdentifier => text_pseudonym("QUASI_IDENTIFIER", "qi_"),
+            Category::NonPersonal if is_int(dt) => Kernel::PseudonymInt {
+                family: "NON_PERSONAL",
+            },
+            Category::NonPersonal => text_pseudonym("NON_PERSONAL", "id_"),
+        },
+        Level::Masked => match category {
+            Category::Pii(t) => match t {
+                PiiType::Phone | PiiType::CreditCard | PiiType::BankAccount => {
+                    Kernel::MaskDigits { keep_last: 4 }
+                }
+                PiiType::Iban => Kernel::MaskAlnum { keep_last: 4 },
+                // Regulated identifiers reveal nothing when masked (My Number Act, passports,
+                // licences); corporate numbers and IP addresses likewise.
+                PiiType::MyNumber
+                | PiiType::CorporateNumber
+                | PiiType::Passport
+                | PiiType::DriverLicense
+                | PiiType::IpAddress => Kernel::MaskAlnum { keep_last: 0 },
+                PiiType::Email => Kernel::MaskEmail,
+                PiiType::Address => Kernel::Prefecture,
+                PiiType::PostalCode => Kernel::PostalPrefix,
+                PiiType::Person => Kernel::FirstChar,
+                PiiType::DateOfBirth => Kernel::Year,
+            },
+            // An id has no partial reveal: masked is its pseudonym.
+            Category::SubjectKey if is_int(dt) => Kernel::PseudonymInt {
+                family: "SUBJECT_KEY",
+            },
+            Category::SubjectKey => text_pseudonym("SUBJECT_KEY", "uid_"),
+            Category::AccountId => Kernel::FirstChar,
+            Category::FreeText => Kernel::RedactText(TextStyle::Tags),
+            Category::QuasiIdentifier if is_int(dt) => Kernel::AgeBand,
+            Category::QuasiIdentifier if is_date(dt) => Kernel::YearMonth,
+            // A categorical quasi-identifier (gender) is already coarse; `kamei deid
+            // --k-anonymity` measures what the combination reveals.
+            Category::QuasiIdentifier => Kernel::Raw,
+            Category::NonPersonal => Kernel::Raw,
+        },
+    };
+    Some(kernel)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use arrow::array::{Date32Array, Int64Array, StringArray};
+    use arrow::datatypes::Int64Type;
+    use kamei_core::Decision;
+
+    use super::*;
+
+    fn d(level: Level) -> Decision {
+        Decision {
+            level,
+            policies: vec![format!("p-{level}")],
+        }
+    }
+
+    fn col(name: &str, category: Category, jp: Level, th: Level) -> ColumnPlan {
+        ColumnPlan::new(
+            name.into(),
+            category,
+            BTreeMap::from([(Jurisdiction::JP, d(jp)), (Jurisdiction::TH, d(th))]),
+        )
+    }
+
+    fn plan(domain: &str, columns: Vec<ColumnPlan>) -> TablePlan {
+        TablePlan {
+            principal: "p".into(),
+            domain: domain.into(),
+            table: "users".into(),
+            jurisdiction: JurisdictionSource::Column("country".into()),
+            columns,
+        }
+    }
+
+    fn batch() -> RecordBatch {
+        RecordBatch::try_from_iter([
+            (
+                "user_id",
+                Arc::new(Int64Array::from(vec![1, 2, 3, 4])) as ArrayRef,
+            ),
+            (
+                "phone",
+                Arc::new(StringArray::from(vec![
+                    Some("090-1111-2222"),
+                    Some("+66 81 234 5678"),
+                    None,
+                    Some("090-3333-4444"),
+                ])),
+            ),
+            (
+                "birth_date",
+                Arc::new(Date32Array::from(vec![
+                    Some(6_273),
+                    Some(7_000),
+                    Some(8_000),
+                    None,
+                ])),
+            ),
+            (
+                "country",
+                Arc::new(StringArray::from(vec![
+                    Some("JP"),
+                    Some("TH"),
+                    Some("JP"),
+                    Some("jp"),
+                ])),
+            ),
+            ("secret", Arc::new(StringArray::from(vec!["a", "b", "c", "d"]))),
+        ])
+        .unwrap()
+    }
+
+    fn support_plan() -> TablePlan {
+        plan(
+            "line-jp",
+            vec![
+                col("user_id", Category::SubjectKey, Level::Raw, Level::Pseudonymized),
+                col(
+                    "phone",
+                    Category::Pii(PiiType::Phone),
+                    Level::Raw,
+                    Level::Pseudonymized,
+                ),
+                col(
+                    "birth_date",
+                    Category::Pii(PiiType::DateOfBirth),
+                    Level::Raw,
+                    Level::Masked,
+                ),
+                col("country", Category::NonPersonal, Level::Raw, Level::Raw),
+                col(
+                    "secret",
+                    Category::Pii(PiiType::MyNumber),
+                    Level::Denied,
+                    Level::Denied,
+                ),
+            ],
+        )
+    }
+
+    #[test]
+    fn rows_get_the_level_of_their_jurisdiction() {
+        let b = batch();
+        let keys = DomainKeys::for_testing("line-jp");
+        let p = Projection::compile(
+            &support_plan(),
+            &b.schema(),
+            &["user_id", "phone", "birth_date", "country"],
+            &keys,
+        )
+        .unwrap();
+        let (out, stats) = p.apply_with_stats(&b).unwrap();
+        let ids = out.column(0).as_primitive::<Int64Type>();
+        assert_eq!(ids.value(0), 1);
+        assert_ne!(ids.value(1), 2);
+        assert_eq!(ids.value(2), 3);
+        // Lower-case `jp` is not a jurisdiction: the least revealing known level applies.
+        assert_ne!(ids.value(3), 4);
+        let phones = out.column(1).as_string::<i32>();
+        assert_eq!(phones.value(0), "090-1111-2222");
+        assert!(phones.value(1).starts_with("tel_"));
+        assert!(phones.is_null(2));
+        assert!(phones.value(3).starts_with("tel_"));
+        // Raw for JP, a year for TH: one text column.
+        let dates = out.column(2).as_string::<i32>();
+        assert_eq!(dates.value(0), "1987-03-06");
+        assert_eq!(dates.value(1), "1989");
+        assert!(dates.is_null(3));
+        assert_eq!(out.schema().field(2).data_type(), &DataType::Utf8);
+        assert_eq!(stats.cells_by_level[1], [0, 2, 0, 2]);
+    }
+
+    #[test]
+    fn a_column_denied_everywhere_is_an_error_naming_the_policies() {
+        let b = batch();
+        let err = Projection::compile(
+            &support_plan(),
+            &b.schema(),
+            &["secret"],
+            &DomainKeys::for_testing("x"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "column `secret` is denied for every jurisdiction (decided by `p-denied`)"
+        );
+    }
+
+    #[test]
+    fn denied_rows_are_suppressed_and_counted() {
+        let b = batch();
+        let p = plan(
+            "org",
+            vec![col(
+                "phone",
+                Category::Pii(PiiType::Phone),
+                Level::Masked,
+                Level::Denied,
+            )],
+        );
+        let proj = Projection::compile(&p, &b.schema(), &["phone"], &DomainKeys::for_testing("org")).unwrap();
+        let (out, stats) = proj.apply_with_stats(&b).unwrap();
+        let phones = out.column(0).as_string::<i32>();
+        assert_eq!(phones.value(0), "***-****-2222");
+        assert!(phones.is_null(1), "TH is denied");
+        assert!(
+            phones.is_null(3),
+            "unknown jurisdictions get the least revealing level"
+        );
+        assert_eq!(stats.cells_by_level[0][0], 2);
+    }
+
+    #[test]
+    fn a_type_the_category_cannot_hold_is_an_error() {
+        let b = RecordBatch::try_from_iter([
+            ("phone", Arc::new(Date32Array::from(vec![1])) as ArrayRef),
+            ("country", Arc::new(StringArray::from(vec!["JP"]))),
+        ])
+        .unwrap();
+        let p = plan(
+            "org",
+            vec![col(
+                "phone",
+                Category::Pii(PiiType::Phone),
+                Level::Raw,
+                Level::Raw,
+            )],
+        );
+        let err = Projection::compile(&p, &b.schema(), &["phone"], &DomainKeys::for_testing("org"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`phone` is PHONE in the catalog, but the data holds Date32"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn subject_keys_join_across_tables_within_a_domain_only() {
+        let users = RecordBatch::try_from_iter([
+            ("user_id", Arc::new(Int64Array::from(vec![10, 20])) as ArrayRef),
+            ("country", Arc::new(StringArray::from(vec!["JP", "TH"]))),
+        ])
+        .unwrap();
+        let messages = RecordBatch::try_from_iter([
+            ("sender_id", Arc::new(Int64Array::from(vec![20, 10])) as ArrayRef),
+            ("sender_country", Arc::new(StringArray::from(vec!["TH", "JP"]))),
+        ])
+        .unwrap();
+        let run = |domain: &str, b: &RecordBatch, column: &str, jcol: &str| {
+            let mut p = plan(
+                domain,
+                vec![col(
+                    column,
+                    Category::SubjectKey,
+                    Level::Pseudonymized,
+                    Level::Pseudonymized,
+                )],
+            );
+            p.jurisdiction = JurisdictionSource::Column(jcol.into());
+            let proj =
+                Projection::compile(&p, &b.schema(), &[column], &DomainKeys::for_testing(domain)).unwrap();
+            proj.apply(b)
+                .unwrap()
+                .column(0)
+                .as_primitive::<Int64Type>()
+                .values()
+                .to_vec()
+        };
+        let u = run("ldt-shanghai", &users, "user_id", "country");
+        let m = run("ldt-shanghai", &messages, "sender_id", "sender_country");
+        assert_eq!(u[0], m[1]);
+        assert_eq!(u[1], m[0]);
+        let other = run("naver-kr", &messages, "sender_id", "sender_country");
+        assert_ne!(other[1], u[0]);
+    }
+
+    #[test]
+    fn the_report_names_transforms_and_key_ids() {
+        let b = batch();
+        let p = Projection::compile(
+            &support_plan(),
+            &b.schema(),
+            &["phone"],
+            &DomainKeys::for_testing("org"),
+        )
+        .unwrap();
+        let r = p.report();
+        assert_eq!(r[0].levels.len(), 2);
+        let pseud = r[0]
+            .levels
+            .iter()
+            .find(|l| l.level == Level::Pseudonymized)
+            .unwrap();
+        assert_eq!(pseud.key_id.as_deref(), Some("p1"));
+        assert_eq!(pseud.jurisdictions, vec!["TH".to_owned(), "*".to_owned()]);
+    }
+
+    #[test]
+    fn projection_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Projection>();
+    }
+}
