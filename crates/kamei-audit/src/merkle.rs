@@ -1,0 +1,332 @@
+//! The Merkle tree of RFC 9162 over the log's leaves, kept in memory as every complete subtree
+//! hash per height, so that roots, inclusion proofs and consistency proofs at any size cost a
+//! few dozen lookups and never a rehash of the leaves.
+
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// A SHA-256 hash: a leaf hash, a node hash or a tree root.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Hash(pub [u8; 32]);
+
+impl Hash {
+    /// The hash as lower-case hex, the form every JSON output uses.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Parses 64 hex digits.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(text, &mut out).ok()?;
+        Some(Hash(out))
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+// SPEC: RFC 9162 §2.1.1: MTH({d(0)}) = SHA-256(0x00 || d(0)).
+/// The hash of one leaf (one log entry's bytes).
+pub fn leaf_hash(data: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(data);
+    Hash(h.finalize().into())
+}
+
+// SPEC: RFC 9162 §2.1.1: MTH(D[n]) = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n])).
+/// The hash of an interior node.
+pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(left.0);
+    h.update(right.0);
+    Hash(h.finalize().into())
+}
+
+/// The root of the empty tree: SHA-256 of the empty string (RFC 9162 §2.1.1).
+pub fn empty_root() -> Hash {
+    Hash(Sha256::digest([]).into())
+}
+
+/// The largest power of two strictly smaller than `n` (n >= 2).
+fn split_point(n: u64) -> u64 {
+    debug_assert!(n >= 2);
+    1u64 << (63 - (n - 1).leading_zeros())
+}
+
+/// Why a proof could not be made or did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProofError {
+    #[error("index {index} is not below tree size {size}")]
+    IndexOutOfRange { index: u64, size: u64 },
+    #[error("tree size {size} is larger than the log ({log_size} entries)")]
+    SizeOutOfRange { size: u64, log_size: u64 },
+    #[error("old size {old} is not between 1 and the new size {new}")]
+    BadSizes { old: u64, new: u64 },
+    #[error("the proof has the wrong number of hashes")]
+    WrongLength,
+    #[error("the proof does not lead to the expected root")]
+    RootMismatch,
+}
+
+/// Every complete, aligned subtree hash of the tree, per height.
+///
+/// INVARIANT (levels): `levels[h][i]` is MTH of leaves `[i * 2^h, (i + 1) * 2^h)`, and
+/// `levels[h].len() == size >> h` for every stored `h`; maintained by [`Tree::push`] only.
+#[derive(Default, Clone)]
+pub struct Tree {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl fmt::Debug for Tree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tree").field("size", &self.size()).finish()
+    }
+}
+
+impl Tree {
+    pub fn new() -> Self {
+        Tree {
+            levels: vec![Vec::new()],
+        }
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.levels.first().map_or(0, |l| l.len() as u64)
+    }
+
+    /// Adds one leaf hash and every subtree it completes.
+    pub fn push(&mut self, leaf: Hash) {
+        if self.levels.is_empty() {
+            self.levels.push(Vec::new());
+        }
+        self.levels[0].push(leaf);
+        let mut h = 0;
+        while self.levels[h].len().is_multiple_of(2) {
+            let len = self.levels[h].len();
+            let parent = node_hash(&self.levels[h][len - 2], &self.levels[h][len - 1]);
+            if self.levels.len() == h + 1 {
+                self.levels.push(Vec::new());
+            }
+            self.levels[h + 1].push(parent);
+            h += 1;
+        }
+    }
+
+    /// The stored complete subtree hashes at height `h` (`levels[h]`).
+    pub fn level(&self, h: usize) -> &[Hash] {
+        self.levels.get(h).map_or(&[], |l| l.as_slice())
+    }
+
+    /// The leaf hash at `index`.
+    pub fn leaf(&self, index: u64) -> Option<Hash> {
+        self.levels.first()?.get(usize::try_from(index).ok()?).copied()
+    }
+
+    /// MTH of leaves `[lo, hi)`; the range must be one the RFC 9162 recursion reaches (lo aligned
+    /// to the largest power of two that fits in hi - lo), and hi <= size.
+    fn range_hash(&self, lo: u64, hi: u64) -> Hash {
+        let n = hi - lo;
+        if n.is_power_of_two() && lo.is_multiple_of(n) {
+            let h = n.trailing_zeros() as usize;
+            return self.levels[h][(lo >> h) as usize];
+        }
+        let k = split_point(n);
+        node_hash(&self.range_hash(lo, lo + k), &self.range_hash(lo + k, hi))
+    }
+
+    /// The root at tree size `size` (the empty-tree hash for 0).
+    pub fn root(&self, size: u64) -> Result<Hash, ProofError> {
+        self.check_size(size)?;
+        Ok(if size == 0 {
+            empty_root()
+        } else {
+            self.range_hash(0, size)
+        })
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), ProofError> {
+        if size > self.size() {
+            return Err(ProofError::SizeOutOfRange {
+                size,
+                log_size: self.size(),
+            });
+        }
+        Ok(())
+    }
+
+    // SPEC: RFC 9162 §2.1.3.1 (PATH).
+    /// The inclusion proof of leaf `index` in the tree of size `size`.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
+        self.check_size(size)?;
+        if index >= size {
+            return Err(ProofError::IndexOutOfRange { index, size });
+        }
+        let mut out = Vec::new();
+        self.path(index, 0, size, &mut out);
+        Ok(out)
+    }
+
+    fn path(&self, m: u64, lo: u64, hi: u64, out: &mut Vec<Hash>) {
+        let n = hi - lo;
+        if n <= 1 {
+            return;
+        }
+        let k = split_point(n);
+        if m < k {
+            self.path(m, lo, lo + k, out);
+            out.push(self.range_hash(lo + k, hi));
+        } else {
+            self.path(m - k, lo + k, hi, out);
+            out.push(self.range_hash(lo, lo + k));
+        }
+    }
+
+    // SPEC: RFC 9162 §2.1.4.1 (PROOF, SUBPROOF).
+    /// The consistency proof between tree sizes `old` and `new` (0 < old <= new).
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ProofError> {
+        self.check_size(new)?;
+        if old == 0 || old > new {
+            return Err(ProofError::BadSizes { old, new });
+        }
+        let mut out = Vec::new();
+        self.subproof(old, 0, new, true, &mut out);
+        Ok(out)
+    }
+
+    fn subproof(&self, m: u64, lo: u64, hi: u64, start: bool, out: &mut Vec<Hash>) {
+        let n = hi - lo;
+        if m == n {
+            if !start {
+                out.push(self.range_hash(lo, hi));
+            }
+            return;
+        }
+        let k = split_point(n);
+        if m <= k {
+            self.subproof(m, lo, lo + k, start, out);
+            out.push(self.range_hash(lo + k, hi));
+        } else {
+            self.subproof(m - k, lo + k, hi, false, out);
+            out.push(self.range_hash(lo, lo + k));
+        }
+    }
+}
+
+// SPEC: RFC 9162 §2.1.3.2 (verifying an inclusion proof).
+/// Checks that `leaf` is the leaf at `index` of the tree of `size` leaves whose root is `root`.
+pub fn verify_inclusion(
+    index: u64,
+    size: u64,
+    leaf: &Hash,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), ProofError> {
+    if index >= size {
+        return Err(ProofError::IndexOutOfRange { index, size });
+    }
+    let (mut fn_, mut sn) = (index, size - 1);
+    let mut r = *leaf;
+    for p in proof {
+        if sn == 0 {
+            return Err(ProofError::WrongLength);
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            r = node_hash(p, &r);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    if sn != 0 {
+        return Err(ProofError::WrongLength);
+    }
+    if r != *root {
+        return Err(ProofError::RootMismatch);
+    }
+    Ok(())
+}
+
+// SPEC: RFC 9162 §2.1.4.2 (verifying consistency between two tree heads).
+/// Checks that the tree of `old` leaves with root `old_root` is a prefix of the tree of `new`
+/// leaves with root `new_root`.
+pub fn verify_consistency(
+    old: u64,
+    new: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> Result<(), ProofError> {
+    if old == 0 || old > new {
+        return Err(ProofError::BadSizes { old, new });
+    }
+    if old == new {
+        if !proof.is_empty() {
+            return Err(ProofError::WrongLength);
+        }
+        return if old_root == new_root {
+            Ok(())
+        } else {
+            Err(ProofError::RootMismatch)
+        };
+    }
+    let mut path: Vec<Hash> = Vec::with_capacity(proof.len() + 1);
+    if old.is_power_of_two() {
+        path.push(*old_root);
+    }
+    path.extend_from_slice(proof);
+    let Some((first, rest)) = path.split_first() else {
+        return Err(ProofError::WrongLength);
+    };
+    let (mut fn_, mut sn) = (old - 1, new - 1);
+    while fn_ & 1 == 1 {
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    let (mut fr, mut sr) = (*first, *first);
+    for c in rest {
+        if sn == 0 {
+            return Err(ProofError::WrongLength);
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    if sn != 0 {
+        return Err(ProofError::WrongLength);
+    }
+    if fr != *old_root || sr != *new_root {
+        return Err(ProofError::RootMismatch);
+    }
+    Ok(())
+}

@@ -1,0 +1,559 @@
+//! Audit records: what the gateway (or `kamei audit append`) hands in, and the canonical leaf
+//! bytes the log stores and hashes.
+//!
+//! # Leaf encoding (version 1)
+//!
+//! A leaf is one JSON object, UTF-8, with no whitespace, keys sorted bytewise at every level,
+//! integers in decimal, strings escaped as serde_json does (`"`, `\` and control characters
+//! only). Its keys:
+//!
+//! | key | value |
+//! |---|---|
+//! | `action` | `query`, `export`, `detokenize` or `denied` |
+//! | `client_addr` | the client's IP address (or address:port) in Rust's canonical text form |
+//! | `country` | the principal's country, ISO 3166-1 alpha-2 |
+//! | `org` | the principal's organisation |
+//! | `policies` | the deciding policy ids (for denials), sorted, distinct |
+//! | `principal` | the principal's name |
+//! | `rows` | rows returned or exported |
+//! | `statement` | the statement with every string and number literal replaced by `?`, comments removed |
+//! | `subjects` | `{"count": n, "digest": "<hex SHA-256 of the subject index entry>"}` |
+//! | `tables` | `{table: {column: level}}`, the level each column was read at |
+//! | `time` | UTC, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, fraction without trailing zeros |
+//! | `v` | `1` |
+//!
+//! No field holds a cell value: subjects appear only as a count and a digest, and the
+//! statement's literals (where personal data would be) are gone.
+
+use crate::subjects::SubjectSet;
+use crate::time::Timestamp;
+use kamei_core::Level;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// What a record's statement did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Query,
+    Export,
+    Detokenize,
+    Denied,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Query => "query",
+            Action::Export => "export",
+            Action::Detokenize => "detokenize",
+            Action::Denied => "denied",
+        }
+    }
+}
+
+/// One column read, as the input names it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnRead {
+    pub table: String,
+    pub column: String,
+    pub level: Level,
+}
+
+/// One group of subjects in an input record: their jurisdiction, the level read, the keys.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectGroup {
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
+    pub level: Level,
+    pub keys: Vec<u64>,
+}
+
+impl fmt::Debug for SubjectGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "SubjectGroup({:?}, {}, {} keys)",
+            self.jurisdiction,
+            self.level,
+            self.keys.len()
+        )
+    }
+}
+
+/// The subjects of an input record: a plain list (read at the record's most revealing level,
+/// jurisdiction unknown), a list per level, or groups with their jurisdiction:
+/// `[{"jurisdiction": "JP", "level": "pseudonymized", "keys": [17, 42]}]`.
+#[derive(Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SubjectsInput {
+    List(Vec<u64>),
+    Groups(Vec<SubjectGroup>),
+    PerLevel(BTreeMap<Level, Vec<u64>>),
+}
+
+impl fmt::Debug for SubjectsInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Subject keys are references to people: print how many, not which.
+        let n = match self {
+            SubjectsInput::List(v) => v.len(),
+            SubjectsInput::PerLevel(m) => m.values().map(Vec::len).sum(),
+            SubjectsInput::Groups(g) => g.iter().map(|g| g.keys.len()).sum(),
+        };
+        write!(f, "SubjectsInput({n} keys)")
+    }
+}
+
+/// A record as the gateway or `kamei audit append` supplies it (one JSON object).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordInput {
+    pub time: String,
+    pub principal: String,
+    pub org: String,
+    pub country: String,
+    pub client_addr: String,
+    pub action: Action,
+    pub statement: String,
+    #[serde(default)]
+    pub columns: Vec<ColumnRead>,
+    #[serde(default)]
+    pub rows: u64,
+    #[serde(default)]
+    pub policies: Vec<String>,
+    #[serde(default)]
+    pub subjects: Option<SubjectsInput>,
+}
+
+/// The subject reference a record keeps: how many subjects, and the digest that binds the
+/// record to its subject index entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectRef {
+    pub count: u64,
+    pub digest: String,
+}
+
+/// The canonical record, exactly the leaf's fields (declared in sorted key order, so serde_json
+/// writes them sorted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRecord {
+    pub action: Action,
+    pub client_addr: String,
+    pub country: String,
+    pub org: String,
+    pub policies: Vec<String>,
+    pub principal: String,
+    pub rows: u64,
+    pub statement: String,
+    pub subjects: SubjectRef,
+    pub tables: BTreeMap<String, BTreeMap<String, Level>>,
+    pub time: String,
+    pub v: u32,
+}
+
+/// Why an input record was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("record is not valid JSON of the expected shape: {0}")]
+    Shape(String),
+    #[error("field `{field}`: {what}")]
+    Field { field: &'static str, what: String },
+    #[error("the record is {0} bytes; a log entry holds at most 65535")]
+    TooLarge(usize),
+}
+
+fn field(field: &'static str, what: impl Into<String>) -> RecordError {
+    RecordError::Field {
+        field,
+        what: what.into(),
+    }
+}
+
+fn name_ok(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control)
+}
+
+impl RecordInput {
+    /// Parses one JSON line.
+    pub fn from_json(line: &str) -> Result<Self, RecordError> {
+        // serde_json's message may quote a value; keep only its position and category.
+        serde_json::from_str(line).map_err(|e| {
+            RecordError::Shape(format!(
+                "{:?} error at line {} column {}",
+                e.classify(),
+                e.line(),
+                e.column()
+            ))
+        })
+    }
+
+    /// Validates and canonicalises the record and splits off its subject set.
+    pub fn into_record(self) -> Result<(AuditRecord, SubjectSet), RecordError> {
+        let time = Timestamp::parse(&self.time).map_err(|e| {
+            field(
+                "time",
+                format!("{e}; expected RFC 3339 such as 2026-01-05T09:12:00Z"),
+            )
+        })?;
+        for (name, value) in [("principal", &self.principal), ("org", &self.org)] {
+            if !name_ok(value) {
+                return Err(field(
+                    name,
+                    "must be 1 to 256 characters without control characters",
+                ));
+            }
+        }
+        if self.country.len() != 2 || !self.country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(field("country", "must be an ISO 3166-1 alpha-2 code such as JP"));
+        }
+        let client_addr = canonical_addr(&self.client_addr)
+            .ok_or_else(|| field("client_addr", "must be an IP address or address:port"))?;
+        let mut tables: BTreeMap<String, BTreeMap<String, Level>> = BTreeMap::new();
+        let mut top = None;
+        for c in &self.columns {
+            if !name_ok(&c.table) || !name_ok(&c.column) {
+                return Err(field(
+                    "columns",
+                    "table and column names must be 1 to 256 characters",
+                ));
+            }
+            let slot = tables
+                .entry(c.table.clone())
+                .or_default()
+                .entry(c.column.clone())
+                .or_insert(c.level);
+            *slot = (*slot).max(c.level);
+            top = top.max(Some(c.level));
+        }
+        let mut policies = BTreeSet::new();
+        for p in &self.policies {
+            if !name_ok(p) {
+                return Err(field("policies", "policy ids must be 1 to 256 characters"));
+            }
+            policies.insert(p.clone());
+        }
+        let mut set = SubjectSet::default();
+        match self.subjects {
+            None => {}
+            Some(SubjectsInput::List(keys)) if keys.is_empty() => {}
+            Some(SubjectsInput::List(keys)) => {
+                let level = match top {
+                    Some(Level::Raw) => Level::Raw,
+                    Some(Level::Masked) => Level::Masked,
+                    Some(Level::Pseudonymized) => Level::Pseudonymized,
+                    Some(Level::Denied) | None => {
+                        return Err(field(
+                            "subjects",
+                            "a plain list needs a column read at a level other than denied; \
+                                 give subjects per level instead",
+                        ));
+                    }
+                };
+                set.extend(level, keys);
+            }
+            Some(SubjectsInput::PerLevel(map)) => {
+                for (level, keys) in map {
+                    set.extend(level, keys);
+                }
+            }
+            Some(SubjectsInput::Groups(groups)) => {
+                for g in groups {
+                    let code = match g.jurisdiction.as_deref() {
+                        None => crate::subjects::UNKNOWN_JURISDICTION,
+                        Some(j) if j.len() == 2 && j.bytes().all(|b| b.is_ascii_uppercase()) => {
+                            [j.as_bytes()[0], j.as_bytes()[1]]
+                        }
+                        Some(_) => {
+                            return Err(field(
+                                "subjects",
+                                "a group's jurisdiction must be ISO 3166-1 alpha-2",
+                            ));
+                        }
+                    };
+                    set.extend_group((code, g.level), g.keys);
+                }
+            }
+        }
+        let record = AuditRecord {
+            action: self.action,
+            client_addr,
+            country: self.country,
+            org: self.org,
+            policies: policies.into_iter().collect(),
+            principal: self.principal,
+            rows: self.rows,
+            statement: redact_statement(&self.statement),
+            subjects: SubjectRef {
+                count: set.count(),
+                digest: set.digest().to_hex(),
+            },
+            tables,
+            time: time.to_string(),
+            v: 1,
+        };
+        Ok((record, set))
+    }
+}
+
+fn canonical_addr(s: &str) -> Option<String> {
+    if let Ok(ip) = s.parse::<std::net::IpAddr>() {
+        return Some(ip.to_string());
+    }
+    s.parse::<std::net::SocketAddr>().ok().map(|a| a.to_string())
+}
+
+impl AuditRecord {
+    /// The canonical leaf bytes (see the module docs).
+    pub fn to_leaf(&self) -> Result<Vec<u8>, RecordError> {
+        let bytes = serde_json::to_vec(self).map_err(|e| RecordError::Shape(e.to_string()))?;
+        if bytes.len() > crate::tiles::MAX_ENTRY {
+            return Err(RecordError::TooLarge(bytes.len()));
+        }
+        Ok(bytes)
+    }
+
+    /// Parses leaf bytes and checks they are canonical (re-encoding gives the same bytes).
+    pub fn from_leaf(bytes: &[u8]) -> Result<Self, RecordError> {
+        let record: AuditRecord = serde_json::from_slice(bytes).map_err(|e| {
+            RecordError::Shape(format!(
+                "{:?} error at line {} column {}",
+                e.classify(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        if record.v != 1 {
+            return Err(field("v", "unknown record version"));
+        }
+        if record.to_leaf()? != bytes {
+            return Err(RecordError::Shape(
+                "the bytes are not the canonical encoding".into(),
+            ));
+        }
+        Ok(record)
+    }
+
+    /// The record's time (it was canonical when written; a tampered one reads as the epoch).
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        Timestamp::parse(&self.time).ok()
+    }
+}
+
+/// Replaces every string and number literal with `?` and removes comments, so that the
+/// statement keeps its shape (tables, columns, operators) but no value a user typed.
+///
+/// Quoted identifiers (`"name"`) are kept: they name columns, not people. Dollar-quoted and
+/// `E'…'` strings count as string literals.
+pub fn redact_statement(sql: &str) -> String {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = String::with_capacity(sql.len());
+    let mut i = 0;
+    let prev_is_word = |out: &String| {
+        out.chars()
+            .last()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '-' && next == Some('-') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if c == '/' && next == Some('*') {
+            i += 2;
+            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
+                i += 1;
+            }
+            i = (i + 2).min(chars.len());
+            out.push(' ');
+            continue;
+        }
+        if c == '\'' || ((c == 'E' || c == 'e') && next == Some('\'') && !prev_is_word(&out)) {
+            if c != '\'' {
+                i += 1;
+            }
+            i += 1;
+            while i < chars.len() {
+                if chars[i] == '\\' && c != '\'' {
+                    i += 2;
+                    continue;
+                }
+                if chars[i] == '\'' {
+                    if chars.get(i + 1) == Some(&'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i += 1;
+            }
+            i += 1;
+            out.push('?');
+            continue;
+        }
+        if c == '$' {
+            // $tag$ … $tag$ (tag may be empty); a bare $1 placeholder is kept.
+            let mut j = i + 1;
+            while j < chars.len()
+                && (chars[j].is_alphanumeric() || chars[j] == '_')
+                && !chars[j].is_ascii_digit()
+            {
+                j += 1;
+            }
+            if chars.get(j) == Some(&'$') {
+                let tag: String = chars[i..=j].iter().collect();
+                let body_start = j + 1;
+                let rest: String = chars[body_start..].iter().collect();
+                let end = rest.find(&tag).map_or(chars.len(), |p| {
+                    body_start + rest[..p].chars().count() + tag.chars().count()
+                });
+                i = end;
+                out.push('?');
+                continue;
+            }
+        }
+        if c == '"' {
+            out.push(c);
+            i += 1;
+            while i < chars.len() {
+                out.push(chars[i]);
+                if chars[i] == '"' {
+                    i += 1;
+                    break;
+                }
+                i += 1;
+            }
+            continue;
+        }
+        if c.is_ascii_digit() && !prev_is_word(&out) && !out.ends_with('$') {
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_')
+            {
+                i += 1;
+            }
+            out.push('?');
+            continue;
+        }
+        if c == '.' && next.is_some_and(|n| n.is_ascii_digit()) && !prev_is_word(&out) {
+            i += 1;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+                i += 1;
+            }
+            out.push('?');
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"{"time": "2026-01-05T09:12:00Z", "principal": "cn_contractor", "org": "ldt-shanghai", "country": "CN", "client_addr": "127.0.0.1", "action": "query", "statement": "SELECT phone FROM users WHERE user_id = ?", "columns": [{"table": "users", "column": "phone", "level": "pseudonymized"}], "rows": 3, "subjects": [17, 42, 96]}"#;
+
+    #[test]
+    fn the_issue_example_becomes_a_canonical_leaf() {
+        let (record, set) = RecordInput::from_json(EXAMPLE).unwrap().into_record().unwrap();
+        assert_eq!(set.count(), 3);
+        let leaf = String::from_utf8(record.to_leaf().unwrap()).unwrap();
+        let expected = format!(
+            "{{\"action\":\"query\",\"client_addr\":\"127.0.0.1\",\"country\":\"CN\",\"org\":\"ldt-shanghai\",\
+             \"policies\":[],\"principal\":\"cn_contractor\",\"rows\":3,\
+             \"statement\":\"SELECT phone FROM users WHERE user_id = ?\",\
+             \"subjects\":{{\"count\":3,\"digest\":\"{}\"}},\"tables\":{{\"users\":{{\"phone\":\"pseudonymized\"}}}},\
+             \"time\":\"2026-01-05T09:12:00Z\",\"v\":1}}",
+            set.digest().to_hex()
+        );
+        assert_eq!(leaf, expected);
+        assert_eq!(AuditRecord::from_leaf(leaf.as_bytes()).unwrap(), record);
+        assert!(!leaf.contains("17"), "subject keys never appear in the leaf");
+    }
+
+    #[test]
+    fn non_canonical_leaves_are_refused() {
+        let (record, _) = RecordInput::from_json(EXAMPLE).unwrap().into_record().unwrap();
+        let leaf = String::from_utf8(record.to_leaf().unwrap()).unwrap();
+        let spaced = leaf.replacen(',', ", ", 1);
+        assert!(AuditRecord::from_leaf(spaced.as_bytes()).is_err());
+        let extra = leaf.replacen("{", "{\"x\":1,", 1);
+        assert!(AuditRecord::from_leaf(extra.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn literals_and_comments_are_redacted() {
+        let cases = [
+            (
+                "SELECT * FROM users WHERE phone = '090-1234-5678'",
+                "SELECT * FROM users WHERE phone = ?",
+            ),
+            (
+                "SELECT a FROM t WHERE id = 42 AND x > 3.5e2",
+                "SELECT a FROM t WHERE id = ? AND x > ?",
+            ),
+            (
+                "select col1, t2.c3 from t2 where n = $1",
+                "select col1, t2.c3 from t2 where n = $1",
+            ),
+            (
+                "SELECT 'it''s' || E'a\\'b' -- taro@example.com\n",
+                "SELECT ? || ? \n",
+            ),
+            (
+                "SELECT /* 山田 */ \"Full Name\" FROM u WHERE x = $$secret$$",
+                "SELECT   \"Full Name\" FROM u WHERE x = ?",
+            ),
+            ("SELECT $tag$ a $$ b $tag$, 1", "SELECT ?, ?"),
+            ("SELECT 'unterminated", "SELECT ?"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(redact_statement(input), expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn bad_fields_are_named_without_their_values() {
+        let bad = EXAMPLE.replace("\"CN\"", "\"China-secret\"");
+        let err = RecordInput::from_json(&bad)
+            .unwrap()
+            .into_record()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`country`") && !err.contains("secret"), "{err}");
+        let bad = EXAMPLE.replace("2026-01-05T09:12:00Z", "yesterday");
+        let err = RecordInput::from_json(&bad)
+            .unwrap()
+            .into_record()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`time`"), "{err}");
+        let bad = EXAMPLE.replace("\"rows\": 3", "\"email\": \"taro@example.com\"");
+        let err = RecordInput::from_json(&bad).unwrap_err().to_string();
+        assert!(!err.contains("taro"), "{err}");
+    }
+
+    #[test]
+    fn subjects_per_level_and_denials() {
+        let per_level = EXAMPLE.replace("[17, 42, 96]", r#"{"raw": [1, 2], "masked": [2, 3]}"#);
+        let (record, set) = RecordInput::from_json(&per_level).unwrap().into_record().unwrap();
+        assert_eq!(record.subjects.count, 3);
+        assert_eq!(set.keys(Level::Masked), vec![2, 3]);
+        let groups = EXAMPLE.replace(
+            "[17, 42, 96]",
+            r#"[{"jurisdiction": "JP", "level": "raw", "keys": [1]}, {"level": "masked", "keys": [2]}]"#,
+        );
+        let (_, set) = RecordInput::from_json(&groups).unwrap().into_record().unwrap();
+        assert_eq!(set.iter().count(), 2);
+        let denied = EXAMPLE.replace("\"pseudonymized\"", "\"denied\"");
+        assert!(RecordInput::from_json(&denied).unwrap().into_record().is_err());
+    }
+}

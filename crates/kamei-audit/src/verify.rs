@@ -1,0 +1,443 @@
+//! Verification of a whole log from its files alone, without trusting anything it derived:
+//! every entry is re-hashed and re-parsed, the tree is recomputed, and every hash tile, partial
+//! bundle, subject index entry and checkpoint is compared with what the entries imply.
+//!
+//! Verification only reads; it never repairs (opening the log for appending recovers a torn
+//! tail, see [`crate::AuditLog::open`]).
+
+use crate::checkpoint::Checkpoint;
+use crate::log::{AuditError, CHECKPOINT, SUBJECTS, VKEY, io_err, pending_path};
+use crate::merkle::{Hash, Tree, leaf_hash};
+use crate::record::AuditRecord;
+use crate::storage::LogStorage;
+use crate::subjects::{SubjectSet, digest_bytes, parse_frames};
+use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, bundle_path, hash_tile_path, parse_bundle};
+use rayon::prelude::*;
+use std::fmt;
+
+/// The first thing found wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The first entry index the problem concerns, when it concerns one.
+    pub index: Option<u64>,
+    pub what: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.index {
+            Some(i) => write!(f, "index {i}: {}", self.what),
+            None => f.write_str(&self.what),
+        }
+    }
+}
+
+/// The outcome of [`verify_log`].
+#[derive(Debug, Clone)]
+pub struct VerifyReport {
+    /// Entries found.
+    pub size: u64,
+    /// The root recomputed from the entries.
+    pub root: Hash,
+    /// The log's checkpoint size, when it verified.
+    pub checkpoint_size: Option<u64>,
+    /// The problem with the lowest index (problems without an index come last).
+    pub problem: Option<Problem>,
+}
+
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn at(&mut self, index: u64, what: impl Into<String>) {
+        self.0.push(Problem {
+            index: Some(index),
+            what: what.into(),
+        });
+    }
+    fn log(&mut self, what: impl Into<String>) {
+        self.0.push(Problem {
+            index: None,
+            what: what.into(),
+        });
+    }
+    fn first(self) -> Option<Problem> {
+        self.0.into_iter().min_by_key(|p| (p.index.is_none(), p.index))
+    }
+}
+
+/// One bundle as found on disk.
+struct BundleFile {
+    bytes: Vec<u8>,
+    pending: bool,
+}
+
+/// Reads bundle `n` (full, else pending); `None` when neither exists.
+fn read_bundle(storage: &dyn LogStorage, n: u64) -> Result<Option<BundleFile>, AuditError> {
+    let full = bundle_path(n, TILE_WIDTH);
+    if let Some(bytes) = storage.read(&full).map_err(io_err("read", &full))? {
+        return Ok(Some(BundleFile {
+            bytes,
+            pending: false,
+        }));
+    }
+    let pending = pending_path(n);
+    Ok(storage
+        .read(&pending)
+        .map_err(io_err("read", &pending))?
+        .map(|bytes| BundleFile { bytes, pending: true }))
+}
+
+/// Number of bundles present (full ones, then at most one pending).
+fn count_bundles(storage: &dyn LogStorage) -> Result<u64, AuditError> {
+    let mut n = 0;
+    loop {
+        let full = bundle_path(n, TILE_WIDTH);
+        if storage.exists(&full).map_err(io_err("read", &full))? {
+            n += 1;
+            continue;
+        }
+        let pending = pending_path(n);
+        if storage.exists(&pending).map_err(io_err("read", &pending))? {
+            n += 1;
+        }
+        return Ok(n);
+    }
+}
+
+struct BundleCheck {
+    hashes: Vec<Hash>,
+    problems: Vec<Problem>,
+}
+
+fn check_bundle(
+    storage: &dyn LogStorage,
+    n: u64,
+    last: bool,
+    frames: &[&[u8]],
+) -> Result<BundleCheck, AuditError> {
+    let mut problems = Problems::default();
+    let first = n * TILE_WIDTH;
+    let Some(file) = read_bundle(storage, n)? else {
+        problems.at(first, format!("entry bundle {n} is missing"));
+        return Ok(BundleCheck {
+            hashes: Vec::new(),
+            problems: problems.0,
+        });
+    };
+    let b = parse_bundle(&file.bytes);
+    let count = b.entries.len() as u64;
+    if let Some(_offset) = b.torn_at {
+        problems.at(
+            first + count,
+            format!(
+                "entry {} is cut short (a torn tail; opening the log recovers it)",
+                first + count
+            ),
+        );
+    }
+    if count > TILE_WIDTH {
+        problems.at(
+            first + TILE_WIDTH,
+            format!("entry bundle {n} holds {count} entries, more than 256"),
+        );
+    } else if !file.pending && count != TILE_WIDTH {
+        problems.at(
+            first + count,
+            format!("entry bundle {n} holds {count} entries instead of 256 (entries deleted or cut)"),
+        );
+    } else if file.pending && !last {
+        problems.at(
+            first + count,
+            format!("entry bundle {n} is still pending although later entries exist"),
+        );
+    }
+    let mut hashes = Vec::with_capacity(b.entries.len());
+    for (j, entry) in b.entries.iter().enumerate() {
+        let i = first + j as u64;
+        hashes.push(leaf_hash(entry));
+        let record = match AuditRecord::from_leaf(entry) {
+            Ok(r) => r,
+            Err(e) => {
+                problems.at(i, format!("the entry is not a canonical record: {e}"));
+                continue;
+            }
+        };
+        let Some(frame) = frames.get(i as usize) else {
+            problems.at(i, "the subject index has no entry for this record");
+            continue;
+        };
+        if digest_bytes(frame).to_hex() != record.subjects.digest {
+            problems.at(
+                i,
+                "the subject index entry does not match the digest in the record",
+            );
+            continue;
+        }
+        match SubjectSet::from_bytes(frame) {
+            Ok(set) if set.count() == record.subjects.count => {}
+            Ok(_) => problems.at(
+                i,
+                "the subject count in the record does not match its subject set",
+            ),
+            Err(e) => problems.at(i, e.to_string()),
+        }
+    }
+    // Partial bundles published for earlier checkpoints must be prefixes of this bundle.
+    let pdir = format!("{}.p", bundle_path(n, TILE_WIDTH));
+    for name in storage.list(&pdir).map_err(io_err("list", &pdir))? {
+        let Ok(w) = name.parse::<u64>() else { continue };
+        let path = format!("{pdir}/{name}");
+        let bytes = storage
+            .read(&path)
+            .map_err(io_err("read", &path))?
+            .unwrap_or_default();
+        let pb = parse_bundle(&bytes);
+        if w == 0 || w >= TILE_WIDTH || pb.entries.len() as u64 != w || pb.torn_at.is_some() {
+            problems.at(first, format!("partial bundle `{path}` is malformed"));
+            continue;
+        }
+        for (j, e) in pb.entries.iter().enumerate() {
+            if b.entries.get(j) != Some(e) {
+                problems.at(
+                    first + j as u64,
+                    format!("the entry differs from the one published in `{path}`"),
+                );
+                break;
+            }
+        }
+    }
+    Ok(BundleCheck {
+        hashes,
+        problems: problems.0,
+    })
+}
+
+/// Verifies the log on `storage`; `saved` is a checkpoint saved earlier that the log must still
+/// be consistent with. `vkey` overrides the verifier key stored in the log (`key.vkey`).
+pub fn verify_log(
+    storage: &dyn LogStorage,
+    saved: Option<&[u8]>,
+    vkey: Option<&str>,
+) -> Result<VerifyReport, AuditError> {
+    let mut problems = Problems::default();
+    let stored_vkey = storage.read(VKEY).map_err(io_err("read", VKEY))?;
+    let vkey = match (vkey, &stored_vkey) {
+        (Some(v), _) => Some(v.trim().to_owned()),
+        (None, Some(v)) => Some(String::from_utf8_lossy(v).trim().to_owned()),
+        (None, None) => {
+            problems.log("the log has no verifier key (`key.vkey`)");
+            None
+        }
+    };
+
+    let subjects = storage
+        .read(SUBJECTS)
+        .map_err(io_err("read", SUBJECTS))?
+        .unwrap_or_default();
+    let (frames, whole) = parse_frames(&subjects);
+    if whole < subjects.len() {
+        problems.at(frames.len() as u64, "the subject index ends in a cut-short entry");
+    }
+
+    let bundles = count_bundles(storage)?;
+    let checks: Vec<BundleCheck> = (0..bundles)
+        .into_par_iter()
+        .map(|n| check_bundle(storage, n, n + 1 == bundles, &frames))
+        .collect::<Result<_, _>>()?;
+    let mut tree = Tree::new();
+    for c in checks {
+        for h in c.hashes {
+            tree.push(h);
+        }
+        problems.0.extend(c.problems);
+    }
+    let size = tree.size();
+    if frames.len() as u64 > size {
+        problems.at(size, "the subject index has entries past the last record");
+    }
+    // A full bundle past the pending one means entries in between are gone.
+    let after = bundle_path(bundles, TILE_WIDTH);
+    if storage.exists(&after).map_err(io_err("read", &after))? {
+        problems.at(
+            bundles * TILE_WIDTH,
+            format!("entry bundle {bundles} is missing but a later one exists"),
+        );
+    }
+
+    check_tiles(storage, &tree, &mut problems)?;
+
+    let root = tree.root(size)?;
+    let mut checkpoint_size = None;
+    if let Some(vkey) = &vkey {
+        match storage.read(CHECKPOINT).map_err(io_err("read", CHECKPOINT))? {
+            None => problems.log("the log has no checkpoint"),
+            Some(bytes) => match Checkpoint::open(&bytes, vkey) {
+                Err(e) => problems.log(format!("the log's checkpoint: {e}")),
+                Ok(cp) => {
+                    check_against(&tree, &cp, "the log's checkpoint", &mut problems)?;
+                    checkpoint_size = Some(cp.size);
+                }
+            },
+        }
+        if let Some(saved) = saved {
+            match Checkpoint::open(saved, vkey) {
+                Err(e) => problems.log(format!("the saved checkpoint: {e}")),
+                Ok(cp) => check_against(&tree, &cp, "the saved checkpoint", &mut problems)?,
+            }
+        }
+    }
+    Ok(VerifyReport {
+        size,
+        root,
+        checkpoint_size,
+        problem: problems.first(),
+    })
+}
+
+fn check_against(
+    tree: &Tree,
+    cp: &Checkpoint,
+    which: &str,
+    problems: &mut Problems,
+) -> Result<(), AuditError> {
+    let size = tree.size();
+    if cp.size > size {
+        problems.at(
+            size,
+            format!(
+                "the entry is missing: {which} commits to {} entries, the log holds {size}",
+                cp.size
+            ),
+        );
+    } else if tree.root(cp.size)? != cp.root {
+        problems.log(format!(
+            "the log is not consistent with {which} (size {}): its first {} entries were changed",
+            cp.size, cp.size
+        ));
+    }
+    Ok(())
+}
+
+/// Compares every hash tile on disk, full and partial, with the recomputed tree.
+fn check_tiles(storage: &dyn LogStorage, tree: &Tree, problems: &mut Problems) -> Result<(), AuditError> {
+    let size = tree.size();
+    let mut level = 0u32;
+    loop {
+        let h = (level * TILE_HEIGHT) as usize;
+        let hashes = tree.level(h);
+        let count = hashes.len() as u64;
+        let tiles = count.div_ceil(TILE_WIDTH);
+        let first_leaf = |node: u64| node << h;
+        let found: Vec<Problem> = (0..=tiles)
+            .into_par_iter()
+            .map(|n| -> Result<Vec<Problem>, AuditError> {
+                let mut p = Problems::default();
+                let mut candidates = Vec::new();
+                let full = hash_tile_path(level, n, TILE_WIDTH);
+                if let Some(bytes) = storage.read(&full).map_err(io_err("read", &full))? {
+                    candidates.push((full, TILE_WIDTH, bytes));
+                } else if (n + 1) * TILE_WIDTH <= count {
+                    p.at(
+                        first_leaf(n * TILE_WIDTH),
+                        format!("hash tile `{full}` is missing"),
+                    );
+                }
+                let pdir = format!("{}.p", hash_tile_path(level, n, TILE_WIDTH));
+                for name in storage.list(&pdir).map_err(io_err("list", &pdir))? {
+                    let Ok(w) = name.parse::<u64>() else { continue };
+                    let path = format!("{pdir}/{name}");
+                    let bytes = storage
+                        .read(&path)
+                        .map_err(io_err("read", &path))?
+                        .unwrap_or_default();
+                    candidates.push((path, w, bytes));
+                }
+                for (path, w, bytes) in candidates {
+                    if bytes.len() as u64 != 32 * w {
+                        p.at(
+                            first_leaf(n * TILE_WIDTH),
+                            format!("hash tile `{path}` has the wrong length"),
+                        );
+                        continue;
+                    }
+                    for (j, chunk) in bytes.chunks_exact(32).enumerate() {
+                        let node = n * TILE_WIDTH + j as u64;
+                        match hashes.get(node as usize) {
+                            None => {
+                                p.at(
+                                    first_leaf(node).min(size),
+                                    format!("hash tile `{path}` covers entries the log does not hold"),
+                                );
+                                break;
+                            }
+                            Some(hash) if hash.0[..] != *chunk => {
+                                p.at(
+                                    first_leaf(node),
+                                    format!("the entries do not match hash tile `{path}`"),
+                                );
+                                break;
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                }
+                Ok(p.0)
+            })
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        problems.0.extend(found);
+        if count < TILE_WIDTH {
+            break;
+        }
+        level += 1;
+    }
+    Ok(())
+}
+
+/// Every record and its subject set, in log order, as far as the entries are whole (a torn
+/// tail is skipped). For queries; [`verify_log`] is what checks them.
+pub fn read_records(storage: &dyn LogStorage) -> Result<Vec<(u64, AuditRecord, SubjectSet)>, AuditError> {
+    let subjects = storage
+        .read(SUBJECTS)
+        .map_err(io_err("read", SUBJECTS))?
+        .unwrap_or_default();
+    let (frames, _) = parse_frames(&subjects);
+    let bundles = count_bundles(storage)?;
+    let per_bundle: Vec<Vec<(u64, AuditRecord, SubjectSet)>> = (0..bundles)
+        .into_par_iter()
+        .map(|n| -> Result<_, AuditError> {
+            let Some(file) = read_bundle(storage, n)? else {
+                return Ok(Vec::new());
+            };
+            let b = parse_bundle(&file.bytes);
+            let mut out = Vec::with_capacity(b.entries.len());
+            for (j, entry) in b.entries.iter().enumerate() {
+                let i = n * TILE_WIDTH + j as u64;
+                let record = AuditRecord::from_leaf(entry).map_err(|e| AuditError::Damaged {
+                    index: i,
+                    what: e.to_string(),
+                })?;
+                let frame = frames.get(i as usize).ok_or_else(|| AuditError::Damaged {
+                    index: i,
+                    what: "the subject index has no entry for this record".into(),
+                })?;
+                if digest_bytes(frame).to_hex() != record.subjects.digest {
+                    return Err(AuditError::Damaged {
+                        index: i,
+                        what: "the subject index entry does not match the digest in the record".into(),
+                    });
+                }
+                let set = SubjectSet::from_bytes(frame).map_err(|e| AuditError::Damaged {
+                    index: i,
+                    what: e.to_string(),
+                })?;
+                out.push((i, record, set));
+            }
+            Ok(out)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(per_bundle.into_iter().flatten().collect())
+}
