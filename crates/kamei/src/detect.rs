@@ -1,7 +1,20 @@
 //! `kamei detect`, `redact`, `scan` and `eval-detect` (issue 3).
+//!
+//! Text is streamed: lines are read with `read_until(b'\n')` in chunks of bounded size, each
+//! chunk is processed on all cores with rayon, and the results are written in input order, so
+//! memory stays flat however long the input is.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+use kamei_core::PiiType;
+use kamei_detect::{Detector, Entity};
+use rayon::prelude::*;
 
 #[derive(Debug, clap::Args)]
 pub struct DetectArgs {
@@ -38,27 +51,486 @@ pub struct ScanArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct EvalDetectArgs {
-    /// JSONL with a `text` field and gold `entities` (`type`, `start`, `end` in code points).
+    /// JSONL with a `text` field (or a `message_id` whose body is read from the messages table
+    /// beside the labels directory, as `kamei generate` writes it) and gold `entities` (`type`,
+    /// `start`, `end` in code points).
     #[arg(long)]
     pub gold: PathBuf,
 }
 
-fn not_built(verb: &str) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`kamei {verb}` is not built yet (issue 3, detection)")
+/// Lines per chunk handed to the thread pool; with `CHUNK_BYTES`, bounds memory.
+const CHUNK_LINES: usize = 8192;
+const CHUNK_BYTES: usize = 8 << 20;
+
+fn open_input(input: Option<&Path>) -> anyhow::Result<Box<dyn BufRead>> {
+    match input {
+        None => Ok(Box::new(BufReader::with_capacity(1 << 16, io::stdin().lock()))),
+        Some(p) if p.as_os_str() == "-" => {
+            Ok(Box::new(BufReader::with_capacity(1 << 16, io::stdin().lock())))
+        }
+        Some(p) => {
+            let f =
+                File::open(p).with_context(|| format!("cannot open `{}`; check the path", p.display()))?;
+            Ok(Box::new(BufReader::with_capacity(1 << 16, f)))
+        }
+    }
 }
 
-pub fn detect(_args: DetectArgs) -> anyhow::Result<ExitCode> {
-    not_built("detect")
+/// Reads the next chunk of lines (without their `\n` / `\r\n`); empty at the end of input.
+fn read_chunk(reader: &mut dyn BufRead, lines: &mut Vec<Vec<u8>>) -> io::Result<()> {
+    lines.clear();
+    let mut bytes = 0;
+    while lines.len() < CHUNK_LINES && bytes < CHUNK_BYTES {
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        }
+        bytes += line.len();
+        lines.push(line);
+    }
+    Ok(())
 }
 
-pub fn redact(_args: RedactArgs) -> anyhow::Result<ExitCode> {
-    not_built("redact")
+/// What one input line gave.
+enum LineResult {
+    Ok(String),
+    /// A problem with the line itself (never quoting its content).
+    Bad(String),
+}
+
+/// The text of one input line, or why there is none.
+fn line_text(raw: &[u8], jsonl: bool) -> Result<std::borrow::Cow<'_, str>, String> {
+    let s = std::str::from_utf8(raw).map_err(|e| {
+        format!(
+            "invalid UTF-8 at byte {}; the input must be UTF-8",
+            e.valid_up_to() + 1
+        )
+    })?;
+    if !jsonl {
+        return Ok(s.into());
+    }
+    let v: serde_json::Value = serde_json::from_str(s).map_err(|e| {
+        format!(
+            "invalid JSON at column {}; each line must be one JSON object",
+            e.column()
+        )
+    })?;
+    match v.get("text") {
+        Some(serde_json::Value::String(t)) => Ok(t.clone().into()),
+        Some(_) => Err("field `text` is not a string".to_owned()),
+        None => Err("no `text` field; each line must be an object with a `text` string".to_owned()),
+    }
+}
+
+/// Byte offsets → code-point offsets, for entities sorted by start.
+fn code_points(text: &str, entities: &[Entity]) -> Vec<(PiiType, usize, usize, f32)> {
+    let mut out = Vec::with_capacity(entities.len());
+    let (mut byte, mut cp) = (0usize, 0usize);
+    let mut advance = |to: usize| {
+        cp += text[byte..to].chars().count();
+        byte = to;
+        cp
+    };
+    for e in entities {
+        let s = advance(e.start);
+        let t = advance(e.end);
+        out.push((e.pii_type, s, t, e.score));
+    }
+    out
+}
+
+fn detect_json(line: usize, text: &str, detector: &Detector) -> String {
+    let entities = detector.find(text);
+    let mut out = String::with_capacity(32 + entities.len() * 64);
+    let _ = write!(out, "{{\"line\":{line},\"entities\":[");
+    for (k, (t, s, e, score)) in code_points(text, &entities).into_iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "{{\"type\":\"{t}\",\"start\":{s},\"end\":{e},\"score\":{score:.2}}}"
+        );
+    }
+    out.push_str("]}");
+    out
+}
+
+fn error_json(line: usize, msg: &str) -> String {
+    serde_json::json!({ "line": line, "error": msg }).to_string()
+}
+
+/// Runs `per_line` over every line of the input on all cores, writing results in order.
+/// `on_bad` turns a bad line into output (or an error that stops the run).
+fn stream(
+    input: Option<&Path>,
+    mut per_line: impl FnMut(&[Vec<u8>], usize) -> Vec<LineResult>,
+    mut on_bad: impl FnMut(usize, &str, &mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut reader = open_input(input)?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut lines = Vec::new();
+    let mut first_line = 1;
+    loop {
+        read_chunk(&mut *reader, &mut lines).context("cannot read the input")?;
+        if lines.is_empty() {
+            break;
+        }
+        for (k, r) in per_line(&lines, first_line).into_iter().enumerate() {
+            match r {
+                LineResult::Ok(s) => {
+                    out.write_all(s.as_bytes())?;
+                    out.write_all(b"\n")?;
+                }
+                LineResult::Bad(msg) => {
+                    if let Err(e) = on_bad(first_line + k, &msg, &mut out) {
+                        out.flush()?;
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        first_line += lines.len();
+    }
+    out.flush().context("cannot write the output")?;
+    Ok(())
+}
+
+pub fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
+    let detector = Detector::new();
+    let jsonl = args.jsonl;
+    let strict = args.strict;
+    stream(
+        args.input.as_deref(),
+        |lines, first| {
+            lines
+                .par_iter()
+                .enumerate()
+                .map(|(k, raw)| match line_text(raw, jsonl) {
+                    Ok(text) => LineResult::Ok(detect_json(first + k, &text, &detector)),
+                    Err(msg) => LineResult::Bad(msg),
+                })
+                .collect()
+        },
+        |line, msg, out| {
+            if strict {
+                anyhow::bail!("line {line}: {msg} (or drop --strict to report bad lines and go on)");
+            }
+            writeln!(out, "{}", error_json(line, msg))?;
+            Ok(())
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn redact(args: RedactArgs) -> anyhow::Result<ExitCode> {
+    let detector = Detector::new();
+    let style = args.style;
+    stream(
+        args.input.as_deref(),
+        |lines, _| {
+            lines
+                .par_iter()
+                .map(|raw| match line_text(raw, false) {
+                    Ok(text) => {
+                        let found = detector.find(&text);
+                        LineResult::Ok(match style {
+                            RedactStyle::Tag => kamei_detect::redact_tag(&text, &found),
+                            RedactStyle::Mask => kamei_detect::redact_mask(&text, &found),
+                        })
+                    }
+                    Err(msg) => LineResult::Bad(msg),
+                })
+                .collect()
+        },
+        // A line that cannot be read cannot be redacted: it is replaced by an empty line (so
+        // line numbers still match) rather than passed through.
+        |line, msg, out| {
+            eprintln!("kamei: warning: line {line}: {msg}; written as an empty line");
+            writeln!(out)?;
+            Ok(())
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn scan(_args: ScanArgs) -> anyhow::Result<ExitCode> {
-    not_built("scan")
+    anyhow::bail!("`kamei scan` is not built yet (issue 3, detection)")
 }
 
-pub fn eval(_args: EvalDetectArgs) -> anyhow::Result<ExitCode> {
-    not_built("eval-detect")
+/// One gold line: a text and its entities as (type, start, end) in code points.
+struct Gold {
+    text: String,
+    entities: Vec<(PiiType, usize, usize)>,
+}
+
+/// Counts per type: true positives, predictions, gold entities.
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    tp: usize,
+    pred: usize,
+    gold: usize,
+}
+
+impl Counts {
+    fn add(&mut self, o: Counts) {
+        self.tp += o.tp;
+        self.pred += o.pred;
+        self.gold += o.gold;
+    }
+
+    fn prf(&self) -> (f64, f64, f64) {
+        let p = if self.pred == 0 {
+            1.0
+        } else {
+            self.tp as f64 / self.pred as f64
+        };
+        let r = if self.gold == 0 {
+            1.0
+        } else {
+            self.tp as f64 / self.gold as f64
+        };
+        let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+        (p, r, f)
+    }
+}
+
+/// Whether two spans overlap by at least half of their union.
+fn matches(a: (usize, usize), b: (usize, usize)) -> bool {
+    let inter = a.1.min(b.1).saturating_sub(a.0.max(b.0));
+    let union = a.1.max(b.1) - a.0.min(b.0);
+    union > 0 && 2 * inter >= union
+}
+
+fn load_gold(path: &Path) -> anyhow::Result<Vec<Gold>> {
+    let f = File::open(path).with_context(|| format!("cannot open `{}`; check the path", path.display()))?;
+    let mut bodies: Option<HashMap<i64, String>> = None;
+    let mut out = Vec::new();
+    for (k, line) in BufReader::new(f).lines().enumerate() {
+        let n = k + 1;
+        let line =
+            line.with_context(|| format!("`{}` line {n}: cannot read (not UTF-8?)", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| {
+            anyhow::anyhow!(
+                "`{}` line {n}: invalid JSON at column {}",
+                path.display(),
+                e.column()
+            )
+        })?;
+        let text = match (v.get("text"), v.get("message_id")) {
+            (Some(serde_json::Value::String(t)), _) => t.clone(),
+            (_, Some(id)) => {
+                let id = id.as_i64().with_context(|| {
+                    format!("`{}` line {n}: `message_id` is not an integer", path.display())
+                })?;
+                if bodies.is_none() {
+                    bodies = Some(load_bodies(path)?);
+                }
+                bodies
+                    .as_ref()
+                    .and_then(|b| b.get(&id))
+                    .cloned()
+                    .with_context(|| {
+                        format!(
+                            "`{}` line {n}: message_id {id} is not in the messages table",
+                            path.display()
+                        )
+                    })?
+            }
+            _ => anyhow::bail!(
+                "`{}` line {n}: needs a `text` string or a `message_id`",
+                path.display()
+            ),
+        };
+        let mut entities = Vec::new();
+        for e in v.get("entities").and_then(|e| e.as_array()).into_iter().flatten() {
+            let t = e.get("type").and_then(|t| t.as_str()).unwrap_or("");
+            let t: PiiType = t
+                .parse()
+                .map_err(|err| anyhow::anyhow!("`{}` line {n}: {err}", path.display()))?;
+            let s = e.get("start").and_then(|x| x.as_u64());
+            let en = e.get("end").and_then(|x| x.as_u64());
+            let (Some(s), Some(en)) = (s, en) else {
+                anyhow::bail!(
+                    "`{}` line {n}: an entity needs integer `start` and `end`",
+                    path.display()
+                );
+            };
+            entities.push((t, s as usize, en as usize));
+        }
+        out.push(Gold { text, entities });
+    }
+    Ok(out)
+}
+
+/// The message bodies of the table beside a `labels/` directory (`DIR/labels/messages.jsonl`
+/// → `DIR/messages.parquet` or `DIR/messages.csv`).
+fn load_bodies(labels: &Path) -> anyhow::Result<HashMap<i64, String>> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{DataType, Int64Type};
+
+    let dir = labels.parent().and_then(Path::parent).unwrap_or(Path::new("."));
+    let parquet_path = dir.join("messages.parquet");
+    let csv_path = dir.join("messages.csv");
+    let batches: Vec<arrow::record_batch::RecordBatch> = if parquet_path.exists() {
+        let f =
+            File::open(&parquet_path).with_context(|| format!("cannot open `{}`", parquet_path.display()))?;
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+            .and_then(|b| b.build())
+            .with_context(|| format!("cannot read `{}` as Parquet", parquet_path.display()))?
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("cannot read `{}` as Parquet", parquet_path.display()))?
+    } else if csv_path.exists() {
+        let mut f = File::open(&csv_path).with_context(|| format!("cannot open `{}`", csv_path.display()))?;
+        let format = arrow::csv::reader::Format::default().with_header(true);
+        let (schema, _) = format
+            .infer_schema(&mut f, Some(1000))
+            .with_context(|| format!("cannot read `{}` as CSV", csv_path.display()))?;
+        let f = File::open(&csv_path)?;
+        arrow::csv::ReaderBuilder::new(std::sync::Arc::new(schema))
+            .with_format(format)
+            .build(f)
+            .with_context(|| format!("cannot read `{}` as CSV", csv_path.display()))?
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("cannot read `{}` as CSV", csv_path.display()))?
+    } else {
+        anyhow::bail!(
+            "labels without `text` need the messages table: neither `{}` nor `{}` exists",
+            parquet_path.display(),
+            csv_path.display()
+        );
+    };
+    let mut out = HashMap::new();
+    for batch in batches {
+        let col = |name: &str, ty: &DataType| {
+            let a = batch
+                .column_by_name(name)
+                .with_context(|| format!("the messages table has no `{name}` column"))?;
+            arrow::compute::cast(a, ty).with_context(|| format!("column `{name}` cannot be read as {ty}"))
+        };
+        let ids = col("message_id", &DataType::Int64)?;
+        let bodies = col("body", &DataType::Utf8)?;
+        let ids = ids.as_primitive::<Int64Type>();
+        let bodies = bodies.as_string::<i32>();
+        for k in 0..batch.num_rows() {
+            if ids.is_valid(k) && bodies.is_valid(k) {
+                out.insert(ids.value(k), bodies.value(k).to_owned());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The types whose recognizers are validators, reported together as "structured".
+const STRUCTURED: [PiiType; 8] = [
+    PiiType::Email,
+    PiiType::Phone,
+    PiiType::CreditCard,
+    PiiType::MyNumber,
+    PiiType::CorporateNumber,
+    PiiType::PostalCode,
+    PiiType::IpAddress,
+    PiiType::Iban,
+];
+
+pub fn eval(args: EvalDetectArgs) -> anyhow::Result<ExitCode> {
+    let gold = load_gold(&args.gold)?;
+    let detector = Detector::new();
+    let per_line: Vec<HashMap<PiiType, Counts>> = gold
+        .par_iter()
+        .map(|g| {
+            let found = detector.find(&g.text);
+            let preds = code_points(&g.text, &found);
+            let mut counts: HashMap<PiiType, Counts> = HashMap::new();
+            let mut used = vec![false; preds.len()];
+            for &(t, s, e) in &g.entities {
+                counts.entry(t).or_default().gold += 1;
+                let hit = preds
+                    .iter()
+                    .enumerate()
+                    .find(|(k, p)| !used[*k] && p.0 == t && matches((p.1, p.2), (s, e)));
+                if let Some((k, _)) = hit {
+                    used[k] = true;
+                    counts.entry(t).or_default().tp += 1;
+                }
+            }
+            for p in &preds {
+                counts.entry(p.0).or_default().pred += 1;
+            }
+            counts
+        })
+        .collect();
+    let mut total: HashMap<PiiType, Counts> = HashMap::new();
+    for c in per_line {
+        for (t, v) in c {
+            total.entry(t).or_default().add(v);
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "gold: {} ({} texts)", args.gold.display(), gold.len());
+    let _ = writeln!(
+        out,
+        "{:<18} {:>6} {:>6} {:>6} {:>9} {:>7} {:>6}",
+        "type", "gold", "pred", "tp", "precision", "recall", "f1"
+    );
+    let row = |out: &mut String, name: &str, c: Counts| {
+        let (p, r, f) = c.prf();
+        let _ = writeln!(
+            out,
+            "{name:<18} {:>6} {:>6} {:>6} {p:>9.3} {r:>7.3} {f:>6.3}",
+            c.gold, c.pred, c.tp
+        );
+    };
+    let mut structured = Counts::default();
+    let mut overall = Counts::default();
+    for t in PiiType::ALL {
+        let c = total.get(t).copied().unwrap_or_default();
+        if c.gold == 0 && c.pred == 0 {
+            continue;
+        }
+        row(&mut out, t.as_str(), c);
+        overall.add(c);
+        if STRUCTURED.contains(t) {
+            structured.add(c);
+        }
+    }
+    row(&mut out, "structured (8)", structured);
+    row(&mut out, "overall", overall);
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_of_the_union() {
+        assert!(matches((0, 10), (0, 10)));
+        assert!(matches((0, 10), (0, 5)));
+        assert!(!matches((0, 10), (0, 4)));
+        assert!(!matches((0, 4), (4, 8)));
+    }
+
+    #[test]
+    fn code_points_count_characters_not_bytes() {
+        let text = "電話 090-1234-5678";
+        let e = Entity {
+            pii_type: PiiType::Phone,
+            start: 7,
+            end: text.len(),
+            score: 0.9,
+        };
+        assert_eq!(code_points(text, &[e]), vec![(PiiType::Phone, 3, 16, 0.9)]);
+    }
 }

@@ -1,1 +1,148 @@
-//! `kamei` end-to-end tests for this area.
+//! `kamei detect`, `redact` and `eval-detect` end to end.
+
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+use crate::kamei;
+
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = kamei()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn detect_reports_code_point_offsets_per_line() {
+    let out = run(&["detect"], "電話 090-1234-5678\nnothing here\n".as_bytes());
+    assert!(out.status.success());
+    let v = json_lines(&out);
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[0]["line"], 1);
+    let e = &v[0]["entities"][0];
+    assert_eq!(
+        (e["type"].as_str(), e["start"].as_u64(), e["end"].as_u64()),
+        (Some("PHONE"), Some(3), Some(16))
+    );
+    assert!(e["score"].as_f64().unwrap() > 0.5);
+    assert_eq!(v[1], serde_json::json!({"line": 2, "entities": []}));
+}
+
+#[test]
+fn detect_reports_bad_lines_and_goes_on() {
+    let mut input = b"ok a@example.com\n".to_vec();
+    input.extend_from_slice(b"bad \xff\xfe 090-1234-5678\n");
+    input.extend_from_slice(b"third\n");
+    let out = run(&["detect", "-"], &input);
+    assert!(out.status.success());
+    let v = json_lines(&out);
+    assert_eq!(v.len(), 3);
+    assert_eq!(v[1]["line"], 2);
+    let err = v[1]["error"].as_str().unwrap();
+    assert!(err.contains("UTF-8"), "{err}");
+    // The error never quotes the line's content.
+    assert!(!err.contains("090"));
+    assert_eq!(v[2]["line"], 3);
+}
+
+#[test]
+fn detect_strict_stops_with_exit_2_naming_the_line() {
+    let out = run(&["detect", "--strict"], b"fine\n\xff\nafter\n");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2"), "{err}");
+    assert_eq!(json_lines(&out).len(), 1);
+}
+
+#[test]
+fn detect_jsonl_reads_text_fields_and_reports_bad_json() {
+    let input = "{\"text\": \"mail taro@example.jp\"}\nnot json\n{\"other\": 1}\n";
+    let out = run(&["detect", "--jsonl"], input.as_bytes());
+    assert!(out.status.success());
+    let v = json_lines(&out);
+    assert_eq!(v[0]["entities"][0]["type"], "EMAIL");
+    assert_eq!(v[0]["entities"][0]["start"], 5);
+    assert!(v[1]["error"].as_str().unwrap().contains("JSON"));
+    assert!(v[2]["error"].as_str().unwrap().contains("`text`"));
+    let out = run(&["detect", "--jsonl", "--strict"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn detect_missing_file_is_one_line_error() {
+    let out = run(&["detect", "/nonexistent/input.txt"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("kamei: error: cannot open"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+}
+
+#[test]
+fn redact_tags_and_masks_line_for_line() {
+    let input = "携帯は090-1234-5678です\nmail a@example.com\n";
+    let out = run(&["redact"], input.as_bytes());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "携帯は<PHONE>です\nmail <EMAIL>\n"
+    );
+    let out = run(&["redact", "--style", "mask"], input.as_bytes());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "携帯は***-****-****です\nmail *@*******.***\n"
+    );
+}
+
+#[test]
+fn redact_never_passes_an_unreadable_line_through() {
+    let out = run(&["redact"], b"a\n\xff 090-1234-5678\nb\n");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "a\n\nb\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+}
+
+#[test]
+fn eval_detect_prints_per_type_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let gold = dir.path().join("gold.jsonl");
+    std::fs::write(
+        &gold,
+        concat!(
+            "{\"text\": \"電話 090-1234-5678\", \"entities\": [{\"type\": \"PHONE\", \"start\": 3, \"end\": 16}]}\n",
+            "{\"text\": \"mail a@example.jp\", \"entities\": [{\"type\": \"EMAIL\", \"start\": 5, \"end\": 17}]}\n",
+            "{\"text\": \"nothing\", \"entities\": [{\"type\": \"PERSON\", \"start\": 0, \"end\": 7}]}\n",
+        ),
+    )
+    .unwrap();
+    let out = run(&["eval-detect", "--gold", gold.to_str().unwrap()], b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let row = |name: &str| text.lines().find(|l| l.starts_with(name)).unwrap().to_owned();
+    assert!(row("PHONE").ends_with("1.000"), "{text}");
+    assert!(row("PERSON").ends_with("0.000"), "{text}");
+    assert!(
+        row("overall").contains("0.667") || row("overall").contains("0.800"),
+        "{text}"
+    );
+
+    std::fs::write(
+        &gold,
+        "{\"text\": \"x\", \"entities\": [{\"type\": \"NOPE\", \"start\": 0, \"end\": 1}]}\n",
+    )
+    .unwrap();
+    let out = run(&["eval-detect", "--gold", gold.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1"));
+}
