@@ -1,1 +1,28 @@
-//! The demo-world generator.
+//! The demo-world generator: a realistic, deterministic messaging-platform dataset.
+//!
+//! It writes the four tables of DESIGN.md (`users`, `messages`, `reports`, `payments`) with
+//! personal data in the forms people in Japan, Thailand, Taiwan and Indonesia write it, and a
+//! labels file that marks every span of personal data in the message bodies, so detectors can
+//! be measured and protections tested on data that looks like production.
+//!
+//! Every row is a pure function of (seed, row id): the same arguments give byte-identical
+//! files whatever the number of threads. Names and postal codes come from reference tables
+//! compiled into the crate (data/README.md).
+//!
+//! It does not detect, protect or decide anything, and it never writes half a data set: it
+//! builds the output in a hidden sibling directory and renames it into place when complete.
+
+mod check_digit;
+mod country;
+mod person;
+mod refdata;
+mod rng;
+mod tables;
+mod templates;
+mod text;
+mod time;
+mod world;
+
+pub use check_digit::{digits_of, luhn_valid, my_number_valid};
+pub use text::Label;
+pub use world::{Format, GenerateError, GenerateOptions, Summary, generate};

@@ -1,14 +1,19 @@
-//! `kamei generate` (issue 2).
+//! `kamei generate`: the demo world of DESIGN.md.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use kamei_synth::{GenerateOptions, generate};
+
+use crate::progress;
 
 #[derive(Debug, clap::Args)]
 pub struct GenerateArgs {
     /// The directory to write into; it must not exist or be empty.
     #[arg(long)]
     pub out: PathBuf,
-    /// How many users; messages, reports and payments scale with it.
+    /// How many users; messages (about 2.9 per user), reports and payments scale with it.
     #[arg(long, default_value_t = 10_000, allow_negative_numbers = true)]
     pub users: i64,
     /// The seed; the same arguments always give byte-identical files.
@@ -25,6 +30,31 @@ pub enum Format {
     Csv,
 }
 
-pub fn run(_args: GenerateArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet")
+pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+    if args.users < 1 {
+        bail!("--users must be at least 1, got {}", args.users);
+    }
+    let opts = GenerateOptions {
+        out: args.out,
+        users: args.users as u64,
+        seed: args.seed,
+        format: match args.format {
+            Format::Parquet => kamei_synth::Format::Parquet,
+            Format::Csv => kamei_synth::Format::Csv,
+        },
+    };
+    let bar = progress::bar(opts.users, "users");
+    bar.set_message("generating");
+    let summary = generate(&opts, &|n| bar.inc(n)).context("kamei generate")?;
+    bar.finish_and_clear();
+    eprintln!(
+        "wrote {} users, {} messages ({} labelled entities), {} reports, {} payments to {}",
+        summary.users,
+        summary.messages,
+        summary.labelled_entities,
+        summary.reports,
+        summary.payments,
+        opts.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
