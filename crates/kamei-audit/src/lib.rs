@@ -21,6 +21,8 @@
 
 mod checkpoint;
 mod log;
+#[cfg(test)]
+mod log_tests;
 mod merkle;
 mod query;
 pub mod record;

@@ -330,3 +330,147 @@ pub fn verify_consistency(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn h(hex: &str) -> Hash {
+        Hash::from_hex(hex).unwrap()
+    }
+
+    /// Known answers from the Certificate Transparency / transparency-dev Merkle test vectors
+    /// (google/certificate-transparency cpp/merkletree/merkle_tree_test.cc; the same constants
+    /// are in transparency-dev/merkle testonly and google/trillian testonly): the leaf inputs and
+    /// the root after each of the first eight leaves.
+    const LEAVES: [&[u8]; 8] = [
+        b"",
+        b"\x00",
+        b"\x10",
+        b"\x20\x21",
+        b"\x30\x31",
+        b"\x40\x41\x42\x43",
+        b"\x50\x51\x52\x53\x54\x55\x56\x57",
+        b"\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f",
+    ];
+    const ROOTS: [&str; 8] = [
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+    ];
+
+    fn kat_tree() -> Tree {
+        let mut t = Tree::new();
+        for l in LEAVES {
+            t.push(leaf_hash(l));
+        }
+        t
+    }
+
+    #[test]
+    fn roots_match_the_published_vectors() {
+        let t = kat_tree();
+        for (i, root) in ROOTS.iter().enumerate() {
+            assert_eq!(t.root(i as u64 + 1).unwrap(), h(root), "size {}", i + 1);
+        }
+        assert_eq!(
+            t.root(0).unwrap(),
+            h("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        );
+    }
+
+    #[test]
+    fn every_proof_over_the_vectors_verifies_against_the_published_roots() {
+        let t = kat_tree();
+        for size in 1..=8u64 {
+            let root = h(ROOTS[size as usize - 1]);
+            for index in 0..size {
+                let proof = t.inclusion_proof(index, size).unwrap();
+                verify_inclusion(index, size, &leaf_hash(LEAVES[index as usize]), &proof, &root).unwrap();
+            }
+            for old in 1..=size {
+                let proof = t.consistency_proof(old, size).unwrap();
+                verify_consistency(old, size, &h(ROOTS[old as usize - 1]), &root, &proof).unwrap();
+            }
+        }
+        // RFC 9162 §2.1.5 example shapes: the proof for leaf 0 of 7 has three hashes, and the
+        // consistency proof from 3 to 7 has four.
+        assert_eq!(t.inclusion_proof(0, 7).unwrap().len(), 3);
+        assert_eq!(t.consistency_proof(3, 7).unwrap().len(), 4);
+        assert_eq!(t.consistency_proof(4, 7).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn out_of_range_requests_are_errors() {
+        let t = kat_tree();
+        assert!(t.inclusion_proof(8, 8).is_err());
+        assert!(t.inclusion_proof(0, 9).is_err());
+        assert!(t.consistency_proof(0, 8).is_err());
+        assert!(t.consistency_proof(5, 4).is_err());
+        assert!(verify_inclusion(3, 3, &Hash::default(), &[], &Hash::default()).is_err());
+    }
+
+    fn tree_of(n: u64) -> Tree {
+        let mut t = Tree::new();
+        for i in 0..n {
+            t.push(leaf_hash(&i.to_be_bytes()));
+        }
+        t
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// A proof verifies iff the leaf is the one at that index in that tree.
+        #[test]
+        fn inclusion_verifies_iff_the_leaf_is_in_the_tree(
+            size in 1u64..300, index_seed in any::<u64>(), other in any::<u64>(), flip in any::<(usize, u8)>()
+        ) {
+            let t = tree_of(size);
+            let index = index_seed % size;
+            let root = t.root(size).unwrap();
+            let proof = t.inclusion_proof(index, size).unwrap();
+            let leaf = leaf_hash(&index.to_be_bytes());
+            prop_assert!(verify_inclusion(index, size, &leaf, &proof, &root).is_ok());
+            // A different leaf value: in the tree only if it is this index's value.
+            let candidate = leaf_hash(&other.to_be_bytes());
+            prop_assert_eq!(verify_inclusion(index, size, &candidate, &proof, &root).is_ok(), other == index);
+            // Another index with the same proof fails unless the proof is the same shape there
+            // and the leaf equal, which distinct leaves rule out.
+            let wrong = (index + 1 + other % size) % size;
+            if wrong != index {
+                prop_assert!(verify_inclusion(wrong, size, &leaf, &proof, &root).is_err());
+            }
+            // Any flipped bit in the proof breaks it.
+            if !proof.is_empty() {
+                let mut bad = proof.clone();
+                let (i, bit) = flip;
+                bad[i % proof.len()].0[(bit as usize) % 32] ^= 1 << (bit % 8);
+                prop_assert!(verify_inclusion(index, size, &leaf, &bad, &root).is_err());
+            }
+        }
+
+        #[test]
+        fn consistency_verifies_iff_the_old_tree_is_a_prefix(old in 1u64..200, extra in 0u64..200, tweak in any::<u64>()) {
+            let new = old + extra;
+            let t = tree_of(new);
+            let proof = t.consistency_proof(old, new).unwrap();
+            let (old_root, new_root) = (t.root(old).unwrap(), t.root(new).unwrap());
+            prop_assert!(verify_consistency(old, new, &old_root, &new_root, &proof).is_ok());
+            // A tree whose old part differs in one leaf is not an extension.
+            let mut other = Tree::new();
+            let changed = tweak % old;
+            for i in 0..new {
+                other.push(leaf_hash(&(if i == changed { u64::MAX - i } else { i }).to_be_bytes()));
+            }
+            prop_assert!(verify_consistency(old, new, &other.root(old).unwrap(), &new_root, &proof).is_err());
+            prop_assert!(verify_consistency(old, new, &old_root, &other.root(new).unwrap(), &proof).is_err());
+        }
+    }
+}

@@ -45,24 +45,52 @@ pub struct VerifyReport {
     pub problem: Option<Problem>,
 }
 
+/// Problems found so far. A mismatch in a hash tile above level 0 concerns a range of entries
+/// (`ranges` holds the end of it); it is reported only when nothing more precise lies inside.
 #[derive(Default)]
-struct Problems(Vec<Problem>);
+struct Problems {
+    found: Vec<Problem>,
+    ranges: Vec<(Problem, u64)>,
+}
 
 impl Problems {
     fn at(&mut self, index: u64, what: impl Into<String>) {
-        self.0.push(Problem {
+        self.found.push(Problem {
             index: Some(index),
             what: what.into(),
         });
     }
+    fn range(&mut self, start: u64, end: u64, what: impl Into<String>) {
+        self.ranges.push((
+            Problem {
+                index: Some(start),
+                what: what.into(),
+            },
+            end,
+        ));
+    }
     fn log(&mut self, what: impl Into<String>) {
-        self.0.push(Problem {
+        self.found.push(Problem {
             index: None,
             what: what.into(),
         });
     }
+    fn extend(&mut self, other: Problems) {
+        self.found.extend(other.found);
+        self.ranges.extend(other.ranges);
+    }
     fn first(self) -> Option<Problem> {
-        self.0.into_iter().min_by_key(|p| (p.index.is_none(), p.index))
+        let Problems { mut found, ranges } = self;
+        for (p, end) in ranges {
+            let start = p.index.unwrap_or(0);
+            if !found
+                .iter()
+                .any(|q| q.index.is_some_and(|i| i >= start && i < end))
+            {
+                found.push(p);
+            }
+        }
+        found.into_iter().min_by_key(|p| (p.index.is_none(), p.index))
     }
 }
 
@@ -107,7 +135,7 @@ fn count_bundles(storage: &dyn LogStorage) -> Result<u64, AuditError> {
 
 struct BundleCheck {
     hashes: Vec<Hash>,
-    problems: Vec<Problem>,
+    problems: Problems,
 }
 
 fn check_bundle(
@@ -122,7 +150,7 @@ fn check_bundle(
         problems.at(first, format!("entry bundle {n} is missing"));
         return Ok(BundleCheck {
             hashes: Vec::new(),
-            problems: problems.0,
+            problems,
         });
     };
     let b = parse_bundle(&file.bytes);
@@ -207,10 +235,7 @@ fn check_bundle(
             }
         }
     }
-    Ok(BundleCheck {
-        hashes,
-        problems: problems.0,
-    })
+    Ok(BundleCheck { hashes, problems })
 }
 
 /// Verifies the log on `storage`; `saved` is a checkpoint saved earlier that the log must still
@@ -250,7 +275,7 @@ pub fn verify_log(
         for h in c.hashes {
             tree.push(h);
         }
-        problems.0.extend(c.problems);
+        problems.extend(c.problems);
     }
     let size = tree.size();
     if frames.len() as u64 > size {
@@ -329,9 +354,9 @@ fn check_tiles(storage: &dyn LogStorage, tree: &Tree, problems: &mut Problems) -
         let count = hashes.len() as u64;
         let tiles = count.div_ceil(TILE_WIDTH);
         let first_leaf = |node: u64| node << h;
-        let found: Vec<Problem> = (0..=tiles)
+        let found: Vec<Problems> = (0..=tiles)
             .into_par_iter()
-            .map(|n| -> Result<Vec<Problem>, AuditError> {
+            .map(|n| -> Result<Problems, AuditError> {
                 let mut p = Problems::default();
                 let mut candidates = Vec::new();
                 let full = hash_tile_path(level, n, TILE_WIDTH);
@@ -372,23 +397,24 @@ fn check_tiles(storage: &dyn LogStorage, tree: &Tree, problems: &mut Problems) -
                                 break;
                             }
                             Some(hash) if hash.0[..] != *chunk => {
-                                p.at(
-                                    first_leaf(node),
-                                    format!("the entries do not match hash tile `{path}`"),
-                                );
+                                let what = format!("the entries do not match hash tile `{path}`");
+                                if level == 0 {
+                                    p.at(node, what);
+                                } else {
+                                    p.range(first_leaf(node), first_leaf(node + 1), what);
+                                }
                                 break;
                             }
                             Some(_) => {}
                         }
                     }
                 }
-                Ok(p.0)
+                Ok(p)
             })
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .flatten()
-            .collect();
-        problems.0.extend(found);
+            .collect::<Result<Vec<_>, _>>()?;
+        for p in found {
+            problems.extend(p);
+        }
         if count < TILE_WIDTH {
             break;
         }

@@ -1,0 +1,390 @@
+//! The log end to end: appends, proofs, recovery and tampering.
+
+use crate::log::{SUBJECTS, pending_path};
+use crate::tiles::{bundle_path, parse_bundle, push_entry};
+use crate::{
+    AuditLog, LocalDir, LogStorage, Options, RecordInput, verify_consistency, verify_inclusion, verify_log,
+};
+use std::path::Path;
+
+fn input(i: u64) -> RecordInput {
+    let json = format!(
+        r#"{{"time": "2026-01-05T09:{:02}:{:02}Z", "principal": "p{}", "org": "ldt-shanghai", "country": "CN",
+            "client_addr": "127.0.0.1", "action": "query", "statement": "SELECT phone FROM users WHERE user_id = {i}",
+            "columns": [{{"table": "users", "column": "phone", "level": "pseudonymized"}}], "rows": 1,
+            "subjects": [{i}, {}]}}"#,
+        (i / 60) % 60,
+        i % 60,
+        i % 3,
+        i + 1000
+    );
+    RecordInput::from_json(&json).unwrap()
+}
+
+/// Appends `n` records from 16 threads (so group commit batches them).
+fn fill(log: &AuditLog, n: u64) {
+    let next = std::sync::atomic::AtomicU64::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..16 {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if i >= n {
+                        break;
+                    }
+                    log.append_input(input(i)).unwrap();
+                }
+            });
+        }
+    });
+}
+
+fn storage(dir: &Path) -> LocalDir {
+    LocalDir::new(dir).unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn concurrent_appends_get_distinct_indices_and_provable_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    fill(&log, 600);
+    assert_eq!(log.size(), 600);
+    let root = log.root(600).unwrap();
+    for index in [0, 1, 255, 256, 511, 599] {
+        let p = log.prove(index, None).unwrap();
+        verify_inclusion(index, 600, &p.leaf_hash, &p.hashes, &root).unwrap();
+    }
+    let c = log.consistency(300, None).unwrap();
+    verify_consistency(300, 600, &c.old_root, &c.root, &c.hashes).unwrap();
+    let cp = log.checkpoint().unwrap();
+    assert!(
+        String::from_utf8(cp)
+            .unwrap()
+            .starts_with("kamei.local/audit\n600\n")
+    );
+    log.close().unwrap();
+    drop(log);
+
+    let st = storage(dir.path());
+    let report = verify_log(&st, None, None).unwrap();
+    assert_eq!(report.problem, None);
+    assert_eq!((report.size, report.root), (600, root));
+    // Full bundles are where C2SP puts them; the tail is a published partial bundle.
+    assert_eq!(
+        parse_bundle(&st.read("tile/entries/001").unwrap().unwrap())
+            .entries
+            .len(),
+        256
+    );
+    assert_eq!(
+        parse_bundle(&st.read("tile/entries/002.p/88").unwrap().unwrap())
+            .entries
+            .len(),
+        88
+    );
+    assert_eq!(st.read("tile/0/002.p/88").unwrap().unwrap().len(), 88 * 32);
+    assert_eq!(st.read("tile/1/000.p/2").unwrap().unwrap().len(), 64);
+
+    let reopened = AuditLog::open(dir.path()).unwrap();
+    assert_eq!((reopened.size(), reopened.root(600).unwrap()), (600, root));
+    assert_eq!(reopened.append_input(input(600)).unwrap(), 600);
+}
+
+#[test]
+fn the_key_file_is_private_and_never_in_debug_output() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    let meta = std::fs::metadata(dir.path().join("key")).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let secret = std::fs::read_to_string(dir.path().join("key")).unwrap();
+    let secret_b64 = secret.trim().splitn(5, '+').nth(4).unwrap().to_owned();
+    assert!(!format!("{log:?}").contains(&secret_b64));
+    let vkey = std::fs::read_to_string(dir.path().join("key.vkey")).unwrap();
+    assert_eq!(vkey.trim(), log.verifier_key());
+    assert!(vkey.starts_with("kamei.local/audit+"));
+}
+
+#[test]
+fn a_torn_tail_is_cut_on_open_and_acknowledged_records_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open_with(
+        dir.path(),
+        Options {
+            publish_every: 0,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    fill(&log, 10);
+    let root = log.root(10).unwrap();
+    log.close().unwrap();
+    drop(log);
+    let st = storage(dir.path());
+    // A crash mid-append: half an entry in the bundle, a whole frame plus half of one in the index.
+    let mut half = Vec::new();
+    push_entry(&mut half, b"{\"action\":\"query\"");
+    st.append(&pending_path(0), &half[..9]).unwrap();
+    st.append(SUBJECTS, &[0, 0, 0, 0, 0, 0, 0, 9, 1]).unwrap();
+    st.sync(SUBJECTS).unwrap();
+    let problem = verify_log(&st, None, None).unwrap().problem.unwrap();
+    assert_eq!(problem.index, Some(10), "{problem}");
+    drop(st);
+
+    let log = AuditLog::open(dir.path()).unwrap();
+    assert_eq!((log.size(), log.root(10).unwrap()), (10, root));
+    assert_eq!(log.append_input(input(10)).unwrap(), 10);
+    log.close().unwrap();
+    assert_eq!(
+        verify_log(&storage(dir.path()), None, None).unwrap().problem,
+        None
+    );
+}
+
+#[test]
+fn a_full_pending_bundle_left_by_a_crash_is_renamed_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    fill(&log, 256);
+    log.close().unwrap();
+    drop(log);
+    std::fs::rename(dir.path().join("tile/entries/000"), dir.path().join("pending/0")).unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    assert_eq!(log.size(), 256);
+    log.close().unwrap();
+    assert!(dir.path().join("tile/entries/000").exists());
+    assert_eq!(
+        verify_log(&storage(dir.path()), None, None).unwrap().problem,
+        None
+    );
+}
+
+/// One tampering and the index `verify` must name.
+struct Case {
+    name: &'static str,
+    tamper: fn(&Path),
+    index: Option<u64>,
+}
+
+fn rewrite_bundle(dir: &Path, rel: &str, edit: impl FnOnce(&mut Vec<Vec<u8>>)) {
+    let path = dir.join(rel);
+    let bytes = std::fs::read(&path).unwrap();
+    let mut entries: Vec<Vec<u8>> = parse_bundle(&bytes)
+        .entries
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect();
+    edit(&mut entries);
+    let mut out = Vec::new();
+    for e in &entries {
+        push_entry(&mut out, e);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+fn flip_byte(path: &Path, offset: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[offset] ^= 0x01;
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn tampering_is_found_and_the_first_bad_index_named() {
+    let base = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(base.path()).unwrap();
+    fill(&log, 600);
+    log.close().unwrap();
+    drop(log);
+    let saved = std::fs::read(base.path().join("checkpoint")).unwrap();
+
+    let cases = [
+        Case {
+            name: "one byte of an entry in a full bundle",
+            tamper: |d| rewrite_bundle(d, "tile/entries/001", |e| e[300 - 256][40] ^= 0x20),
+            index: Some(300),
+        },
+        Case {
+            name: "one byte of an entry's length prefix",
+            tamper: |d| flip_byte(&d.join("tile/entries/000"), 0),
+            index: Some(0),
+        },
+        Case {
+            name: "one byte of an entry in the pending bundle",
+            tamper: |d| rewrite_bundle(d, "pending/2", |e| e[550 - 512][60] ^= 0x01),
+            index: Some(550),
+        },
+        Case {
+            name: "an entry deleted",
+            tamper: |d| rewrite_bundle(d, "tile/entries/001", |e| drop(e.remove(44))),
+            index: Some(300),
+        },
+        Case {
+            name: "two entries swapped",
+            tamper: |d| rewrite_bundle(d, "tile/entries/000", |e| e.swap(10, 11)),
+            index: Some(10),
+        },
+        Case {
+            name: "entries truncated from the tail",
+            tamper: |d| rewrite_bundle(d, "pending/2", |e| e.truncate(40)),
+            index: Some(552),
+        },
+        Case {
+            name: "the tail bundle and its published copy deleted",
+            tamper: |d| {
+                std::fs::remove_file(d.join("pending/2")).unwrap();
+                std::fs::remove_dir_all(d.join("tile/entries/002.p")).unwrap();
+            },
+            index: Some(512),
+        },
+        Case {
+            name: "the subject index edited",
+            tamper: |d| {
+                let path = d.join(SUBJECTS);
+                let bytes = std::fs::read(&path).unwrap();
+                let (frames, _) = crate::subjects::parse_frames(&bytes);
+                let offset: usize = frames[..42].iter().map(|f| f.len() + 4).sum::<usize>() + 4 + 3 + 4 + 10;
+                flip_byte(&path, offset);
+            },
+            index: Some(42),
+        },
+        Case {
+            name: "the subject index truncated",
+            tamper: |d| {
+                let path = d.join(SUBJECTS);
+                let bytes = std::fs::read(&path).unwrap();
+                let (frames, _) = crate::subjects::parse_frames(&bytes);
+                let keep: usize = frames[..590].iter().map(|f| f.len() + 4).sum();
+                std::fs::write(&path, &bytes[..keep]).unwrap();
+            },
+            index: Some(590),
+        },
+        Case {
+            name: "a hash tile edited",
+            tamper: |d| flip_byte(&d.join("tile/0/001"), 32 * 7),
+            index: Some(256 + 7),
+        },
+        Case {
+            name: "the checkpoint's size edited",
+            tamper: |d| {
+                let text = std::fs::read_to_string(d.join("checkpoint"))
+                    .unwrap()
+                    .replacen("\n600\n", "\n599\n", 1);
+                std::fs::write(d.join("checkpoint"), text).unwrap();
+            },
+            index: None,
+        },
+    ];
+    for case in cases {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(base.path(), dir.path());
+        (case.tamper)(dir.path());
+        let st = storage(dir.path());
+        let report = verify_log(&st, Some(&saved), None).unwrap();
+        let problem = report
+            .problem
+            .unwrap_or_else(|| panic!("{}: verify found nothing", case.name));
+        assert_eq!(problem.index, case.index, "{}: {problem}", case.name);
+        // The saved checkpoint alone proves the log changed or shrank.
+        let against_saved = crate::Checkpoint::open(
+            &saved,
+            std::fs::read_to_string(dir.path().join("key.vkey"))
+                .unwrap()
+                .trim(),
+        )
+        .unwrap();
+        if case.index.is_some()
+            && case.name != "a hash tile edited"
+            && !case.name.starts_with("the subject index")
+        {
+            let entries_root = report.root;
+            let consistent = report.size >= against_saved.size
+                && crate::Tree::root(&rebuild_tree(&st), against_saved.size).ok() == Some(against_saved.root);
+            assert!(
+                !consistent,
+                "{}: the saved checkpoint should disagree (root {entries_root})",
+                case.name
+            );
+        }
+    }
+}
+
+/// The tree recomputed from the entries alone (what an outside verifier would do).
+fn rebuild_tree(st: &LocalDir) -> crate::Tree {
+    let mut t = crate::Tree::new();
+    let mut n = 0;
+    loop {
+        let bytes = st
+            .read(&bundle_path(n, 256))
+            .unwrap()
+            .or_else(|| st.read(&pending_path(n)).unwrap());
+        let Some(bytes) = bytes else { break };
+        for e in parse_bundle(&bytes).entries {
+            t.push(crate::leaf_hash(e));
+        }
+        n += 1;
+    }
+    t
+}
+
+#[test]
+fn a_rewritten_and_resigned_log_is_caught_by_a_saved_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    fill(&log, 300);
+    log.close().unwrap();
+    drop(log);
+    let saved = std::fs::read(dir.path().join("checkpoint")).unwrap();
+    // Someone with the key changes who read entry 5 (same length, still canonical), deletes the
+    // derived files and lets the log rebuild and re-sign them.
+    rewrite_bundle(dir.path(), "tile/entries/000", |e| {
+        let at = String::from_utf8(e[5].clone())
+            .unwrap()
+            .find("\"principal\":\"p")
+            .unwrap()
+            + 14;
+        e[5][at] = if e[5][at] == b'9' { b'8' } else { b'9' };
+    });
+    std::fs::remove_dir_all(dir.path().join("tile/0")).unwrap();
+    std::fs::remove_dir_all(dir.path().join("tile/1")).unwrap();
+    std::fs::remove_dir_all(dir.path().join("tile/entries/001.p")).unwrap();
+    std::fs::remove_file(dir.path().join("checkpoint")).unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    log.close().unwrap();
+    drop(log);
+    let st = storage(dir.path());
+    assert_eq!(
+        verify_log(&st, None, None).unwrap().problem,
+        None,
+        "a consistent rewrite passes on its own"
+    );
+    let problem = verify_log(&st, Some(&saved), None).unwrap().problem.unwrap();
+    assert!(
+        problem.what.contains("not consistent with the saved checkpoint"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn open_refuses_a_log_shorter_than_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    fill(&log, 20);
+    log.close().unwrap();
+    drop(log);
+    rewrite_bundle(dir.path(), "pending/0", |e| e.truncate(15));
+    let err = AuditLog::open(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("index 15"), "{err}");
+}
