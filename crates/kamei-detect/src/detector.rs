@@ -5,6 +5,7 @@ use kamei_core::PiiType;
 
 use crate::context::Context;
 use crate::entity::Entity;
+use crate::names::Names;
 use crate::numeric::{self, Run, Surround, Verdict};
 use crate::validate;
 
@@ -44,6 +45,7 @@ const TRIGGER: [u8; 256] = {
 #[derive(Debug)]
 pub struct Detector {
     context: Context,
+    names: Names,
 }
 
 impl Default for Detector {
@@ -65,6 +67,7 @@ impl Detector {
     pub fn new() -> Detector {
         Detector {
             context: Context::new(),
+            names: Names::new(),
         }
     }
 
@@ -74,6 +77,14 @@ impl Detector {
     pub fn find(&self, text: &str) -> Vec<Entity> {
         let mut cands = Vec::new();
         self.structured(text, &mut cands);
+        let mut names = Vec::new();
+        self.names.find(text, &mut names);
+        cands.extend(names.into_iter().map(|f| Candidate {
+            pii_type: f.pii_type,
+            start: f.start,
+            end: f.end,
+            score: f.score,
+        }));
         resolve(text, cands)
     }
 

@@ -19,6 +19,7 @@
 mod context;
 mod detector;
 mod entity;
+mod names;
 mod numeric;
 mod validate;
 

@@ -1,0 +1,562 @@
+//! Japanese names (PERSON) and addresses (ADDRESS) from reference lists.
+//!
+//! Two cheap passes find where to look: a small Aho-Corasick automaton of triggers (the last
+//! character of a place name — 都 道 府 県 市 区 町 村 郡 —, honorifics such as さん and 様, and
+//! words that introduce a name such as 氏名) and an automaton of surnames. Around each hit the
+//! recognizer looks names up in hash sets built from Japan Post's municipalities and gimei's
+//! name lists, and extends an address over its town, its chome-banchi numbers
+//! (1丁目2番3号, 1-2-3) and a building with a room number. These recognizers are weaker than
+//! the validated ones, and the evaluation reports them separately.
+
+use std::collections::HashSet;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use kamei_core::PiiType;
+
+const PREFECTURES: &str = include_str!("../data/prefectures.txt");
+const MUNICIPALITIES: &str = include_str!("../data/municipalities.txt");
+const SURNAMES: &str = include_str!("../data/surnames.txt");
+const GIVEN_NAMES: &str = include_str!("../data/given_names.txt");
+
+/// Taiwan's special municipalities and cities, which addresses in Chinese start with.
+const TW_CITIES: &[&str] = &[
+    "台北市",
+    "臺北市",
+    "新北市",
+    "桃園市",
+    "台中市",
+    "臺中市",
+    "台南市",
+    "臺南市",
+    "高雄市",
+    "基隆市",
+    "新竹市",
+    "嘉義市",
+    "新竹縣",
+    "苗栗縣",
+    "彰化縣",
+    "南投縣",
+    "雲林縣",
+    "嘉義縣",
+    "屏東縣",
+    "宜蘭縣",
+    "花蓮縣",
+    "台東縣",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// The last character of a place name.
+    Place,
+    /// An honorific or a word that follows a name (さん, 様, 名義).
+    After,
+    /// A word that introduces a name (氏名, 担当).
+    Before,
+}
+
+const TRIGGERS: &[(&str, Trigger)] = &[
+    ("都", Trigger::Place),
+    ("道", Trigger::Place),
+    ("府", Trigger::Place),
+    ("県", Trigger::Place),
+    ("市", Trigger::Place),
+    ("区", Trigger::Place),
+    ("區", Trigger::Place),
+    ("縣", Trigger::Place),
+    ("町", Trigger::Place),
+    ("村", Trigger::Place),
+    ("郡", Trigger::Place),
+    ("さん", Trigger::After),
+    ("様", Trigger::After),
+    ("さま", Trigger::After),
+    ("くん", Trigger::After),
+    ("君", Trigger::After),
+    ("ちゃん", Trigger::After),
+    ("氏", Trigger::After),
+    ("先生", Trigger::After),
+    ("先輩", Trigger::After),
+    ("部長", Trigger::After),
+    ("課長", Trigger::After),
+    ("社長", Trigger::After),
+    ("係長", Trigger::After),
+    ("宛", Trigger::After),
+    ("名義", Trigger::After),
+    ("氏名", Trigger::Before),
+    ("名前は", Trigger::Before),
+    ("名前：", Trigger::Before),
+    ("本名", Trigger::Before),
+    ("担当", Trigger::Before),
+    ("契約者", Trigger::Before),
+    ("代表者", Trigger::Before),
+    ("配偶者", Trigger::Before),
+    ("受取人", Trigger::Before),
+    ("名義人", Trigger::Before),
+    ("旧姓", Trigger::Before),
+    ("妻", Trigger::Before),
+    ("夫", Trigger::Before),
+    ("娘、", Trigger::Before),
+    ("家族の", Trigger::Before),
+];
+
+/// Words that end like a name before an honorific but are not names (お母さん, 皆さん).
+const NOT_NAMES: &[&str] = &[
+    "みな",
+    "皆",
+    "お母",
+    "お父",
+    "おかあ",
+    "おとう",
+    "お兄",
+    "お姉",
+    "奥",
+    "お客",
+    "みんな",
+];
+
+#[derive(Debug)]
+pub(crate) struct Names {
+    triggers: AhoCorasick,
+    surnames_ac: AhoCorasick,
+    prefectures: HashSet<&'static str>,
+    municipalities: HashSet<&'static str>,
+    surnames: HashSet<&'static str>,
+    given: HashSet<&'static str>,
+    /// The longest entry of each set, in characters.
+    max_place: usize,
+    max_name: usize,
+}
+
+/// A found span.
+pub(crate) struct Found {
+    pub(crate) pii_type: PiiType,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) score: f32,
+}
+
+fn lines(s: &'static str) -> impl Iterator<Item = &'static str> {
+    s.lines().map(str::trim).filter(|l| !l.is_empty())
+}
+
+fn is_kanji(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '々' | '〆' | 'ヶ' | 'ケ')
+}
+
+fn is_katakana(c: char) -> bool {
+    matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー')
+}
+
+fn is_hiragana(c: char) -> bool {
+    matches!(c, '\u{3041}'..='\u{3096}')
+}
+
+fn is_digit(c: char) -> bool {
+    c.is_ascii_digit() || matches!(c, '０'..='９')
+}
+
+fn is_kanji_numeral(c: char) -> bool {
+    matches!(
+        c,
+        '一' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十' | '百' | '千' | '〇'
+    )
+}
+
+fn is_dash(c: char) -> bool {
+    matches!(c, '-' | '－' | '‐' | '‑' | '–' | '—' | '−' | 'ー')
+}
+
+/// Characters an address may end on: a number, or the counter after one.
+fn ends_address(c: char) -> bool {
+    is_digit(c)
+        || is_kanji_numeral(c)
+        || matches!(
+            c,
+            '号' | '番' | '地' | '目' | '號' | '樓' | '楼' | '階' | '室' | 'F' | '棟'
+        )
+}
+
+fn is_space(c: char) -> bool {
+    c == ' ' || c == '　'
+}
+
+impl Names {
+    pub(crate) fn new() -> Names {
+        let triggers = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(TRIGGERS.iter().map(|(w, _)| w))
+            .unwrap_or_else(|_| unreachable!("the trigger list is a valid, small pattern set"));
+        let surnames: HashSet<&'static str> = lines(SURNAMES).collect();
+        // Hiragana surnames are ordinary words too often (たなか is safe, but いし is not).
+        let surname_forms: Vec<&str> = surnames
+            .iter()
+            .copied()
+            .filter(|s| !s.chars().all(is_hiragana))
+            .collect();
+        let surnames_ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&surname_forms)
+            .unwrap_or_else(|_| unreachable!("the surname list is a valid pattern set"));
+        let prefectures: HashSet<&'static str> = lines(PREFECTURES).collect();
+        let municipalities: HashSet<&'static str> =
+            lines(MUNICIPALITIES).chain(TW_CITIES.iter().copied()).collect();
+        let given: HashSet<&'static str> = lines(GIVEN_NAMES).collect();
+        let chars = |s: &&str| s.chars().count();
+        let max_place = prefectures
+            .iter()
+            .chain(&municipalities)
+            .map(chars)
+            .max()
+            .unwrap_or(1);
+        let max_name = surnames.iter().chain(&given).map(chars).max().unwrap_or(1).min(6);
+        Names {
+            triggers,
+            surnames_ac,
+            prefectures,
+            municipalities,
+            surnames,
+            given,
+            max_place,
+            max_name,
+        }
+    }
+
+    pub(crate) fn find(&self, text: &str, out: &mut Vec<Found>) {
+        let mut skip_to = 0;
+        for m in self.triggers.find_iter(text) {
+            if m.start() < skip_to {
+                continue;
+            }
+            match TRIGGERS[m.pattern().as_usize()].1 {
+                Trigger::Place => {
+                    if let Some(f) = self.address(text, m.end()) {
+                        skip_to = f.end;
+                        out.push(f);
+                    }
+                }
+                Trigger::After => {
+                    if let Some(f) = self.name_before(text, m.start()) {
+                        out.push(f);
+                    }
+                }
+                Trigger::Before => {
+                    if let Some(f) = self.name_after(text, m.end()) {
+                        out.push(f);
+                    }
+                }
+            }
+        }
+        for m in self.surnames_ac.find_iter(text) {
+            if let Some(f) = self.full_name_at(text, m.start(), m.end()) {
+                out.push(f);
+            }
+        }
+    }
+
+    /// Byte offsets of the char boundaries going back from `end`, up to `n` characters.
+    fn starts_before(text: &str, end: usize, n: usize) -> impl Iterator<Item = usize> + '_ {
+        text[..end].char_indices().rev().take(n).map(|(i, _)| i)
+    }
+
+    /// Byte offsets of the char boundaries going forward from `start`, up to `n` characters.
+    fn ends_after(text: &str, start: usize, n: usize) -> impl Iterator<Item = usize> + '_ {
+        text[start..]
+            .char_indices()
+            .skip(1)
+            .map(move |(i, _)| start + i)
+            .chain(std::iter::once(text.len()))
+            .take(n)
+    }
+
+    /// The longest entry of `set` that ends at `end`.
+    fn longest_ending(&self, text: &str, end: usize, set: &HashSet<&str>, max: usize) -> Option<usize> {
+        Self::starts_before(text, end, max)
+            .filter(|&s| set.contains(&text[s..end]))
+            .last()
+    }
+
+    /// The longest entry of `set` that starts at `start`.
+    fn longest_starting(&self, text: &str, start: usize, set: &HashSet<&str>, max: usize) -> Option<usize> {
+        Self::ends_after(text, start, max)
+            .filter(|&e| set.contains(&text[start..e]))
+            .last()
+    }
+
+    /// An address whose place name ends at `end` (the trigger character).
+    fn address(&self, text: &str, end: usize) -> Option<Found> {
+        let pref = self.longest_ending(text, end, &self.prefectures, 4);
+        let muni = self.longest_ending(text, end, &self.municipalities, self.max_place);
+        let (start, mut at, has_pref, has_muni) = match (pref, muni) {
+            (Some(p), _) => {
+                // A prefecture, then maybe a municipality.
+                match self.longest_starting(text, end, &self.municipalities, self.max_place) {
+                    Some(e) => (p, e, true, true),
+                    None => (p, end, true, false),
+                }
+            }
+            (None, Some(m)) => {
+                // A municipality: take the longest one starting there (福岡市 → 福岡市中央区).
+                let e = self
+                    .longest_starting(text, m, &self.municipalities, self.max_place)
+                    .unwrap_or(end);
+                (m, e.max(end), false, true)
+            }
+            (None, None) => return None,
+        };
+        if !has_muni {
+            return None;
+        }
+        // The town and its numbers: kanji, katakana, digits, dashes, の between them.
+        let mut last_number = None;
+        let mut chars = text[at..].char_indices().peekable();
+        let mut taken = 0;
+        while let Some((i, c)) = chars.next() {
+            let next = chars.peek().map(|&(_, n)| n);
+            let ok = is_kanji(c)
+                || is_katakana(c)
+                || is_digit(c)
+                || is_dash(c)
+                || (matches!(c, 'の' | 'ノ' | '之') && next.is_some_and(|n| is_kanji(n) || is_digit(n)))
+                || (c.is_ascii_uppercase() && last_number.is_some());
+            if !ok || taken >= 40 {
+                break;
+            }
+            taken += 1;
+            if ends_address(c) && (is_digit(c) || is_kanji_numeral(c) || last_number.is_some() || c == '目')
+            {
+                last_number = Some(at + i + c.len_utf8());
+            }
+        }
+        let Some(mut end) = last_number else {
+            return has_pref.then_some(Found {
+                pii_type: PiiType::Address,
+                start,
+                end: at,
+                score: 0.6,
+            });
+        };
+        at = end;
+        // A building after a space: words, then a room or floor number.
+        let mut it = text[at..].char_indices();
+        if let Some((_, c)) = it.next()
+            && is_space(c)
+        {
+            let mut last = None;
+            for (i, c) in it.take(25) {
+                let ok =
+                    is_kanji(c) || is_katakana(c) || c.is_ascii_alphanumeric() || is_digit(c) || c == '・';
+                if !ok {
+                    break;
+                }
+                if is_digit(c) || matches!(c, '階' | '室' | 'F') {
+                    last = Some(at + i + c.len_utf8());
+                }
+            }
+            if let Some(l) = last {
+                end = l;
+            }
+        }
+        let score = if has_pref { 0.95 } else { 0.9 };
+        Some(Found {
+            pii_type: PiiType::Address,
+            start,
+            end,
+            score,
+        })
+    }
+
+    /// A name that ends at `end`, where an honorific starts.
+    fn name_before(&self, text: &str, end: usize) -> Option<Found> {
+        let mut best: Option<(usize, f32)> = None;
+        let max = self.max_name;
+        if let Some(s) = self.longest_ending(text, end, &self.surnames, max) {
+            best = Some((s, 0.85));
+        }
+        if let Some(g) = self.longest_ending(text, end, &self.given, max) {
+            let name = &text[g..end];
+            let before = text[..g].chars().next_back();
+            // A given name in kana only after a boundary (not inside a run of kana).
+            let kana_ok = !name.chars().all(is_hiragana) || !before.is_some_and(is_hiragana);
+            if kana_ok && best.is_none_or(|(s, _)| g < s) {
+                best = Some((g, 0.8));
+            }
+            // Surname, maybe a space, given name.
+            let mut sep = g;
+            if let Some(c) = text[..g].chars().next_back()
+                && is_space(c)
+            {
+                sep -= c.len_utf8();
+            }
+            if let Some(s) = self.longest_ending(text, sep, &self.surnames, max) {
+                best = Some((s, 0.9));
+            }
+        }
+        let (start, score) = best?;
+        let name = &text[start..end];
+        if NOT_NAMES.contains(&name)
+            || NOT_NAMES
+                .iter()
+                .any(|w| text[..end].ends_with(w) && w.len() > name.len())
+        {
+            return None;
+        }
+        // Inside a longer kanji word the "name" is a word (会社, 駅長).
+        if let Some(c) = text[..start].chars().next_back()
+            && is_kanji(c)
+            && score < 0.9
+        {
+            return None;
+        }
+        Some(Found {
+            pii_type: PiiType::Person,
+            start,
+            end,
+            score,
+        })
+    }
+
+    /// A name that starts after a word that introduces one (氏名：, 担当).
+    fn name_after(&self, text: &str, mut start: usize) -> Option<Found> {
+        let mut n = 0;
+        for c in text[start..].chars() {
+            if n < 6
+                && matches!(
+                    c,
+                    '：' | ':' | 'は' | ' ' | '　' | '（' | '）' | 'カ' | 'ナ' | '者' | '「' | '、'
+                )
+            {
+                start += c.len_utf8();
+                n += 1;
+            } else {
+                break;
+            }
+        }
+        let max = self.max_name;
+        if let Some(e) = self.longest_starting(text, start, &self.surnames, max) {
+            let full = self.given_after(text, e);
+            return Some(Found {
+                pii_type: PiiType::Person,
+                start,
+                end: full.unwrap_or(e),
+                score: 0.85,
+            });
+        }
+        let e = self.longest_starting(text, start, &self.given, max)?;
+        Some(Found {
+            pii_type: PiiType::Person,
+            start,
+            end: e,
+            score: 0.75,
+        })
+    }
+
+    /// The end of a given name right after `at` (a space allowed between).
+    fn given_after(&self, text: &str, at: usize) -> Option<usize> {
+        let mut g = at;
+        if let Some(c) = text[at..].chars().next()
+            && is_space(c)
+        {
+            g += c.len_utf8();
+        }
+        let e = self.longest_starting(text, g, &self.given, self.max_name)?;
+        // The given name must end the word: not followed by more kanji (中村進行 is not a name).
+        let next = text[e..].chars().next();
+        let name = &text[g..e];
+        let ok = match next {
+            Some(c) if is_kanji(c) => false,
+            Some(c) if is_katakana(c) => !name.chars().all(is_katakana),
+            Some(c) if is_hiragana(c) => !name.chars().all(is_hiragana),
+            _ => true,
+        };
+        ok.then_some(e)
+    }
+
+    /// A full name (surname and given name) at a surname hit, or a surname that introduces
+    /// its speaker (…の大野です).
+    fn full_name_at(&self, text: &str, start: usize, end: usize) -> Option<Found> {
+        let before = text[..start].chars().next_back();
+        // A surname glued to kanji before it is part of a word (東京都中野区 → 中野).
+        if before
+            .is_some_and(|c| is_kanji(c) || (is_katakana(c) && text[start..end].chars().all(is_katakana)))
+        {
+            return None;
+        }
+        if let Some(e) = self.given_after(text, end) {
+            return Some(Found {
+                pii_type: PiiType::Person,
+                start,
+                end: e,
+                score: 0.85,
+            });
+        }
+        let rest = &text[end..];
+        let boundary = before.is_none_or(|c| !is_kanji(c) && !is_katakana(c));
+        if boundary
+            && (rest.starts_with("です") || rest.starts_with("と申します") || rest.starts_with("と申し"))
+        {
+            return Some(Found {
+                pii_type: PiiType::Person,
+                start,
+                end,
+                score: 0.7,
+            });
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(PiiType, &str)> {
+        static NAMES: std::sync::OnceLock<Names> = std::sync::OnceLock::new();
+        let mut out = Vec::new();
+        NAMES.get_or_init(Names::new).find(text, &mut out);
+        out.sort_by_key(|f| (f.start, f.end));
+        let mut v: Vec<_> = out
+            .into_iter()
+            .map(|f| (f.pii_type, &text[f.start..f.end]))
+            .collect();
+        v.dedup();
+        v
+    }
+
+    #[test]
+    fn addresses_with_chome_banchi_and_buildings() {
+        let a = PiiType::Address;
+        assert_eq!(
+            found("住所は東京都世田谷区桜新町2-14-7 ハイツ桜203だよ"),
+            vec![(a, "東京都世田谷区桜新町2-14-7 ハイツ桜203")]
+        );
+        assert_eq!(
+            found("大阪市北区梅田三丁目8番15号に移転"),
+            vec![(a, "大阪市北区梅田三丁目8番15号")]
+        );
+        assert_eq!(
+            found("福岡市中央区大名1丁目3-22で"),
+            vec![(a, "福岡市中央区大名1丁目3-22")]
+        );
+        assert_eq!(
+            found("東京都渋谷区渋谷２－１７－８"),
+            vec![(a, "東京都渋谷区渋谷２－１７－８")]
+        );
+        assert_eq!(
+            found("台北市大安區忠孝東路四段123號5樓，"),
+            vec![(a, "台北市大安區忠孝東路四段123號5樓")]
+        );
+        assert_eq!(found("東京都に行った"), vec![]);
+        assert_eq!(found("市場で会おう"), vec![]);
+    }
+
+    #[test]
+    fn names_with_honorifics_lists_and_context() {
+        let p = PiiType::Person;
+        assert_eq!(found("田中さんの番号"), vec![(p, "田中")]);
+        assert_eq!(found("兄の嫁の恵理子さんが"), vec![(p, "恵理子")]);
+        assert_eq!(found("氏名：石川 大輔、電話"), vec![(p, "石川 大輔")]);
+        assert_eq!(found("ヤマダ タロウ名義で予約"), vec![(p, "ヤマダ タロウ")]);
+        assert_eq!(found("契約者：藤井健司"), vec![(p, "藤井健司")]);
+        assert_eq!(found("お母さんに電話"), vec![]);
+        assert_eq!(found("みなさんこんにちは"), vec![]);
+    }
+}
