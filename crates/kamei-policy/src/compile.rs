@@ -107,9 +107,11 @@ pub struct MatrixRow {
     pub principal: String,
     pub table: String,
     pub column: String,
+    pub category: kamei_core::Category,
     pub jurisdiction: String,
     pub level: Level,
-    /// The principal's country differs from the data subject's jurisdiction, and the level is raw.
+    /// Personal data read raw across a border: the level is raw, the column is personal and
+    /// the principal's country differs from the data subject's jurisdiction.
     pub cross_border_raw: bool,
     pub policies: Vec<String>,
 }

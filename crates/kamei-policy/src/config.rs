@@ -6,7 +6,7 @@ use kamei_core::{ColumnPlan, Jurisdiction, TablePlan};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::catalog::{self, Catalog, CatalogTable};
+use crate::catalog::{self, Catalog, CatalogColumn, CatalogTable};
 use crate::cedar::{self, DataAttrs, PrincipalAttrs};
 use crate::compile::{self, DecisionTable, ExposureChange, MatrixRow};
 use crate::error::{ConfigError, PolicyError, Problem};
@@ -384,34 +384,18 @@ impl Config {
     /// Every cell: principal, table, column, jurisdiction (in configuration order).
     fn cells(
         &self,
-    ) -> impl Iterator<Item = (usize, &Principal, &CatalogTable, &str, Jurisdiction, usize)> + '_ {
-        self.principals
-            .iter()
-            .enumerate()
-            .flat_map(move |(p, principal)| {
-                self.catalog
-                    .tables
-                    .iter()
-                    .enumerate()
-                    .flat_map(move |(t, table)| {
-                        table.columns.iter().enumerate().flat_map(move |(c, column)| {
-                            self.catalog
-                                .jurisdictions
-                                .iter()
-                                .enumerate()
-                                .map(move |(j, code)| {
-                                    (
-                                        p,
-                                        principal,
-                                        table,
-                                        column.name.as_str(),
-                                        *code,
-                                        self.data_index(t, c, j),
-                                    )
-                                })
-                        })
-                    })
+    ) -> impl Iterator<Item = (usize, &Principal, &CatalogTable, &CatalogColumn, Jurisdiction, usize)> + '_ {
+        self.principals.iter().enumerate().flat_map(move |(p, principal)| {
+            self.catalog.tables.iter().enumerate().flat_map(move |(t, table)| {
+                table.columns.iter().enumerate().flat_map(move |(c, column)| {
+                    self.catalog
+                        .jurisdictions
+                        .iter()
+                        .enumerate()
+                        .map(move |(j, code)| (p, principal, table, column, *code, self.data_index(t, c, j)))
+                })
             })
+        })
     }
 
     /// One row per principal, table, column and jurisdiction.
@@ -422,9 +406,12 @@ impl Config {
                 MatrixRow {
                     principal: principal.name.clone(),
                     table: table.name.clone(),
-                    column: column.to_owned(),
+                    column: column.name.clone(),
                     jurisdiction: code.to_string(),
-                    cross_border_raw: decision.level == kamei_core::Level::Raw && principal.country != code,
+                    category: column.category,
+                    cross_border_raw: decision.level == kamei_core::Level::Raw
+                        && column.category.is_personal()
+                        && principal.country != code,
                     level: decision.level,
                     policies: decision.policies,
                 }
@@ -442,7 +429,7 @@ impl Config {
                 (before != after).then(|| ExposureChange {
                     principal: principal.name.clone(),
                     table: table.name.clone(),
-                    column: column.to_owned(),
+                    column: column.name.clone(),
                     jurisdiction: code.to_string(),
                     old: before,
                     new: after,

@@ -27,6 +27,8 @@ mod compile;
 mod config;
 mod error;
 mod principals;
+#[cfg(test)]
+mod proptests;
 mod scram;
 mod source;
 

@@ -1,7 +1,13 @@
-//! `kamei init` and `kamei policy …` (issue 4).
+//! `kamei init` and `kamei policy …` (issue 4): write the demo configuration, check it, and
+//! show what it decides.
 
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+use kamei_core::Level;
+use kamei_policy::{Config, DEMO_FILES};
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
@@ -61,14 +67,283 @@ pub enum MatrixFormat {
     Json,
 }
 
-fn not_built(verb: &str) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`kamei {verb}` is not built yet (issue 4, policy and protection)")
+/// The configuration named by `--config`, or the built-in demo (said on stderr, one line).
+pub fn load_config(args: &ConfigArgs) -> anyhow::Result<Config> {
+    match &args.config {
+        Some(path) => Ok(Config::load(path)?),
+        None => {
+            eprintln!(
+                "kamei: using the built-in demo configuration (`kamei init DIR` writes it; pass --config DIR/kamei.toml to use yours)"
+            );
+            Ok(Config::demo()?)
+        }
+    }
 }
 
-pub fn init(_args: InitArgs) -> anyhow::Result<ExitCode> {
-    not_built("init")
+pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
+    let dir = &args.dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    for (name, _) in DEMO_FILES {
+        let path = dir.join(name);
+        if path.exists() {
+            anyhow::bail!(
+                "`{}` already exists; kamei init does not overwrite a configuration (choose an empty directory)",
+                path.display()
+            );
+        }
+    }
+    for (name, text) in DEMO_FILES {
+        write_new(&dir.join(name), text)?;
+    }
+    println!("wrote the demo configuration to {}:", dir.display());
+    for (name, _) in DEMO_FILES {
+        println!("  {name}");
+    }
+    println!(
+        "check it with: kamei policy check --config {}",
+        dir.join("kamei.toml").display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
-pub fn run(_cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
-    not_built("policy")
+/// Writes `text` to a temporary name beside `path` and renames it into place, refusing to
+/// replace a file that appeared meanwhile.
+fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in `{}`", dir.display()))?;
+    tmp.write_all(text.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    tmp.persist_noclobber(path)
+        .map_err(|e| anyhow::anyhow!("cannot create `{}`: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        PolicyCommand::Check(config) => check(&config),
+        PolicyCommand::Matrix { config, format } => matrix(&load_config(&config)?, format),
+        PolicyCommand::Diff { config, old, new } => diff(&load_config(&config)?, &old, &new),
+        PolicyCommand::Explain {
+            config,
+            principal,
+            column,
+            jurisdiction,
+        } => explain(&load_config(&config)?, &principal, &column, &jurisdiction),
+    }
+}
+
+fn check(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
+    let loaded = match &args.config {
+        Some(path) => Config::load(path),
+        None => {
+            eprintln!(
+                "kamei: checking the built-in demo configuration (pass --config DIR/kamei.toml to check yours)"
+            );
+            Config::demo()
+        }
+    };
+    match loaded {
+        Ok(config) => {
+            let columns: usize = config.catalog().tables.iter().map(|t| t.columns.len()).sum();
+            let cells = config.principals().len() * columns * config.catalog().jurisdictions.len();
+            println!(
+                "ok: {} principals, {} tables, {columns} columns, {} jurisdictions, {} policies; {cells} decisions compiled",
+                config.principals().len(),
+                config.catalog().tables.len(),
+                config.catalog().jurisdictions.len(),
+                config.policy_ids().len(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            let problems = err.problems();
+            for p in problems {
+                eprintln!("{p}");
+            }
+            eprintln!(
+                "kamei: {} problem{} found; the configuration is not usable until {} fixed",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" },
+                if problems.len() == 1 { "it is" } else { "they are" }
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Treats a closed stdout (`kamei policy matrix | head`) as the reader having had enough.
+fn ok_on_broken_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn matrix(config: &Config, format: MatrixFormat) -> anyhow::Result<ExitCode> {
+    let rows = config.matrix();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    ok_on_broken_pipe(write_matrix(&mut out, &rows, format).and_then(|()| out.flush()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_matrix(
+    out: &mut impl std::io::Write,
+    rows: &[kamei_policy::MatrixRow],
+    format: MatrixFormat,
+) -> std::io::Result<()> {
+    match format {
+        MatrixFormat::Csv => {
+            writeln!(out, "principal,table,column,jurisdiction,level")?;
+            for r in rows {
+                writeln!(
+                    out,
+                    "{},{},{},{},{}",
+                    csv_field(&r.principal),
+                    csv_field(&r.table),
+                    csv_field(&r.column),
+                    r.jurisdiction,
+                    r.level
+                )?;
+            }
+        }
+        MatrixFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, rows)?;
+            writeln!(out)?;
+        }
+        MatrixFormat::Table => {
+            let width = |f: fn(&kamei_policy::MatrixRow) -> usize, title: &str| {
+                rows.iter().map(f).max().unwrap_or(0).max(title.len())
+            };
+            let wp = width(|r| r.principal.len(), "principal");
+            let wc = width(|r| r.table.len() + 1 + r.column.len(), "column");
+            writeln!(
+                out,
+                "{:wp$}  {:wc$}  {:12}  {:13}  policies",
+                "principal", "column", "jurisdiction", "level"
+            )?;
+            let mut cross = 0;
+            for r in rows {
+                let column = format!("{}.{}", r.table, r.column);
+                let level = if r.cross_border_raw {
+                    cross += 1;
+                    "RAW ACROSS!".to_owned()
+                } else {
+                    r.level.to_string()
+                };
+                let policies = if r.policies.is_empty() {
+                    match r.level {
+                        Level::Denied => "(no policy permits)".to_owned(),
+                        Level::Pseudonymized | Level::Masked | Level::Raw => String::new(),
+                    }
+                } else {
+                    r.policies.join(", ")
+                };
+                writeln!(
+                    out,
+                    "{:wp$}  {:wc$}  {:12}  {:13}  {}",
+                    r.principal, column, r.jurisdiction, level, policies
+                )?;
+            }
+            writeln!(
+                out,
+                "\n{} cells; {cross} with personal data read raw across a border (RAW ACROSS!: the principal's country is not the data subject's jurisdiction)",
+                rows.len()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn diff(config: &Config, old: &Path, new: &Path) -> anyhow::Result<ExitCode> {
+    let read =
+        |p: &Path| std::fs::read_to_string(p).with_context(|| format!("cannot read `{}`", p.display()));
+    let old_config = config.with_policies(&old.display().to_string(), &read(old)?)?;
+    let new_config = config.with_policies(&new.display().to_string(), &read(new)?)?;
+    let changes = new_config.exposure_changes_since(&old_config);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut gains: Vec<(&str, usize)> = Vec::new();
+    for ch in &changes {
+        let (sign, verb) = if ch.increases() {
+            ('+', "gains")
+        } else {
+            ('-', "loses")
+        };
+        let by = if ch.policies.is_empty() {
+            "no policy permits".to_owned()
+        } else {
+            ch.policies.join(", ")
+        };
+        writeln!(
+            out,
+            "{sign} {} {verb} {} (was {}) on {}.{} for {} subjects [{by}]",
+            ch.principal, ch.new, ch.old, ch.table, ch.column, ch.jurisdiction
+        )?;
+        if ch.increases() {
+            match gains.iter_mut().find(|(p, _)| *p == ch.principal) {
+                Some((_, n)) => *n += 1,
+                None => gains.push((&ch.principal, 1)),
+            }
+        }
+    }
+    out.flush()?;
+    drop(out);
+    if changes.is_empty() {
+        println!("no exposure changes");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if gains.is_empty() {
+        println!("{} cells less exposed; no exposure increases", changes.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let who: Vec<String> = gains.iter().map(|(p, n)| format!("{p} ({n} cells)")).collect();
+    eprintln!("kamei: exposure increases for {}", who.join(", "));
+    Ok(ExitCode::from(1))
+}
+
+fn explain(config: &Config, principal: &str, column: &str, jurisdiction: &str) -> anyhow::Result<ExitCode> {
+    let (table, col) = column
+        .split_once('.')
+        .ok_or_else(|| kamei_policy::PolicyError::NotTableColumn(column.to_owned()))?;
+    let decision = config.explain(principal, table, col, jurisdiction)?;
+    let p = config
+        .principal(principal)
+        .ok_or_else(|| kamei_policy::PolicyError::UnknownPrincipal(principal.to_owned()))?;
+    let category = config
+        .catalog()
+        .table(table)
+        .and_then(|t| t.columns.iter().find(|c| c.name == col))
+        .map(|c| c.category.to_string())
+        .unwrap_or_default();
+    println!(
+        "principal   {} (org {}, country {}, roles {})",
+        p.name,
+        p.org,
+        p.country,
+        p.roles.join(", ")
+    );
+    println!("data        {table}.{col} ({category}) of {jurisdiction} subjects");
+    let cross = if decision.level == Level::Raw && p.country.as_str() != jurisdiction {
+        "  (raw across a border)"
+    } else {
+        ""
+    };
+    println!("level       {}{cross}", decision.level);
+    if decision.policies.is_empty() {
+        println!("decided by  no policy permits any action (default deny)");
+    } else {
+        println!("decided by  {}", decision.policies.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
 }
