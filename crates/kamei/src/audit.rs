@@ -1,6 +1,9 @@
-//! `kamei audit …` (issue 5).
+//! `kamei audit …` (issue 5): the command line over kamei-audit.
 
-use std::path::PathBuf;
+use anyhow::Context as _;
+use kamei_audit::{AuditLog, Hash, LocalDir, Query, RecordInput, Timestamp, subjects_seen, verify_log};
+use std::io::{BufRead as _, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The log every audit command works on.
@@ -62,6 +65,10 @@ pub struct QueryArgs {
     /// The principal's country (ISO 3166-1 alpha-2).
     #[arg(long)]
     pub country: Option<String>,
+    /// Only records that touched subjects of this jurisdiction (ISO 3166-1 alpha-2); the
+    /// subjects shown are narrowed to it.
+    #[arg(long)]
+    pub jurisdiction: Option<String>,
     /// Records at or after this time (RFC 3339).
     #[arg(long)]
     pub since: Option<String>,
@@ -84,6 +91,220 @@ pub enum QueryFormat {
     Jsonl,
 }
 
-pub fn run(_cmd: AuditCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`kamei audit` is not built yet (issue 5, audit log)")
+pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        AuditCommand::Append(args) => append(&args.log),
+        AuditCommand::Checkpoint(args) => {
+            let log = open(&args.log)?;
+            let note = log.checkpoint()?;
+            std::io::stdout().write_all(&note)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Prove { log, index, size } => {
+            let log = open(&log.log)?;
+            let p = log.prove(index, size)?;
+            let json = serde_json::json!({
+                "index": p.index,
+                "tree_size": p.tree_size,
+                "leaf_hash": p.leaf_hash.to_hex(),
+                "hashes": hexes(&p.hashes),
+                "root": p.root.to_hex(),
+            });
+            println!("{json}");
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Consistency { log, old_size, size } => {
+            let log = open(&log.log)?;
+            let p = log.consistency(old_size, size)?;
+            let json = serde_json::json!({
+                "old_size": p.old_size,
+                "tree_size": p.tree_size,
+                "old_root": p.old_root.to_hex(),
+                "hashes": hexes(&p.hashes),
+                "root": p.root.to_hex(),
+            });
+            println!("{json}");
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Verify { log, checkpoint } => verify(&log.log, checkpoint.as_deref()),
+        AuditCommand::Query(args) => query(&args),
+    }
+}
+
+fn hexes(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(Hash::to_hex).collect()
+}
+
+fn require_log(dir: &Path) -> anyhow::Result<()> {
+    if !dir.join("key.vkey").exists() {
+        anyhow::bail!(
+            "no audit log at `{}`; create one with `kamei audit append --log DIR`",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn open(dir: &Path) -> anyhow::Result<AuditLog> {
+    require_log(dir)?;
+    Ok(AuditLog::open(dir)?)
+}
+
+/// One record per input line; each index is printed (and flushed) once the record is durable,
+/// so whatever reads stdout knows exactly which records were acknowledged.
+fn append(dir: &Path) -> anyhow::Result<ExitCode> {
+    let log = AuditLog::open(dir)?;
+    let stdin = std::io::stdin().lock();
+    let mut out = std::io::stdout().lock();
+    for (n, line) in stdin.lines().enumerate() {
+        let line = line.context("cannot read standard input")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let input = RecordInput::from_json(&line).with_context(|| format!("stdin line {}", n + 1))?;
+        let index = log
+            .append_input(input)
+            .with_context(|| format!("stdin line {}", n + 1))?;
+        writeln!(out, "{index}")?;
+        out.flush()?;
+    }
+    log.close()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(dir: &Path, checkpoint: Option<&Path>) -> anyhow::Result<ExitCode> {
+    require_log(dir)?;
+    let saved = checkpoint
+        .map(|p| std::fs::read(p).with_context(|| format!("cannot read checkpoint `{}`", p.display())))
+        .transpose()?;
+    let storage = LocalDir::new(dir)?;
+    let report = verify_log(&storage, saved.as_deref(), None)?;
+    match report.problem {
+        None => {
+            println!(
+                "ok: {} entries, root {}, checkpoint at size {} verified{}",
+                report.size,
+                report.root,
+                report.checkpoint_size.unwrap_or(0),
+                if saved.is_some() {
+                    ", consistent with the saved checkpoint"
+                } else {
+                    ""
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(problem) => {
+            eprintln!("kamei: audit verify: {problem}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn time_arg(flag: &str, value: Option<&str>) -> anyhow::Result<Option<Timestamp>> {
+    value
+        .map(|v| {
+            Timestamp::parse(v)
+                .with_context(|| format!("--{flag} `{v}`: expected RFC 3339 such as 2026-01-05T09:00:00Z"))
+        })
+        .transpose()
+}
+
+fn query(args: &QueryArgs) -> anyhow::Result<ExitCode> {
+    require_log(&args.log.log)?;
+    let jurisdiction = match args.jurisdiction.as_deref() {
+        None => None,
+        Some(j) if j.len() == 2 && j.bytes().all(|b| b.is_ascii_uppercase()) => {
+            Some([j.as_bytes()[0], j.as_bytes()[1]])
+        }
+        Some(j) => anyhow::bail!("--jurisdiction `{j}`: expected an ISO 3166-1 alpha-2 code such as JP"),
+    };
+    let q = Query {
+        principal: args.principal.clone(),
+        org: args.org.clone(),
+        country: args.country.clone(),
+        jurisdiction,
+        since: time_arg("since", args.since.as_deref())?,
+        until: time_arg("until", args.until.as_deref())?,
+        subject: args.subject,
+    };
+    let storage = LocalDir::new(&args.log.log)?;
+    let matches = q.run(&storage)?;
+    let mut out = std::io::stdout().lock();
+    if args.subjects {
+        let seen = subjects_seen(&matches);
+        match args.format {
+            QueryFormat::Jsonl => {
+                for ((jur, level), set) in &seen {
+                    let keys: Vec<u64> = set.iter().collect();
+                    let line = serde_json::json!({
+                        "jurisdiction": String::from_utf8_lossy(jur),
+                        "level": level.as_str(),
+                        "count": set.len(),
+                        "subjects": keys,
+                    });
+                    writeln!(out, "{line}")?;
+                }
+            }
+            QueryFormat::Table => {
+                writeln!(
+                    out,
+                    "{:<12} {:<14} {:>8}  subjects",
+                    "jurisdiction", "level", "count"
+                )?;
+                for ((jur, level), set) in &seen {
+                    let keys: Vec<String> = set.iter().map(|k| k.to_string()).collect();
+                    writeln!(
+                        out,
+                        "{:<12} {:<14} {:>8}  {}",
+                        String::from_utf8_lossy(jur),
+                        level.as_str(),
+                        set.len(),
+                        keys.join(",")
+                    )?;
+                }
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    match args.format {
+        QueryFormat::Jsonl => {
+            for m in &matches {
+                let mut record = serde_json::to_value(&m.record)?;
+                if let Some(obj) = record.as_object_mut() {
+                    obj.insert("index".into(), m.index.into());
+                }
+                writeln!(out, "{record}")?;
+            }
+        }
+        QueryFormat::Table => {
+            writeln!(
+                out,
+                "{:>8}  {:<24} {:<16} {:<14} {:<3} {:<10} {:>6} {:>8}  columns",
+                "index", "time", "principal", "org", "cc", "action", "rows", "subjects"
+            )?;
+            for m in &matches {
+                let r = &m.record;
+                let columns: Vec<String> = r
+                    .tables
+                    .iter()
+                    .flat_map(|(t, cols)| cols.iter().map(move |(c, l)| format!("{t}.{c}={l}")))
+                    .collect();
+                writeln!(
+                    out,
+                    "{:>8}  {:<24} {:<16} {:<14} {:<3} {:<10} {:>6} {:>8}  {}",
+                    m.index,
+                    r.time,
+                    r.principal,
+                    r.org,
+                    r.country,
+                    r.action.as_str(),
+                    r.rows,
+                    m.subjects.count(),
+                    columns.join(" ")
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,1 +1,508 @@
-//! `kamei` end-to-end tests for this area.
+//! `kamei audit …` end to end: append, checkpoint, proofs checked by an independent verifier,
+//! verify after tampering and after crashes, and the investigation query.
+
+use crate::kamei;
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn record(principal: &str, org: &str, time: &str, subjects: &str) -> String {
+    format!(
+        r#"{{"time": "{time}", "principal": "{principal}", "org": "{org}", "country": "CN", "client_addr": "127.0.0.1", "action": "query", "statement": "SELECT phone FROM users WHERE user_id = 7", "columns": [{{"table": "users", "column": "phone", "level": "pseudonymized"}}], "rows": 3, "subjects": {subjects}}}"#
+    )
+}
+
+fn append(log: &Path, lines: &[String]) -> Vec<u64> {
+    let mut child = kamei()
+        .args(["audit", "append", "--log"])
+        .arg(log)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for l in lines {
+        writeln!(stdin, "{l}").unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "append failed");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect()
+}
+
+fn run(args: &[&str], log: &Path) -> std::process::Output {
+    kamei().args(args).arg("--log").arg(log).output().unwrap()
+}
+
+fn stdout_of(args: &[&str], log: &Path) -> String {
+    let out = run(args, log);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn verifier() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/verifier/verify.py")
+}
+
+/// Runs the independent Python verifier; true when it accepts.
+fn python_accepts(args: &[&str]) -> bool {
+    let out = Command::new("python3")
+        .arg(verifier())
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.starts_with("OK") || text.starts_with("FAIL"),
+        "verifier said {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.status.success()
+}
+
+#[test]
+fn append_prints_indices_and_refuses_bad_lines_without_echoing_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let lines: Vec<String> = (0..3)
+        .map(|i| record(&format!("p{i}"), "ldt-shanghai", "2026-01-05T09:12:00Z", "[1, 2]"))
+        .collect();
+    assert_eq!(append(&log, &lines), vec![0, 1, 2]);
+    let out = kamei()
+        .args(["audit", "append", "--log"])
+        .arg(&log)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            let mut stdin = c.stdin.take().unwrap();
+            writeln!(stdin, "{}", lines[0])?;
+            writeln!(stdin, "{}", lines[0].replace("\"CN\"", "\"taro@example.com\""))?;
+            drop(stdin);
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("stdin line 2") && err.contains("`country`") && !err.contains("taro"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_independent_verifier_accepts_kamei_proofs_and_rejects_altered_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let lines: Vec<String> = (0..300)
+        .map(|i| {
+            record(
+                &format!("p{}", i % 5),
+                "ldt-shanghai",
+                "2026-01-05T09:12:00Z",
+                &format!("[{i}]"),
+            )
+        })
+        .collect();
+    append(&log, &lines[..100]);
+    let old_cp = dir.path().join("old.cp");
+    std::fs::write(&old_cp, stdout_of(&["audit", "checkpoint"], &log)).unwrap();
+    append(&log, &lines[100..]);
+    let cp = dir.path().join("cp");
+    std::fs::write(&cp, stdout_of(&["audit", "checkpoint"], &log)).unwrap();
+    let vkey = log.join("key.vkey");
+    let (vkey, cp_s, old_s, log_s) = (
+        vkey.to_str().unwrap(),
+        cp.to_str().unwrap(),
+        old_cp.to_str().unwrap(),
+        log.to_str().unwrap(),
+    );
+
+    assert!(python_accepts(&[
+        "checkpoint",
+        "--vkey",
+        vkey,
+        "--checkpoint",
+        cp_s
+    ]));
+    assert!(python_accepts(&[
+        "tree",
+        "--vkey",
+        vkey,
+        "--checkpoint",
+        cp_s,
+        "--log",
+        log_s
+    ]));
+    for index in ["0", "5", "255", "256", "299"] {
+        let proof_json = stdout_of(&["audit", "prove", "--index", index], &log);
+        let proof = dir.path().join(format!("proof{index}.json"));
+        std::fs::write(&proof, &proof_json).unwrap();
+        let p = proof.to_str().unwrap();
+        assert!(
+            python_accepts(&[
+                "inclusion",
+                "--vkey",
+                vkey,
+                "--checkpoint",
+                cp_s,
+                "--proof",
+                p,
+                "--log",
+                log_s
+            ]),
+            "index {index}"
+        );
+
+        // An altered hash in the proof.
+        let mut v: serde_json::Value = serde_json::from_str(&proof_json).unwrap();
+        let h = v["hashes"][1].as_str().unwrap().to_owned();
+        let flipped = format!("{}{}", if h.starts_with('0') { "1" } else { "0" }, &h[1..]);
+        v["hashes"][1] = flipped.into();
+        std::fs::write(&proof, v.to_string()).unwrap();
+        assert!(!python_accepts(&[
+            "inclusion",
+            "--vkey",
+            vkey,
+            "--checkpoint",
+            cp_s,
+            "--proof",
+            p,
+            "--log",
+            log_s
+        ]));
+        // The right proof presented for another index.
+        let mut v: serde_json::Value = serde_json::from_str(&proof_json).unwrap();
+        let i = v["index"].as_u64().unwrap();
+        v["index"] = (if i == 299 { 298 } else { i + 1 }).into();
+        std::fs::write(&proof, v.to_string()).unwrap();
+        assert!(!python_accepts(&[
+            "inclusion",
+            "--vkey",
+            vkey,
+            "--checkpoint",
+            cp_s,
+            "--proof",
+            p,
+            "--log",
+            log_s
+        ]));
+    }
+
+    let cons_json = stdout_of(&["audit", "consistency", "--old-size", "100"], &log);
+    let cons = dir.path().join("cons.json");
+    std::fs::write(&cons, &cons_json).unwrap();
+    let c = cons.to_str().unwrap();
+    assert!(python_accepts(&[
+        "consistency",
+        "--vkey",
+        vkey,
+        "--old-checkpoint",
+        old_s,
+        "--checkpoint",
+        cp_s,
+        "--proof",
+        c
+    ]));
+    let mut v: serde_json::Value = serde_json::from_str(&cons_json).unwrap();
+    let h = v["hashes"][0].as_str().unwrap().to_owned();
+    v["hashes"][0] = format!("{}{}", if h.starts_with('f') { "e" } else { "f" }, &h[1..]).into();
+    std::fs::write(&cons, v.to_string()).unwrap();
+    assert!(!python_accepts(&[
+        "consistency",
+        "--vkey",
+        vkey,
+        "--old-checkpoint",
+        old_s,
+        "--checkpoint",
+        cp_s,
+        "--proof",
+        c
+    ]));
+
+    // A wrong signature: one bit of the signature changed, or the size edited under it.
+    let text = std::fs::read_to_string(&cp).unwrap();
+    let (body, sig_line) = text.split_once("\n\n").unwrap();
+    let (prefix, sig_b64) = sig_line.trim_end().rsplit_once(' ').unwrap();
+    let mut sig: Vec<char> = sig_b64.chars().collect();
+    sig[20] = if sig[20] == 'A' { 'B' } else { 'A' };
+    let bad_sig = dir.path().join("bad_sig.cp");
+    std::fs::write(
+        &bad_sig,
+        format!("{body}\n\n{prefix} {}\n", sig.iter().collect::<String>()),
+    )
+    .unwrap();
+    assert!(!python_accepts(&[
+        "checkpoint",
+        "--vkey",
+        vkey,
+        "--checkpoint",
+        bad_sig.to_str().unwrap()
+    ]));
+    let bad_size = dir.path().join("bad_size.cp");
+    std::fs::write(&bad_size, text.replacen("\n300\n", "\n299\n", 1)).unwrap();
+    assert!(!python_accepts(&[
+        "checkpoint",
+        "--vkey",
+        vkey,
+        "--checkpoint",
+        bad_size.to_str().unwrap()
+    ]));
+    // And kamei's own verify refuses the forged checkpoint too.
+    let out = kamei()
+        .args(["audit", "verify", "--log"])
+        .arg(&log)
+        .arg("--checkpoint")
+        .arg(&bad_sig)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn verify_names_the_first_bad_index_after_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let lines: Vec<String> = (0..20)
+        .map(|i| {
+            record(
+                "cn_contractor",
+                "ldt-shanghai",
+                "2026-01-05T09:12:00Z",
+                &format!("[{i}]"),
+            )
+        })
+        .collect();
+    append(&log, &lines);
+    let saved = dir.path().join("saved.cp");
+    std::fs::write(&saved, stdout_of(&["audit", "checkpoint"], &log)).unwrap();
+    let ok = run(&["audit", "verify"], &log);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    // Change one byte of entry 7 in the pending bundle (the `3` of `"rows":3`).
+    let pending = log.join("pending/0");
+    let bytes = std::fs::read(&pending).unwrap();
+    let mut pos = 0;
+    for _ in 0..7 {
+        pos += 2 + usize::from(u16::from_be_bytes([bytes[pos], bytes[pos + 1]]));
+    }
+    let entry_len = usize::from(u16::from_be_bytes([bytes[pos], bytes[pos + 1]]));
+    let entry = &bytes[pos + 2..pos + 2 + entry_len];
+    let at = pos + 2 + entry.windows(8).position(|w| w == b"\"rows\":3").unwrap() + 7;
+    let mut tampered = bytes.clone();
+    tampered[at] = b'4';
+    std::fs::write(&pending, tampered).unwrap();
+    let out = kamei()
+        .args(["audit", "verify", "--log"])
+        .arg(&log)
+        .arg("--checkpoint")
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("index 7:"), "{err}");
+}
+
+/// A tiny deterministic generator (xorshift), so failures replay.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[test]
+fn after_sigkill_at_random_moments_the_log_opens_verifies_and_keeps_every_acknowledged_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut rng = Rng(seed);
+    // index → the principal written on the line that got that index acknowledged
+    let mut acknowledged: Vec<(u64, String)> = Vec::new();
+    for iteration in 0..30 {
+        let mut child = kamei()
+            .args(["audit", "append", "--log"])
+            .arg(&log)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let names: Vec<String> = (0..5000).map(|line| format!("w{iteration}_{line}")).collect();
+        let feed = names.clone();
+        let writer = std::thread::spawn(move || {
+            for name in feed {
+                let subjects = format!("[{}]", name.len());
+                if writeln!(
+                    stdin,
+                    "{}",
+                    record(&name, "ldt-shanghai", "2026-01-05T09:12:00Z", &subjects)
+                )
+                .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        let reader = std::thread::spawn(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .map(|l| l.parse::<u64>().unwrap())
+                .collect::<Vec<_>>()
+        });
+        std::thread::sleep(std::time::Duration::from_millis(5 + rng.below(120)));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let acked = reader.join().unwrap();
+        let _ = writer.join();
+        for (line, index) in acked.iter().enumerate() {
+            acknowledged.push((*index, names[line].clone()));
+        }
+
+        // The log opens (recovering the tail) and verifies.
+        let opened = run(&["audit", "checkpoint"], &log);
+        assert!(
+            opened.status.success(),
+            "iteration {iteration} (seed {seed}): {}",
+            String::from_utf8_lossy(&opened.stderr)
+        );
+        let verified = run(&["audit", "verify"], &log);
+        assert!(
+            verified.status.success(),
+            "iteration {iteration} (seed {seed}): {}",
+            String::from_utf8_lossy(&verified.stderr)
+        );
+    }
+    // Every acknowledged record is there, at its index, with what was sent.
+    let records = stdout_of(&["audit", "query", "--format", "jsonl"], &log);
+    let by_index: std::collections::HashMap<u64, String> = records
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["index"].as_u64().unwrap(),
+                v["principal"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(!acknowledged.is_empty(), "no append was acknowledged in 30 runs");
+    for (index, principal) in &acknowledged {
+        assert_eq!(
+            by_index.get(index),
+            Some(principal),
+            "acknowledged record {index} (seed {seed})"
+        );
+    }
+}
+
+#[test]
+fn query_answers_which_jp_subjects_an_org_saw_at_which_level_in_a_time_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let principals = [
+        ("cn_contractor", "ldt-shanghai"),
+        ("cn_analyst", "ldt-shanghai"),
+        ("jp_support", "line-jp"),
+        ("kr_moderator", "naver-kr"),
+    ];
+    let levels = ["pseudonymized", "masked", "raw"];
+    let jurisdictions = ["JP", "TH", "TW"];
+    let (since, until) = (3 * 3600, 15 * 3600); // 03:00 to 15:00 on 2026-01-05
+    let mut lines = Vec::new();
+    let mut expected: std::collections::BTreeMap<String, std::collections::BTreeSet<u64>> =
+        Default::default();
+    for _ in 0..240 {
+        let (principal, org) = principals[rng.below(4) as usize];
+        let secs = rng.below(86_400);
+        let time = format!(
+            "2026-01-05T{:02}:{:02}:{:02}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        );
+        let mut groups = Vec::new();
+        for _ in 0..1 + rng.below(3) {
+            let j = jurisdictions[rng.below(3) as usize];
+            let level = levels[rng.below(3) as usize];
+            let keys: Vec<u64> = (0..1 + rng.below(5)).map(|_| rng.below(500)).collect();
+            if org == "ldt-shanghai" && j == "JP" && (since..until).contains(&secs) {
+                expected.entry(level.to_owned()).or_default().extend(&keys);
+            }
+            groups.push(format!(
+                r#"{{"jurisdiction": "{j}", "level": "{level}", "keys": {keys:?}}}"#
+            ));
+        }
+        lines.push(record(principal, org, &time, &format!("[{}]", groups.join(", "))));
+    }
+    append(&log, &lines);
+    let out = stdout_of(
+        &[
+            "audit",
+            "query",
+            "--org",
+            "ldt-shanghai",
+            "--jurisdiction",
+            "JP",
+            "--since",
+            "2026-01-05T03:00:00Z",
+            "--until",
+            "2026-01-05T15:00:00+00:00",
+            "--subjects",
+            "--format",
+            "jsonl",
+        ],
+        &log,
+    );
+    let mut answer: std::collections::BTreeMap<String, std::collections::BTreeSet<u64>> = Default::default();
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["jurisdiction"], "JP");
+        let keys: std::collections::BTreeSet<u64> = v["subjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_u64().unwrap())
+            .collect();
+        assert_eq!(v["count"].as_u64().unwrap(), keys.len() as u64);
+        answer.insert(v["level"].as_str().unwrap().to_owned(), keys);
+    }
+    assert!(!expected.is_empty());
+    assert_eq!(answer, expected);
+
+    // The matching records themselves, as a table, name only ldt-shanghai principals.
+    let table = stdout_of(
+        &["audit", "query", "--org", "ldt-shanghai", "--jurisdiction", "JP"],
+        &log,
+    );
+    assert!(table.lines().count() > 1);
+    assert!(
+        table.lines().skip(1).all(|l| l.contains("ldt-shanghai")),
+        "{table}"
+    );
+    let bad = run(&["audit", "query", "--since", "yesterday"], &log);
+    assert_eq!(bad.status.code(), Some(2));
+}
