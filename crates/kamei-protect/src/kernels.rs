@@ -440,19 +440,79 @@ fn mask_email(value: &str, out: &mut String) {
     }
 }
 
-/// The prefecture of a Japanese address (up to and including the first 都, 道, 府 or 県 within
-/// the first four characters); for other addresses the last comma-separated part (a province
-/// or country); else nothing but `***`.
+/// The 47 prefectures of Japan, as addresses begin with them.
+const PREFECTURES: [&str; 47] = [
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
+];
+
+/// The prefecture of a Japanese address; for other addresses the last comma-separated part
+/// (a province or country); else only `***`.
 fn prefecture(value: &str, out: &mut String) {
     let trimmed = value.trim_start();
-    for (i, (at, c)) in trimmed.char_indices().enumerate() {
-        if i >= 4 {
-            break;
-        }
-        if matches!(c, '都' | '道' | '府' | '県') && i >= 1 {
-            out.push_str(&trimmed[..at + c.len_utf8()]);
-            return;
-        }
+    if let Some(p) = PREFECTURES.iter().find(|p| trimmed.starts_with(*p)) {
+        out.push_str(p);
+        return;
+    }
+    // Taiwan: the city or county comes first (臺北市, 新北市, 彰化縣).
+    let head: Vec<(usize, char)> = trimmed.char_indices().take(3).collect();
+    if let [_, _, (at, c @ ('市' | '縣'))] = head.as_slice() {
+        out.push_str(&trimmed[..at + c.len_utf8()]);
+        return;
+    }
+    // Thailand: the province follows จังหวัด; Bangkok is named as such.
+    if let Some(at) = trimmed.find("จังหวัด") {
+        out.push_str(trimmed[at..].split_whitespace().next().unwrap_or("จังหวัด"));
+        return;
+    }
+    if trimmed.contains("กรุงเทพ") {
+        out.push_str("กรุงเทพมหานคร");
+        return;
     }
     match value.rsplit_once(',') {
         Some((_, last)) if !last.trim().is_empty() => out.push_str(last.trim()),
@@ -628,10 +688,9 @@ mod tests {
 
     fn run(kernel: Kernel, input: ArrayRef, domain: &str) -> ArrayRef {
         let keys = keys(domain);
-        let detector = Detector::new();
         let ctx = KernelContext {
             keys: &keys,
-            detector: Some(&detector),
+            detector: matches!(kernel, Kernel::RedactText(_)).then(crate::projection::detector),
         };
         kernel.apply(&input, &ctx).unwrap()
     }
@@ -751,7 +810,7 @@ mod tests {
 
     #[test]
     fn masks_reveal_what_design_md_says_and_no_more() {
-        let cases: [(Kernel, &str, &str); 9] = [
+        let cases: [(Kernel, &str, &str); 13] = [
             (
                 Kernel::MaskDigits { keep_last: 4 },
                 "090-1234-5678",
@@ -766,6 +825,14 @@ mod tests {
             (Kernel::Prefecture, "東京都渋谷区道玄坂1-2-3", "東京都"),
             (Kernel::Prefecture, "北海道札幌市中央区", "北海道"),
             (Kernel::Prefecture, "神奈川県横浜市", "神奈川県"),
+            (Kernel::Prefecture, "京都府京都市中京区", "京都府"),
+            (Kernel::Prefecture, "番地のみ", "***"),
+            (Kernel::Prefecture, "新北市板橋區文化路一段127號13樓", "新北市"),
+            (
+                Kernel::Prefecture,
+                "533/26 ถนนนิมมานเหมินท์ ตำบลในเมือง จังหวัดขอนแก่น",
+                "จังหวัดขอนแก่น",
+            ),
             (Kernel::Prefecture, "99 Sukhumvit Rd, Bangkok", "Bangkok"),
             (Kernel::PostalPrefix, "150-0043", "150"),
             (Kernel::FirstChar, "山田太郎", "山＊＊"),

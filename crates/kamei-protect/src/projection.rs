@@ -21,7 +21,7 @@ use crate::kernels::{Kernel, KernelContext, Normalize, TextStyle, cast_to, pii_p
 use crate::keyring::DomainKeys;
 
 /// The detector is built once per process: its automata are large and it is Send + Sync.
-fn detector() -> &'static Detector {
+pub(crate) fn detector() -> &'static Detector {
     static DETECTOR: OnceLock<Detector> = OnceLock::new();
     DETECTOR.get_or_init(Detector::new)
 }

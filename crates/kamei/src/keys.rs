@@ -1,19 +1,203 @@
-//! `kamei keys …` (issue 4): the keyring.
+//! `kamei keys …` (issue 4): the keyring. Prints key ids, purposes and times, never key
+//! material.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use kamei_policy::Config;
+use kamei_protect::{KeyPurpose, Keyring, MasterKey};
 
 use crate::policy::ConfigArgs;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum KeysCommand {
     /// Create a new keyring encrypted under the master key.
-    Init(ConfigArgs),
+    Init(KeysArgs),
     /// Add a new current key; older keys stay to read what they protected.
-    Rotate(ConfigArgs),
+    Rotate {
+        #[command(flatten)]
+        args: KeysArgs,
+        /// The purpose of the key to rotate; every purpose when not given.
+        #[arg(long, value_enum)]
+        purpose: Option<PurposeArg>,
+    },
     /// List key ids, purposes and creation times (never key material).
-    List(ConfigArgs),
+    List(KeysArgs),
 }
 
-pub fn run(_cmd: KeysCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`kamei keys` is not built yet (issue 4, policy and protection)")
+#[derive(Debug, clap::Args)]
+pub struct KeysArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The keyring file; overrides `[keyring] path` of kamei.toml. Its master key comes from
+    /// `KAMEI_MASTER_KEY` (or `[keyring] master_key_file` with --config).
+    #[arg(long)]
+    pub keyring: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum PurposeArg {
+    Pseudonym,
+    Token,
+    AuditSigning,
+}
+
+impl From<PurposeArg> for KeyPurpose {
+    fn from(p: PurposeArg) -> KeyPurpose {
+        match p {
+            PurposeArg::Pseudonym => KeyPurpose::Pseudonym,
+            PurposeArg::Token => KeyPurpose::Token,
+            PurposeArg::AuditSigning => KeyPurpose::AuditSigning,
+        }
+    }
+}
+
+/// The configuration named by `--config`, else the built-in demo (said on stderr).
+pub(crate) fn load_config(args: &ConfigArgs) -> anyhow::Result<Config> {
+    match &args.config {
+        Some(path) => Config::load(path).map_err(|e| anyhow::anyhow!("{e}")),
+        None => {
+            eprintln!(
+                "kamei: using the built-in demo configuration (kamei init DIR writes it; --config to use yours)"
+            );
+            Config::demo().map_err(|e| anyhow::anyhow!("{e}"))
+        }
+    }
+}
+
+/// Where the keyring is and how to unseal it.
+enum KeyringLocation {
+    Demo,
+    File {
+        path: PathBuf,
+        master_key_file: Option<PathBuf>,
+    },
+}
+
+fn locate(config: &Config, keyring: Option<&Path>) -> anyhow::Result<KeyringLocation> {
+    let settings = config.keyring();
+    let master_key_file = settings.master_key_file.clone();
+    if let Some(path) = keyring {
+        return Ok(KeyringLocation::File {
+            path: path.to_owned(),
+            master_key_file,
+        });
+    }
+    if let Some(path) = &settings.path {
+        return Ok(KeyringLocation::File {
+            path: path.clone(),
+            master_key_file,
+        });
+    }
+    if settings.demo {
+        return Ok(KeyringLocation::Demo);
+    }
+    bail!("no keyring configured: set `path` under [keyring] in kamei.toml, or pass --keyring FILE")
+}
+
+fn say_demo() {
+    eprintln!("kamei: using demo keys (a fixed, public demo master key: never for real data)");
+}
+
+/// The keyring the configuration names (or `--keyring`), unsealed; the demo keyring for the
+/// built-in demo (said on stderr).
+pub(crate) fn open_keyring(config: &Config, keyring: Option<&Path>) -> anyhow::Result<Keyring> {
+    match locate(config, keyring)? {
+        KeyringLocation::Demo => {
+            say_demo();
+            Ok(Keyring::demo())
+        }
+        KeyringLocation::File {
+            path,
+            master_key_file,
+        } => {
+            if !path.exists() {
+                bail!(
+                    "keyring `{}` does not exist; create it with `kamei keys init`",
+                    path.display()
+                );
+            }
+            let master = MasterKey::from_file_or_env(master_key_file.as_deref())?;
+            Ok(Keyring::load(&path, &master)?)
+        }
+    }
+}
+
+pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        KeysCommand::Init(args) => {
+            let config = load_config(&args.config)?;
+            let KeyringLocation::File {
+                path,
+                master_key_file,
+            } = locate(&config, args.keyring.as_deref())?
+            else {
+                bail!(
+                    "the built-in demo uses fixed demo keys; pass --config with a [keyring] path, or --keyring FILE"
+                )
+            };
+            if path.exists() {
+                bail!(
+                    "keyring `{}` already exists; use `kamei keys rotate` to add keys",
+                    path.display()
+                );
+            }
+            let master = MasterKey::from_file_or_env(master_key_file.as_deref())?;
+            let ring = Keyring::generate();
+            ring.save(&path, &master)
+                .with_context(|| format!("cannot write keyring `{}`", path.display()))?;
+            eprintln!("kamei: created keyring `{}`", path.display());
+            print_list(&ring);
+        }
+        KeysCommand::Rotate { args, purpose } => {
+            let config = load_config(&args.config)?;
+            let KeyringLocation::File {
+                path,
+                master_key_file,
+            } = locate(&config, args.keyring.as_deref())?
+            else {
+                bail!(
+                    "the demo keys are fixed and cannot be rotated; pass --config with a [keyring] path, or --keyring FILE"
+                )
+            };
+            if !path.exists() {
+                bail!(
+                    "keyring `{}` does not exist; create it with `kamei keys init`",
+                    path.display()
+                );
+            }
+            let master = MasterKey::from_file_or_env(master_key_file.as_deref())?;
+            let mut ring = Keyring::load(&path, &master)?;
+            let purposes: Vec<KeyPurpose> = match purpose {
+                Some(p) => vec![p.into()],
+                None => KeyPurpose::ALL.to_vec(),
+            };
+            for p in purposes {
+                let id = ring.rotate(p);
+                eprintln!("kamei: new current {p} key `{id}`");
+            }
+            ring.save(&path, &master)?;
+            print_list(&ring);
+        }
+        KeysCommand::List(args) => {
+            let config = load_config(&args.config)?;
+            let ring = open_keyring(&config, args.keyring.as_deref())?;
+            print_list(&ring);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_list(ring: &Keyring) {
+    println!("{:<6} {:<14} {:<21} current", "id", "purpose", "created");
+    for k in ring.list() {
+        println!(
+            "{:<6} {:<14} {:<21} {}",
+            k.id,
+            k.purpose.as_str(),
+            k.created_at,
+            if k.current { "yes" } else { "no" }
+        );
+    }
 }
