@@ -161,6 +161,10 @@ const WORDS: &[(&str, Ctx)] = &[
     ("クーポン", Ctx::NEGATIVE),
     ("promo", Ctx::NEGATIVE),
     ("version", Ctx::NEGATIVE),
+    ("build", Ctx::NEGATIVE),
+    ("firmware", Ctx::NEGATIVE),
+    ("ビルド", Ctx::NEGATIVE),
+    ("ファームウェア", Ctx::NEGATIVE),
     ("ver.", Ctx::NEGATIVE),
     ("バージョン", Ctx::NEGATIVE),
     ("room", Ctx::NEGATIVE),
@@ -195,10 +199,12 @@ const WORDS: &[(&str, Ctx)] = &[
     ("kupon", Ctx::NEGATIVE),
 ];
 
-/// How far around a candidate context words count, in bytes (about 20 Japanese characters
-/// or 60 Latin ones before, a third of that after).
-const BEFORE: usize = 60;
-const AFTER: usize = 24;
+/// How far around a candidate context words count, in bytes (about 30 Japanese or Thai
+/// characters or 90 Latin ones before, a third of that after).
+const BEFORE: usize = 90;
+const AFTER: usize = 30;
+/// The near window, for choosing between two types whose words are both around.
+const NEAR: usize = 30;
 
 #[derive(Debug)]
 pub(crate) struct Context {
@@ -219,6 +225,11 @@ impl Context {
     pub(crate) fn around(&self, text: &str, start: usize, end: usize) -> Ctx {
         self.scan(text, floor(text, start.saturating_sub(BEFORE)), start)
             .union(self.scan(text, end, ceil(text, end + AFTER)))
+    }
+
+    /// The context classes in the near window before `start` (for a label such as `DOB:`).
+    pub(crate) fn near(&self, text: &str, start: usize) -> Ctx {
+        self.scan(text, floor(text, start.saturating_sub(NEAR)), start)
     }
 
     fn scan(&self, text: &str, from: usize, to: usize) -> Ctx {

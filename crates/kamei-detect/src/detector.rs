@@ -171,12 +171,20 @@ impl Detector {
             || trimmed
                 .strip_suffix("　".as_bytes())
                 .is_some_and(|t| t.ends_with("〒".as_bytes()));
-        let era = [("昭和", 1926), ("平成", 1989), ("令和", 2019), ("大正", 1912)]
-            .iter()
-            .find(|(name, _)| before.ends_with(name.as_bytes()))
-            .map(|(name, year)| (i - name.len(), *year));
+        let era = [
+            ("昭和", 1926),
+            ("平成", 1989),
+            ("令和", 2019),
+            ("大正", 1912),
+            ("民國", 1912),
+            ("民国", 1912),
+        ]
+        .iter()
+        .find(|(name, _)| before.ends_with(name.as_bytes()))
+        .map(|(name, year)| (i - name.len(), *year));
         let surround = Surround {
             ctx,
+            near: self.context.near(text, run.groups[0].start),
             letters,
             postal_mark,
             version: i > 0 && matches!(b[i - 1], b'v' | b'V'),

@@ -52,6 +52,8 @@ enum Trigger {
     After,
     /// A word that introduces a name (氏名, 担当).
     Before,
+    /// A phrase that introduces a Latin-script name ("my name is", "Mr.").
+    Latin,
 }
 
 const TRIGGERS: &[(&str, Trigger)] = &[
@@ -82,8 +84,7 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("宛", Trigger::After),
     ("名義", Trigger::After),
     ("氏名", Trigger::Before),
-    ("名前は", Trigger::Before),
-    ("名前：", Trigger::Before),
+    ("名前", Trigger::Before),
     ("本名", Trigger::Before),
     ("担当", Trigger::Before),
     ("契約者", Trigger::Before),
@@ -96,6 +97,38 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("夫", Trigger::Before),
     ("娘、", Trigger::Before),
     ("家族の", Trigger::Before),
+    // Latin-script names follow these in English and Indonesian text.
+    ("my name is ", Trigger::Latin),
+    ("My name is ", Trigger::Latin),
+    ("this is ", Trigger::Latin),
+    ("This is ", Trigger::Latin),
+    ("I'm ", Trigger::Latin),
+    ("I am ", Trigger::Latin),
+    ("Mr. ", Trigger::Latin),
+    ("Mr ", Trigger::Latin),
+    ("Mrs. ", Trigger::Latin),
+    ("Ms. ", Trigger::Latin),
+    ("Ms ", Trigger::Latin),
+    ("Dr. ", Trigger::Latin),
+    ("Hi ", Trigger::Latin),
+    ("Dear ", Trigger::Latin),
+    ("name: ", Trigger::Latin),
+    ("Name: ", Trigger::Latin),
+    ("attn. ", Trigger::Latin),
+    ("Attn: ", Trigger::Latin),
+    ("holder: ", Trigger::Latin),
+    ("beneficiary ", Trigger::Latin),
+    ("customer ", Trigger::Latin),
+    ("contact ", Trigger::Latin),
+    ("saya ", Trigger::Latin),
+    ("Pak ", Trigger::Latin),
+    ("Bu ", Trigger::Latin),
+    ("Ibu ", Trigger::Latin),
+    ("Mas ", Trigger::Latin),
+    ("a.n. ", Trigger::Latin),
+    ("受取人", Trigger::Latin),
+    ("代表者", Trigger::Latin),
+    ("名義人", Trigger::Latin),
 ];
 
 /// Words that end like a name before an honorific but are not names (お母さん, 皆さん).
@@ -175,6 +208,168 @@ fn ends_address(c: char) -> bool {
         )
 }
 
+/// Honorifics, which are never the start of a given name.
+const HONORIFICS: &[&str] = &["さん", "さま", "ちゃん", "くん", "様", "君", "氏", "殿"];
+
+/// Particles that may follow a name written in hiragana (あかりに, ゆうきの).
+const PARTICLES: &[char] = &['に', 'は', 'が', 'を', 'の', 'と', 'で', 'も', 'へ'];
+
+/// Words before 様 or さん that are not names (お客様, 皆様, 王様).
+const NOT_SURNAMES: &[&str] = &[
+    "客",
+    "皆",
+    "王",
+    "神",
+    "仏",
+    "奥",
+    "殿",
+    "貴方",
+    "各位",
+    "御中",
+    "先方",
+    "担当者",
+    "皆々",
+];
+
+/// A kanji surname that is not in the list, before an honorific: two or three kanji after a
+/// boundary (a space, punctuation, the start of the text).
+fn unlisted_surname_before(text: &str, end: usize) -> Option<usize> {
+    let mut start = end;
+    let mut n = 0;
+    for (i, c) in text[..end].char_indices().rev() {
+        if !is_kanji(c) || n == 3 {
+            let boundary = !is_kanji(c) && !is_hiragana(c) && !is_katakana(c);
+            return (boundary && n >= 2 && !NOT_SURNAMES.contains(&&text[start..end])).then_some(start);
+        }
+        start = i;
+        n += 1;
+    }
+    (n >= 2 && !NOT_SURNAMES.contains(&&text[start..end])).then_some(start)
+}
+
+/// A capitalised word ("Emily", "O'Neill", "Jean-Luc") starting at `at`: its end.
+fn capitalised_word(text: &str, at: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    if !b.get(at).is_some_and(u8::is_ascii_uppercase) {
+        return None;
+    }
+    let mut e = at + 1;
+    while e < b.len()
+        && (b[e].is_ascii_alphabetic()
+            || ((b[e] == b'\'' || b[e] == b'-') && b.get(e + 1).is_some_and(u8::is_ascii_alphabetic)))
+    {
+        e += 1;
+    }
+    // At least one lower-case letter: "IBAN" and "OK" are not names.
+    (e - at >= 2 && b[at + 1..e].iter().any(u8::is_ascii_lowercase)).then_some(e)
+}
+
+/// Up to three capitalised words after `at` (one space allowed before the first).
+fn latin_name_after(text: &str, mut at: usize) -> Option<Found> {
+    if text.as_bytes().get(at) == Some(&b' ') {
+        at += 1;
+    }
+    let start = at;
+    let mut end = capitalised_word(text, at)?;
+    for _ in 0..2 {
+        match text.as_bytes().get(end) {
+            Some(b' ') => match capitalised_word(text, end + 1) {
+                Some(e) => end = e,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    if NOT_LATIN_NAMES.contains(&&text[start..end]) {
+        return None;
+    }
+    Some(Found {
+        pii_type: PiiType::Person,
+        start,
+        end,
+        score: 0.7,
+    })
+}
+
+/// Up to three capitalised words that end at `end` (before さん, 様).
+fn latin_name_before(text: &str, end: usize) -> Option<Found> {
+    let b = text.as_bytes();
+    let word_start = |e: usize| {
+        let mut s = e;
+        while s > 0 && (b[s - 1].is_ascii_alphabetic() || b[s - 1] == b'\'' || b[s - 1] == b'-') {
+            s -= 1;
+        }
+        s
+    };
+    let mut start = end;
+    let mut words = 0;
+    loop {
+        let s = word_start(start);
+        if s == start || capitalised_word(text, s) != Some(start) {
+            break;
+        }
+        words += 1;
+        let (from, e) = (s, s.wrapping_sub(1));
+        let prev_ok = words < 3 && s > 0 && b[e] == b' ' && {
+            let ps = word_start(e);
+            ps < e && capitalised_word(text, ps) == Some(e)
+        };
+        if !prev_ok {
+            start = from;
+            break;
+        }
+        start = e;
+    }
+    (words > 0).then_some(Found {
+        pii_type: PiiType::Person,
+        start,
+        end,
+        score: 0.75,
+    })
+}
+
+/// Capitalised words that follow "this is", "Hi" and the like but are not names.
+const NOT_LATIN_NAMES: &[&str] = &[
+    "The",
+    "This",
+    "That",
+    "It",
+    "My",
+    "Our",
+    "Your",
+    "We",
+    "You",
+    "He",
+    "She",
+    "They",
+    "Please",
+    "Thanks",
+    "Thank",
+    "All",
+    "Everyone",
+    "There",
+    "Team",
+    "Sir",
+    "Madam",
+    "Customer",
+    "Support",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Good",
+    "Just",
+    "Not",
+    "What",
+    "How",
+    "Why",
+    "When",
+    "Where",
+];
+
 fn is_space(c: char) -> bool {
     c == ' ' || c == '　'
 }
@@ -240,6 +435,16 @@ impl Names {
                 }
                 Trigger::Before => {
                     if let Some(f) = self.name_after(text, m.end()) {
+                        out.push(f);
+                    }
+                    if let Some(f) = latin_name_after(text, m.end()) {
+                        out.push(f);
+                    }
+                }
+                Trigger::Latin => {
+                    if let Some(f) =
+                        latin_name_after(text, m.end()).or_else(|| self.name_after(text, m.end()))
+                    {
                         out.push(f);
                     }
                 }
@@ -366,6 +571,9 @@ impl Names {
 
     /// A name that ends at `end`, where an honorific starts.
     fn name_before(&self, text: &str, end: usize) -> Option<Found> {
+        if let Some(f) = latin_name_before(text, end) {
+            return Some(f);
+        }
         let mut best: Option<(usize, f32)> = None;
         let max = self.max_name;
         if let Some(s) = self.longest_ending(text, end, &self.surnames, max) {
@@ -390,7 +598,16 @@ impl Names {
                 best = Some((s, 0.9));
             }
         }
-        let (start, score) = best?;
+        let (start, score) = match best {
+            Some(b) => b,
+            None if ["様", "さん", "氏", "さま"]
+                .iter()
+                .any(|h| text[end..].starts_with(h)) =>
+            {
+                (unlisted_surname_before(text, end)?, 0.6)
+            }
+            None => return None,
+        };
         let name = &text[start..end];
         if NOT_NAMES.contains(&name)
             || NOT_NAMES
@@ -457,6 +674,9 @@ impl Names {
         {
             g += c.len_utf8();
         }
+        if HONORIFICS.iter().any(|h| text[g..].starts_with(h)) {
+            return None;
+        }
         let e = self.longest_starting(text, g, &self.given, self.max_name)?;
         // The given name must end the word: not followed by more kanji (中村進行 is not a name).
         let next = text[e..].chars().next();
@@ -464,7 +684,7 @@ impl Names {
         let ok = match next {
             Some(c) if is_kanji(c) => false,
             Some(c) if is_katakana(c) => !name.chars().all(is_katakana),
-            Some(c) if is_hiragana(c) => !name.chars().all(is_hiragana),
+            Some(c) if is_hiragana(c) => !name.chars().all(is_hiragana) || PARTICLES.contains(&c),
             _ => true,
         };
         ok.then_some(e)
@@ -489,6 +709,17 @@ impl Names {
             });
         }
         let rest = &text[end..];
+        let after = rest.chars().next();
+        if before.is_some_and(|c| matches!(c, '（' | '(' | '「'))
+            && after.is_some_and(|c| matches!(c, '）' | ')' | '」'))
+        {
+            return Some(Found {
+                pii_type: PiiType::Person,
+                start,
+                end,
+                score: 0.7,
+            });
+        }
         let boundary = before.is_none_or(|c| !is_kanji(c) && !is_katakana(c));
         if boundary
             && (rest.starts_with("です") || rest.starts_with("と申します") || rest.starts_with("と申し"))
@@ -549,6 +780,19 @@ mod tests {
     }
 
     #[test]
+    fn latin_names_with_context() {
+        let p = PiiType::Person;
+        assert_eq!(
+            found("hi, my name is Daniel Brooks and I"),
+            vec![(p, "Daniel Brooks")]
+        );
+        assert_eq!(found("Mr. Whitfield asked"), vec![(p, "Whitfield")]);
+        assert_eq!(found("Hiroshi Katoさんの入社"), vec![(p, "Hiroshi Kato")]);
+        assert_eq!(found("代表者Sato Kenji"), vec![(p, "Sato Kenji")]);
+        assert_eq!(found("this is the IBAN"), vec![]);
+    }
+
+    #[test]
     fn names_with_honorifics_lists_and_context() {
         let p = PiiType::Person;
         assert_eq!(found("田中さんの番号"), vec![(p, "田中")]);
@@ -556,7 +800,14 @@ mod tests {
         assert_eq!(found("氏名：石川 大輔、電話"), vec![(p, "石川 大輔")]);
         assert_eq!(found("ヤマダ タロウ名義で予約"), vec![(p, "ヤマダ タロウ")]);
         assert_eq!(found("契約者：藤井健司"), vec![(p, "藤井健司")]);
+        assert_eq!(
+            found("新しい名前は橋本 あかりになりました"),
+            vec![(p, "橋本 あかり")]
+        );
+        assert_eq!(found("書類を送ってください（遠藤）"), vec![(p, "遠藤")]);
+        assert_eq!(found("3F 有村様 099"), vec![(p, "有村")]);
         assert_eq!(found("お母さんに電話"), vec![]);
+        assert_eq!(found("お客様各位"), vec![]);
         assert_eq!(found("みなさんこんにちは"), vec![]);
     }
 }

@@ -198,6 +198,8 @@ pub(crate) enum Verdict {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Surround {
     pub(crate) ctx: Ctx,
+    /// Context in the near window before the run only.
+    pub(crate) near: Ctx,
     /// Upper-case ASCII letters directly before the run (a passport's prefix), 0..=2.
     pub(crate) letters: usize,
     /// `〒` directly before the run (spaces allowed).
@@ -211,10 +213,14 @@ pub(crate) struct Surround {
 
 /// A score adjusted by context: a word for the type lifts it, a negative word drops it.
 fn adjust(base: f32, ctx: Ctx, positive: Ctx) -> f32 {
+    adjust_by(base, ctx, positive, 0.4)
+}
+
+fn adjust_by(base: f32, ctx: Ctx, positive: Ctx, penalty: f32) -> f32 {
     if ctx.has(positive) {
         base.max(0.95)
     } else if ctx.has(Ctx::NEGATIVE) {
-        base - 0.4
+        base - penalty
     } else {
         base
     }
@@ -285,7 +291,8 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
             }
         }
         if let Some((y, m, dd)) = date {
-            if ctx.has(Ctx::BIRTH) && validate::birth_date(y, m, dd) {
+            let born_after = b[end..].starts_with("生".as_bytes()) || b[end..].starts_with("出生".as_bytes());
+            if (s.near.has(Ctx::BIRTH) || born_after) && validate::birth_date(y, m, dd) {
                 return found(PiiType::DateOfBirth, date_start, end, 0.9);
             }
             return Some(Verdict::NotPersonal);
@@ -297,7 +304,7 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
         if groups.len() == 4 && (0..4).all(|k| lens(k) <= 3) {
             let ok = (0..4).all(|k| num(&run.digits[groups[k].d0..groups[k].d1]) <= 255);
             if ok && !s.version {
-                return found(PiiType::IpAddress, start, end, adjust(0.9, ctx, Ctx::IP));
+                return found(PiiType::IpAddress, start, end, adjust(0.85, ctx, Ctx::IP));
             }
         }
         // A version or a decimal; a phone written with dots (0812.3456.7890) goes on below.
@@ -315,11 +322,40 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
     }
 
     let phone_seps = only(HYPHEN | SPACE | OPEN | CLOSE | DOT);
-    let bank_first = ctx.has(Ctx::BANK) && !ctx.has(Ctx::PHONE);
+    // Only phones keep a leading bracket.
+    let bare = groups[0].start;
+
+    // 12 digits: a driver's licence or a My Number, by context only; when words for both are
+    // around, the near one decides.
+    if n == 12 && only(HYPHEN | SPACE) && (groups.len() == 1 || (0..groups.len()).all(|k| lens(k) == 4)) {
+        let valid = validate::my_number(d);
+        let licence = ctx.has(Ctx::LICENSE)
+            && !(valid && s.near.has(Ctx::MY_NUMBER) && !s.near.has(Ctx::LICENSE))
+            && s.letters == 0;
+        if licence {
+            return found(PiiType::DriverLicense, bare, end, 0.9);
+        }
+        if valid {
+            // SPEC: a valid check digit alone is 1 in 10 of all 12-digit numbers: context required.
+            let score = if ctx.has(Ctx::MY_NUMBER) { 0.97 } else { 0.3 };
+            if let Some(v) = found(PiiType::MyNumber, bare, end, score) {
+                return Some(v);
+            }
+        }
+    }
+
+    // A phone number printed as one (0X-XXXX-XXXX) stays a phone whatever words are around.
+    let phone_shaped = phone_seps
+        && (10..=11).contains(&n)
+        && d[0] == b'0'
+        && d[1] != b'0'
+        && groups.len() >= 3
+        && (0..groups.len()).all(|k| lens(k) >= 2);
+    let bank_first = ctx.has(Ctx::BANK) && !ctx.has(Ctx::PHONE) && !phone_shaped;
 
     // Bank accounts when the words around say so (before phones: 口座 0123456).
     if bank_first && (6..=14).contains(&n) && only(HYPHEN | SPACE) && s.letters == 0 {
-        return found(PiiType::BankAccount, start, end, 0.85);
+        return found(PiiType::BankAccount, bare, end, 0.85);
     }
 
     // Cards: Luhn and an issuer's range and length, grouped as cards are printed.
@@ -329,19 +365,7 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
         && validate::luhn(d)
         && validate::card_issuer(d)
     {
-        return found(PiiType::CreditCard, start, end, adjust(0.9, ctx, Ctx::CARD));
-    }
-
-    // 12 digits: a driver's licence or a My Number, by context only.
-    if n == 12 && only(HYPHEN | SPACE) && (groups.len() == 1 || (0..groups.len()).all(|k| lens(k) == 4)) {
-        if ctx.has(Ctx::LICENSE) {
-            return found(PiiType::DriverLicense, start, end, 0.9);
-        }
-        if validate::my_number(d) {
-            // SPEC: a valid check digit alone is 1 in 10 of all 12-digit numbers: context required.
-            let score = if ctx.has(Ctx::MY_NUMBER) { 0.97 } else { 0.3 };
-            return found(PiiType::MyNumber, start, end, score);
-        }
+        return found(PiiType::CreditCard, bare, end, adjust(0.9, ctx, Ctx::CARD));
     }
 
     // Corporate numbers: 13 digits, the first a check digit.
@@ -369,9 +393,26 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
             } else {
                 0.45
             };
-            if let Some(v) = found(PiiType::Phone, start, end, adjust(base, ctx, Ctx::PHONE)) {
+            let penalty = if grouped { 0.25 } else { 0.4 };
+            if let Some(v) = found(
+                PiiType::Phone,
+                start,
+                end,
+                adjust_by(base, ctx, Ctx::PHONE, penalty),
+            ) {
                 return Some(v);
             }
+        }
+    }
+
+    // North American numbers: (NXX) NXX-XXXX, NXX-NXX-XXXX, 1-NXX-NXX-XXXX.
+    if phone_seps && groups.len() >= 3 {
+        let l: Vec<usize> = (0..groups.len()).map(lens).collect();
+        let nanp = (l == [3, 3, 4] && (b'2'..=b'9').contains(&d[0]))
+            || (l == [1, 3, 3, 4] && d[0] == b'1' && (b'2'..=b'9').contains(&d[1]));
+        if nanp {
+            let base = if first && run.lead.is_some() { 0.85 } else { 0.7 };
+            return found(PiiType::Phone, start, end, adjust_by(base, ctx, Ctx::PHONE, 0.25));
         }
     }
 
@@ -393,6 +434,10 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
     if groups.len() == 1 && matches!(n, 3 | 5 | 6) && (s.postal_mark || ctx.has(Ctx::POSTAL)) {
         return found(PiiType::PostalCode, start, end, 0.8);
     }
+    // A five-digit code after an address (Thailand, Indonesia) is its postal code.
+    if groups.len() == 1 && n == 5 && ctx.has(Ctx::ADDRESS) && !ctx.has(Ctx::NEGATIVE) && s.letters == 0 {
+        return found(PiiType::PostalCode, start, end, 0.7);
+    }
 
     // Passports: one or two letters and 6 to 9 digits (JP TK1234567, TH AA1234567, ID
     // A1234567), or 9 digits (TW), with context.
@@ -404,12 +449,12 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
     }
 
     // Driver's licences elsewhere (TH 8 digits, ID SIM 12-14 digits), with context.
-    if ctx.has(Ctx::LICENSE) && (8..=14).contains(&n) && only(HYPHEN | SPACE) && s.letters == 0 {
-        return found(PiiType::DriverLicense, start, end, 0.8);
+    if ctx.has(Ctx::LICENSE) && (7..=14).contains(&n) && only(HYPHEN | SPACE) && first {
+        return found(PiiType::DriverLicense, bare - s.letters, end, 0.8);
     }
 
     if !bank_first && ctx.has(Ctx::BANK) && (6..=14).contains(&n) && only(HYPHEN | SPACE) && s.letters == 0 {
-        return found(PiiType::BankAccount, start, end, 0.75);
+        return found(PiiType::BankAccount, bare, end, 0.75);
     }
     None
 }

@@ -33,7 +33,8 @@ pub(crate) fn card_issuer(digits: &[u8]) -> bool {
     let p3 = prefix_num(digits, 3);
     let p4 = prefix_num(digits, 4);
     match digits.first() {
-        Some(b'4') => matches!(n, 13 | 16 | 19),
+        // Visa stopped issuing 13-digit numbers long ago; a 13-digit run is an EAN/JAN code.
+        Some(b'4') => matches!(n, 16 | 19),
         _ if (51..=55).contains(&p2) || (2221..=2720).contains(&p4) => n == 16,
         _ if p2 == 34 || p2 == 37 => n == 15,
         _ if (3528..=3589).contains(&p4) => (16..=19).contains(&n),

@@ -268,6 +268,8 @@ pub fn scan(_args: ScanArgs) -> anyhow::Result<ExitCode> {
 /// One gold line: a text and its entities as (type, start, end) in code points.
 struct Gold {
     text: String,
+    /// The text's language, when the gold file says (`lang`), for a per-language table.
+    lang: Option<String>,
     entities: Vec<(PiiType, usize, usize)>,
 }
 
@@ -368,7 +370,8 @@ fn load_gold(path: &Path) -> anyhow::Result<Vec<Gold>> {
             };
             entities.push((t, s as usize, en as usize));
         }
-        out.push(Gold { text, entities });
+        let lang = v.get("lang").and_then(|l| l.as_str()).map(str::to_owned);
+        out.push(Gold { text, lang, entities });
     }
     Ok(out)
 }
@@ -471,9 +474,18 @@ pub fn eval(args: EvalDetectArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     let mut total: HashMap<PiiType, Counts> = HashMap::new();
-    for c in per_line {
+    let mut by_lang: std::collections::BTreeMap<&str, HashMap<PiiType, Counts>> = Default::default();
+    for (g, c) in gold.iter().zip(per_line) {
         for (t, v) in c {
             total.entry(t).or_default().add(v);
+            if let Some(l) = &g.lang {
+                by_lang
+                    .entry(l.as_str())
+                    .or_default()
+                    .entry(t)
+                    .or_default()
+                    .add(v);
+            }
         }
     }
     let mut out = String::new();
@@ -506,6 +518,33 @@ pub fn eval(args: EvalDetectArgs) -> anyhow::Result<ExitCode> {
     }
     row(&mut out, "structured (8)", structured);
     row(&mut out, "overall", overall);
+    if !by_lang.is_empty() {
+        let _ = writeln!(out, "\nF1 by language (gold count in brackets):");
+        let _ = writeln!(
+            out,
+            "{:<8} {:>16} {:>14} {:>14} {:>14}",
+            "lang", "structured (8)", "PERSON", "ADDRESS", "overall"
+        );
+        for (lang, counts) in &by_lang {
+            let sum = |pred: &dyn Fn(PiiType) -> bool| {
+                let mut c = Counts::default();
+                for (t, v) in counts {
+                    if pred(*t) {
+                        c.add(*v);
+                    }
+                }
+                format!("{:.3} ({})", c.prf().2, c.gold)
+            };
+            let _ = writeln!(
+                out,
+                "{lang:<8} {:>16} {:>14} {:>14} {:>14}",
+                sum(&|t| STRUCTURED.contains(&t)),
+                sum(&|t| t == PiiType::Person),
+                sum(&|t| t == PiiType::Address),
+                sum(&|_| true)
+            );
+        }
+    }
     print!("{out}");
     Ok(ExitCode::SUCCESS)
 }
