@@ -2,6 +2,7 @@
 //! area of the command line.
 
 mod audit;
+mod deid;
 mod detect;
 mod generate;
 mod policy;

@@ -1,0 +1,450 @@
+//! `kamei deid` and `kamei keys` end to end, on the generated demo world.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::kamei;
+
+/// The demo world, generated once for this test binary (500 users, seed 7).
+fn demo() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = kamei()
+            .args(["generate", "--users", "500", "--seed", "7", "--out"])
+            .arg(dir.path().join("demo"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        dir
+    })
+    .path()
+}
+
+fn table(name: &str) -> PathBuf {
+    demo().join("demo").join(format!("{name}.parquet"))
+}
+
+fn read(path: &Path) -> RecordBatch {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+    arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
+}
+
+/// A column as text, nulls as `None`.
+fn texts(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
+    let array = cast(batch.column_by_name(column).unwrap(), &DataType::Utf8).unwrap();
+    array
+        .as_string::<i32>()
+        .iter()
+        .map(|v| v.map(str::to_owned))
+        .collect()
+}
+
+fn ints(batch: &RecordBatch, column: &str) -> Vec<i64> {
+    let a = batch.column_by_name(column).unwrap();
+    assert_eq!(a.null_count(), 0);
+    a.as_primitive::<arrow::datatypes::Int64Type>().values().to_vec()
+}
+
+/// Runs `kamei deid` into a fresh directory; returns the output and its processing record.
+fn deid(principal: &str, table_name: &str) -> (RecordBatch, serde_json::Value, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join(format!("{table_name}.parquet"));
+    let run = kamei()
+        .args(["deid", "--as", principal, "--table", table_name, "--in"])
+        .arg(table(table_name))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("demo keys"), "{stderr}");
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join(format!("{table_name}.parquet.processing.json"))).unwrap(),
+    )
+    .unwrap();
+    (read(&out), record, dir)
+}
+
+#[test]
+fn cn_contractor_export_of_users_holds_no_raw_identifier_in_any_cell() {
+    let input = read(&table("users"));
+    let (output, record, _dir) = deid("cn_contractor", "users");
+    let mut raw: HashSet<String> = HashSet::new();
+    for column in ["full_name", "phone", "email", "line_id", "address", "my_number"] {
+        raw.extend(texts(&input, column).into_iter().flatten());
+    }
+    assert!(raw.len() > 2000, "{}", raw.len());
+    let record_text = record.to_string();
+    for field in output.schema().fields() {
+        for cell in texts(&output, field.name()).into_iter().flatten() {
+            for value in &raw {
+                assert!(
+                    !cell.contains(value.as_str()),
+                    "column `{}` holds a raw identifier",
+                    field.name()
+                );
+            }
+        }
+    }
+    for value in &raw {
+        assert!(
+            !record_text.contains(value.as_str()),
+            "the processing record holds personal data"
+        );
+    }
+    // My Number is denied everywhere for engineers: deleted, and the record says so.
+    assert!(output.column_by_name("my_number").is_none());
+    assert_eq!(record["deleted_columns"][0]["column"], "my_number");
+    assert_eq!(record["recipient"]["org"], "ldt-shanghai");
+    assert_eq!(record["input"]["rows"], 500);
+    assert_eq!(record["output"]["rows"], 500);
+    let phone = record["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "phone")
+        .unwrap();
+    assert_eq!(phone["levels"][0]["key_id"], "p1");
+    assert_eq!(phone["cells"]["raw"], 0);
+}
+
+#[test]
+fn the_same_user_has_one_pseudonym_across_tables_within_an_org_and_another_across_orgs() {
+    let users_in = read(&table("users"));
+    let (users_out, _, _d1) = deid("cn_contractor", "users");
+    let pseudonym: HashMap<i64, i64> = ints(&users_in, "user_id")
+        .into_iter()
+        .zip(ints(&users_out, "user_id"))
+        .collect();
+    assert_eq!(pseudonym.len(), 500);
+    assert!(pseudonym.iter().all(|(raw, p)| raw != p));
+
+    let mut joined = 0;
+    for (table_name, column) in [
+        ("messages", "sender_id"),
+        ("reports", "reported_user_id"),
+        ("payments", "user_id"),
+    ] {
+        let input = read(&table(table_name));
+        let (output, _, _d) = deid("cn_contractor", table_name);
+        for (raw, p) in ints(&input, column).into_iter().zip(ints(&output, column)) {
+            assert_eq!(pseudonym[&raw], p, "{table_name}.{column}");
+            joined += 1;
+        }
+    }
+    assert!(joined > 1000);
+
+    // Another org (kr_moderator) gets other pseudonyms for the same senders.
+    let messages_in = read(&table("messages"));
+    let (kr, _, _d) = deid("kr_moderator", "messages");
+    for (raw, p) in ints(&messages_in, "sender_id")
+        .into_iter()
+        .zip(ints(&kr, "sender_id"))
+    {
+        assert_ne!(pseudonym[&raw], p);
+        assert_ne!(raw, p);
+    }
+}
+
+#[test]
+fn jp_support_reads_jp_rows_raw_and_others_protected() {
+    let input = read(&table("users"));
+    let (output, _, _d) = deid("jp_support", "users");
+    let countries = texts(&input, "country");
+    let phones_in = texts(&input, "phone");
+    let phones_out = texts(&output, "phone");
+    let names_in = texts(&input, "full_name");
+    let names_out = texts(&output, "full_name");
+    let (mut jp, mut other) = (0, 0);
+    for i in 0..input.num_rows() {
+        if countries[i].as_deref() == Some("JP") {
+            assert_eq!(phones_out[i], phones_in[i]);
+            assert_eq!(names_out[i], names_in[i]);
+            jp += 1;
+        } else {
+            let p = phones_out[i].clone().unwrap();
+            assert!(p.starts_with("tel_"), "non-JP phones are pseudonymized");
+            assert_ne!(names_out[i], names_in[i]);
+            other += 1;
+        }
+    }
+    assert!(jp > 0 && other > 0, "{jp} {other}");
+}
+
+#[test]
+fn k_anonymity_is_reported_on_protected_values_and_suppress_drops_small_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("users.csv");
+    let run = |suppress: bool| {
+        let mut cmd = kamei();
+        cmd.args(["deid", "--as", "cn_contractor", "--table", "users", "--in"])
+            .arg(table("users"))
+            .arg("--out")
+            .arg(&out)
+            .args(["--k-anonymity", "5", "--quasi", "gender,birth_date,postal_code"]);
+        if suppress {
+            cmd.arg("--suppress");
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let record: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("users.csv.processing.json")).unwrap(),
+        )
+        .unwrap();
+        record
+    };
+    let report = run(false);
+    let k = &report["k_anonymity"];
+    assert_eq!(k["computed_on"], "protected values");
+    let below = k["rows_below_k"].as_u64().unwrap();
+    assert!(below > 0, "{k}");
+    assert!(k["smallest_class"].as_u64().unwrap() < 5);
+    assert_eq!(report["output"]["rows"], 500);
+    let suppressed = run(true);
+    assert_eq!(suppressed["output"]["rows"].as_u64().unwrap(), 500 - below);
+    assert_eq!(
+        suppressed["k_anonymity"]["rows_suppressed"].as_u64().unwrap(),
+        below
+    );
+    let lines = std::fs::read_to_string(&out).unwrap().lines().count() as u64;
+    assert!(lines >= 500 - below + 1, "{lines}");
+}
+
+/// Runs a failing command; asserts one error line, exit 2, and nothing left in `dir` but `keep`.
+fn fails(args: &[&str], dir: &Path, keep: &[&str]) -> String {
+    let o = kamei()
+        .args(args)
+        .env_remove("KAMEI_MASTER_KEY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("kamei: error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    let left: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !keep.contains(&n.as_str()))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    errors[0].to_owned()
+}
+
+#[test]
+fn bad_input_is_one_line_exit_2_and_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out.csv");
+    let out = out.to_str().unwrap();
+    let users = table("users");
+    let users = users.to_str().unwrap();
+
+    let e = fails(
+        &[
+            "deid", "--as", "nobody", "--table", "users", "--in", users, "--out", out,
+        ],
+        d,
+        &[],
+    );
+    assert!(e.contains("unknown principal `nobody`"), "{e}");
+    let e = fails(
+        &[
+            "deid",
+            "--as",
+            "cn_contractor",
+            "--table",
+            "nope",
+            "--in",
+            users,
+            "--out",
+            out,
+        ],
+        d,
+        &[],
+    );
+    assert!(e.contains("`nope`"), "{e}");
+
+    // Malformed CSV: after 1500 good rows (past schema inference and the first batch), a row
+    // with one field too many; nothing is left behind and the raw values never appear.
+    let header = "user_id,line_id,display_name,full_name,full_name_kana,phone,email,birth_date,gender,postal_code,address,country,my_number,created_at";
+    let row = "1,a,b,c,,090-1111-2222,e@x.jp,1990-01-01,male,100-0001,東京都,JP,,2020-01-01T00:00:00";
+    let bad = d.join("bad.csv");
+    let mut text = format!("{header}\n");
+    for _ in 0..1500 {
+        text.push_str(row);
+        text.push('\n');
+    }
+    text.push_str(&format!("{row},extra-secret-field\n"));
+    std::fs::write(&bad, text).unwrap();
+    let e = fails(
+        &[
+            "deid",
+            "--as",
+            "jp_support",
+            "--table",
+            "users",
+            "--in",
+            bad.to_str().unwrap(),
+            "--out",
+            out,
+        ],
+        d,
+        &["bad.csv"],
+    );
+    assert!(e.contains("bad.csv") && e.contains("line 1502"), "{e}");
+    assert!(!e.contains("secret") && !e.contains("090"), "{e}");
+
+    // Type mismatch between catalog and data: a subject key that is a fraction.
+    let mismatch = d.join("mismatch.csv");
+    std::fs::write(
+        &mismatch,
+        format!("{header}\n1.5,a,b,c,,090,e@x.jp,1990-01-01,male,100-0001,東京都,JP,,2020-01-01T00:00:00\n"),
+    )
+    .unwrap();
+    let e = fails(
+        &[
+            "deid",
+            "--as",
+            "cn_contractor",
+            "--table",
+            "users",
+            "--in",
+            mismatch.to_str().unwrap(),
+            "--out",
+            out,
+        ],
+        d,
+        &["bad.csv", "mismatch.csv"],
+    );
+    assert!(e.contains("`user_id` is SUBJECT_KEY in the catalog"), "{e}");
+
+    // Missing key: a keyring file that does not exist, and one without its master key.
+    let missing = d.join("missing.json");
+    let e = fails(
+        &[
+            "deid",
+            "--as",
+            "cn_contractor",
+            "--table",
+            "users",
+            "--in",
+            users,
+            "--out",
+            out,
+            "--keyring",
+            missing.to_str().unwrap(),
+        ],
+        d,
+        &["bad.csv", "mismatch.csv"],
+    );
+    assert!(e.contains("does not exist"), "{e}");
+}
+
+#[test]
+fn keys_init_rotate_list_never_print_key_material() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = dir.path().join("keyring.json");
+    let master = "5a".repeat(32);
+    let keys = |args: &[&str]| {
+        kamei()
+            .arg("keys")
+            .args(args)
+            .arg("--keyring")
+            .arg(&ring)
+            .env("KAMEI_MASTER_KEY", &master)
+            .output()
+            .unwrap()
+    };
+    let init = keys(&["init"]);
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let listed = String::from_utf8_lossy(&init.stdout).into_owned();
+    assert!(
+        listed.contains("p1") && listed.contains("t1") && listed.contains("a1"),
+        "{listed}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&ring).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // A second init refuses to overwrite.
+    assert_eq!(keys(&["init"]).status.code(), Some(2));
+    let rotate = keys(&["rotate", "--purpose", "pseudonym"]);
+    assert!(
+        rotate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotate.stderr)
+    );
+    let list = keys(&["list"]);
+    let text = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(text.contains("p2"), "{text}");
+    let p1 = text.lines().find(|l| l.starts_with("p1")).unwrap();
+    assert!(p1.ends_with("no"), "p1 is no longer current: {p1}");
+    // Nothing that looks like key material: no long hex or base64 runs.
+    for out in [&init, &rotate, &list] {
+        for stream in [&out.stdout, &out.stderr] {
+            let s = String::from_utf8_lossy(stream);
+            assert!(
+                !s.split(|c: char| !c.is_ascii_alphanumeric())
+                    .any(|w| w.len() >= 24),
+                "{s}"
+            );
+            assert!(!s.contains(&master));
+        }
+    }
+    // Without the master key, the keyring cannot be opened: one line, exit 2.
+    let o = kamei()
+        .args(["keys", "list", "--keyring"])
+        .arg(&ring)
+        .env_remove("KAMEI_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("KAMEI_MASTER_KEY"));
+    // With the wrong one, neither.
+    let o = kamei()
+        .args(["keys", "list", "--keyring"])
+        .arg(&ring)
+        .env("KAMEI_MASTER_KEY", "a5".repeat(32))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrong master key"));
+
+    // deid with this keyring: pseudonyms differ from the demo keys' ones, and the record
+    // names the rotated key.
+    let out = dir.path().join("users.parquet");
+    let o = kamei()
+        .args(["deid", "--as", "cn_contractor", "--table", "users", "--in"])
+        .arg(table("users"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--keyring")
+        .arg(&ring)
+        .env("KAMEI_MASTER_KEY", &master)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let record = std::fs::read_to_string(dir.path().join("users.parquet.processing.json")).unwrap();
+    assert!(record.contains("\"pseudonym_key_id\": \"p2\""), "{record}");
+    assert!(record.contains("\"demo\": false"));
+}
