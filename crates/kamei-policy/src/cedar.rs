@@ -268,7 +268,8 @@ pub(crate) fn parse_policies(
         problems.push(problem_of(
             source,
             e,
-            &format!("policy `{}` does not validate: ", e.policy_id()),
+            // Cedar's message names the policy ("for policy `…`").
+            "does not validate: ",
         ));
     }
     (problems.len() == before).then_some(Policies { list })

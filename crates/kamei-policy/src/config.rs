@@ -384,18 +384,36 @@ impl Config {
     /// Every cell: principal, table, column, jurisdiction (in configuration order).
     fn cells(
         &self,
-    ) -> impl Iterator<Item = (usize, &Principal, &CatalogTable, &CatalogColumn, Jurisdiction, usize)> + '_ {
-        self.principals.iter().enumerate().flat_map(move |(p, principal)| {
-            self.catalog.tables.iter().enumerate().flat_map(move |(t, table)| {
-                table.columns.iter().enumerate().flat_map(move |(c, column)| {
-                    self.catalog
-                        .jurisdictions
-                        .iter()
-                        .enumerate()
-                        .map(move |(j, code)| (p, principal, table, column, *code, self.data_index(t, c, j)))
-                })
+    ) -> impl Iterator<
+        Item = (
+            usize,
+            &Principal,
+            &CatalogTable,
+            &CatalogColumn,
+            Jurisdiction,
+            usize,
+        ),
+    > + '_ {
+        self.principals
+            .iter()
+            .enumerate()
+            .flat_map(move |(p, principal)| {
+                self.catalog
+                    .tables
+                    .iter()
+                    .enumerate()
+                    .flat_map(move |(t, table)| {
+                        table.columns.iter().enumerate().flat_map(move |(c, column)| {
+                            self.catalog
+                                .jurisdictions
+                                .iter()
+                                .enumerate()
+                                .map(move |(j, code)| {
+                                    (p, principal, table, column, *code, self.data_index(t, c, j))
+                                })
+                        })
+                    })
             })
-        })
     }
 
     /// One row per principal, table, column and jurisdiction.

@@ -54,21 +54,22 @@ impl Source<'_> {
     }
 }
 
-/// Replaces every `"…"` in a parser message by `"…"` with its content removed, except
-/// backticked identifiers which serde uses for field names (`unknown field `x``).
+/// Cuts the value out of serde's `invalid type: string "…"` / `invalid value: string "…"`
+/// messages, the only place a parser message quotes a value of the file.
 pub(crate) fn redact_quoted(message: &str) -> String {
+    const MARK: &str = "string \"";
     let mut out = String::with_capacity(message.len());
-    let mut in_quote = false;
-    for c in message.chars() {
-        if c == '"' {
-            in_quote = !in_quote;
-            out.push_str(if in_quote { "\"…" } else { "\"" });
-            continue;
-        }
-        if !in_quote {
-            out.push(c);
+    let mut rest = message;
+    while let Some(i) = rest.find(MARK) {
+        out.push_str(&rest[..i + MARK.len()]);
+        out.push('…');
+        rest = &rest[i + MARK.len()..];
+        match rest.find('"') {
+            Some(end) => rest = &rest[end..],
+            None => rest = "\"",
         }
     }
+    out.push_str(rest);
     out
 }
 
@@ -95,5 +96,13 @@ mod tests {
             r#"invalid type: string "…", expected a sequence"#
         );
         assert_eq!(redact_quoted("unknown field `x`"), "unknown field `x`");
+        assert_eq!(
+            redact_quoted("invalid basic string, expected `\"`"),
+            "invalid basic string, expected `\"`"
+        );
+        assert_eq!(
+            redact_quoted("invalid value: string \"abc"),
+            "invalid value: string \"…\""
+        );
     }
 }

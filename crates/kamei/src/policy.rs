@@ -275,10 +275,10 @@ fn diff(config: &Config, old: &Path, new: &Path) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut gains: Vec<(&str, usize)> = Vec::new();
     for ch in &changes {
-        let (sign, verb) = if ch.increases() {
-            ('+', "gains")
+        let (sign, verb, level, other, was) = if ch.increases() {
+            ('+', "gains", ch.new, ch.old, "was")
         } else {
-            ('-', "loses")
+            ('-', "loses", ch.old, ch.new, "now")
         };
         let by = if ch.policies.is_empty() {
             "no policy permits".to_owned()
@@ -287,8 +287,8 @@ fn diff(config: &Config, old: &Path, new: &Path) -> anyhow::Result<ExitCode> {
         };
         writeln!(
             out,
-            "{sign} {} {verb} {} (was {}) on {}.{} for {} subjects [{by}]",
-            ch.principal, ch.new, ch.old, ch.table, ch.column, ch.jurisdiction
+            "{sign} {} {verb} {level} ({was} {other}) on {}.{} for {} subjects [{by}]",
+            ch.principal, ch.table, ch.column, ch.jurisdiction
         )?;
         if ch.increases() {
             match gains.iter_mut().find(|(p, _)| *p == ch.principal) {
