@@ -59,16 +59,17 @@ pub enum GenerateError {
     OutputNotEmpty(PathBuf),
     #[error("output path `{0}` exists and is not a directory; choose another --out")]
     OutputNotDirectory(PathBuf),
-    #[error("cannot write `{path}`: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    /// The I/O error is part of the message (not a `source`), so a one-line report names it once.
+    #[error("cannot write `{path}`: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error("cannot encode `{path}`: {message}")]
     Encode { path: PathBuf, message: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> GenerateError + '_ {
-    move |source| GenerateError::Io {
+    move |cause| GenerateError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 
@@ -100,7 +101,7 @@ fn check_output(out: &Path) -> Result<(), GenerateError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(GenerateError::Io {
             path: out.to_path_buf(),
-            source: e,
+            cause: e,
         }),
         Ok(meta) if !meta.is_dir() => Err(GenerateError::OutputNotDirectory(out.to_path_buf())),
         Ok(_) => match fs::read_dir(out).map_err(io(out))?.next() {
@@ -264,7 +265,7 @@ impl Writers {
         let (path, labels) = self.labels;
         let file = labels.into_inner().map_err(|e| GenerateError::Io {
             path: path.clone(),
-            source: e.into_error(),
+            cause: e.into_error(),
         })?;
         file.sync_all().map_err(io(&path))
     }
@@ -318,7 +319,7 @@ impl TableWriter {
         };
         let file = file.into_inner().map_err(|e| GenerateError::Io {
             path: path.clone(),
-            source: e.into_error(),
+            cause: e.into_error(),
         })?;
         file.sync_all().map_err(io(&path))
     }

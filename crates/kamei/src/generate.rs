@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use kamei_synth::{GenerateOptions, generate};
 
 use crate::progress;
@@ -45,7 +45,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     };
     let bar = progress::bar(opts.users, "users");
     bar.set_message("generating");
-    let summary = generate(&opts, &|n| bar.inc(n)).context("kamei generate")?;
+    let summary = generate(&opts, &|n| bar.inc(n))?;
     bar.finish_and_clear();
     eprintln!(
         "wrote {} users, {} messages ({} labelled entities), {} reports, {} payments to {}",
