@@ -18,7 +18,9 @@ use std::sync::Mutex;
 /// - `write` MUST replace the object atomically: a reader sees the old bytes or the new ones,
 ///   never a mix or a prefix (write to a temporary name, then rename). With `durable`, it MUST
 ///   NOT return before the new bytes and name are on stable storage.
-/// - `rename` MUST be atomic and MUST be durable before it returns.
+/// - `rename` MUST be atomic; with `durable` it MUST NOT return before the new name is on
+///   stable storage. The log renames a full pending bundle without `durable`: its bytes are
+///   already durable under the old name, and opening the log finishes a rename a crash undid.
 /// - `read` returns `None` for an object that does not exist; it MUST NOT invent bytes.
 /// - `truncate` MUST shorten the object to `len` bytes durably; it is used only to cut a torn
 ///   tail that no acknowledged append covers.
@@ -30,7 +32,7 @@ pub trait LogStorage: Send + Sync + std::fmt::Debug {
     fn append(&self, path: &str, bytes: &[u8]) -> io::Result<()>;
     fn sync(&self, path: &str) -> io::Result<()>;
     fn write(&self, path: &str, bytes: &[u8], durable: bool) -> io::Result<()>;
-    fn rename(&self, from: &str, to: &str) -> io::Result<()>;
+    fn rename(&self, from: &str, to: &str, durable: bool) -> io::Result<()>;
     fn truncate(&self, path: &str, len: u64) -> io::Result<()>;
     /// The names directly inside a directory (empty if it does not exist).
     fn list(&self, dir: &str) -> io::Result<Vec<String>>;
@@ -157,16 +159,18 @@ impl LogStorage for LocalDir {
         Ok(())
     }
 
-    fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+    fn rename(&self, from: &str, to: &str, durable: bool) -> io::Result<()> {
         let (src, dst) = (self.path(from)?, self.path(to)?);
         self.ensure_parent(&dst)?;
         self.handles().remove(from);
         fs::rename(&src, &dst)?;
-        if let Some(parent) = dst.parent() {
-            sync_dir(parent)?;
-        }
-        if let Some(parent) = src.parent() {
-            sync_dir(parent)?;
+        if durable {
+            if let Some(parent) = dst.parent() {
+                sync_dir(parent)?;
+            }
+            if let Some(parent) = src.parent() {
+                sync_dir(parent)?;
+            }
         }
         Ok(())
     }

@@ -86,6 +86,9 @@ impl SubjectSet {
 
     /// Distinct subjects over all levels.
     pub fn count(&self) -> u64 {
+        if self.levels.len() == 1 {
+            return self.levels.values().map(RoaringTreemap::len).sum();
+        }
         let mut all = RoaringTreemap::new();
         for s in self.levels.values() {
             all |= s;

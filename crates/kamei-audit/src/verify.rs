@@ -195,7 +195,7 @@ fn check_bundle(
             problems.at(i, "the subject index has no entry for this record");
             continue;
         };
-        if digest_bytes(frame).to_hex() != record.subjects.digest {
+        if Hash::from_hex(&record.subjects.digest) != Some(digest_bytes(frame)) {
             problems.at(
                 i,
                 "the subject index entry does not match the digest in the record",
@@ -450,7 +450,7 @@ pub fn read_records(storage: &dyn LogStorage) -> Result<Vec<(u64, AuditRecord, S
                     index: i,
                     what: "the subject index has no entry for this record".into(),
                 })?;
-                if digest_bytes(frame).to_hex() != record.subjects.digest {
+                if Hash::from_hex(&record.subjects.digest) != Some(digest_bytes(frame)) {
                     return Err(AuditError::Damaged {
                         index: i,
                         what: "the subject index entry does not match the digest in the record".into(),
