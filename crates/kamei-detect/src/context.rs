@@ -4,7 +4,7 @@
 //! set of types it speaks for; a candidate looks only at a short window of text around
 //! itself, so the cost is paid per candidate, never per byte of input.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 /// A set of context classes, one bit each.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -123,6 +123,8 @@ const WORDS: &[(&str, Ctx)] = &[
     ("誕生日", Ctx::BIRTH),
     ("生まれ", Ctx::BIRTH),
     ("born", Ctx::BIRTH),
+    ("bday", Ctx::BIRTH),
+    ("birthday", Ctx::BIRTH),
     ("dob", Ctx::BIRTH),
     ("d.o.b", Ctx::BIRTH),
     ("birth", Ctx::BIRTH),
@@ -214,6 +216,7 @@ pub(crate) struct Context {
 impl Context {
     pub(crate) fn new() -> Context {
         let words = AhoCorasickBuilder::new()
+            .kind(Some(AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .build(WORDS.iter().map(|(w, _)| w))

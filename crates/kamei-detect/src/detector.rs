@@ -164,7 +164,27 @@ impl Detector {
         {
             return if c == b'@' { run.end } else { skip_word(b, run.end) };
         }
+        // A day of a date written with a month name, with birth context.
+        if run.groups.len() == 1
+            && let Some((s, e)) = numeric::month_name_date(text, run.groups[0].start, run.groups[0].end)
+            && self.context.near(text, s).has(crate::context::Ctx::BIRTH)
+        {
+            out.push(Candidate {
+                pii_type: PiiType::DateOfBirth,
+                start: s,
+                end: e,
+                score: 0.85,
+            });
+            return e;
+        }
+        // Runs too short to be anything (a time, a price, a count) cost no context lookup.
+        let digits: usize = run.groups.iter().map(|g| g.end - g.start).sum();
+        if run.groups.len() < 3 && digits < 4 {
+            return run.end.max(i + 1);
+        }
         let ctx = self.context.around(text, run.groups[0].start, run.end);
+        let near_cell = std::cell::OnceCell::new();
+        let near = || *near_cell.get_or_init(|| self.context.near(text, run.groups[0].start));
         let before = &b[..i];
         let trimmed = before.trim_ascii_end();
         let postal_mark = trimmed.ends_with("〒".as_bytes())
@@ -184,7 +204,7 @@ impl Detector {
         .map(|(name, year)| (i - name.len(), *year));
         let surround = Surround {
             ctx,
-            near: self.context.near(text, run.groups[0].start),
+            near: &near,
             letters,
             postal_mark,
             version: i > 0 && matches!(b[i - 1], b'v' | b'V'),

@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use kamei_core::PiiType;
 
 const PREFECTURES: &str = include_str!("../data/prefectures.txt");
@@ -377,6 +377,9 @@ fn is_space(c: char) -> bool {
 impl Names {
     pub(crate) fn new() -> Names {
         let triggers = AhoCorasickBuilder::new()
+            .kind(Some(AhoCorasickKind::DFA))
+            // Japanese text is full of every lead byte: a prefilter only adds restarts.
+            .prefilter(false)
             .match_kind(MatchKind::LeftmostLongest)
             .build(TRIGGERS.iter().map(|(w, _)| w))
             .unwrap_or_else(|_| unreachable!("the trigger list is a valid, small pattern set"));
@@ -388,6 +391,9 @@ impl Names {
             .filter(|s| !s.chars().all(is_hiragana))
             .collect();
         let surnames_ac = AhoCorasickBuilder::new()
+            .kind(Some(AhoCorasickKind::DFA))
+            // Japanese text is full of every lead byte: a prefilter only adds restarts.
+            .prefilter(false)
             .match_kind(MatchKind::LeftmostLongest)
             .build(&surname_forms)
             .unwrap_or_else(|_| unreachable!("the surname list is a valid pattern set"));
@@ -449,6 +455,10 @@ impl Names {
                     }
                 }
             }
+        }
+        // Surnames are written in kanji or katakana: ASCII text has none.
+        if text.is_ascii() {
+            return;
         }
         for m in self.surnames_ac.find_iter(text) {
             if let Some(f) = self.full_name_at(text, m.start(), m.end()) {

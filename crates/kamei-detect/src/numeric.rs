@@ -195,11 +195,10 @@ pub(crate) enum Verdict {
 }
 
 /// Facts about the text around a run that classification needs.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Surround {
+pub(crate) struct Surround<'a> {
     pub(crate) ctx: Ctx,
-    /// Context in the near window before the run only.
-    pub(crate) near: Ctx,
+    /// Context in the near window before the run only, computed when first asked for.
+    pub(crate) near: &'a dyn Fn() -> Ctx,
     /// Upper-case ASCII letters directly before the run (a passport's prefix), 0..=2.
     pub(crate) letters: usize,
     /// `〒` directly before the run (spaces allowed).
@@ -233,7 +232,7 @@ fn num(d: &[u8]) -> u32 {
 }
 
 /// Classifies groups `gi..=gj` of `run`.
-pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround) -> Option<Verdict> {
+pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround<'_>) -> Option<Verdict> {
     let b = text.as_bytes();
     let d = run.digits(gi, gj);
     let n = d.len();
@@ -292,7 +291,7 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
         }
         if let Some((y, m, dd)) = date {
             let born_after = b[end..].starts_with("生".as_bytes()) || b[end..].starts_with("出生".as_bytes());
-            if (s.near.has(Ctx::BIRTH) || born_after) && validate::birth_date(y, m, dd) {
+            if ((s.near)().has(Ctx::BIRTH) || born_after) && validate::birth_date(y, m, dd) {
                 return found(PiiType::DateOfBirth, date_start, end, 0.9);
             }
             return Some(Verdict::NotPersonal);
@@ -330,7 +329,7 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
     if n == 12 && only(HYPHEN | SPACE) && (groups.len() == 1 || (0..groups.len()).all(|k| lens(k) == 4)) {
         let valid = validate::my_number(d);
         let licence = ctx.has(Ctx::LICENSE)
-            && !(valid && s.near.has(Ctx::MY_NUMBER) && !s.near.has(Ctx::LICENSE))
+            && !(valid && (s.near)().has(Ctx::MY_NUMBER) && !(s.near)().has(Ctx::LICENSE))
             && s.letters == 0;
         if licence {
             return found(PiiType::DriverLicense, bare, end, 0.9);
@@ -455,6 +454,125 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
 
     if !bank_first && ctx.has(Ctx::BANK) && (6..=14).contains(&n) && only(HYPHEN | SPACE) && s.letters == 0 {
         return found(PiiType::BankAccount, bare, end, 0.75);
+    }
+    None
+}
+
+/// Month names of English, Indonesian and Thai, with their month number.
+const MONTHS: &[(&str, u32)] = &[
+    ("January", 1),
+    ("February", 2),
+    ("March", 3),
+    ("April", 4),
+    ("May", 5),
+    ("June", 6),
+    ("July", 7),
+    ("August", 8),
+    ("September", 9),
+    ("October", 10),
+    ("November", 11),
+    ("December", 12),
+    ("Sept", 9),
+    ("Jan", 1),
+    ("Feb", 2),
+    ("Mar", 3),
+    ("Apr", 4),
+    ("Jun", 6),
+    ("Jul", 7),
+    ("Aug", 8),
+    ("Sep", 9),
+    ("Oct", 10),
+    ("Nov", 11),
+    ("Dec", 12),
+    ("Januari", 1),
+    ("Februari", 2),
+    ("Maret", 3),
+    ("Mei", 5),
+    ("Juni", 6),
+    ("Juli", 7),
+    ("Agustus", 8),
+    ("Oktober", 10),
+    ("Desember", 12),
+    ("มกราคม", 1),
+    ("กุมภาพันธ์", 2),
+    ("มีนาคม", 3),
+    ("เมษายน", 4),
+    ("พฤษภาคม", 5),
+    ("มิถุนายน", 6),
+    ("กรกฎาคม", 7),
+    ("สิงหาคม", 8),
+    ("กันยายน", 9),
+    ("ตุลาคม", 10),
+    ("พฤศจิกายน", 11),
+    ("ธันวาคม", 12),
+];
+
+/// A month name at the start of `s`, whole word, with its month and length in bytes.
+fn month_at(s: &str) -> Option<(u32, usize)> {
+    MONTHS
+        .iter()
+        .filter(|(name, _)| s.starts_with(name))
+        .filter(|(name, _)| {
+            !name.is_ascii() || !s.as_bytes().get(name.len()).is_some_and(u8::is_ascii_alphabetic)
+        })
+        .max_by_key(|(name, _)| name.len())
+        .map(|(name, m)| (*m, name.len()))
+}
+
+/// A month name that ends at `end` (followed by one space before `end`), and where it starts.
+fn month_before(text: &str, end: usize) -> Option<(u32, usize)> {
+    let before = text.get(..end)?.strip_suffix(' ')?;
+    MONTHS
+        .iter()
+        .filter(|(name, _)| before.ends_with(name))
+        .filter(|(name, _)| {
+            let s = before.len() - name.len();
+            !name.is_ascii() || s == 0 || !before.as_bytes()[s - 1].is_ascii_alphabetic()
+        })
+        .max_by_key(|(name, _)| name.len())
+        .map(|(name, m)| (*m, before.len() - name.len()))
+}
+
+/// Four digits (a year) at the start of `s`, not followed by another digit.
+fn year_at(s: &str) -> Option<u32> {
+    let b = s.as_bytes();
+    (b.len() >= 4 && b[..4].iter().all(u8::is_ascii_digit) && !b.get(4).is_some_and(u8::is_ascii_digit))
+        .then(|| num(&b[..4]))
+}
+
+/// Dates written with a month name: `14 March 1988`, `June 9, 1995`, `17 Agustus 1992`,
+/// `5 มีนาคม 2535` (a Thai Buddhist-era year). `day` spans the day's digits.
+pub(crate) fn month_name_date(text: &str, day_start: usize, day_end: usize) -> Option<(usize, usize)> {
+    let d = text.get(day_start..day_end)?;
+    if d.is_empty() || d.len() > 2 || !d.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let day = num(d.as_bytes());
+    let rest = &text[day_end..];
+    let real = |y: u32, m: u32| {
+        let y = if y > 2400 { y - 543 } else { y };
+        validate::birth_date(y, m, day)
+    };
+    // Day, month, year.
+    if let Some(r) = rest.strip_prefix(' ')
+        && let Some((m, len)) = month_at(r)
+        && let Some(r2) = r[len..].strip_prefix(' ')
+        && let Some(y) = year_at(r2)
+        && real(y, m)
+    {
+        return Some((day_start, day_end + 1 + len + 1 + 4));
+    }
+    // Month, day, year.
+    if let Some((m, start)) = month_before(text, day_start) {
+        let (skip, r2) = match rest.strip_prefix(", ") {
+            Some(r2) => (2, r2),
+            None => (1, rest.strip_prefix(' ')?),
+        };
+        if let Some(y) = year_at(r2)
+            && real(y, m)
+        {
+            return Some((start, day_end + skip + 4));
+        }
     }
     None
 }

@@ -184,6 +184,15 @@ fn dates_of_birth_need_birth_context_and_a_real_date() {
     one("平成2年1月2日生まれです", DateOfBirth, "平成2年1月2日");
     one("born 03/15/1990", DateOfBirth, "03/15/1990");
     one("DOB 15-03-1990", DateOfBirth, "15-03-1990");
+    one(
+        "My date of birth is 14 March 1988 - ok",
+        DateOfBirth,
+        "14 March 1988",
+    );
+    one("my bday is June 9, 1995 so", DateOfBirth, "June 9, 1995");
+    one("Tanggal lahir: 17 Agustus 1992", DateOfBirth, "17 Agustus 1992");
+    one("เกิดวันที่ 5 มีนาคม 2535", DateOfBirth, "5 มีนาคม 2535");
+    none("the meeting is on 14 March 2025");
     none("生年月日: 1990/02/30");
     none("meeting on 2024/04/01");
 }
