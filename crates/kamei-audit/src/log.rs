@@ -143,6 +143,7 @@ impl AuditLog {
     /// Opens the log on any storage: loads or creates the key, recovers a torn tail, rebuilds
     /// the tree and missing tiles, checks the stored checkpoint, and starts the writer.
     pub fn open_storage(storage: Arc<dyn LogStorage>, options: Options) -> Result<Self, AuditError> {
+        storage.lock_exclusive().map_err(io_err("lock", "lock"))?;
         let key = Arc::new(load_or_create_key(storage.as_ref(), &options.origin)?);
         let origin = key.name().to_owned();
         let tree = recover(storage.as_ref())?;

@@ -388,3 +388,14 @@ fn open_refuses_a_log_shorter_than_its_checkpoint() {
     let err = AuditLog::open(dir.path()).unwrap_err().to_string();
     assert!(err.contains("index 15"), "{err}");
 }
+
+#[test]
+fn a_second_writer_is_refused_while_the_first_holds_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = AuditLog::open(dir.path()).unwrap();
+    let err = AuditLog::open(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("another process is writing"), "{err}");
+    first.close().unwrap();
+    drop(first);
+    AuditLog::open(dir.path()).unwrap();
+}

@@ -26,7 +26,11 @@ use std::sync::Mutex;
 ///   tail that no acknowledged append covers.
 /// - Implementations MUST be safe to call from several threads; the log serialises writes to
 ///   any one object itself.
+/// - `lock_exclusive` MUST fail while another writer (in this or another process) holds the
+///   log, and MUST keep the lock until the storage is dropped: two writers would each take the
+///   other's half-written batch for a torn tail.
 pub trait LogStorage: Send + Sync + std::fmt::Debug {
+    fn lock_exclusive(&self) -> io::Result<()>;
     fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>>;
     fn exists(&self, path: &str) -> io::Result<bool>;
     fn append(&self, path: &str, bytes: &[u8]) -> io::Result<()>;
@@ -47,6 +51,8 @@ pub struct LocalDir {
     root: PathBuf,
     /// Open handles of objects being appended to, so that each append and sync is one syscall.
     open: Mutex<HashMap<String, File>>,
+    /// The `lock` file, locked, while this handle is the log's writer.
+    lock: Mutex<Option<File>>,
 }
 
 impl LocalDir {
@@ -56,6 +62,7 @@ impl LocalDir {
         Ok(LocalDir {
             root,
             open: Mutex::new(HashMap::new()),
+            lock: Mutex::new(None),
         })
     }
 
@@ -95,6 +102,29 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 }
 
 impl LogStorage for LocalDir {
+    fn lock_exclusive(&self) -> io::Result<()> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path("lock")?)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "another process is writing to this log",
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+        *self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(file);
+        Ok(())
+    }
+
     fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
         match fs::read(self.path(path)?) {
             Ok(b) => Ok(Some(b)),
