@@ -18,6 +18,7 @@ use crate::storage::{LocalDir, LogStorage};
 use crate::subjects::{SubjectSet, parse_frames, push_frame};
 use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, bundle_path, hash_tile_path, parse_bundle, push_entry};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -126,7 +127,8 @@ pub struct AuditLog {
     key: Arc<LogKey>,
     origin: String,
     jobs: Mutex<Option<Sender<Job>>>,
-    writer: Mutex<Option<JoinHandle<()>>>,
+    /// The writer and sync threads (joined in that order on close).
+    writer: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl AuditLog {
@@ -167,6 +169,8 @@ impl AuditLog {
                 )));
             }
         }
+        let size = tree.size();
+        let failed = Arc::new(AtomicBool::new(false));
         let mut writer = Writer {
             storage: Arc::clone(&storage),
             tree: Arc::new(RwLock::new(tree)),
@@ -174,15 +178,21 @@ impl AuditLog {
             origin: origin.clone(),
             publish_every: options.publish_every,
             published: 0,
-            failed: false,
+            failed: Arc::clone(&failed),
         };
         writer.write_full_tiles(0)?;
         writer.publish()?;
         let tree = Arc::clone(&writer.tree);
         let (tx, rx) = channel();
+        let (stage_tx, stage_rx) = channel();
+        let syncer = std::thread::Builder::new()
+            .name("kamei-audit-sync".into())
+            .spawn(move || writer.run(stage_rx))
+            .map_err(io_err("start the sync thread for", "log"))?;
+        let first_stage = Arc::clone(&storage);
         let handle = std::thread::Builder::new()
             .name("kamei-audit-writer".into())
-            .spawn(move || writer.run(rx))
+            .spawn(move || run_writer(first_stage, size, failed, rx, stage_tx))
             .map_err(io_err("start the writer thread for", "log"))?;
         Ok(AuditLog {
             storage,
@@ -190,7 +200,7 @@ impl AuditLog {
             key,
             origin,
             jobs: Mutex::new(Some(tx)),
-            writer: Mutex::new(Some(handle)),
+            writer: Mutex::new(vec![handle, syncer]),
         })
     }
 
@@ -309,12 +319,13 @@ impl AuditLog {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
-        if let Some(h) = self
-            .writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
-        {
+        let threads = std::mem::take(
+            &mut *self
+                .writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for h in threads {
             let _ = h.join();
         }
         published.map(|_| ())
@@ -475,7 +486,122 @@ fn recover(storage: &dyn LogStorage) -> Result<Tree, AuditError> {
     Ok(tree)
 }
 
-/// The writer thread's state: the only code that appends or publishes.
+type Reply = SyncSender<Result<u64, String>>;
+
+/// A batch the first stage wrote, waiting for its sync.
+struct Written {
+    start: u64,
+    hashes: Vec<Hash>,
+    bundles: Vec<u64>,
+    replies: Vec<Reply>,
+}
+
+/// What the first stage hands the second, in log order.
+enum Stage {
+    Written(Written),
+    Publish(SyncSender<Result<Vec<u8>, String>>),
+}
+
+/// First stage of the group commit: writes each batch as soon as it arrives and hands it to
+/// the syncer, without waiting for the sync. While one sync runs, the next batch gathers every
+/// append that arrives meanwhile, so batches grow with load instead of alternating between
+/// large and tiny.
+fn run_writer(
+    storage: Arc<dyn LogStorage>,
+    mut size: u64,
+    failed: Arc<AtomicBool>,
+    rx: Receiver<Job>,
+    tx: Sender<Stage>,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut leaves = Vec::new();
+        let mut publishes = Vec::new();
+        let mut job = Some(first);
+        while let Some(j) = job {
+            match j {
+                Job::Append {
+                    leaf,
+                    hash,
+                    subjects,
+                    reply,
+                } => leaves.push((leaf, hash, subjects, reply)),
+                Job::Publish { reply } => publishes.push(reply),
+            }
+            job = if leaves.len() < MAX_BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if !leaves.is_empty() {
+            if failed.load(Ordering::SeqCst) {
+                for (_, _, _, reply) in leaves {
+                    let _ = reply.send(Err(AuditError::Closed.to_string()));
+                }
+            } else {
+                match write_entries(storage.as_ref(), size, &leaves) {
+                    Ok(bundles) => {
+                        let start = size;
+                        size += leaves.len() as u64;
+                        let (hashes, replies) = leaves.into_iter().map(|(_, h, _, r)| (h, r)).unzip();
+                        let _ = tx.send(Stage::Written(Written {
+                            start,
+                            hashes,
+                            bundles,
+                            replies,
+                        }));
+                    }
+                    Err(e) => {
+                        // What is on disk is unknown now: refuse further appends until the log
+                        // is reopened, where recovery decides from the files.
+                        failed.store(true, Ordering::SeqCst);
+                        let msg = e.to_string();
+                        for (_, _, _, reply) in leaves {
+                            let _ = reply.send(Err(msg.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        for reply in publishes {
+            let _ = tx.send(Stage::Publish(reply));
+        }
+    }
+}
+
+/// Appends a batch's subject index frames and entries (not synced); returns the bundles touched.
+fn write_entries(
+    storage: &dyn LogStorage,
+    start: u64,
+    batch: &[(Vec<u8>, Hash, Vec<u8>, Reply)],
+) -> Result<Vec<u64>, AuditError> {
+    let mut frames = Vec::new();
+    let mut bundles: Vec<(u64, Vec<u8>)> = Vec::new();
+    for (i, (leaf, _, subjects, _)) in batch.iter().enumerate() {
+        push_frame(&mut frames, subjects);
+        let n = (start + i as u64) / TILE_WIDTH;
+        match bundles.last_mut() {
+            Some((last, bytes)) if *last == n => push_entry(bytes, leaf),
+            _ => {
+                let mut bytes = Vec::new();
+                push_entry(&mut bytes, leaf);
+                bundles.push((n, bytes));
+            }
+        }
+    }
+    // Subject frames first: recovery drops entries that have no subject frame.
+    storage
+        .append(SUBJECTS, &frames)
+        .map_err(io_err("append to", SUBJECTS))?;
+    for (n, bytes) in &bundles {
+        let path = pending_path(*n);
+        storage.append(&path, bytes).map_err(io_err("append to", &path))?;
+    }
+    Ok(bundles.into_iter().map(|(n, _)| n).collect())
+}
+
+/// Second stage: syncs, makes entries visible, answers, finishes bundles, publishes. The only
+/// code that changes the tree.
 struct Writer {
     storage: Arc<dyn LogStorage>,
     tree: Arc<RwLock<Tree>>,
@@ -483,137 +609,96 @@ struct Writer {
     origin: String,
     publish_every: u64,
     published: u64,
-    failed: bool,
+    failed: Arc<AtomicBool>,
 }
 
 impl Writer {
-    fn run(mut self, rx: Receiver<Job>) {
+    fn run(mut self, rx: Receiver<Stage>) {
         while let Ok(first) = rx.recv() {
-            let mut appends = Vec::new();
-            let mut publishes = Vec::new();
-            let mut job = Some(first);
-            while let Some(j) = job {
-                match j {
-                    Job::Append {
-                        leaf,
-                        hash,
-                        subjects,
-                        reply,
-                    } => appends.push((leaf, hash, subjects, reply)),
-                    Job::Publish { reply } => publishes.push(reply),
-                }
-                job = if appends.len() < MAX_BATCH {
-                    rx.try_recv().ok()
-                } else {
-                    None
-                };
+            let mut items = vec![first];
+            while let Ok(more) = rx.try_recv() {
+                items.push(more);
             }
-            if !appends.is_empty() {
-                let replies = self.commit(&appends);
-                for ((_, _, _, reply), answer) in appends.into_iter().zip(replies) {
-                    let _ = reply.send(answer);
+            let mut batches = Vec::new();
+            for item in items {
+                match item {
+                    Stage::Written(w) => batches.push(w),
+                    Stage::Publish(reply) => {
+                        self.commit(std::mem::take(&mut batches));
+                        let answer = if self.failed.load(Ordering::SeqCst) {
+                            Err(AuditError::Closed.to_string())
+                        } else {
+                            self.publish().map_err(|e| e.to_string())
+                        };
+                        let _ = reply.send(answer);
+                    }
                 }
             }
-            if !publishes.is_empty() {
-                let answer = if self.failed {
-                    Err(AuditError::Closed)
-                } else {
-                    self.publish()
-                };
-                let answer = answer.map_err(|e| e.to_string());
-                for reply in publishes {
-                    let _ = reply.send(answer.clone());
-                }
-            }
+            self.commit(batches);
         }
     }
 
-    fn size(&self) -> u64 {
-        self.tree
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .size()
-    }
-
-    /// Writes a batch, syncs once, then makes it visible; one answer per append.
-    #[expect(clippy::type_complexity, reason = "the job tuple is private to this module")]
-    fn commit(
-        &mut self,
-        batch: &[(Vec<u8>, Hash, Vec<u8>, SyncSender<Result<u64, String>>)],
-    ) -> Vec<Result<u64, String>> {
-        if self.failed {
-            return batch
-                .iter()
-                .map(|_| Err(AuditError::Closed.to_string()))
-                .collect();
-        }
-        let start = self.size();
-        match self.write_batch(start, batch) {
-            Ok(()) => (start..start + batch.len() as u64).map(Ok).collect(),
-            Err(e) => {
-                // What is on disk is unknown now: refuse further appends until reopened, where
-                // recovery decides from the files.
-                self.failed = true;
-                let msg = e.to_string();
-                batch.iter().map(|_| Err(msg.clone())).collect()
+    /// One sync for every batch written so far, then the answers.
+    fn commit(&mut self, batches: Vec<Written>) {
+        let Some(start) = batches.first().map(|b| b.start) else {
+            return;
+        };
+        let mut bundles: Vec<u64> = batches.iter().flat_map(|b| b.bundles.iter().copied()).collect();
+        bundles.dedup();
+        if let Err(e) = self.sync(&bundles) {
+            self.failed.store(true, Ordering::SeqCst);
+            let msg = e.to_string();
+            for b in batches {
+                for reply in b.replies {
+                    let _ = reply.send(Err(msg.clone()));
+                }
             }
+            return;
         }
-    }
-
-    #[expect(clippy::type_complexity, reason = "the job tuple is private to this module")]
-    fn write_batch(
-        &mut self,
-        start: u64,
-        batch: &[(Vec<u8>, Hash, Vec<u8>, SyncSender<Result<u64, String>>)],
-    ) -> Result<(), AuditError> {
-        let mut frames = Vec::new();
-        let mut bundles: Vec<(u64, Vec<u8>)> = Vec::new();
-        for (i, (leaf, _, subjects, _)) in batch.iter().enumerate() {
-            push_frame(&mut frames, subjects);
-            let n = (start + i as u64) / TILE_WIDTH;
-            match bundles.last_mut() {
-                Some((last, bytes)) if *last == n => push_entry(bytes, leaf),
-                _ => {
-                    let mut bytes = Vec::new();
-                    push_entry(&mut bytes, leaf);
-                    bundles.push((n, bytes));
+        // Durable: make the entries visible, then answer.
+        {
+            let mut tree = self
+                .tree
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for b in &batches {
+                for h in &b.hashes {
+                    tree.push(*h);
                 }
             }
         }
-        self.storage
-            .append(SUBJECTS, &frames)
-            .map_err(io_err("append to", SUBJECTS))?;
-        for (n, bytes) in &bundles {
-            let path = pending_path(*n);
-            self.storage
-                .append(&path, bytes)
-                .map_err(io_err("append to", &path))?;
+        let mut end = start;
+        for b in batches {
+            for (i, reply) in b.replies.into_iter().enumerate() {
+                let _ = reply.send(Ok(b.start + i as u64));
+            }
+            end = b.start + b.hashes.len() as u64;
         }
+        // Finishing touches; the entries are durable whatever happens here, and opening the
+        // log redoes any of it that is missing.
+        if let Err(_e) = self.finish(&bundles, start, end) {
+            self.failed.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn sync(&self, bundles: &[u64]) -> Result<(), AuditError> {
         // The syncs run side by side: the file system folds them into one journal commit, so
         // the batch pays for about one sync, not one per file.
         let storage = &self.storage;
         std::thread::scope(|scope| -> Result<(), AuditError> {
             let subjects = scope.spawn(|| storage.sync(SUBJECTS).map_err(io_err("sync", SUBJECTS)));
-            for (n, _) in &bundles {
+            for n in bundles {
                 let path = pending_path(*n);
                 storage.sync(&path).map_err(io_err("sync", &path))?;
             }
             subjects
                 .join()
                 .unwrap_or_else(|_| Err(AuditError::DamagedLog("the sync thread failed".into())))
-        })?;
-        // Durable: make the entries visible.
-        {
-            let mut tree = self
-                .tree
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for (_, hash, _, _) in batch {
-                tree.push(*hash);
-            }
-        }
-        let end = start + batch.len() as u64;
-        for (n, _) in &bundles {
+        })
+    }
+
+    fn finish(&mut self, bundles: &[u64], start: u64, end: u64) -> Result<(), AuditError> {
+        for n in bundles {
             if (n + 1) * TILE_WIDTH <= end {
                 let path = pending_path(*n);
                 self.storage
