@@ -93,6 +93,10 @@ pub(crate) struct DataAttrs {
 }
 
 impl PrincipalAttrs {
+    /// Every attribute of `Kamei::Principal`: exactly those `entity` sets (dedup soundness
+    /// depends on it, see `Footprint`).
+    pub(crate) const ALL: [&str; 3] = ["org", "country", "roles"];
+
     pub(crate) fn attr(&self, name: &str) -> Option<String> {
         match name {
             "org" => Some(self.org.clone()),
@@ -127,6 +131,10 @@ impl PrincipalAttrs {
 }
 
 impl DataAttrs {
+    /// Every attribute of `Kamei::Data`: exactly those `entity` sets (dedup soundness depends
+    /// on it, see `Footprint`).
+    pub(crate) const ALL: [&str; 4] = ["table", "column", "category", "jurisdiction"];
+
     pub(crate) fn attr(&self, name: &str) -> Option<String> {
         match name {
             "table" => Some(self.table.clone()),
@@ -283,51 +291,89 @@ fn annotation_offset(source: &Source<'_>, id: &str) -> usize {
 /// What one side (principal or resource) of a policy can observe of an entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Sees {
-    /// Only these attributes: entities that agree on them are indistinguishable to the policy.
-    Attrs(BTreeSet<String>),
-    /// The entity itself (its uid is compared or the variable is used whole): no two entities
-    /// may be assumed alike.
+    /// The named attributes (`None`: all of them) and, if `uid`, whether the entity is one of
+    /// the entity literals written in the policy, and which.
+    Parts {
+        attrs: Option<BTreeSet<String>>,
+        uid: bool,
+    },
+    /// Anything: no two entities may be assumed alike (a policy that could not be analysed).
     Everything,
 }
 
 impl Sees {
+    fn nothing() -> Self {
+        Sees::Parts {
+            attrs: Some(BTreeSet::new()),
+            uid: false,
+        }
+    }
+
     fn add(&mut self, attr: &str) {
-        if let Sees::Attrs(set) = self {
+        if let Sees::Parts { attrs: Some(set), .. } = self {
             set.insert(attr.to_owned());
+        }
+    }
+
+    fn compares_uid(&mut self) {
+        if let Sees::Parts { uid, .. } = self {
+            *uid = true;
+        }
+    }
+
+    fn whole(&mut self) {
+        if let Sees::Parts { attrs, uid } = self {
+            *attrs = None;
+            *uid = true;
         }
     }
 }
 
 /// What a policy can observe of the principal and of the resource.
 ///
-/// INVARIANT (decision dedup soundness): two principals (or data) with equal values of every
-/// attribute in `Sees::Attrs` get the same outcome from this policy for any fixed other side
-/// and action. Maintained by construction in `footprint`: every occurrence of the variable
-/// that is not directly `var.attr` or `var has attr` — scope constraints `==`/`in`, a bare
-/// use in a condition, anything not understood — makes the side `Everything`.
+/// INVARIANT (decision dedup soundness): two principals (or data) that agree on every
+/// attribute a side `Sees` and, when it compares uids, on which of the policy's entity
+/// literals they are (or on being none of them), get the same outcome from this policy for
+/// any fixed other side and action.
+///
+/// Why that holds for kamei's entity store (built in `entities`): entities have no parents,
+/// so `in` is equality; attributes hold only strings and sets of strings, and the context is
+/// empty, so the only entity values an expression can produce are the variables themselves
+/// (of different types, except for comparing a variable with itself) and the entity literals
+/// written in the policy. An entity is therefore observable only through its attributes and
+/// through equality with those literals. `footprint` records attribute reads of the form
+/// `var.attr` / `var has attr`; a scope `==` / `in` makes the side compare uids; any other use
+/// of the variable counts as reading every attribute and comparing uids; a policy that cannot
+/// be analysed sees `Everything`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Footprint {
     pub(crate) principal: Sees,
     pub(crate) resource: Sees,
+    /// The entity literals written in the policy (scope and conditions).
+    pub(crate) literals: Vec<EntityUid>,
 }
 
 pub(crate) fn footprint(policy: &Policy) -> Footprint {
     let everything = Footprint {
         principal: Sees::Everything,
         resource: Sees::Everything,
+        literals: Vec::new(),
     };
     let Ok(json) = policy.to_json() else {
         return everything;
     };
     let mut fp = Footprint {
-        principal: Sees::Attrs(BTreeSet::new()),
-        resource: Sees::Attrs(BTreeSet::new()),
+        principal: Sees::nothing(),
+        resource: Sees::nothing(),
+        literals: policy.entity_literals(),
     };
     for (side, key) in [(&mut fp.principal, "principal"), (&mut fp.resource, "resource")] {
-        match json.get(key).and_then(|c| c.get("op")).and_then(|op| op.as_str()) {
+        let scope = json.get(key);
+        match scope.and_then(|c| c.get("op")).and_then(|op| op.as_str()) {
             Some("All") => {}
             // `is T` alone tests the type, which is the same for every entity of this side.
-            Some("is") if json.get(key).and_then(|c| c.get("in")).is_none() => {}
+            Some("is") if scope.and_then(|c| c.get("in")).is_none() => {}
+            Some("==" | "in" | "is") => side.compares_uid(),
             _ => *side = Sees::Everything,
         }
     }
@@ -359,8 +405,8 @@ fn walk(v: &serde_json::Value, fp: &mut Footprint) {
                 }
                 if let Some(var) = map.get("Var").and_then(|v| v.as_str()) {
                     match var {
-                        "principal" => fp.principal = Sees::Everything,
-                        "resource" => fp.resource = Sees::Everything,
+                        "principal" => fp.principal.whole(),
+                        "resource" => fp.resource.whole(),
                         // `action` is fixed per evaluation; `context` is empty.
                         _ => {}
                     }
@@ -389,8 +435,23 @@ mod tests {
     }
 
     fn attrs(list: &[&str]) -> Sees {
-        Sees::Attrs(list.iter().map(|s| s.to_string()).collect())
+        Sees::Parts {
+            attrs: Some(list.iter().map(|s| s.to_string()).collect()),
+            uid: false,
+        }
     }
+
+    fn uid_and(list: &[&str]) -> Sees {
+        Sees::Parts {
+            attrs: Some(list.iter().map(|s| s.to_string()).collect()),
+            uid: true,
+        }
+    }
+
+    const WHOLE: Sees = Sees::Parts {
+        attrs: None,
+        uid: true,
+    };
 
     #[test]
     fn the_schema_parses() {
@@ -410,18 +471,25 @@ mod tests {
     }
 
     #[test]
-    fn any_use_of_the_entity_itself_sees_everything() {
+    fn uid_comparisons_and_whole_uses_are_recorded() {
         for src in [
             r#"permit(principal == Kamei::Principal::"a", action, resource);"#,
             r#"permit(principal in Kamei::Principal::"a", action, resource);"#,
+            r#"permit(principal is Kamei::Principal in Kamei::Principal::"a", action, resource);"#,
+        ] {
+            assert_eq!(fp(src).principal, uid_and(&[]), "{src}");
+        }
+        for src in [
             r#"permit(principal, action, resource) when { principal == Kamei::Principal::"a" };"#,
             r#"permit(principal, action, resource) when { [principal].contains(Kamei::Principal::"a") };"#,
             r#"permit(principal, action, resource) when { principal is Kamei::Principal };"#,
+            r#"permit(principal, action, resource) when { (if true then principal else principal).org == "x" };"#,
         ] {
-            assert_eq!(fp(src).principal, Sees::Everything, "{src}");
+            assert_eq!(fp(src).principal, WHOLE, "{src}");
         }
         let f = fp(r#"forbid(principal, action, resource == Kamei::Data::"users.phone@JP");"#);
-        assert_eq!(f.resource, Sees::Everything);
+        assert_eq!(f.resource, uid_and(&[]));
         assert_eq!(f.principal, attrs(&[]));
+        assert_eq!(f.literals.len(), 1);
     }
 }

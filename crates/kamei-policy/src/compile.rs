@@ -135,6 +135,9 @@ impl ExposureChange {
     }
 }
 
+/// Per principal class: the mask kind of each data class, and the distinct kinds' masks.
+type MaskRow = (Vec<u32>, Vec<Box<[u64]>>);
+
 /// A policy prepared for evaluation: alone in its own set, with its view of the entities.
 struct Prepared {
     set: PolicySet,
@@ -149,31 +152,44 @@ struct Prepared {
     data_rep: Vec<usize>,
 }
 
-/// Numbers entities by what `sees` observes of them.
+/// Numbers entities by what `sees` observes of them (see `cedar::Footprint`): entities that
+/// get the same number are indistinguishable to the policy.
 fn classify<T>(
     items: &[T],
     sees: &Sees,
+    all_attrs: &[&str],
+    literals: &[cedar_policy::EntityUid],
     attr: impl Fn(&T, &str) -> Option<String>,
+    uid: impl Fn(&T) -> cedar_policy::EntityUid,
 ) -> (Vec<u32>, Vec<usize>) {
-    match sees {
-        Sees::Everything => ((0..items.len() as u32).collect(), (0..items.len()).collect()),
-        Sees::Attrs(names) => {
-            let mut ids: HashMap<Vec<Option<String>>, u32> = HashMap::new();
-            let mut reps = Vec::new();
-            let keys = items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let key: Vec<Option<String>> = names.iter().map(|n| attr(item, n)).collect();
-                    *ids.entry(key).or_insert_with(|| {
-                        reps.push(i);
-                        (reps.len() - 1) as u32
-                    })
-                })
-                .collect();
-            (keys, reps)
-        }
-    }
+    let (names, compares_uid): (Vec<&str>, bool) = match sees {
+        Sees::Everything => return ((0..items.len() as u32).collect(), (0..items.len()).collect()),
+        Sees::Parts { attrs: None, uid } => (all_attrs.to_vec(), *uid),
+        Sees::Parts {
+            attrs: Some(set),
+            uid,
+        } => (set.iter().map(String::as_str).collect(), *uid),
+    };
+    let mut ids: HashMap<(Vec<Option<String>>, Option<usize>), u32> = HashMap::new();
+    let mut reps = Vec::new();
+    let keys = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let values: Vec<Option<String>> = names.iter().map(|n| attr(item, n)).collect();
+            let literal = if compares_uid {
+                let me = uid(item);
+                literals.iter().position(|l| *l == me)
+            } else {
+                None
+            };
+            *ids.entry((values, literal)).or_insert_with(|| {
+                reps.push(i);
+                (reps.len() - 1) as u32
+            })
+        })
+        .collect();
+    (keys, reps)
 }
 
 /// Numbers rows of `keys` (one u32 per policy per item) by equality of the whole row.
@@ -238,9 +254,27 @@ pub(crate) fn compile(
 
     let mut prepared = Vec::with_capacity(policies.len());
     for policy in policies {
-        let Footprint { principal, resource } = cedar::footprint(policy);
-        let (principal_key, principal_rep) = classify(principals, &principal, PrincipalAttrs::attr);
-        let (data_key, data_rep) = classify(data, &resource, DataAttrs::attr);
+        let Footprint {
+            principal,
+            resource,
+            literals,
+        } = cedar::footprint(policy);
+        let (principal_key, principal_rep) = classify(
+            principals,
+            &principal,
+            &PrincipalAttrs::ALL,
+            &literals,
+            PrincipalAttrs::attr,
+            |p| uids.principal(&p.name),
+        );
+        let (data_key, data_rep) = classify(
+            data,
+            &resource,
+            &DataAttrs::ALL,
+            &literals,
+            DataAttrs::attr,
+            |d| d.uid(&uids),
+        );
         let set = PolicySet::from_policies([policy.clone()])
             .map_err(|e| Internal(format!("policy `{}`: {e}", policy.id())))?;
         prepared.push(Prepared {
@@ -287,42 +321,113 @@ pub(crate) fn compile(
     let (principal_class, principal_reps) = signatures(principals.len(), &prepared, |p| &p.principal_key);
     let (data_class, data_reps) = signatures(data.len(), &prepared, |p| &p.data_key);
 
-    // Combine per (principal class, data class), interning reason sets per row, then globally.
-    let rows: Vec<(Vec<Cell>, Vec<Vec<u32>>)> = principal_reps
-        .par_iter()
-        .map(|&pi| {
-            let mut local: HashMap<Vec<u32>, u32> = HashMap::new();
-            let mut sets: Vec<Vec<u32>> = Vec::new();
-            let mut cells = Vec::with_capacity(data_reps.len());
-            let mut reasons = Vec::new();
-            for &di in &data_reps {
-                let level = combine(&prepared, &outcomes, pi, di, &mut reasons);
-                let id = *local.entry(reasons.clone()).or_insert_with(|| {
-                    sets.push(reasons.clone());
-                    (sets.len() - 1) as u32
-                });
-                cells.push(Cell { level, reasons: id });
-            }
-            (cells, sets)
+    // Combine per (principal class, data class). Each cell's outcome is summarised as bit
+    // masks (satisfied policies per action, erroring policies); cells with equal masks share
+    // one (level, reasons) result, computed once.
+    let words = prepared.len().div_ceil(64).max(1);
+    let stride = 4 * words;
+    let mut permit_mask = vec![0u64; words];
+    for (p, prep) in prepared.iter().enumerate() {
+        if prep.effect == Effect::Permit {
+            permit_mask[p / 64] |= 1 << (p % 64);
+        }
+    }
+    // Per policy, its data key for each data class (sequential access in the hot loop).
+    let data_key_of_class: Vec<Vec<u32>> = prepared
+        .iter()
+        .map(|prep| data_reps.iter().map(|&di| prep.data_key[di]).collect())
+        .collect();
+    // Per policy and principal key: whether any outcome is not "not satisfied" (most policies
+    // concern few principals; the others are skipped for that row).
+    let relevant: Vec<Vec<bool>> = prepared
+        .iter()
+        .enumerate()
+        .map(|(p, prep)| {
+            let ndk = prep.data_rep.len();
+            (0..prep.principal_rep.len())
+                .map(|pk| {
+                    (0..3).any(|a| {
+                        outcomes[p * 3 + a]
+                            .get(pk * ndk..(pk + 1) * ndk)
+                            .is_none_or(|row| row.iter().any(|o| *o != Outcome::NotSatisfied))
+                    })
+                })
+                .collect()
         })
         .collect();
-    let mut global: HashMap<Vec<u32>, u32> = HashMap::new();
+    let rows: Vec<MaskRow> = principal_reps
+        .par_iter()
+        .map(|&pi| {
+            let n = data_reps.len();
+            // Layout per data class: [sat raw | sat masked | sat pseudonymized | error], `words` each.
+            let mut masks = vec![0u64; n * stride];
+            for (p, prep) in prepared.iter().enumerate() {
+                let (word, bit) = (p / 64, 1u64 << (p % 64));
+                let ndk = prep.data_rep.len();
+                let pk = prep.principal_key[pi] as usize;
+                if !relevant[p].get(pk).copied().unwrap_or(true) {
+                    continue;
+                }
+                for a in 0..3 {
+                    let row = outcomes[p * 3 + a].get(pk * ndk..(pk + 1) * ndk).unwrap_or(&[]);
+                    for (d, &dk) in data_key_of_class[p].iter().enumerate() {
+                        // A missing outcome is a bug; it counts as an error (fail closed).
+                        match row.get(dk as usize).copied().unwrap_or(Outcome::Error) {
+                            Outcome::NotSatisfied => {}
+                            Outcome::Satisfied => masks[d * stride + a * words + word] |= bit,
+                            Outcome::Error => masks[d * stride + 3 * words + word] |= bit,
+                        }
+                    }
+                }
+            }
+            let mut local: HashMap<&[u64], u32> = HashMap::new();
+            let mut kinds: Vec<Box<[u64]>> = Vec::new();
+            let mut ids = Vec::with_capacity(n);
+            let mut last: Option<(&[u64], u32)> = None;
+            for cell in masks.chunks_exact(stride) {
+                let id = match last {
+                    Some((m, id)) if m == cell => id,
+                    _ => *local.entry(cell).or_insert_with(|| {
+                        kinds.push(cell.into());
+                        (kinds.len() - 1) as u32
+                    }),
+                };
+                last = Some((cell, id));
+                ids.push(id);
+            }
+            (ids, kinds)
+        })
+        .collect();
+    let mut global: HashMap<Box<[u64]>, Cell> = HashMap::new();
+    let mut reason_index: HashMap<Vec<u32>, u32> = HashMap::new();
     let mut reason_sets: Vec<Box<[u32]>> = Vec::new();
     let mut cells = Vec::with_capacity(principal_reps.len() * data_reps.len());
-    for (row, sets) in rows {
-        let remap: Vec<u32> = sets
+    for (ids, kinds) in rows {
+        let remap: Vec<Cell> = kinds
             .into_iter()
-            .map(|s| {
-                *global.entry(s.clone()).or_insert_with(|| {
-                    reason_sets.push(s.into_boxed_slice());
-                    (reason_sets.len() - 1) as u32
-                })
+            .map(|kind| {
+                if let Some(cell) = global.get(&kind) {
+                    return *cell;
+                }
+                let (level, reasons) = decide(&kind, words, &permit_mask);
+                let next = reason_sets.len() as u32;
+                let reasons = *reason_index.entry(reasons).or_insert_with_key(|r| {
+                    reason_sets.push(r.clone().into_boxed_slice());
+                    next
+                });
+                let cell = Cell { level, reasons };
+                global.insert(kind, cell);
+                cell
             })
             .collect();
-        cells.extend(row.into_iter().map(|c| Cell {
-            level: c.level,
-            reasons: remap.get(c.reasons as usize).copied().unwrap_or(u32::MAX),
-        }));
+        let denied = Cell {
+            level: Level::Denied,
+            reasons: u32::MAX,
+        };
+        cells.extend(
+            ids.into_iter()
+                .map(|id| remap.get(id as usize).copied().unwrap_or(denied)),
+        );
     }
     Ok(DecisionTable {
         policy_ids: policies.iter().map(|p| p.id().to_string()).collect(),
@@ -334,56 +439,40 @@ pub(crate) fn compile(
     })
 }
 
-/// The level of principal `pi` for data item `di` under Cedar's rules, fail closed on errors;
-/// `reasons` receives the deciding policies (indices): the permits granting the level and the
-/// forbids that blocked more revealing actions, or the forbids / erroring policies that deny.
-fn combine(
-    prepared: &[Prepared],
-    outcomes: &[Vec<Outcome>],
-    pi: usize,
-    di: usize,
-    reasons: &mut Vec<u32>,
-) -> Level {
-    reasons.clear();
-    let outcome = |p: usize, a: usize| -> Outcome {
-        let prep = &prepared[p];
-        let idx = prep.principal_key[pi] as usize * prep.data_rep.len() + prep.data_key[di] as usize;
-        outcomes[p * 3 + a].get(idx).copied().unwrap_or(Outcome::Error)
-    };
+fn bits(words: impl Iterator<Item = u64>) -> impl Iterator<Item = u32> {
+    words.enumerate().flat_map(|(w, mut word)| {
+        std::iter::from_fn(move || {
+            (word != 0).then(|| {
+                let bit = word.trailing_zeros();
+                word &= word - 1;
+                w as u32 * 64 + bit
+            })
+        })
+    })
+}
+
+/// The level and deciding policies (indices, ascending) for one cell's masks under Cedar's
+/// rules, fail closed on errors: the permits granting the level and the forbids that blocked
+/// more revealing actions; or, when denied, the erroring policies, else every satisfied forbid.
+fn decide(masks: &[u64], words: usize, permit_mask: &[u64]) -> (Level, Vec<u32>) {
+    let sat = |a: usize| &masks[a * words..(a + 1) * words];
+    let errors = &masks[3 * words..4 * words];
     // SPEC: DESIGN.md Principles, "an evaluation error denies".
-    for p in 0..prepared.len() {
-        if (0..3).any(|a| outcome(p, a) == Outcome::Error) {
-            reasons.push(p as u32);
-        }
+    if errors.iter().any(|w| *w != 0) {
+        return (Level::Denied, bits(errors.iter().copied()).collect());
     }
-    if !reasons.is_empty() {
-        return Level::Denied;
-    }
-    let mut blocking: Vec<u32> = Vec::new();
+    let mut blocking = vec![0u64; words];
     for (a, (_, level)) in cedar::ACTIONS.iter().enumerate() {
-        let mut forbidden = false;
-        let mut permits = Vec::new();
-        for (p, prep) in prepared.iter().enumerate() {
-            if outcome(p, a) == Outcome::Satisfied {
-                match prep.effect {
-                    Effect::Forbid => {
-                        forbidden = true;
-                        if !blocking.contains(&(p as u32)) {
-                            blocking.push(p as u32);
-                        }
-                    }
-                    Effect::Permit => permits.push(p as u32),
-                }
-            }
+        let forbids = sat(a).iter().zip(permit_mask).map(|(s, p)| s & !p);
+        let permits = sat(a).iter().zip(permit_mask).map(|(s, p)| s & p);
+        let forbidden = forbids.clone().any(|w| w != 0);
+        if !forbidden && permits.clone().any(|w| w != 0) {
+            let reasons = permits.zip(&blocking).map(|(p, b)| p | b);
+            return (*level, bits(reasons).collect());
         }
-        if !forbidden && !permits.is_empty() {
-            reasons.extend(permits);
-            reasons.extend(blocking);
-            reasons.sort_unstable();
-            return *level;
+        for (b, f) in blocking.iter_mut().zip(forbids) {
+            *b |= f;
         }
     }
-    blocking.sort_unstable();
-    reasons.extend(blocking);
-    Level::Denied
+    (Level::Denied, bits(blocking.into_iter()).collect())
 }
