@@ -101,6 +101,9 @@ const WORDS: &[(&str, Ctx)] = &[
     ("地址", Ctx::ADDRESS),
     ("alamat", Ctx::ADDRESS),
     ("お届け先", Ctx::ADDRESS),
+    ("จังหวัด", Ctx::ADDRESS),
+    ("กรุงเทพ", Ctx::ADDRESS),
+    ("jl.", Ctx::ADDRESS),
     ("送り先", Ctx::ADDRESS),
     // Bank account.
     ("口座", Ctx::BANK),

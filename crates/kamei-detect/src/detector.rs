@@ -179,7 +179,7 @@ impl Detector {
         }
         // Runs too short to be anything (a time, a price, a count) cost no context lookup.
         let digits: usize = run.groups.iter().map(|g| g.end - g.start).sum();
-        if run.groups.len() < 3 && digits < 4 {
+        if run.groups.len() < 3 && digits < 3 {
             return run.end.max(i + 1);
         }
         let ctx = self.context.around(text, run.groups[0].start, run.end);

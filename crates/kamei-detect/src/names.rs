@@ -54,6 +54,10 @@ enum Trigger {
     Before,
     /// A phrase that introduces a Latin-script name ("my name is", "Mr.").
     Latin,
+    /// The province word that ends a Thai address (จังหวัด…, กรุงเทพ…).
+    ThaiProvince,
+    /// The street word that starts an Indonesian address (Jl.).
+    IdStreet,
 }
 
 const TRIGGERS: &[(&str, Trigger)] = &[
@@ -127,6 +131,10 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("Mas ", Trigger::Latin),
     ("a.n. ", Trigger::Latin),
     ("受取人", Trigger::Latin),
+    ("จังหวัด", Trigger::ThaiProvince),
+    ("กรุงเทพ", Trigger::ThaiProvince),
+    ("Jl. ", Trigger::IdStreet),
+    ("Jalan ", Trigger::IdStreet),
     ("代表者", Trigger::Latin),
     ("名義人", Trigger::Latin),
 ];
@@ -370,6 +378,82 @@ const NOT_LATIN_NAMES: &[&str] = &[
     "Where",
 ];
 
+fn is_thai(c: char) -> bool {
+    matches!(c, '\u{0E00}'..='\u{0E7F}')
+}
+
+/// A Thai address that ends with the province at `start..end` (จังหวัดเชียงใหม่, กรุงเทพฯ):
+/// it starts at the house number (99/12) before the street, sub-district and district.
+fn thai_address(text: &str, start: usize, end: usize) -> Option<Found> {
+    // The province name runs on in Thai letters (กรุงเทพมหานคร, จังหวัดขอนแก่น).
+    let mut e = end;
+    for c in text[end..].chars() {
+        if !is_thai(c) {
+            break;
+        }
+        e += c.len_utf8();
+    }
+    // Back over Thai words, spaces and numbers, up to 40 characters of them.
+    let mut s = start;
+    for (i, c) in text[..start].char_indices().rev().take(60) {
+        if !(is_thai(c) || c == ' ' || c == '/' || c.is_ascii_digit()) {
+            break;
+        }
+        s = i;
+    }
+    let window = &text[s..start];
+    // The house number: the first "N/N", else the first number.
+    let b = window.as_bytes();
+    let number_start = |k: usize| b[k].is_ascii_digit() && (k == 0 || !b[k - 1].is_ascii_digit());
+    let slash = (0..b.len()).find(|&k| {
+        number_start(k) && {
+            let mut j = k;
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            b.get(j) == Some(&b'/') && b.get(j + 1).is_some_and(u8::is_ascii_digit)
+        }
+    });
+    let first = slash.or_else(|| (0..b.len()).find(|&k| number_start(k)))?;
+    Some(Found {
+        pii_type: PiiType::Address,
+        start: s + first,
+        end: e,
+        score: 0.85,
+    })
+}
+
+/// An Indonesian address from `Jl.` to the last place name of its comma-separated list.
+fn indonesian_address(text: &str, start: usize) -> Option<Found> {
+    let b = text.as_bytes();
+    if start > 0 && b[start - 1].is_ascii_alphanumeric() {
+        return None;
+    }
+    let mut last_good = start;
+    let mut k = start;
+    while k < b.len() && k - start < 160 {
+        let c = b[k];
+        if c.is_ascii_alphanumeric() || matches!(c, b'.' | b',' | b'/' | b' ' | b'-') {
+            // A word that starts with a lower-case letter after a space ends the address (… ya).
+            if c == b' ' && b.get(k + 1).is_some_and(u8::is_ascii_lowercase) {
+                break;
+            }
+            if c.is_ascii_alphanumeric() {
+                last_good = k + 1;
+            }
+            k += 1;
+        } else {
+            break;
+        }
+    }
+    (last_good > start + 8).then_some(Found {
+        pii_type: PiiType::Address,
+        start,
+        end: last_good,
+        score: 0.8,
+    })
+}
+
 fn is_space(c: char) -> bool {
     c == ' ' || c == '　'
 }
@@ -444,6 +528,18 @@ impl Names {
                         out.push(f);
                     }
                     if let Some(f) = latin_name_after(text, m.end()) {
+                        out.push(f);
+                    }
+                }
+                Trigger::ThaiProvince => {
+                    if let Some(f) = thai_address(text, m.start(), m.end()) {
+                        skip_to = f.end;
+                        out.push(f);
+                    }
+                }
+                Trigger::IdStreet => {
+                    if let Some(f) = indonesian_address(text, m.start()) {
+                        skip_to = f.end;
                         out.push(f);
                     }
                 }
@@ -530,7 +626,8 @@ impl Names {
                 || is_katakana(c)
                 || is_digit(c)
                 || is_dash(c)
-                || (matches!(c, 'の' | 'ノ' | '之') && next.is_some_and(|n| is_kanji(n) || is_digit(n)))
+                || (matches!(c, 'の' | 'ノ' | '之' | '・')
+                    && next.is_some_and(|n| is_kanji(n) || is_digit(n)))
                 || (c.is_ascii_uppercase() && last_number.is_some());
             if !ok || taken >= 40 {
                 break;
@@ -787,6 +884,24 @@ mod tests {
         );
         assert_eq!(found("東京都に行った"), vec![]);
         assert_eq!(found("市場で会おう"), vec![]);
+    }
+
+    #[test]
+    fn thai_and_indonesian_addresses() {
+        let a = PiiType::Address;
+        assert_eq!(
+            found("ส่งของมาที่ 954/2 ถนนสีลม ตำบลตลาดใหญ่ อำเภอเมืองภูเก็ต จังหวัดภูเก็ต นะคะ"),
+            vec![(a, "954/2 ถนนสีลม ตำบลตลาดใหญ่ อำเภอเมืองภูเก็ต จังหวัดภูเก็ต")]
+        );
+        assert_eq!(
+            found("My address is 50200 297/11 ถนนสีลม เขตบางรัก กรุงเทพมหานคร"),
+            vec![(a, "297/11 ถนนสีลม เขตบางรัก กรุงเทพมหานคร")]
+        );
+        assert_eq!(
+            found("kirim ke Jl. Merdeka No. 48, RT 011/RW 002, Menteng, Jakarta Pusat ya"),
+            vec![(a, "Jl. Merdeka No. 48, RT 011/RW 002, Menteng, Jakarta Pusat")]
+        );
+        assert_eq!(found("ไปกรุงเทพ"), vec![]);
     }
 
     #[test]
