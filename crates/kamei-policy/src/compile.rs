@@ -101,19 +101,20 @@ impl DecisionTable {
     }
 }
 
-/// One row of `kamei policy matrix`.
+/// One row of `kamei policy matrix`, borrowing from the configuration (a large matrix has
+/// millions of rows).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct MatrixRow {
-    pub principal: String,
-    pub table: String,
-    pub column: String,
+pub struct MatrixRow<'a> {
+    pub principal: &'a str,
+    pub table: &'a str,
+    pub column: &'a str,
     pub category: kamei_core::Category,
-    pub jurisdiction: String,
+    pub jurisdiction: kamei_core::Jurisdiction,
     pub level: Level,
     /// Personal data read raw across a border: the level is raw, the column is personal and
     /// the principal's country differs from the data subject's jurisdiction.
     pub cross_border_raw: bool,
-    pub policies: Vec<String>,
+    pub policies: Vec<&'a str>,
 }
 
 /// A cell whose level differs between two policy sets.

@@ -417,21 +417,21 @@ impl Config {
     }
 
     /// One row per principal, table, column and jurisdiction.
-    pub fn matrix(&self) -> Vec<MatrixRow> {
+    pub fn matrix(&self) -> Vec<MatrixRow<'_>> {
         self.cells()
             .map(|(p, principal, table, column, code, d)| {
-                let decision = self.decisions.decision(p, d);
+                let (level, policies) = self.decisions.get(p, d);
                 MatrixRow {
-                    principal: principal.name.clone(),
-                    table: table.name.clone(),
-                    column: column.name.clone(),
-                    jurisdiction: code.to_string(),
+                    principal: &principal.name,
+                    table: &table.name,
+                    column: &column.name,
+                    jurisdiction: code,
                     category: column.category,
-                    cross_border_raw: decision.level == kamei_core::Level::Raw
+                    cross_border_raw: level == kamei_core::Level::Raw
                         && column.category.is_personal()
                         && principal.country != code,
-                    level: decision.level,
-                    policies: decision.policies,
+                    level,
+                    policies: policies.collect(),
                 }
             })
             .collect()

@@ -209,9 +209,9 @@ fn write_matrix(
                 writeln!(
                     out,
                     "{},{},{},{},{}",
-                    csv_field(&r.principal),
-                    csv_field(&r.table),
-                    csv_field(&r.column),
+                    csv_field(r.principal),
+                    csv_field(r.table),
+                    csv_field(r.column),
                     r.jurisdiction,
                     r.level
                 )?;
@@ -252,7 +252,11 @@ fn write_matrix(
                 writeln!(
                     out,
                     "{:wp$}  {:wc$}  {:12}  {:13}  {}",
-                    r.principal, column, r.jurisdiction, level, policies
+                    r.principal,
+                    column,
+                    r.jurisdiction.as_str(),
+                    level,
+                    policies
                 )?;
             }
             writeln!(
