@@ -556,7 +556,7 @@ mod tests {
             assert_eq!(row.level, Level::Denied, "{row:?}");
         }
         for row in c.matrix().iter().filter(|r| r.principal == "cn_contractor") {
-            let t = c.catalog().table(&row.table).unwrap();
+            let t = c.catalog().table(row.table).unwrap();
             let cat = t.columns.iter().find(|x| x.name == row.column).unwrap().category;
             if cat != Category::NonPersonal {
                 assert_ne!(row.level, Level::Raw, "{row:?}");
