@@ -23,6 +23,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 
 use crate::policy::ConfigArgs;
@@ -220,13 +221,17 @@ enum Sink {
 }
 
 impl Sink {
-    fn new(file: File, format: Format, schema: SchemaRef) -> anyhow::Result<Sink> {
+    /// `unique_columns`: columns of (nearly) unique values, written without a dictionary:
+    /// a dictionary of pseudonyms only grows until the writer gives up on it.
+    fn new(file: File, format: Format, schema: SchemaRef, unique_columns: &[String]) -> anyhow::Result<Sink> {
         let file = BufWriter::with_capacity(1 << 20, file);
         Ok(match format {
             Format::Parquet => {
-                let props = WriterProperties::builder()
-                    .set_compression(Compression::SNAPPY)
-                    .build();
+                let mut props = WriterProperties::builder().set_compression(Compression::SNAPPY);
+                for c in unique_columns {
+                    props = props.set_column_dictionary_enabled(ColumnPath::from(c.as_str()), false);
+                }
+                let props = props.build();
                 Sink::Parquet(ArrowWriter::try_new(file, schema, Some(props))?)
             }
             Format::Csv => Sink::Csv(arrow::csv::WriterBuilder::new().with_header(true).build(file)),
@@ -418,7 +423,19 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
         .suffix(".tmp")
         .tempfile_in(&out_dir)
         .with_context(|| format!("cannot create a file in `{}`", out_dir.display()))?;
-    let sink = Sink::new(tmp.as_file().try_clone()?, out_format, output_schema)?;
+    // The same writer settings with and without transforms, so --plain-copy is a fair baseline.
+    let unique_columns: Vec<String> = projection
+        .report()
+        .into_iter()
+        .filter(|c| c.levels.iter().any(|l| l.key_id.is_some()))
+        .map(|c| c.column)
+        .collect();
+    let sink = Sink::new(
+        tmp.as_file().try_clone()?,
+        out_format,
+        output_schema,
+        &unique_columns,
+    )?;
     let (source, _, _) = Source::open(&args.input, in_format, &plan)?;
 
     let bar = crate::progress::bar(total_rows.unwrap_or(0), "rows");
