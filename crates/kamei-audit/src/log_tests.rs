@@ -399,3 +399,31 @@ fn a_second_writer_is_refused_while_the_first_holds_the_log() {
     drop(first);
     AuditLog::open(dir.path()).unwrap();
 }
+
+proptest::proptest! {
+    /// What the fuzz target checks, on every `cargo test`: the file parsers never panic, and
+    /// what parses round-trips.
+    #[test]
+    fn file_parsers_never_panic_on_arbitrary_bytes(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+        let bundle = parse_bundle(&data);
+        proptest::prop_assert!(bundle.whole_len <= data.len());
+        for entry in &bundle.entries {
+            if let Ok(record) = crate::AuditRecord::from_leaf(entry) {
+                proptest::prop_assert_eq!(record.to_leaf().unwrap(), entry.to_vec());
+            }
+        }
+        let (frames, whole) = crate::subjects::parse_frames(&data);
+        proptest::prop_assert!(whole <= data.len());
+        for frame in frames {
+            if let Ok(set) = crate::SubjectSet::from_bytes(frame) {
+                proptest::prop_assert_eq!(crate::SubjectSet::from_bytes(&set.to_bytes()).unwrap(), set);
+            }
+        }
+        let _ = crate::Checkpoint::open(&data, "kamei.local/audit+41205e8d+AewRBY5JbAPFtg40seXgU+nMA7Th9nqDgcikGV+/e7Yr");
+        if let Ok(text) = std::str::from_utf8(&data)
+            && let Ok(t) = crate::Timestamp::parse(text)
+        {
+            proptest::prop_assert_eq!(crate::Timestamp::parse(&t.to_string()).unwrap(), t);
+        }
+    }
+}
