@@ -13,6 +13,12 @@ import sys
 import time
 
 import spacy
+import tldextract
+import tldextract.tldextract
+
+# Presidio's e-mail recognizer asks tldextract for the public suffix list, which it downloads
+# on first use; offline, use the snapshot the package ships.
+tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=())
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.nlp_engine import SpacyNlpEngine
 

@@ -13,9 +13,14 @@
 //! [`redact`] replaces what was found by a type tag, a mask, or whatever a caller computes
 //! (the protection crate plugs its keyed pseudonyms in there).
 //!
+//! [`Detector::classify_column`] proposes a column's category from its name and a sample of
+//! its values, with a confidence and the evidence (the command line reads the samples from
+//! Arrow arrays for `kamei scan`).
+//!
 //! This crate does not read files, decide who may see what, or keep any state between calls:
 //! the command line streams input through it, and kamei-protect decides which level applies.
 
+mod column;
 mod context;
 mod detector;
 mod entity;
@@ -23,5 +28,6 @@ mod names;
 mod numeric;
 mod validate;
 
+pub use column::ColumnProposal;
 pub use detector::Detector;
 pub use entity::{Entity, mask, redact, redact_mask, redact_tag};

@@ -47,6 +47,13 @@ pub enum RedactStyle {
 pub struct ScanArgs {
     /// A directory of Parquet or CSV files, one table per file.
     pub path: PathBuf,
+    /// Write the proposed catalog here (written to a temporary name, then renamed) instead of
+    /// standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// How many rows of each table to sample.
+    #[arg(long, default_value_t = 1000)]
+    pub sample: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -261,8 +268,177 @@ pub fn redact(args: RedactArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn scan(_args: ScanArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`kamei scan` is not built yet (issue 3, detection)")
+/// The first `rows` rows of a Parquet or CSV table.
+fn read_rows(path: &Path, rows: usize) -> anyhow::Result<Vec<arrow::record_batch::RecordBatch>> {
+    let rows = rows.max(1);
+    let is_parquet = path.extension().is_some_and(|e| e == "parquet");
+    let mut out = Vec::new();
+    let mut n = 0;
+    if is_parquet {
+        let f = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+            .and_then(|b| b.with_batch_size(rows).build())
+            .with_context(|| format!("cannot read `{}` as Parquet", path.display()))?;
+        for batch in reader {
+            let batch = batch.with_context(|| format!("cannot read `{}` as Parquet", path.display()))?;
+            n += batch.num_rows();
+            out.push(batch);
+            if n >= rows {
+                break;
+            }
+        }
+    } else {
+        let mut f = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+        let format = arrow::csv::reader::Format::default().with_header(true);
+        let (schema, _) = format
+            .infer_schema(&mut f, Some(rows))
+            .with_context(|| format!("cannot read `{}` as CSV", path.display()))?;
+        let f = File::open(path)?;
+        let reader = arrow::csv::ReaderBuilder::new(std::sync::Arc::new(schema))
+            .with_format(format)
+            .with_batch_size(rows)
+            .build(f)
+            .with_context(|| format!("cannot read `{}` as CSV", path.display()))?;
+        for batch in reader {
+            let batch = batch.with_context(|| format!("cannot read `{}` as CSV", path.display()))?;
+            n += batch.num_rows();
+            out.push(batch);
+            if n >= rows {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A TOML basic string (JSON's escapes are TOML's).
+fn toml_str(s: &str) -> String {
+    serde_json::Value::String(s.to_owned()).to_string()
+}
+
+pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::DataType;
+    use kamei_core::Category;
+
+    let dir = &args.path;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the directory `{}`; check the path", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet" || e == "csv"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        anyhow::bail!(
+            "no Parquet or CSV files in `{}`; scan a directory of tables",
+            dir.display()
+        );
+    }
+    let detector = Detector::new();
+    let mut tables = String::new();
+    let mut jurisdictions = std::collections::BTreeSet::new();
+    let progress = crate::progress::bar(files.len() as u64, "tables");
+    for path in &files {
+        let table = path.file_stem().and_then(|s| s.to_str()).unwrap_or("table");
+        let batches = read_rows(path, args.sample)?;
+        let Some(schema) = batches.first().map(|b| b.schema()) else {
+            continue;
+        };
+        let mut columns = Vec::new();
+        for (k, field) in schema.fields().iter().enumerate() {
+            let mut values: Vec<Option<String>> = Vec::new();
+            for batch in &batches {
+                let col = arrow::compute::cast(batch.column(k), &DataType::Utf8).with_context(|| {
+                    format!("column `{}` of `{table}` cannot be read as text", field.name())
+                })?;
+                let col = col.as_string::<i32>();
+                values.extend((0..col.len()).map(|r| col.is_valid(r).then(|| col.value(r).to_owned())));
+            }
+            let proposal = detector.classify_column(field.name(), values.iter().map(Option::as_deref));
+            let is_jurisdiction = {
+                let n = field.name().to_ascii_lowercase();
+                n == "country" || n.ends_with("_country") || n == "jurisdiction"
+            };
+            if is_jurisdiction {
+                for v in values.iter().flatten() {
+                    if v.len() == 2 && v.bytes().all(|c| c.is_ascii_uppercase()) {
+                        jurisdictions.insert(v.clone());
+                    }
+                }
+            }
+            columns.push((field.name().clone(), proposal, is_jurisdiction));
+        }
+        let _ = writeln!(tables, "\n[[tables]]\nname = {}", toml_str(table));
+        let subject = columns
+            .iter()
+            .find(|(_, p, _)| p.category == Category::SubjectKey);
+        match subject {
+            Some((name, _, _)) => {
+                let _ = writeln!(tables, "subject_key = {}", toml_str(name));
+            }
+            None => {
+                let _ = writeln!(
+                    tables,
+                    "# no subject key column found: name the column that says whose data a row is"
+                );
+            }
+        }
+        match columns.iter().find(|(_, _, j)| *j) {
+            Some((name, _, _)) => {
+                let _ = writeln!(tables, "jurisdiction_column = {}", toml_str(name));
+            }
+            None => {
+                let _ = writeln!(
+                    tables,
+                    "# no jurisdiction column found: set `jurisdiction = \"JP\"` or name the column"
+                );
+            }
+        }
+        let _ = writeln!(tables, "columns = [");
+        for (name, p, j) in &columns {
+            let category = if *j { Category::NonPersonal } else { p.category };
+            let _ = writeln!(
+                tables,
+                "  # {category}, confidence {:.2}: {}",
+                p.confidence, p.evidence
+            );
+            let _ = writeln!(
+                tables,
+                "  {{ name = {}, category = \"{category}\" }},",
+                toml_str(name)
+            );
+        }
+        let _ = writeln!(tables, "]");
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# catalog.toml proposed by `kamei scan {}`: review every category before use.",
+        dir.display()
+    );
+    let _ = writeln!(
+        out,
+        "# Each column's comment gives the proposed category, its confidence and the evidence."
+    );
+    let list: Vec<String> = jurisdictions.iter().map(|j| toml_str(j)).collect();
+    let _ = writeln!(out, "jurisdictions = [{}]", list.join(", "));
+    out.push_str(&tables);
+    match &args.out {
+        Some(path) => {
+            let tmp = path.with_extension("toml.tmp");
+            std::fs::write(&tmp, &out).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+            std::fs::rename(&tmp, path).with_context(|| format!("cannot write `{}`", path.display()))?;
+            eprintln!(
+                "wrote the proposed catalog of {} tables to {}",
+                files.len(),
+                path.display()
+            );
+        }
+        None => print!("{out}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One gold line: a text and its entities as (type, start, end) in code points.

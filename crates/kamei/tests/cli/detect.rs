@@ -146,3 +146,56 @@ fn eval_detect_prints_per_type_scores() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 1"));
 }
+
+#[test]
+fn scan_proposes_the_demo_categories_for_a_generated_world() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world");
+    let out = kamei()
+        .args(["generate", "--out", world.to_str().unwrap(), "--users", "300"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let catalog = dir.path().join("catalog.toml");
+    let out = kamei()
+        .args([
+            "scan",
+            world.to_str().unwrap(),
+            "--out",
+            catalog.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&catalog).unwrap();
+    for (column, category) in [
+        ("user_id", "SUBJECT_KEY"),
+        ("full_name", "PERSON"),
+        ("phone", "PHONE"),
+        ("email", "EMAIL"),
+        ("birth_date", "DATE_OF_BIRTH"),
+        ("postal_code", "POSTAL_CODE"),
+        ("address", "ADDRESS"),
+        ("my_number", "MY_NUMBER"),
+        ("card_number", "CREDIT_CARD"),
+        ("body", "FREE_TEXT"),
+        ("gender", "QUASI_IDENTIFIER"),
+    ] {
+        let line = format!("{{ name = \"{column}\", category = \"{category}\" }}");
+        assert!(text.contains(&line), "missing {line} in\n{text}");
+    }
+    assert!(text.contains("jurisdiction_column = \"sender_country\""));
+    // Evidence is counts and hints, never a value: no e-mail address appears in the catalog.
+    assert!(!text.contains('@'));
+}
+
+#[test]
+fn scan_of_a_directory_without_tables_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kamei()
+        .args(["scan", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Parquet or CSV files"));
+}
