@@ -477,6 +477,15 @@ fn recover(storage: &dyn LogStorage) -> Result<Tree, AuditError> {
             .map_err(io_err("truncate", SUBJECTS))?;
         subject_count = tree.size();
     }
+    // What a crash left written but unsynced is adopted now: make it durable before a
+    // checkpoint can cover it.
+    if storage.exists(SUBJECTS).map_err(io_err("read", SUBJECTS))? {
+        storage.sync(SUBJECTS).map_err(io_err("sync", SUBJECTS))?;
+    }
+    let tail = pending_path(tree.size() / TILE_WIDTH);
+    if storage.exists(&tail).map_err(io_err("read", &tail))? {
+        storage.sync(&tail).map_err(io_err("sync", &tail))?;
+    }
     if subject_count < tree.size() {
         return Err(AuditError::Damaged {
             index: subject_count,
