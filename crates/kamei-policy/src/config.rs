@@ -654,3 +654,193 @@ mod tests {
         assert!(c.exposure_changes_since(&c).is_empty());
     }
 }
+
+#[cfg(test)]
+mod load_tests {
+    use super::*;
+
+    /// Writes the demo set with `edits` (file, from, to) applied and loads it.
+    fn load_edited(edits: &[(&str, &str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in DEMO_FILES {
+            let mut text = text.to_owned();
+            for (file, from, to) in edits {
+                if *file == name {
+                    assert!(text.contains(from), "{from:?} not in {name}");
+                    text = text.replacen(from, to, 1);
+                }
+            }
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        Config::load(&dir.path().join("kamei.toml"))
+    }
+
+    fn messages(err: ConfigError) -> Vec<String> {
+        err.problems().iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn loaded_paths_are_relative_to_kamei_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in DEMO_FILES {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let c = Config::load(&dir.path().join("kamei.toml")).unwrap();
+        assert!(!c.is_demo() && !c.keyring().demo);
+        assert_eq!(
+            c.keyring().path.as_deref(),
+            Some(dir.path().join("keyring.json").as_path())
+        );
+        assert_eq!(c.sources_dir(), Some(dir.path().join("demo").as_path()));
+        assert_eq!(c.listen(), Some("127.0.0.1:5433"));
+    }
+
+    #[test]
+    fn a_missing_file_is_named_at_its_kamei_toml_line() {
+        let err = load_edited(&[(
+            "kamei.toml",
+            "catalog = \"catalog.toml\"",
+            "catalog = \"nope.toml\"",
+        )])
+        .unwrap_err();
+        let m = messages(err);
+        assert!(
+            m[0].contains("kamei.toml:3:11: cannot read `") && m[0].contains("nope.toml"),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_with_their_location() {
+        let err = load_edited(&[("kamei.toml", "[audit]", "[audit]\nlgo = \"x\"")]).unwrap_err();
+        assert!(messages(err)[0].contains("unknown field `lgo`"));
+    }
+
+    #[test]
+    fn catalog_structure_is_checked() {
+        let m = messages(
+            load_edited(&[
+                (
+                    "catalog.toml",
+                    "subject_key = \"user_id\"",
+                    "subject_key = \"uid\"",
+                ),
+                ("catalog.toml", "{ name = \"chat_id\"", "{ name = \"message_id\""),
+                (
+                    "catalog.toml",
+                    "jurisdiction_column = \"reporter_country\"",
+                    "jurisdiction_column = \"reporter_country\"\njurisdiction = \"JP\"",
+                ),
+                ("catalog.toml", "\"TW\", \"ID\"]", "\"TW\", \"Indonesia\"]"),
+            ])
+            .unwrap_err(),
+        );
+        assert!(
+            m.iter()
+                .any(|p| p.contains("field `subject_key` of table `users`: `uid` is not one of its columns")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|p| p.contains("column `message_id` of table `messages` is listed twice")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|p| p.contains("table `reports` has both `jurisdiction_column` and `jurisdiction`")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|p| p.contains("field `jurisdictions`: invalid jurisdiction `Indonesia`")),
+            "{m:?}"
+        );
+        assert!(m.iter().all(|p| p.contains("catalog.toml:")), "{m:?}");
+    }
+
+    #[test]
+    fn a_fixed_jurisdiction_reaches_the_table_plan() {
+        let c = load_edited(&[(
+            "catalog.toml",
+            "jurisdiction_column = \"reporter_country\"",
+            "jurisdiction = \"TH\"",
+        )])
+        .unwrap();
+        let plan = c.table_plan("th_support", "reports").unwrap();
+        assert_eq!(
+            plan.jurisdiction,
+            kamei_core::JurisdictionSource::Fixed(Jurisdiction::TH)
+        );
+    }
+
+    #[test]
+    fn principals_are_checked_without_echoing_credentials() {
+        let m = messages(
+            load_edited(&[
+                (
+                    "principals.toml",
+                    "name = \"th_support\"",
+                    "name = \"jp_support\"",
+                ),
+                ("principals.toml", "country = \"CN\"", "country = \"China\""),
+            ])
+            .unwrap_err(),
+        );
+        assert!(
+            m.iter()
+                .any(|p| p.contains("principal `jp_support` is listed twice")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|p| p
+                    .contains("field `country` of principal `cn_contractor`: invalid jurisdiction `China`")),
+            "{m:?}"
+        );
+        let m = messages(
+            load_edited(&[(
+                "principals.toml",
+                "\ndemo = true",
+                "\ncredential2 = \"SCRAM-SHA-256$4096:secret\"",
+            )])
+            .unwrap_err(),
+        );
+        assert!(
+            m.iter().any(|p| p.contains("unknown field `credential2`")),
+            "{m:?}"
+        );
+        let m = messages(
+            load_edited(&[("principals.toml", "roles = [\"admin\"]", "roles = \"secret\"")]).unwrap_err(),
+        );
+        assert!(
+            m[0].contains("principals.toml:17:9: invalid type: string \"…\""),
+            "{m:?}"
+        );
+        assert!(!m.iter().any(|p| p.contains("secret")), "{m:?}");
+    }
+
+    #[test]
+    fn duplicate_policy_ids_and_templates_are_rejected() {
+        let m = messages(
+            load_edited(&[(
+                "policies.cedar",
+                "@id(\"auditor-no-table-data\")",
+                "@id(\"non-personal-raw\")",
+            )])
+            .unwrap_err(),
+        );
+        assert!(
+            m[0].contains("policy id `non-personal-raw` is used twice"),
+            "{m:?}"
+        );
+        let m = messages(
+            load_edited(&[(
+                "policies.cedar",
+                "@id(\"auditor-no-table-data\")\nforbid (principal, action, resource)",
+                "@id(\"auditor-no-table-data\")\nforbid (principal == ?principal, action, resource)",
+            )])
+            .unwrap_err(),
+        );
+        assert!(m[0].contains("templates"), "{m:?}");
+    }
+}
