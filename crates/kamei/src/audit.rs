@@ -136,7 +136,7 @@ fn hexes(hashes: &[Hash]) -> Vec<String> {
 }
 
 fn require_log(dir: &Path) -> anyhow::Result<()> {
-    if !dir.join("key.vkey").exists() {
+    if !dir.join("key").exists() && !dir.join("key.vkey").exists() {
         anyhow::bail!(
             "no audit log at `{}`; create one with `kamei audit append --log DIR`",
             dir.display()
