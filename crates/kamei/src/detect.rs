@@ -83,23 +83,28 @@ fn open_input(input: Option<&Path>) -> anyhow::Result<Box<dyn BufRead>> {
     }
 }
 
-/// Reads the next chunk of lines (without their `\n` / `\r\n`); empty at the end of input.
-fn read_chunk(reader: &mut dyn BufRead, lines: &mut Vec<Vec<u8>>) -> io::Result<()> {
-    lines.clear();
-    let mut bytes = 0;
-    while lines.len() < CHUNK_LINES && bytes < CHUNK_BYTES {
-        let mut line = Vec::new();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+/// Reads the next chunk of lines into one buffer, recording each line's span (without its
+/// `\n` / `\r\n`); no spans at the end of input. One buffer per chunk, not one per line.
+fn read_chunk(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    spans: &mut Vec<(usize, usize)>,
+) -> io::Result<()> {
+    buf.clear();
+    spans.clear();
+    while spans.len() < CHUNK_LINES && buf.len() < CHUNK_BYTES {
+        let start = buf.len();
+        if reader.read_until(b'\n', buf)? == 0 {
             break;
         }
-        if line.last() == Some(&b'\n') {
-            line.pop();
-            if line.last() == Some(&b'\r') {
-                line.pop();
+        let mut end = buf.len();
+        if buf[end - 1] == b'\n' {
+            end -= 1;
+            if end > start && buf[end - 1] == b'\r' {
+                end -= 1;
             }
         }
-        bytes += line.len();
-        lines.push(line);
+        spans.push((start, end));
     }
     Ok(())
 }
@@ -177,19 +182,20 @@ fn error_json(line: usize, msg: &str) -> String {
 /// `on_bad` turns a bad line into output (or an error that stops the run).
 fn stream(
     input: Option<&Path>,
-    mut per_line: impl FnMut(&[Vec<u8>], usize) -> Vec<LineResult>,
+    mut per_line: impl FnMut(&[&[u8]], usize) -> Vec<LineResult>,
     mut on_bad: impl FnMut(usize, &str, &mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut reader = open_input(input)?;
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut lines = Vec::new();
+    let (mut buf, mut spans) = (Vec::new(), Vec::new());
     let mut first_line = 1;
     loop {
-        read_chunk(&mut *reader, &mut lines).context("cannot read the input")?;
-        if lines.is_empty() {
+        read_chunk(&mut *reader, &mut buf, &mut spans).context("cannot read the input")?;
+        if spans.is_empty() {
             break;
         }
+        let lines: Vec<&[u8]> = spans.iter().map(|&(s, e)| &buf[s..e]).collect();
         for (k, r) in per_line(&lines, first_line).into_iter().enumerate() {
             match r {
                 LineResult::Ok(s) => {
