@@ -848,4 +848,57 @@ mod tests {
         fn check<T: Send + Sync>() {}
         check::<Projection>();
     }
+
+    fn level_strategy() -> impl proptest::strategy::Strategy<Value = Level> {
+        proptest::sample::select(Level::ALL.to_vec())
+    }
+
+    proptest::proptest! {
+        /// Every cell gets exactly the level its row's jurisdiction is given by the plan (the
+        /// fallback for unknown, malformed and null jurisdictions), whatever mix of levels and
+        /// jurisdictions a batch holds.
+        #[test]
+        fn every_cell_gets_the_level_of_its_rows_jurisdiction(
+            jp in level_strategy(),
+            th in level_strategy(),
+            rows in proptest::collection::vec(
+                (proptest::sample::select(vec![Some("JP"), Some("TH"), Some("US"), Some("j"), None]),
+                 "[0-9]{3}-[0-9]{4}-[0-9]{4}"),
+                1..60,
+            ),
+        ) {
+            let plan = plan("org", vec![col("phone", Category::Pii(PiiType::Phone), jp, th)]);
+            let cp = plan.columns[0].clone();
+            let countries: Vec<Option<&str>> = rows.iter().map(|(c, _)| *c).collect();
+            let phones: Vec<&str> = rows.iter().map(|(_, p)| p.as_str()).collect();
+            let b = RecordBatch::try_from_iter([
+                ("phone", Arc::new(StringArray::from(phones.clone())) as ArrayRef),
+                ("country", Arc::new(StringArray::from(countries.clone()))),
+            ])
+            .unwrap();
+            let keys = DomainKeys::for_testing("org");
+            match Projection::compile(&plan, &b.schema(), &["phone"], &keys) {
+                Err(_) => proptest::prop_assert_eq!(cp.max_level(), Level::Denied),
+                Ok(p) => {
+                    let out = p.apply(&b).unwrap();
+                    let out = out.column(0).as_string::<i32>();
+                    for (i, (country, phone)) in countries.iter().zip(&phones).enumerate() {
+                        let j = country.and_then(|c| c.parse::<Jurisdiction>().ok());
+                        match cp.decision(j).level {
+                            Level::Raw => proptest::prop_assert_eq!(out.value(i), *phone),
+                            Level::Masked => {
+                                proptest::prop_assert!(out.value(i).starts_with("***-****-"));
+                                proptest::prop_assert!(phone.ends_with(&out.value(i)[9..]));
+                            }
+                            Level::Pseudonymized => {
+                                proptest::prop_assert!(out.value(i).starts_with("tel_"));
+                                proptest::prop_assert!(!out.value(i).contains(*phone));
+                            }
+                            Level::Denied => proptest::prop_assert!(out.is_null(i)),
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
