@@ -15,7 +15,7 @@ with open(sys.argv[1], newline="", encoding="utf-8") as f, open(sys.argv[2], "w"
         out.write(row["body"].replace("\n", " ") + "\n")
 PY
 echo "== library (cargo bench -p kamei-detect --bench throughput)"
-cargo bench -p kamei-detect --bench throughput --quiet -- "$dir/bodies.txt" "$mb"
+cargo bench -p kamei-detect --bench throughput --quiet -- "$PWD/$dir/bodies.txt" "$mb"
 echo "== command line (kamei detect, ${mb} MB file)"
 python3 - "$dir/bodies.txt" "$dir/corpus.txt" "$mb" <<'PY'
 import sys
@@ -33,5 +33,5 @@ for threads in 1 0; do
     if [ "$threads" = 1 ]; then RAYON_NUM_THREADS=1 ./target/release/kamei detect "$dir/corpus.txt" >/dev/null
     else ./target/release/kamei detect "$dir/corpus.txt" >/dev/null; fi
     end=$(date +%s.%N)
-    python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'kamei detect, {\"1 thread\" if sys.argv[4]==\"1\" else \"all cores\"}: {int(sys.argv[3])/1e6/s:.1} MB/s ({int(sys.argv[3])/1e6:.0f} MB in {s:.2} s)')" "$start" "$end" "$size" "$threads"
+    python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'kamei detect, {\"1 thread\" if sys.argv[4]==\"1\" else \"all cores\"}: {int(sys.argv[3])/1e6/s:.1f} MB/s ({int(sys.argv[3])/1e6:.0f} MB in {s:.2} s)')" "$start" "$end" "$size" "$threads"
 done
