@@ -334,7 +334,7 @@ struct MessageColumns {
 }
 
 impl MessageColumns {
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "one argument per column of the row")]
     fn push(
         &mut self,
         id: u64,
@@ -381,7 +381,7 @@ struct ReportColumns {
 }
 
 impl ReportColumns {
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "one argument per column of the row")]
     fn push(
         &mut self,
         id: u64,
