@@ -11,7 +11,8 @@
 //!
 //! A [`TablePlan`] is what one principal may read of one table: the compiled decision per
 //! column and jurisdiction, handed from kamei-policy (which decides) to kamei-protect (which
-//! applies) and to the audit log (which records).
+//! applies) and to the audit log (which records). A [`Transform`] is a catalog's choice of how
+//! a level is applied to a column where the default does not suit.
 //!
 //! This crate holds no logic beyond parsing and printing those names: it does not detect,
 //! decide or transform anything, and depends on nothing of kamei.
@@ -21,12 +22,14 @@ mod jurisdiction;
 mod level;
 mod pii_type;
 mod plan;
+mod transform;
 
 pub use category::Category;
 pub use jurisdiction::Jurisdiction;
 pub use level::Level;
 pub use pii_type::PiiType;
 pub use plan::{ColumnPlan, Decision, JurisdictionSource, TablePlan};
+pub use transform::{Transform, TransformChoice};
 
 /// A name that is not one of the vocabulary's names, with the list of names that are.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use crate::{Category, Jurisdiction, Level};
+use crate::{Category, Jurisdiction, Level, TransformChoice};
 
 /// What one principal may read of one table: the compiled decision for every column and
 /// jurisdiction, in the form the protection kernels apply per batch.
@@ -45,6 +45,10 @@ pub struct ColumnPlan {
     /// `by_jurisdiction`. INVARIANT (fail closed): no more revealing than the least revealing
     /// entry of `by_jurisdiction`; `ColumnPlan::new` maintains it.
     pub otherwise: Decision,
+    /// The transforms the catalog chose for this column where they differ from the
+    /// category's defaults (kamei-protect applies the defaults where none is chosen).
+    #[serde(default)]
+    pub transforms: TransformChoice,
 }
 
 impl ColumnPlan {
@@ -68,7 +72,14 @@ impl ColumnPlan {
             category,
             by_jurisdiction,
             otherwise,
+            transforms: TransformChoice::default(),
         }
+    }
+
+    /// The same plan with the catalog's transform choices.
+    pub fn with_transforms(mut self, transforms: TransformChoice) -> Self {
+        self.transforms = transforms;
+        self
     }
 
     /// The decision for a row of the given jurisdiction (`None`: null or malformed).

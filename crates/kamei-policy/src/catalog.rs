@@ -1,8 +1,8 @@
 //! catalog.toml: the tables, whose data each row is, and what each column holds.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
-use kamei_core::{Category, Jurisdiction, JurisdictionSource};
+use kamei_core::{Category, Jurisdiction, JurisdictionSource, Level, Transform, TransformChoice};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -32,6 +32,9 @@ pub struct CatalogTable {
 pub struct CatalogColumn {
     pub name: String,
     pub category: Category,
+    /// The transforms chosen for this column: its own choice, else its category's
+    /// (`[transforms.CATEGORY]`), else none (the defaults of DESIGN.md apply).
+    pub transforms: TransformChoice,
 }
 
 impl Catalog {
@@ -48,8 +51,18 @@ impl Catalog {
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
     jurisdictions: Vec<Spanned<String>>,
+    /// Per category name, the transforms that replace its defaults.
+    #[serde(default)]
+    transforms: BTreeMap<Spanned<String>, ChoiceFile>,
     #[serde(default)]
     tables: Vec<TableFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChoiceFile {
+    masked: Option<Spanned<String>>,
+    pseudonymized: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +80,40 @@ struct TableFile {
 struct ColumnFile {
     name: Spanned<String>,
     category: Spanned<String>,
+    masked: Option<Spanned<String>>,
+    pseudonymized: Option<Spanned<String>>,
+}
+
+/// Checks one `masked = …` / `pseudonymized = …` choice: a known transform that reveals no
+/// more than its level and fits the category. `whose` names the place for the message.
+fn parse_choice(
+    source: &Source<'_>,
+    problems: &mut Vec<Problem>,
+    (masked, pseudonymized): (&Option<Spanned<String>>, &Option<Spanned<String>>),
+    category: Category,
+    whose: &str,
+) -> TransformChoice {
+    let mut one = |field: &Option<Spanned<String>>, level: Level| -> Option<Transform> {
+        let field = field.as_ref()?;
+        let at = field.span().start;
+        match field.get_ref().parse::<Transform>() {
+            Err(e) => problems.push(source.problem_at(at, format!("field `{level}` of {whose}: {e}"))),
+            Ok(t) if !t.allowed_at(level) => problems.push(source.problem_at(
+                at,
+                format!("field `{level}` of {whose}: `{t}` reveals more than the `{level}` level allows"),
+            )),
+            Ok(t) if !t.fits(category) => problems.push(source.problem_at(
+                at,
+                format!("field `{level}` of {whose}: `{t}` does not apply to category `{category}`"),
+            )),
+            Ok(t) => return Some(t),
+        }
+        None
+    };
+    TransformChoice {
+        masked: one(masked, Level::Masked),
+        pseudonymized: one(pseudonymized, Level::Pseudonymized),
+    }
 }
 
 /// Whether `name` is usable as a table or column identifier.
@@ -98,6 +145,18 @@ pub(crate) fn parse(source: &Source<'_>, problems: &mut Vec<Problem>) -> Option<
         problems.push(source.problem(
             "field `jurisdictions` is empty; list the data subjects' jurisdictions, e.g. [\"JP\"]".into(),
         ));
+    }
+    let mut by_category: BTreeMap<Category, TransformChoice> = BTreeMap::new();
+    for (name, choice) in &file.transforms {
+        match name.get_ref().parse::<Category>() {
+            Ok(category) => {
+                let whose = format!("`[transforms.{category}]`");
+                let fields = (&choice.masked, &choice.pseudonymized);
+                let chosen = parse_choice(source, problems, fields, category, &whose);
+                by_category.insert(category, chosen);
+            }
+            Err(e) => problems.push(source.problem_at(name.span().start, format!("table `transforms`: {e}"))),
+        }
     }
     let mut tables = Vec::new();
     let mut table_names = HashSet::new();
@@ -134,10 +193,17 @@ pub(crate) fn parse(source: &Source<'_>, problems: &mut Vec<Problem>) -> Option<
                 continue;
             }
             match c.category.get_ref().parse::<Category>() {
-                Ok(category) => columns.push(CatalogColumn {
-                    name: cname.clone(),
-                    category,
-                }),
+                Ok(category) => {
+                    let whose = format!("column `{cname}` in table `{name}`");
+                    let fields = (&c.masked, &c.pseudonymized);
+                    let own = parse_choice(source, problems, fields, category, &whose);
+                    let inherited = by_category.get(&category).copied().unwrap_or_default();
+                    columns.push(CatalogColumn {
+                        name: cname.clone(),
+                        category,
+                        transforms: own.or(inherited),
+                    });
+                }
                 Err(e) => problems.push(source.problem_at(
                     at(&c.category),
                     format!("field `category` of column `{cname}` in table `{name}`: {e}"),

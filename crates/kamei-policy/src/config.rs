@@ -343,6 +343,7 @@ impl Config {
                     .map(|(j, code)| (*code, self.decisions.decision(p, self.data_index(t, c, j))))
                     .collect();
                 ColumnPlan::new(column.name.clone(), column.category, by_jurisdiction)
+                    .with_transforms(column.transforms)
             })
             .collect();
         Ok(TablePlan {
@@ -755,6 +756,65 @@ mod load_tests {
                 .any(|p| p.contains("field `jurisdictions`: invalid jurisdiction `Indonesia`")),
             "{m:?}"
         );
+        assert!(m.iter().all(|p| p.contains("catalog.toml:")), "{m:?}");
+    }
+
+    #[test]
+    fn chosen_transforms_reach_the_table_plan_column_over_category() {
+        use kamei_core::Transform;
+        let c = load_edited(&[
+            (
+                "catalog.toml",
+                "# [transforms.QUASI_IDENTIFIER]\n# masked = \"suppress\"",
+                "[transforms.QUASI_IDENTIFIER]\nmasked = \"suppress\"\n[transforms.PHONE]\npseudonymized = \"pseudonym\"",
+            ),
+            (
+                "catalog.toml",
+                "{ name = \"phone\", category = \"PHONE\" }",
+                "{ name = \"phone\", category = \"PHONE\", pseudonymized = \"token-digits\" }",
+            ),
+        ])
+        .unwrap();
+        let plan = c.table_plan("cn_contractor", "users").unwrap();
+        let column = |name: &str| plan.columns.iter().find(|c| c.column == name).unwrap();
+        assert_eq!(column("gender").transforms.masked, Some(Transform::Suppress));
+        assert_eq!(
+            column("phone").transforms.pseudonymized,
+            Some(Transform::TokenDigits)
+        );
+        assert_eq!(column("email").transforms, kamei_core::TransformChoice::default());
+    }
+
+    #[test]
+    fn a_transform_that_reveals_more_than_its_level_or_misfits_its_category_is_an_error() {
+        let m = messages(
+            load_edited(&[
+                (
+                    "catalog.toml",
+                    "{ name = \"phone\", category = \"PHONE\" }",
+                    "{ name = \"phone\", category = \"PHONE\", pseudonymized = \"mask-digits\" }",
+                ),
+                (
+                    "catalog.toml",
+                    "{ name = \"email\", category = \"EMAIL\" }",
+                    "{ name = \"email\", category = \"EMAIL\", masked = \"keep\" }",
+                ),
+                (
+                    "catalog.toml",
+                    "# [transforms.CREDIT_CARD]\n# pseudonymized = \"token-digits\"",
+                    "[transforms.CREDIT_CARD]\npseudonymized = \"tokenise\"",
+                ),
+            ])
+            .unwrap_err(),
+        );
+        let expected = [
+            "field `pseudonymized` of column `phone` in table `users`: `mask-digits` reveals more than the `pseudonymized` level allows",
+            "field `masked` of column `email` in table `users`: `keep` does not apply to category `EMAIL`",
+            "field `pseudonymized` of `[transforms.CREDIT_CARD]`: unknown transform `tokenise`",
+        ];
+        for e in expected {
+            assert!(m.iter().any(|p| p.contains(e)), "{e}\n{m:?}");
+        }
         assert!(m.iter().all(|p| p.contains("catalog.toml:")), "{m:?}");
     }
 

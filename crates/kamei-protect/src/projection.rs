@@ -13,7 +13,9 @@ use std::sync::{Arc, OnceLock};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow::compute::{interleave, take};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use kamei_core::{Category, ColumnPlan, Jurisdiction, JurisdictionSource, Level, PiiType, TablePlan};
+use kamei_core::{
+    Category, ColumnPlan, Jurisdiction, JurisdictionSource, Level, PiiType, TablePlan, Transform,
+};
 use kamei_detect::Detector;
 
 use crate::error::ProtectError;
@@ -213,13 +215,16 @@ impl Projection {
                         slot
                     }
                     None => {
-                        let kernel = select(cp.category, d.level, &data_type).ok_or_else(|| {
-                            ProtectError::NoTransform {
-                                column: cp.column.clone(),
-                                category: cp.category,
-                                level: d.level,
-                                data_type: data_type.to_string(),
-                            }
+                        let chosen = cp.transforms.at(d.level);
+                        let kernel = match chosen {
+                            Some(t) => chosen_kernel(t, cp.category, &data_type),
+                            None => select(cp.category, d.level, &data_type),
+                        };
+                        let kernel = kernel.ok_or_else(|| ProtectError::NoTransform {
+                            column: cp.column.clone(),
+                            category: cp.category,
+                            level: d.level,
+                            data_type: data_type.to_string(),
                         })?;
                         levels.push(LevelProgram {
                             level: d.level,
@@ -512,6 +517,32 @@ fn accepts(category: Category, dt: &DataType) -> bool {
     }
 }
 
+/// The kernel of a transform the catalog chose; `None` when the column's data type cannot
+/// take it (the catalog already checked level and category).
+fn chosen_kernel(transform: Transform, category: Category, dt: &DataType) -> Option<Kernel> {
+    let kernel = match transform {
+        Transform::Suppress => Kernel::Null,
+        Transform::Keep => Kernel::Raw,
+        Transform::Pseudonym => return select(category, Level::Pseudonymized, dt),
+        Transform::Token => Kernel::TokenSiv,
+        Transform::TokenDigits => Kernel::TokenFf1,
+        Transform::MaskDigits => Kernel::MaskDigits { keep_last: 4 },
+        Transform::MaskAll => Kernel::MaskAlnum { keep_last: 0 },
+        Transform::MaskEmail => Kernel::MaskEmail,
+        Transform::FirstChar => Kernel::FirstChar,
+        Transform::Prefecture => Kernel::Prefecture,
+        Transform::PostalPrefix => Kernel::PostalPrefix,
+        Transform::Year | Transform::YearMonth if !(is_date(dt) || is_text(dt)) => return None,
+        Transform::Year => Kernel::Year,
+        Transform::YearMonth => Kernel::YearMonth,
+        Transform::AgeBand if !is_int(dt) => return None,
+        Transform::AgeBand => Kernel::AgeBand,
+        Transform::RedactTags => Kernel::RedactText(TextStyle::Tags),
+        Transform::RedactPseudonyms => Kernel::RedactText(TextStyle::Pseudonyms),
+    };
+    Some(kernel)
+}
+
 /// The default transform of a category at a level (DESIGN.md, "Levels mean, per category").
 fn select(category: Category, level: Level, dt: &DataType) -> Option<Kernel> {
     let text_pseudonym = |family: &'static str, prefix: &'static str| Kernel::PseudonymText {
@@ -714,6 +745,58 @@ mod tests {
         assert!(dates.is_null(3));
         assert_eq!(out.schema().field(2).data_type(), &DataType::Utf8);
         assert_eq!(stats.cells_by_level[1], [0, 2, 0, 2]);
+    }
+
+    #[test]
+    fn a_catalogs_chosen_transforms_replace_the_defaults() {
+        let b = batch();
+        let chosen = kamei_core::TransformChoice {
+            masked: Some(Transform::Suppress),
+            pseudonymized: Some(Transform::TokenDigits),
+        };
+        let p = plan(
+            "line-jp",
+            vec![
+                col(
+                    "phone",
+                    Category::Pii(PiiType::Phone),
+                    Level::Pseudonymized,
+                    Level::Masked,
+                )
+                .with_transforms(chosen),
+            ],
+        );
+        let keys = DomainKeys::for_testing("line-jp");
+        let proj = Projection::compile(&p, &b.schema(), &["phone"], &keys).unwrap();
+        let out = proj.apply(&b).unwrap();
+        let phones = out.column(0).as_string::<i32>();
+        // JP at pseudonymized: a format-preserving token, same shape, other digits.
+        assert_eq!(phones.value(0).len(), "090-1111-2222".len());
+        assert_eq!(&phones.value(0)[3..4], "-");
+        assert_ne!(phones.value(0), "090-1111-2222");
+        // TH at masked: suppressed, as chosen.
+        assert!(phones.is_null(1));
+        let report = proj.report();
+        let transforms: Vec<_> = report[0].levels.iter().map(|l| l.transform.as_str()).collect();
+        assert!(
+            transforms.contains(&"token (FF1, format-preserving)"),
+            "{transforms:?}"
+        );
+        assert!(transforms.contains(&"suppress"), "{transforms:?}");
+        // A data type the chosen transform cannot take is an error at compile time.
+        let age = col(
+            "birth_date",
+            Category::QuasiIdentifier,
+            Level::Masked,
+            Level::Masked,
+        )
+        .with_transforms(kamei_core::TransformChoice {
+            masked: Some(Transform::AgeBand),
+            pseudonymized: None,
+        });
+        let err =
+            Projection::compile(&plan("o", vec![age]), &b.schema(), &["birth_date"], &keys).unwrap_err();
+        assert!(err.to_string().contains("birth_date"), "{err}");
     }
 
     #[test]

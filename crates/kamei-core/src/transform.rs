@@ -1,0 +1,214 @@
+use crate::{Category, Level, PiiType, named_enum};
+
+/// A transform a catalog may choose for a category or a column at the `masked` or
+/// `pseudonymized` level, in place of the default of DESIGN.md ("Levels mean, per category").
+///
+/// `raw` always passes the value and `denied` never does; neither can be overridden, so a
+/// catalog can make a level *less* revealing than its default but never more: every transform
+/// here is checked against the level ([`Transform::allowed_at`]) and the category
+/// ([`Transform::fits`]) when the catalog loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Transform {
+    /// Every cell null.
+    Suppress,
+    /// The value as stored: only for categories that do not identify alone.
+    Keep,
+    /// Keyed HMAC-SHA256 pseudonym, stable within the recipient domain.
+    Pseudonym,
+    /// Reversible deterministic token (AES-SIV) under the domain's token key.
+    Token,
+    /// Reversible format-preserving token of the digits (FF1), other characters kept.
+    TokenDigits,
+    /// Every digit but the last four replaced by `*`.
+    MaskDigits,
+    /// Every letter and digit replaced by `*`.
+    MaskAll,
+    /// First letter of the local part and the domain of an e-mail address.
+    MaskEmail,
+    /// The first character only.
+    FirstChar,
+    /// The prefecture (or last comma-separated part) of an address.
+    Prefecture,
+    /// The first three digits of a postal code.
+    PostalPrefix,
+    /// A date generalised to its year.
+    Year,
+    /// A date generalised to year and month.
+    YearMonth,
+    /// A number generalised to a band of ten.
+    AgeBand,
+    /// Personal data in free text replaced by its type tag.
+    RedactTags,
+    /// Personal data in free text replaced by typed pseudonyms.
+    RedactPseudonyms,
+}
+
+named_enum!(Transform, "transform", {
+    Suppress => "suppress",
+    Keep => "keep",
+    Pseudonym => "pseudonym",
+    Token => "token",
+    TokenDigits => "token-digits",
+    MaskDigits => "mask-digits",
+    MaskAll => "mask-all",
+    MaskEmail => "mask-email",
+    FirstChar => "first-char",
+    Prefecture => "prefecture",
+    PostalPrefix => "postal-prefix",
+    Year => "year",
+    YearMonth => "year-month",
+    AgeBand => "age-band",
+    RedactTags => "redact-tags",
+    RedactPseudonyms => "redact-pseudonyms",
+});
+
+impl Transform {
+    /// Whether the transform reveals no more than `level` allows. At `pseudonymized` only
+    /// keyed codes, suppression and text redaction (which keeps no personal data) are allowed;
+    /// `masked` adds partial reveals and generalizations.
+    pub const fn allowed_at(self, level: Level) -> bool {
+        match level {
+            Level::Raw | Level::Denied => false,
+            Level::Pseudonymized => match self {
+                Transform::Suppress
+                | Transform::Pseudonym
+                | Transform::Token
+                | Transform::TokenDigits
+                | Transform::RedactTags
+                | Transform::RedactPseudonyms => true,
+                Transform::Keep
+                | Transform::MaskDigits
+                | Transform::MaskAll
+                | Transform::MaskEmail
+                | Transform::FirstChar
+                | Transform::Prefecture
+                | Transform::PostalPrefix
+                | Transform::Year
+                | Transform::YearMonth
+                | Transform::AgeBand => false,
+            },
+            Level::Masked => true,
+        }
+    }
+
+    /// Whether the transform makes sense for what the column holds (the data type is
+    /// checked when a projection is compiled). `keep` fits only categories that do not
+    /// identify a person alone.
+    pub const fn fits(self, category: Category) -> bool {
+        let digits = matches!(
+            category,
+            Category::Pii(
+                PiiType::Phone
+                    | PiiType::CreditCard
+                    | PiiType::MyNumber
+                    | PiiType::CorporateNumber
+                    | PiiType::PostalCode
+                    | PiiType::BankAccount
+                    | PiiType::DriverLicense
+                    | PiiType::Passport
+                    | PiiType::Iban
+            )
+        );
+        match self {
+            Transform::Suppress | Transform::Pseudonym | Transform::MaskAll => true,
+            Transform::Token => !matches!(category, Category::FreeText),
+            Transform::Keep => matches!(category, Category::QuasiIdentifier | Category::NonPersonal),
+            Transform::TokenDigits | Transform::MaskDigits => digits,
+            Transform::MaskEmail => matches!(category, Category::Pii(PiiType::Email)),
+            Transform::FirstChar => matches!(category, Category::Pii(PiiType::Person) | Category::AccountId),
+            Transform::Prefecture => matches!(category, Category::Pii(PiiType::Address)),
+            Transform::PostalPrefix => matches!(category, Category::Pii(PiiType::PostalCode)),
+            Transform::Year | Transform::YearMonth => {
+                matches!(
+                    category,
+                    Category::Pii(PiiType::DateOfBirth) | Category::QuasiIdentifier
+                )
+            }
+            Transform::AgeBand => matches!(category, Category::QuasiIdentifier),
+            Transform::RedactTags | Transform::RedactPseudonyms => matches!(category, Category::FreeText),
+        }
+    }
+}
+
+/// The transforms a catalog chose for one column, where it overrides the defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TransformChoice {
+    pub masked: Option<Transform>,
+    pub pseudonymized: Option<Transform>,
+}
+
+impl TransformChoice {
+    /// The chosen transform at `level`, if the catalog chose one.
+    pub const fn at(&self, level: Level) -> Option<Transform> {
+        match level {
+            Level::Masked => self.masked,
+            Level::Pseudonymized => self.pseudonymized,
+            Level::Raw | Level::Denied => None,
+        }
+    }
+
+    /// `self` where it chose, else `fallback` (a column's choice over its category's).
+    pub const fn or(self, fallback: TransformChoice) -> TransformChoice {
+        TransformChoice {
+            masked: match self.masked {
+                Some(t) => Some(t),
+                None => fallback.masked,
+            },
+            pseudonymized: match self.pseudonymized {
+                Some(t) => Some(t),
+                None => fallback.pseudonymized,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_that_reveals_part_of_a_value_is_allowed_at_pseudonymized() {
+        for t in Transform::ALL {
+            assert!(t.allowed_at(Level::Masked), "{t}");
+            assert!(!t.allowed_at(Level::Raw) && !t.allowed_at(Level::Denied), "{t}");
+        }
+        for t in [
+            Transform::Keep,
+            Transform::MaskDigits,
+            Transform::FirstChar,
+            Transform::Year,
+        ] {
+            assert!(!t.allowed_at(Level::Pseudonymized), "{t}");
+        }
+        assert!(Transform::TokenDigits.allowed_at(Level::Pseudonymized));
+    }
+
+    #[test]
+    fn keep_never_fits_identifying_categories() {
+        for c in Category::all() {
+            let expected = matches!(c, Category::QuasiIdentifier | Category::NonPersonal);
+            assert_eq!(Transform::Keep.fits(c), expected, "{c}");
+        }
+        assert!(Transform::TokenDigits.fits(Category::Pii(PiiType::Phone)));
+        assert!(!Transform::TokenDigits.fits(Category::Pii(PiiType::Email)));
+        assert!(!Transform::RedactTags.fits(Category::Pii(PiiType::Person)));
+    }
+
+    #[test]
+    fn a_columns_choice_wins_over_its_categorys() {
+        let column = TransformChoice {
+            masked: None,
+            pseudonymized: Some(Transform::TokenDigits),
+        };
+        let category = TransformChoice {
+            masked: Some(Transform::Suppress),
+            pseudonymized: Some(Transform::Pseudonym),
+        };
+        let both = column.or(category);
+        assert_eq!(both.at(Level::Masked), Some(Transform::Suppress));
+        assert_eq!(both.at(Level::Pseudonymized), Some(Transform::TokenDigits));
+        assert_eq!(both.at(Level::Raw), None);
+        assert_eq!("token-digits".parse::<Transform>(), Ok(Transform::TokenDigits));
+        assert!("tokenize".parse::<Transform>().is_err());
+    }
+}
