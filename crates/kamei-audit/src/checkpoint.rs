@@ -144,6 +144,25 @@ impl LogKey {
         Ok(LogKey { signer, vkey })
     }
 
+    /// The key for `name` whose Ed25519 secret is `seed` (a keyring key derives it, so the
+    /// log itself keeps no secret).
+    pub fn from_seed(name: &str, seed: &[u8; 32]) -> Result<Self, CheckpointError> {
+        if !signed_note::is_key_name_valid(name) {
+            return Err(CheckpointError::Key("the origin is not a valid key name"));
+        }
+        let signing = ed25519_dalek::SigningKey::from_bytes(seed);
+        let vkey = signed_note::new_ed25519_verifier_key(name, &signing.verifying_key());
+        // SPEC: signed-note (C2SP), "PRIVATE+KEY+<name>+<key hash>+base64(0x01 || seed)";
+        // the key hash is the one the verifier key carries (its second field: a key name holds
+        // no `+`, base64 may).
+        let hash = vkey.split('+').nth(1).unwrap_or_default();
+        let mut raw = Zeroizing::new(Vec::with_capacity(33));
+        raw.push(0x01);
+        raw.extend_from_slice(seed);
+        let skey = Zeroizing::new(format!("PRIVATE+KEY+{name}+{hash}+{}", STANDARD.encode(&*raw)));
+        Self::from_secret(&skey)
+    }
+
     /// The key's name (the log's origin).
     pub fn name(&self) -> &str {
         self.signer.name()
@@ -191,5 +210,24 @@ mod tests {
         ));
         let (_, other) = LogKey::generate("kamei.local/audit").unwrap();
         assert!(Checkpoint::open(&note, other.verifier_key()).is_err());
+    }
+
+    #[test]
+    fn a_key_from_a_seed_is_the_key_of_its_secret_text() {
+        let a = LogKey::from_seed("kamei.local/audit", &[7; 32]).unwrap();
+        let b = LogKey::from_seed("kamei.local/audit", &[7; 32]).unwrap();
+        let c = LogKey::from_seed("kamei.local/audit", &[8; 32]).unwrap();
+        assert_eq!(a.verifier_key(), b.verifier_key());
+        assert_ne!(a.verifier_key(), c.verifier_key());
+        let cp = Checkpoint {
+            origin: "kamei.local/audit".into(),
+            size: 1,
+            root: Hash([1; 32]),
+        };
+        assert_eq!(
+            Checkpoint::open(&a.sign(&cp).unwrap(), b.verifier_key()).unwrap(),
+            cp
+        );
+        assert!(LogKey::from_seed("bad name+", &[7; 32]).is_err());
     }
 }

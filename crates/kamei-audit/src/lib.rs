@@ -33,7 +33,9 @@ mod time;
 mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError, LogKey};
-pub use log::{AuditError, AuditLog, ConsistencyProof, DEFAULT_ORIGIN, InclusionProof, Options};
+pub use log::{
+    AuditError, AuditLog, ConsistencyProof, DEFAULT_ORIGIN, InclusionProof, Options, stored_verifier_key,
+};
 pub use merkle::{
     Hash, ProofError, Tree, empty_root, leaf_hash, node_hash, verify_consistency, verify_inclusion,
 };

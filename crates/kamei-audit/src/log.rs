@@ -8,8 +8,9 @@
 //!   appended to and synced before an append is acknowledged, and renamed to
 //!   `tile/entries/<N>` when its 256th entry is durable.
 //! - `subjects/index`: the subject index, one framed entry per record (see [`crate::subjects`]).
-//! - `checkpoint`: the latest signed checkpoint; `key` (0600): the signing key;
-//!   `key.vkey`: the public verifier key.
+//! - `checkpoint`: the latest signed checkpoint; `key.vkey`: the public verifier key;
+//!   `key` (0600): the signing key, only for a log that keeps its own (the command line
+//!   passes the keyring's `audit-signing` key instead, see [`Options::key`]).
 
 use crate::checkpoint::{Checkpoint, CheckpointError, LogKey};
 use crate::merkle::{Hash, ProofError, Tree, leaf_hash};
@@ -72,6 +73,10 @@ pub struct Options {
     /// Sign and publish a checkpoint (with its partial tiles) whenever this many entries were
     /// added since the last one; 0 publishes only on [`AuditLog::checkpoint`] and close.
     pub publish_every: u64,
+    /// The signing key, held elsewhere (the keyring). `None`: the log keeps its own key in
+    /// `key` (0600), created on first open. A log created with one key refuses another: its
+    /// checkpoints stay verifiable by the same `key.vkey`.
+    pub key: Option<Arc<LogKey>>,
 }
 
 impl Default for Options {
@@ -79,6 +84,7 @@ impl Default for Options {
         Options {
             origin: DEFAULT_ORIGIN.to_owned(),
             publish_every: TILE_WIDTH,
+            key: None,
         }
     }
 }
@@ -127,7 +133,7 @@ pub struct AuditLog {
     key: Arc<LogKey>,
     origin: String,
     jobs: Mutex<Option<Sender<Job>>>,
-    /// The writer and sync threads (joined in that order on close).
+    /// The writer, sync, notify and publish threads (joined in that order on close).
     writer: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -146,7 +152,13 @@ impl AuditLog {
     /// the tree and missing tiles, checks the stored checkpoint, and starts the writer.
     pub fn open_storage(storage: Arc<dyn LogStorage>, options: Options) -> Result<Self, AuditError> {
         storage.lock_exclusive().map_err(io_err("lock", "lock"))?;
-        let key = Arc::new(load_or_create_key(storage.as_ref(), &options.origin)?);
+        let key = match &options.key {
+            Some(key) => {
+                adopt_key(storage.as_ref(), key)?;
+                Arc::clone(key)
+            }
+            None => Arc::new(load_or_create_key(storage.as_ref(), &options.origin)?),
+        };
         let origin = key.name().to_owned();
         let tree = recover(storage.as_ref())?;
         // The stored checkpoint must describe a prefix of what is here.
@@ -171,36 +183,54 @@ impl AuditLog {
         }
         let size = tree.size();
         let failed = Arc::new(AtomicBool::new(false));
-        let mut writer = Writer {
+        let tree = Arc::new(RwLock::new(tree));
+        let mut publisher = Publisher {
             storage: Arc::clone(&storage),
-            tree: Arc::new(RwLock::new(tree)),
+            tree: Arc::clone(&tree),
             key: Arc::clone(&key),
             origin: origin.clone(),
             publish_every: options.publish_every,
             published: 0,
+            end: size,
             failed: Arc::clone(&failed),
         };
-        writer.write_full_tiles(0)?;
-        writer.publish()?;
-        let tree = Arc::clone(&writer.tree);
-        let (tx, rx) = channel();
+        publisher.write_full_tiles(0)?;
+        publisher.publish()?;
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(format!("kamei-audit-{name}"))
+                .spawn(f)
+                .map_err(io_err("start a thread for", "log"))
+        };
+        let (notify_tx, notify_rx) = channel();
+        let (finish_tx, finish_rx) = channel();
         let (stage_tx, stage_rx) = channel();
-        let syncer = std::thread::Builder::new()
-            .name("kamei-audit-sync".into())
-            .spawn(move || writer.run(stage_rx))
-            .map_err(io_err("start the sync thread for", "log"))?;
+        let (tx, rx) = channel();
+        let syncer = Syncer {
+            storage: Arc::clone(&storage),
+            tree: Arc::clone(&tree),
+            failed: Arc::clone(&failed),
+            answers: notify_tx,
+            finished: finish_tx,
+        };
         let first_stage = Arc::clone(&storage);
-        let handle = std::thread::Builder::new()
-            .name("kamei-audit-writer".into())
-            .spawn(move || run_writer(first_stage, size, failed, rx, stage_tx))
-            .map_err(io_err("start the writer thread for", "log"))?;
+        // Joined in this order on close: each stage ends when the one before it has.
+        let threads = vec![
+            spawn(
+                "writer",
+                Box::new(move || run_writer(first_stage, size, failed, rx, stage_tx)),
+            )?,
+            spawn("sync", Box::new(move || syncer.run(stage_rx)))?,
+            spawn("notify", Box::new(move || run_notifier(notify_rx)))?,
+            spawn("publish", Box::new(move || publisher.run(finish_rx)))?,
+        ];
         Ok(AuditLog {
             storage,
             tree,
             key,
             origin,
             jobs: Mutex::new(Some(tx)),
-            writer: Mutex::new(vec![handle, syncer]),
+            writer: Mutex::new(threads),
         })
     }
 
@@ -338,6 +368,31 @@ impl Drop for AuditLog {
     }
 }
 
+/// The verifier key of the log in `storage`, if it has one (`key.vkey`).
+pub fn stored_verifier_key(storage: &dyn LogStorage) -> Result<Option<String>, AuditError> {
+    let bytes = storage.read(VKEY).map_err(io_err("read", VKEY))?;
+    Ok(bytes.map(|b| String::from_utf8_lossy(&b).trim().to_owned()))
+}
+
+/// Uses a key held elsewhere: a new log records its verifier key; an existing one must have
+/// been created with the same key and must not keep a secret key of its own.
+fn adopt_key(storage: &dyn LogStorage, key: &LogKey) -> Result<(), AuditError> {
+    if storage.exists(KEY).map_err(io_err("read", KEY))? {
+        return Err(AuditError::Checkpoint(CheckpointError::Key(
+            "this log keeps its own signing key (file `key`); open it without an external key",
+        )));
+    }
+    match stored_verifier_key(storage)? {
+        Some(vkey) if vkey != key.verifier_key() => Err(AuditError::Checkpoint(CheckpointError::Key(
+            "this log's checkpoints are signed by another key (see `key.vkey`)",
+        ))),
+        Some(_) => Ok(()),
+        None => storage
+            .write(VKEY, format!("{}\n", key.verifier_key()).as_bytes(), true)
+            .map_err(io_err("write", VKEY)),
+    }
+}
+
 fn load_or_create_key(storage: &dyn LogStorage, origin: &str) -> Result<LogKey, AuditError> {
     let key = match storage.read(KEY).map_err(io_err("read", KEY))? {
         Some(bytes) => {
@@ -345,6 +400,11 @@ fn load_or_create_key(storage: &dyn LogStorage, origin: &str) -> Result<LogKey, 
                 String::from_utf8(bytes).map_err(|_| CheckpointError::Key("not UTF-8"))?,
             );
             LogKey::from_secret(&text)?
+        }
+        None if storage.exists(VKEY).map_err(io_err("read", VKEY))? => {
+            return Err(AuditError::Checkpoint(CheckpointError::Key(
+                "this log is signed by a key held elsewhere (the keyring); open it with that key",
+            )));
         }
         None => {
             let (skey, key) = LogKey::generate(origin)?;
@@ -609,20 +669,44 @@ fn write_entries(
     Ok(bundles.into_iter().map(|(n, _)| n).collect())
 }
 
-/// Second stage: syncs, makes entries visible, answers, finishes bundles, publishes. The only
-/// code that changes the tree.
-struct Writer {
-    storage: Arc<dyn LogStorage>,
-    tree: Arc<RwLock<Tree>>,
-    key: Arc<LogKey>,
-    origin: String,
-    publish_every: u64,
-    published: u64,
-    failed: Arc<AtomicBool>,
+/// Answers for the callers of one commit.
+type Answers = Vec<(Reply, Result<u64, String>)>;
+
+/// What the sync stage hands the publish stage, in log order.
+enum Finish {
+    /// Entries `start..end` are durable and visible; `bundles` were touched.
+    Committed {
+        bundles: Vec<u64>,
+        start: u64,
+        end: u64,
+    },
+    Publish(SyncSender<Result<Vec<u8>, String>>),
 }
 
-impl Writer {
-    fn run(mut self, rx: Receiver<Stage>) {
+/// Second stage: syncs, makes entries visible, hands the answers and the finishing work on.
+/// The only code that changes the tree.
+struct Syncer {
+    storage: Arc<dyn LogStorage>,
+    tree: Arc<RwLock<Tree>>,
+    failed: Arc<AtomicBool>,
+    /// Waking dozens of callers one by one costs about as much as a sync, and renaming
+    /// bundles, writing tiles and signing checkpoints costs more: both run on threads of their
+    /// own, so the next sync starts as soon as the previous one ends.
+    answers: Sender<Answers>,
+    finished: Sender<Finish>,
+}
+
+/// Third stage: wakes the callers of a committed batch.
+fn run_notifier(rx: Receiver<Answers>) {
+    while let Ok(answers) = rx.recv() {
+        for (reply, answer) in answers {
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+impl Syncer {
+    fn run(self, rx: Receiver<Stage>) {
         while let Ok(first) = rx.recv() {
             let mut items = vec![first];
             while let Ok(more) = rx.try_recv() {
@@ -634,12 +718,7 @@ impl Writer {
                     Stage::Written(w) => batches.push(w),
                     Stage::Publish(reply) => {
                         self.commit(std::mem::take(&mut batches));
-                        let answer = if self.failed.load(Ordering::SeqCst) {
-                            Err(AuditError::Closed.to_string())
-                        } else {
-                            self.publish().map_err(|e| e.to_string())
-                        };
-                        let _ = reply.send(answer);
+                        let _ = self.finished.send(Finish::Publish(reply));
                     }
                 }
             }
@@ -648,7 +727,7 @@ impl Writer {
     }
 
     /// One sync for every batch written so far, then the answers.
-    fn commit(&mut self, batches: Vec<Written>) {
+    fn commit(&self, batches: Vec<Written>) {
         let Some(start) = batches.first().map(|b| b.start) else {
             return;
         };
@@ -657,11 +736,12 @@ impl Writer {
         if let Err(e) = self.sync(&bundles) {
             self.failed.store(true, Ordering::SeqCst);
             let msg = e.to_string();
-            for b in batches {
-                for reply in b.replies {
-                    let _ = reply.send(Err(msg.clone()));
-                }
-            }
+            let answers = batches
+                .into_iter()
+                .flat_map(|b| b.replies)
+                .map(|reply| (reply, Err(msg.clone())))
+                .collect();
+            let _ = self.answers.send(answers);
             return;
         }
         // Durable: make the entries visible, then answer.
@@ -676,18 +756,19 @@ impl Writer {
                 }
             }
         }
-        let mut end = start;
-        for b in batches {
-            for (i, reply) in b.replies.into_iter().enumerate() {
-                let _ = reply.send(Ok(b.start + i as u64));
-            }
-            end = b.start + b.hashes.len() as u64;
-        }
-        // Finishing touches; the entries are durable whatever happens here, and opening the
-        // log redoes any of it that is missing.
-        if let Err(_e) = self.finish(&bundles, start, end) {
-            self.failed.store(true, Ordering::SeqCst);
-        }
+        let end = batches.last().map_or(start, |b| b.start + b.hashes.len() as u64);
+        let answers = batches
+            .into_iter()
+            .flat_map(|b| {
+                let first = b.start;
+                b.replies
+                    .into_iter()
+                    .enumerate()
+                    .map(move |(i, reply)| (reply, Ok(first + i as u64)))
+            })
+            .collect();
+        let _ = self.answers.send(answers);
+        let _ = self.finished.send(Finish::Committed { bundles, start, end });
     }
 
     fn sync(&self, bundles: &[u64]) -> Result<(), AuditError> {
@@ -705,8 +786,47 @@ impl Writer {
                 .unwrap_or_else(|_| Err(AuditError::DamagedLog("the sync thread failed".into())))
         })
     }
+}
+
+/// Fourth stage: renames full bundles, writes hash tiles, signs and publishes checkpoints.
+/// The entries are durable whatever happens here, and opening the log redoes any of it that
+/// is missing.
+struct Publisher {
+    storage: Arc<dyn LogStorage>,
+    tree: Arc<RwLock<Tree>>,
+    key: Arc<LogKey>,
+    origin: String,
+    publish_every: u64,
+    published: u64,
+    /// The entries the processed commits cover: tiles and checkpoints describe this size,
+    /// which may lag the tree (the sync stage runs ahead).
+    end: u64,
+    failed: Arc<AtomicBool>,
+}
+
+impl Publisher {
+    fn run(mut self, rx: Receiver<Finish>) {
+        while let Ok(item) = rx.recv() {
+            match item {
+                Finish::Committed { bundles, start, end } => {
+                    if self.finish(&bundles, start, end).is_err() {
+                        self.failed.store(true, Ordering::SeqCst);
+                    }
+                }
+                Finish::Publish(reply) => {
+                    let answer = if self.failed.load(Ordering::SeqCst) {
+                        Err(AuditError::Closed.to_string())
+                    } else {
+                        self.publish().map_err(|e| e.to_string())
+                    };
+                    let _ = reply.send(answer);
+                }
+            }
+        }
+    }
 
     fn finish(&mut self, bundles: &[u64], start: u64, end: u64) -> Result<(), AuditError> {
+        self.end = end;
         for n in bundles {
             if (n + 1) * TILE_WIDTH <= end {
                 let path = pending_path(*n);
@@ -722,14 +842,14 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes every full hash tile completed since tree size `since` (all of them for 0, when
+    /// Writes every full hash tile completed between tree sizes `since` and `self.end` (all of them for 0, when
     /// missing).
     fn write_full_tiles(&self, since: u64) -> Result<(), AuditError> {
         let tree = self
             .tree
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let size = tree.size();
+        let size = self.end;
         let mut level = 0u32;
         loop {
             let h = (level * TILE_HEIGHT) as usize;
@@ -754,13 +874,13 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes the partial tiles and bundle for the current size, then the signed checkpoint.
+    /// Writes the partial tiles and bundle for `self.end`, then the signed checkpoint.
     fn publish(&mut self) -> Result<Vec<u8>, AuditError> {
         let tree = self
             .tree
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone_shape();
+            .clone_shape(self.end);
         let size = tree.size;
         let mut level = 0u32;
         while (size >> (level * TILE_HEIGHT)) > 0 {
@@ -819,8 +939,7 @@ struct TreeShape {
 }
 
 impl Tree {
-    fn clone_shape(&self) -> TreeShape {
-        let size = self.size();
+    fn clone_shape(&self, size: u64) -> TreeShape {
         let root = self.root(size).unwrap_or_else(|_| crate::merkle::empty_root());
         let mut partial = Vec::new();
         let mut level = 0u32;

@@ -427,3 +427,47 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_log_signed_by_an_external_key_keeps_no_secret_and_refuses_another_key() {
+    use crate::LogKey;
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let with = |seed: u8| Options {
+        key: Some(Arc::new(
+            LogKey::from_seed(crate::DEFAULT_ORIGIN, &[seed; 32]).unwrap(),
+        )),
+        ..Options::default()
+    };
+    let log = AuditLog::open_with(dir.path(), with(1)).unwrap();
+    fill(&log, 300);
+    let vkey = log.verifier_key().to_owned();
+    log.close().unwrap();
+    drop(log);
+    assert!(
+        !dir.path().join("key").exists(),
+        "no secret key file beside the log"
+    );
+    let storage = LocalDir::new(dir.path()).unwrap();
+    assert_eq!(
+        crate::stored_verifier_key(&storage).unwrap().as_deref(),
+        Some(vkey.as_str())
+    );
+    let report = verify_log(&storage, None, None).unwrap();
+    assert_eq!(report.problem, None);
+    assert_eq!(report.size, 300);
+    drop(storage);
+    let err = AuditLog::open_with(dir.path(), with(2)).unwrap_err().to_string();
+    assert!(err.contains("signed by another key"), "{err}");
+    // Without a key the log would make its own and sign with it: refused too.
+    let err = AuditLog::open(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("held elsewhere"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("key.vkey"))
+            .unwrap()
+            .trim(),
+        vkey
+    );
+    let reopened = AuditLog::open_with(dir.path(), with(1)).unwrap();
+    assert_eq!(reopened.size(), 300);
+}

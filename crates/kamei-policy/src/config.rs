@@ -154,6 +154,22 @@ impl Config {
         )
     }
 
+    /// A configuration from the texts of catalog.toml, principals.toml and policies.cedar in
+    /// memory, with no keyring, sources or log (for fuzzing and tools that hold the files).
+    pub fn from_texts(catalog: &str, principals: &str, policies: &str) -> Result<Config, ConfigError> {
+        let texts = Texts {
+            catalog: ("catalog.toml".into(), catalog.into()),
+            principals: ("principals.toml".into(), principals.into()),
+            policies: ("policies.cedar".into(), policies.into()),
+        };
+        let keyring = KeyringSettings {
+            path: None,
+            master_key_file: None,
+            demo: false,
+        };
+        Self::build(false, texts, keyring, None, None, None)
+    }
+
     /// The built-in demo configuration (the files `kamei init` writes), with the demo keyring.
     pub fn demo() -> Result<Config, ConfigError> {
         let [_, (_, catalog), (_, principals), (_, policies)] = DEMO_FILES;

@@ -311,6 +311,25 @@ impl Keyring {
         self.keys.iter().find(|k| k.id == id)
     }
 
+    /// The Ed25519 seeds of the audit-signing keys with their ids, newest first. A log stays
+    /// signed by the key that created it, so older keys remain usable after a rotation and
+    /// the caller picks the one whose public key the log names.
+    // SPEC: RFC 5869 (HKDF-SHA256), a label of its own so no other purpose shares the bytes.
+    pub fn audit_signing_seeds(&self) -> Vec<(String, Zeroizing<[u8; 32]>)> {
+        self.keys
+            .iter()
+            .rev()
+            .filter(|k| k.purpose == KeyPurpose::AuditSigning)
+            .map(|k| {
+                let hk = Hkdf::<Sha256>::new(Some(b"kamei audit signing v1"), k.secret.bytes());
+                let mut seed = Zeroizing::new([0u8; 32]);
+                // 32 bytes, far below HKDF-SHA256's limit: expand cannot fail.
+                let _ = hk.expand(b"ed25519 seed", &mut seed[..]);
+                (k.id.clone(), seed)
+            })
+            .collect()
+    }
+
     /// The keys for one recipient domain (the principal's org), from the current keys.
     // SPEC: RFC 5869 (HKDF-SHA256), the domain in `info`.
     pub fn domain_keys(&self, domain: &str) -> Result<DomainKeys, KeyError> {
@@ -647,6 +666,22 @@ mod tests {
             .to_string();
         assert!(!err.contains("s3cr3t"), "{err}");
         assert!(err.contains("`KAMEI_MASTER_KEY`"), "{err}");
+    }
+
+    #[test]
+    fn audit_signing_seeds_follow_rotation_newest_first() {
+        let mut ring = Keyring::generate();
+        let first = ring.audit_signing_seeds();
+        assert_eq!(first.len(), 1);
+        let id = ring.rotate(KeyPurpose::AuditSigning);
+        let both = ring.audit_signing_seeds();
+        assert_eq!(both.len(), 2);
+        assert_eq!(both[0].0, id);
+        assert_eq!(*both[1].1, *first[0].1, "an older key still gives the same seed");
+        assert_ne!(*both[0].1, *both[1].1);
+        // Not the raw key bytes: a label of its own.
+        let entry = ring.by_id(&id).unwrap();
+        assert_ne!(&*both[0].1, entry.secret.bytes());
     }
 
     #[test]

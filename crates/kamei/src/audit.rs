@@ -1,7 +1,10 @@
 //! `kamei audit …` (issue 5): the command line over kamei-audit.
 
 use anyhow::Context as _;
-use kamei_audit::{AuditLog, Hash, LocalDir, Query, RecordInput, Timestamp, subjects_seen, verify_log};
+use kamei_audit::{
+    AuditLog, DEFAULT_ORIGIN, Hash, LocalDir, LogKey, Options, Query, RecordInput, Timestamp,
+    stored_verifier_key, subjects_seen, verify_log,
+};
 use std::io::{BufRead as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,6 +15,12 @@ pub struct LogArgs {
     /// The audit log directory.
     #[arg(long)]
     pub log: PathBuf,
+    #[command(flatten)]
+    pub config: crate::policy::ConfigArgs,
+    /// The keyring holding the log's signing key (`audit-signing`); overrides `[keyring] path`
+    /// of kamei.toml.
+    #[arg(long)]
+    pub keyring: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -93,15 +102,15 @@ pub enum QueryFormat {
 
 pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        AuditCommand::Append(args) => append(&args.log),
+        AuditCommand::Append(args) => append(&args),
         AuditCommand::Checkpoint(args) => {
-            let log = open(&args.log)?;
+            let log = open(&args)?;
             let note = log.checkpoint()?;
             std::io::stdout().write_all(&note)?;
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Prove { log, index, size } => {
-            let log = open(&log.log)?;
+            let log = open(&log)?;
             let p = log.prove(index, size)?;
             let json = serde_json::json!({
                 "index": p.index,
@@ -114,7 +123,7 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Consistency { log, old_size, size } => {
-            let log = open(&log.log)?;
+            let log = open(&log)?;
             let p = log.consistency(old_size, size)?;
             let json = serde_json::json!({
                 "old_size": p.old_size,
@@ -145,15 +154,52 @@ fn require_log(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn open(dir: &Path) -> anyhow::Result<AuditLog> {
-    require_log(dir)?;
-    Ok(AuditLog::open(dir)?)
+fn open(args: &LogArgs) -> anyhow::Result<AuditLog> {
+    require_log(&args.log)?;
+    open_signed(args)
+}
+
+/// Opens (or creates) the log with its signing key from the keyring: the key whose public key
+/// the log names, or for a new log the current `audit-signing` key. A log that keeps its own
+/// key file (made by the library alone) is opened with that.
+fn open_signed(args: &LogArgs) -> anyhow::Result<AuditLog> {
+    let dir = &args.log;
+    if dir.join("key").exists() {
+        return Ok(AuditLog::open(dir)?);
+    }
+    let config = crate::keys::load_config(&args.config)?;
+    let keyring = crate::keys::open_keyring(&config, args.keyring.as_deref())?;
+    let stored = if dir.exists() {
+        stored_verifier_key(&LocalDir::new(dir)?)?
+    } else {
+        None
+    };
+    let mut chosen = None;
+    for (_id, seed) in keyring.audit_signing_seeds() {
+        let key = LogKey::from_seed(DEFAULT_ORIGIN, &seed)?;
+        if stored.as_deref().is_none_or(|vkey| vkey == key.verifier_key()) {
+            chosen = Some(key);
+            break;
+        }
+    }
+    let Some(key) = chosen else {
+        anyhow::bail!(
+            "the log at `{}` is signed by a key this keyring does not hold (see its `key.vkey`); \
+             use the keyring that created it, or `kamei keys init` for a new keyring",
+            dir.display()
+        );
+    };
+    let options = Options {
+        key: Some(std::sync::Arc::new(key)),
+        ..Options::default()
+    };
+    Ok(AuditLog::open_with(dir, options)?)
 }
 
 /// One record per input line; each index is printed (and flushed) once the record is durable,
 /// so whatever reads stdout knows exactly which records were acknowledged.
-fn append(dir: &Path) -> anyhow::Result<ExitCode> {
-    let log = AuditLog::open(dir)?;
+fn append(args: &LogArgs) -> anyhow::Result<ExitCode> {
+    let log = open_signed(args)?;
     let stdin = std::io::stdin().lock();
     let mut out = std::io::stdout().lock();
     for (n, line) in stdin.lines().enumerate() {

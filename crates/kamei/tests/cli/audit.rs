@@ -508,3 +508,76 @@ fn query_answers_which_jp_subjects_an_org_saw_at_which_level_in_a_time_window() 
     let bad = run(&["audit", "query", "--since", "yesterday"], &log);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// The log's signing key is the keyring's `audit-signing` key: the log directory holds no
+/// secret; after a rotation the old log keeps its key and a new log takes the new one; a
+/// keyring that does not hold the log's key cannot append to it.
+#[test]
+fn the_keyring_holds_the_log_signing_key_across_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = dir.path().join("keyring.json");
+    let other_ring = dir.path().join("other.json");
+    let master = "3c".repeat(32);
+    let with_ring = |ring: &Path, args: &[&str], stdin: &str| {
+        let mut child = kamei()
+            .args(args)
+            .arg("--keyring")
+            .arg(ring)
+            .env("KAMEI_MASTER_KEY", &master)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    for r in [&ring, &other_ring] {
+        assert!(with_ring(r, &["keys", "init"], "").status.success());
+    }
+    let line = record("cn_contractor", "ldt-shanghai", "2026-01-05T09:12:00Z", "[1, 2]") + "\n";
+    let old_log = dir.path().join("old");
+    let old_s = old_log.to_str().unwrap();
+    let out = with_ring(&ring, &["audit", "append", "--log", old_s], &line);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!old_log.join("key").exists(), "no secret key beside the log");
+    let old_vkey = std::fs::read_to_string(old_log.join("key.vkey")).unwrap();
+
+    assert!(
+        with_ring(&ring, &["keys", "rotate", "--purpose", "audit-signing"], "")
+            .status
+            .success()
+    );
+    let out = with_ring(&ring, &["audit", "append", "--log", old_s], &line);
+    assert!(
+        out.status.success(),
+        "the old log still signs with its own key after a rotation"
+    );
+    assert_eq!(
+        std::fs::read_to_string(old_log.join("key.vkey")).unwrap(),
+        old_vkey
+    );
+    let new_log = dir.path().join("new");
+    let out = with_ring(
+        &ring,
+        &["audit", "append", "--log", new_log.to_str().unwrap()],
+        &line,
+    );
+    assert!(out.status.success());
+    assert_ne!(
+        std::fs::read_to_string(new_log.join("key.vkey")).unwrap(),
+        old_vkey
+    );
+
+    let out = with_ring(&other_ring, &["audit", "append", "--log", old_s], &line);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("signed by a key this keyring does not hold"),
+        "{err}"
+    );
+    // Verifying needs no secret: the public key beside the log is enough.
+    let ok = run(&["audit", "verify"], &old_log);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("ok: 2 entries"));
+}
