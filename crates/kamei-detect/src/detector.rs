@@ -1,4 +1,3 @@
-use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
 
 use kamei_core::PiiType;
@@ -393,19 +392,32 @@ fn resolve(text: &str, mut cands: Vec<Candidate>) -> Vec<Entity> {
             .then(a.start.cmp(&b.start))
             .then(a.pii_type.cmp(&b.pii_type))
     });
-    // Accepted spans by start; non-overlapping, so a neighbour check on each side suffices.
-    let mut taken: BTreeMap<usize, Candidate> = BTreeMap::new();
-    for c in cands {
-        let clash_before = taken
-            .range(..c.end)
-            .next_back()
-            .is_some_and(|(_, p)| p.end > c.start);
-        if !clash_before {
-            taken.insert(c.start, c);
+    // Most lines hold a handful of candidates: a linear check against the accepted ones beats
+    // a map there. Long texts with many use the map, so the work stays O(n log n).
+    let mut taken: Vec<Candidate> = Vec::new();
+    if cands.len() <= 16 {
+        for c in cands {
+            if !taken.iter().any(|t| t.start < c.end && c.start < t.end) {
+                taken.push(c);
+            }
         }
+    } else {
+        // Accepted spans by start; non-overlapping, so a neighbour check on each side suffices.
+        let mut by_start: std::collections::BTreeMap<usize, Candidate> = Default::default();
+        for c in cands {
+            let clash_before = by_start
+                .range(..c.end)
+                .next_back()
+                .is_some_and(|(_, p)| p.end > c.start);
+            if !clash_before {
+                by_start.insert(c.start, c);
+            }
+        }
+        taken.extend(by_start.into_values());
     }
+    taken.sort_by_key(|c| c.start);
     taken
-        .into_values()
+        .into_iter()
         .map(|c| Entity {
             pii_type: c.pii_type,
             start: c.start,

@@ -24,6 +24,7 @@ mod column;
 mod context;
 mod detector;
 mod entity;
+mod fx;
 mod names;
 mod numeric;
 mod validate;

@@ -1,14 +1,14 @@
 //! Japanese names (PERSON) and addresses (ADDRESS) from reference lists.
 //!
-//! Two cheap passes find where to look: a small Aho-Corasick automaton of triggers (the last
+//! One cheap pass finds where to look: an Aho-Corasick automaton of triggers (the last
 //! character of a place name — 都 道 府 県 市 区 町 村 郡 —, honorifics such as さん and 様, and
-//! words that introduce a name such as 氏名) and an automaton of surnames. Around each hit the
+//! words that introduce a name such as 氏名) and of surnames. Around each hit the
 //! recognizer looks names up in hash sets built from Japan Post's municipalities and gimei's
 //! name lists, and extends an address over its town, its chome-banchi numbers
 //! (1丁目2番3号, 1-2-3) and a building with a room number. These recognizers are weaker than
 //! the validated ones, and the evaluation reports them separately.
 
-use std::collections::HashSet;
+use crate::fx::WordSet;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use kamei_core::PiiType;
@@ -156,12 +156,12 @@ const NOT_NAMES: &[&str] = &[
 
 #[derive(Debug)]
 pub(crate) struct Names {
-    triggers: AhoCorasick,
-    surnames_ac: AhoCorasick,
-    prefectures: HashSet<&'static str>,
-    municipalities: HashSet<&'static str>,
-    surnames: HashSet<&'static str>,
-    given: HashSet<&'static str>,
+    /// The triggers, then the surnames, in one automaton.
+    words: AhoCorasick,
+    prefectures: WordSet,
+    municipalities: WordSet,
+    surnames: WordSet,
+    given: WordSet,
     /// The longest entry of each set, in characters.
     max_place: usize,
     max_name: usize,
@@ -460,31 +460,30 @@ fn is_space(c: char) -> bool {
 
 impl Names {
     pub(crate) fn new() -> Names {
-        let triggers = AhoCorasickBuilder::new()
-            .kind(Some(AhoCorasickKind::DFA))
-            // Japanese text is full of every lead byte: a prefilter only adds restarts.
-            .prefilter(false)
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(TRIGGERS.iter().map(|(w, _)| w))
-            .unwrap_or_else(|_| unreachable!("the trigger list is a valid, small pattern set"));
-        let surnames: HashSet<&'static str> = lines(SURNAMES).collect();
+        let surnames: WordSet = lines(SURNAMES).collect();
         // Hiragana surnames are ordinary words too often (たなか is safe, but いし is not).
-        let surname_forms: Vec<&str> = surnames
+        let mut surname_forms: Vec<&str> = surnames
             .iter()
             .copied()
             .filter(|s| !s.chars().all(is_hiragana))
             .collect();
-        let surnames_ac = AhoCorasickBuilder::new()
+        surname_forms.sort_unstable();
+        // One pass for both: triggers first (pattern ids below `TRIGGERS.len()`), then surnames.
+        let words = AhoCorasickBuilder::new()
             .kind(Some(AhoCorasickKind::DFA))
             // Japanese text is full of every lead byte: a prefilter only adds restarts.
             .prefilter(false)
             .match_kind(MatchKind::LeftmostLongest)
-            .build(&surname_forms)
-            .unwrap_or_else(|_| unreachable!("the surname list is a valid pattern set"));
-        let prefectures: HashSet<&'static str> = lines(PREFECTURES).collect();
-        let municipalities: HashSet<&'static str> =
-            lines(MUNICIPALITIES).chain(TW_CITIES.iter().copied()).collect();
-        let given: HashSet<&'static str> = lines(GIVEN_NAMES).collect();
+            .build(
+                TRIGGERS
+                    .iter()
+                    .map(|(w, _)| *w)
+                    .chain(surname_forms.iter().copied()),
+            )
+            .unwrap_or_else(|_| unreachable!("the trigger and surname lists are valid pattern sets"));
+        let prefectures: WordSet = lines(PREFECTURES).collect();
+        let municipalities: WordSet = lines(MUNICIPALITIES).chain(TW_CITIES.iter().copied()).collect();
+        let given: WordSet = lines(GIVEN_NAMES).collect();
         let chars = |s: &&str| s.chars().count();
         let max_place = prefectures
             .iter()
@@ -494,8 +493,7 @@ impl Names {
             .unwrap_or(1);
         let max_name = surnames.iter().chain(&given).map(chars).max().unwrap_or(1).min(6);
         Names {
-            triggers,
-            surnames_ac,
+            words,
             prefectures,
             municipalities,
             surnames,
@@ -507,11 +505,17 @@ impl Names {
 
     pub(crate) fn find(&self, text: &str, out: &mut Vec<Found>) {
         let mut skip_to = 0;
-        for m in self.triggers.find_iter(text) {
+        for m in self.words.find_iter(text) {
+            let Some((_, trigger)) = TRIGGERS.get(m.pattern().as_usize()) else {
+                if let Some(f) = self.full_name_at(text, m.start(), m.end()) {
+                    out.push(f);
+                }
+                continue;
+            };
             if m.start() < skip_to {
                 continue;
             }
-            match TRIGGERS[m.pattern().as_usize()].1 {
+            match trigger {
                 Trigger::Place => {
                     if let Some(f) = self.address(text, m.end()) {
                         skip_to = f.end;
@@ -552,15 +556,6 @@ impl Names {
                 }
             }
         }
-        // Surnames are written in kanji or katakana: ASCII text has none.
-        if text.is_ascii() {
-            return;
-        }
-        for m in self.surnames_ac.find_iter(text) {
-            if let Some(f) = self.full_name_at(text, m.start(), m.end()) {
-                out.push(f);
-            }
-        }
     }
 
     /// Byte offsets of the char boundaries going back from `end`, up to `n` characters.
@@ -579,14 +574,14 @@ impl Names {
     }
 
     /// The longest entry of `set` that ends at `end`.
-    fn longest_ending(&self, text: &str, end: usize, set: &HashSet<&str>, max: usize) -> Option<usize> {
+    fn longest_ending(&self, text: &str, end: usize, set: &WordSet, max: usize) -> Option<usize> {
         Self::starts_before(text, end, max)
             .filter(|&s| set.contains(&text[s..end]))
             .last()
     }
 
     /// The longest entry of `set` that starts at `start`.
-    fn longest_starting(&self, text: &str, start: usize, set: &HashSet<&str>, max: usize) -> Option<usize> {
+    fn longest_starting(&self, text: &str, start: usize, set: &WordSet, max: usize) -> Option<usize> {
         Self::ends_after(text, start, max)
             .filter(|&e| set.contains(&text[start..e]))
             .last()
