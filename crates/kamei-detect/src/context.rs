@@ -228,35 +228,86 @@ impl Context {
     }
 
     /// The context classes of the words in the window around `text[start..end]`.
+    #[cfg(test)]
     pub(crate) fn around(&self, text: &str, start: usize, end: usize) -> Ctx {
-        self.scan(text, floor(text, start.saturating_sub(BEFORE)), start)
-            .union(self.scan(text, end, ceil(text, end + AFTER)))
+        TextContext::new(self, text).around(start, end)
+    }
+
+    /// Every context word of `text` with its position, in order of start. Short Latin words
+    /// count only as whole words ("tel" in "hotel" does not).
+    fn hits(&self, text: &str) -> Vec<Hit> {
+        let b = text.as_bytes();
+        let mut hits: Vec<Hit> = self
+            .words
+            .find_overlapping_iter(text)
+            .filter_map(|m| {
+                let (w, ctx) = WORDS[m.pattern().as_usize()];
+                if w.is_ascii() && w.len() <= 4 {
+                    let left_ok = m.start() == 0 || !b[m.start() - 1].is_ascii_alphabetic();
+                    let right_ok = m.end() == b.len() || !b[m.end()].is_ascii_alphabetic();
+                    if !(left_ok && right_ok) {
+                        return None;
+                    }
+                }
+                Some(Hit {
+                    start: m.start(),
+                    end: m.end(),
+                    ctx,
+                })
+            })
+            .collect();
+        hits.sort_by_key(|h| h.start);
+        hits
+    }
+}
+
+/// One context word found in a text.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    start: usize,
+    end: usize,
+    ctx: Ctx,
+}
+
+/// The context words of one text, found in one pass on first use and then looked up per
+/// candidate: a line holds several candidates whose windows overlap, and scanning each
+/// window again cost more than the rest of detection.
+#[derive(Debug)]
+pub(crate) struct TextContext<'a> {
+    context: &'a Context,
+    text: &'a str,
+    hits: std::cell::OnceCell<Vec<Hit>>,
+}
+
+impl<'a> TextContext<'a> {
+    pub(crate) fn new(context: &'a Context, text: &'a str) -> Self {
+        TextContext {
+            context,
+            text,
+            hits: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The context classes of the words in the window around `text[start..end]`.
+    pub(crate) fn around(&self, start: usize, end: usize) -> Ctx {
+        self.within(floor(self.text, start.saturating_sub(BEFORE)), start)
+            .union(self.within(end, ceil(self.text, end + AFTER)))
     }
 
     /// The context classes in the near window before `start` (for a label such as `DOB:`).
-    pub(crate) fn near(&self, text: &str, start: usize) -> Ctx {
-        self.scan(text, floor(text, start.saturating_sub(NEAR)), start)
+    pub(crate) fn near(&self, start: usize) -> Ctx {
+        self.within(floor(self.text, start.saturating_sub(NEAR)), start)
     }
 
-    fn scan(&self, text: &str, from: usize, to: usize) -> Ctx {
-        let Some(window) = text.get(from..to) else {
-            return Ctx::default();
-        };
-        let mut ctx = Ctx::default();
-        for m in self.words.find_overlapping_iter(window) {
-            let (w, c) = WORDS[m.pattern().as_usize()];
-            // Short Latin words count only as whole words ("tel" in "hotel" does not).
-            if w.is_ascii() && w.len() <= 4 {
-                let b = window.as_bytes();
-                let left_ok = m.start() == 0 || !b[m.start() - 1].is_ascii_alphabetic();
-                let right_ok = m.end() == b.len() || !b[m.end()].is_ascii_alphabetic();
-                if !(left_ok && right_ok) {
-                    continue;
-                }
-            }
-            ctx = ctx.union(c);
-        }
-        ctx
+    /// The classes of the words lying wholly inside `from..to`.
+    fn within(&self, from: usize, to: usize) -> Ctx {
+        let hits = self.hits.get_or_init(|| self.context.hits(self.text));
+        let first = hits.partition_point(|h| h.start < from);
+        hits[first..]
+            .iter()
+            .take_while(|h| h.start < to)
+            .filter(|h| h.end <= to)
+            .fold(Ctx::default(), |ctx, h| ctx.union(h.ctx))
     }
 }
 

@@ -2,7 +2,7 @@ use std::net::Ipv6Addr;
 
 use kamei_core::PiiType;
 
-use crate::context::Context;
+use crate::context::{Context, TextContext};
 use crate::entity::Entity;
 use crate::names::Names;
 use crate::numeric::{self, Run, Surround, Verdict};
@@ -53,14 +53,8 @@ impl Default for Detector {
     }
 }
 
-/// A candidate before overlaps are resolved.
-#[derive(Debug, Clone, Copy)]
-struct Candidate {
-    pii_type: PiiType,
-    start: usize,
-    end: usize,
-    score: f32,
-}
+/// A candidate before overlaps are resolved (the name recognizers make the same).
+type Candidate = crate::names::Found;
 
 impl Detector {
     pub fn new() -> Detector {
@@ -76,20 +70,14 @@ impl Detector {
     pub fn find(&self, text: &str) -> Vec<Entity> {
         let mut cands = Vec::new();
         self.structured(text, &mut cands);
-        let mut names = Vec::new();
-        self.names.find(text, &mut names);
-        cands.extend(names.into_iter().map(|f| Candidate {
-            pii_type: f.pii_type,
-            start: f.start,
-            end: f.end,
-            score: f.score,
-        }));
+        self.names.find(text, &mut cands);
         resolve(text, cands)
     }
 
     /// The single pass over the bytes for the structured types.
     fn structured(&self, text: &str, out: &mut Vec<Candidate>) {
         let b = text.as_bytes();
+        let ctx = TextContext::new(&self.context, text);
         let mut run = Run::default();
         let mut i = 0;
         while i < b.len() {
@@ -99,7 +87,7 @@ impl Detector {
                 continue;
             }
             i = match kind {
-                DIGIT => self.digits(text, i, &mut run, out),
+                DIGIT => self.digits(text, &ctx, i, &mut run, out),
                 PLUS_OR_OPEN | FULLWIDTH => {
                     let l = if kind == FULLWIDTH {
                         match numeric::digit_at(b, i) {
@@ -121,7 +109,7 @@ impl Detector {
                         || numeric::digit_at(b, i + l).is_some()
                         || (b[i] == b'+' && b.get(i + 1) == Some(&b'('))
                     {
-                        self.digits(text, i, &mut run, out)
+                        self.digits(text, &ctx, i, &mut run, out)
                     } else {
                         i + l.max(1)
                     }
@@ -135,7 +123,14 @@ impl Detector {
     }
 
     /// Reads the digit run at `i`, classifies it, and returns where scanning goes on.
-    fn digits(&self, text: &str, i: usize, run: &mut Run, out: &mut Vec<Candidate>) -> usize {
+    fn digits(
+        &self,
+        text: &str,
+        context: &TextContext<'_>,
+        i: usize,
+        run: &mut Run,
+        out: &mut Vec<Candidate>,
+    ) -> usize {
         let b = text.as_bytes();
         // Letters before the first digit: a passport prefix (1-2 capitals after a boundary),
         // otherwise a word with digits in it (a hash, an id, "v2") that holds nothing for us.
@@ -166,7 +161,7 @@ impl Detector {
         // A day of a date written with a month name, with birth context.
         if run.groups.len() == 1
             && let Some((s, e)) = numeric::month_name_date(text, run.groups[0].start, run.groups[0].end)
-            && self.context.near(text, s).has(crate::context::Ctx::BIRTH)
+            && context.near(s).has(crate::context::Ctx::BIRTH)
         {
             out.push(Candidate {
                 pii_type: PiiType::DateOfBirth,
@@ -181,9 +176,8 @@ impl Detector {
         if run.groups.len() < 3 && digits < 3 {
             return run.end.max(i + 1);
         }
-        let ctx = self.context.around(text, run.groups[0].start, run.end);
-        let near_cell = std::cell::OnceCell::new();
-        let near = || *near_cell.get_or_init(|| self.context.near(text, run.groups[0].start));
+        let ctx = context.around(run.groups[0].start, run.end);
+        let near = || context.near(run.groups[0].start);
         let before = &b[..i];
         let trimmed = before.trim_ascii_end();
         let postal_mark = trimmed.ends_with("〒".as_bytes())

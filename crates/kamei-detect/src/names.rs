@@ -168,6 +168,7 @@ pub(crate) struct Names {
 }
 
 /// A found span.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Found {
     pub(crate) pii_type: PiiType,
     pub(crate) start: usize,
