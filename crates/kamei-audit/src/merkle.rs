@@ -15,10 +15,25 @@ impl Hash {
         hex::encode(self.0)
     }
 
-    /// Parses 64 hex digits.
+    /// Parses 64 hex digits (either case). `verify` parses one per record, so this is a
+    /// plain loop rather than a general decoder.
     pub fn from_hex(text: &str) -> Option<Self> {
+        fn nibble(c: u8) -> Option<u8> {
+            match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                b'A'..=b'F' => Some(c - b'A' + 10),
+                _ => None,
+            }
+        }
+        let b = text.as_bytes();
+        if b.len() != 64 {
+            return None;
+        }
         let mut out = [0u8; 32];
-        hex::decode_to_slice(text, &mut out).ok()?;
+        for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+            *o = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+        }
         Some(Hash(out))
     }
 }
@@ -333,6 +348,17 @@ pub fn verify_consistency(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hashes_parse_from_hex_of_either_case_and_nothing_else() {
+        let h = Hash([0xab; 32]);
+        assert_eq!(Hash::from_hex(&h.to_hex()), Some(h));
+        assert_eq!(Hash::from_hex(&h.to_hex().to_uppercase()), Some(h));
+        assert_eq!(Hash::from_hex(&h.to_hex()[..62]), None);
+        assert_eq!(Hash::from_hex(&format!("{}00", h.to_hex())), None);
+        assert_eq!(Hash::from_hex(&"g".repeat(64)), None);
+        assert_eq!(Hash::from_hex(&"é".repeat(32)), None);
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -330,7 +330,10 @@ impl AuditRecord {
         if record.v != 1 {
             return Err(field("v", "unknown record version"));
         }
-        if record.to_leaf()? != bytes {
+        // Re-encode into a buffer of the final size: verify does this once per record.
+        let mut again = Vec::with_capacity(bytes.len());
+        serde_json::to_writer(&mut again, &record).map_err(|e| RecordError::Shape(e.to_string()))?;
+        if again != bytes {
             return Err(RecordError::Shape(
                 "the bytes are not the canonical encoding".into(),
             ));
