@@ -159,7 +159,8 @@ impl LogKey {
         let mut raw = Zeroizing::new(Vec::with_capacity(33));
         raw.push(0x01);
         raw.extend_from_slice(seed);
-        let skey = Zeroizing::new(format!("PRIVATE+KEY+{name}+{hash}+{}", STANDARD.encode(&*raw)));
+        let encoded = Zeroizing::new(STANDARD.encode(&*raw));
+        let skey = Zeroizing::new(format!("PRIVATE+KEY+{name}+{hash}+{}", *encoded));
         Self::from_secret(&skey)
     }
 

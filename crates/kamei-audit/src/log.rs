@@ -387,9 +387,16 @@ fn adopt_key(storage: &dyn LogStorage, key: &LogKey) -> Result<(), AuditError> {
             "this log's checkpoints are signed by another key (see `key.vkey`)",
         ))),
         Some(_) => Ok(()),
-        None => storage
-            .write(VKEY, format!("{}\n", key.verifier_key()).as_bytes(), true)
-            .map_err(io_err("write", VKEY)),
+        None => {
+            // A log that lost its `key.vkey` is bound again only to the key that signed its
+            // checkpoint.
+            if let Some(note) = storage.read(CHECKPOINT).map_err(io_err("read", CHECKPOINT))? {
+                Checkpoint::open(&note, key.verifier_key())?;
+            }
+            storage
+                .write(VKEY, format!("{}\n", key.verifier_key()).as_bytes(), true)
+                .map_err(io_err("write", VKEY))
+        }
     }
 }
 
@@ -420,13 +427,20 @@ fn load_or_create_key(storage: &dyn LogStorage, origin: &str) -> Result<LogKey, 
             key
         }
     };
-    let vkey = format!("{}\n", key.verifier_key());
-    if storage.read(VKEY).map_err(io_err("read", VKEY))?.as_deref() != Some(vkey.as_bytes()) {
-        storage
-            .write(VKEY, vkey.as_bytes(), true)
-            .map_err(io_err("write", VKEY))?;
+    // The verifier key is the log's trust record: written once, never replaced by another.
+    match stored_verifier_key(storage)? {
+        Some(vkey) if vkey != key.verifier_key() => Err(AuditError::Checkpoint(CheckpointError::Key(
+            "the log's `key` does not match its `key.vkey`; restore the original key",
+        ))),
+        Some(_) => Ok(key),
+        None => {
+            let vkey = format!("{}\n", key.verifier_key());
+            storage
+                .write(VKEY, vkey.as_bytes(), true)
+                .map_err(io_err("write", VKEY))?;
+            Ok(key)
+        }
     }
-    Ok(key)
 }
 
 /// Finds the entries, cuts a torn tail that no acknowledged append covers, finishes an
@@ -733,7 +747,14 @@ impl Syncer {
         };
         let mut bundles: Vec<u64> = batches.iter().flat_map(|b| b.bundles.iter().copied()).collect();
         bundles.dedup();
-        if let Err(e) = self.sync(&bundles) {
+        // After a failed sync what is on disk is unknown, and a later sync may succeed on
+        // pages an earlier one lost: nothing written after a failure is acknowledged.
+        let synced = if self.failed.load(Ordering::SeqCst) {
+            Err(AuditError::Closed)
+        } else {
+            self.sync(&bundles)
+        };
+        if let Err(e) = synced {
             self.failed.store(true, Ordering::SeqCst);
             let msg = e.to_string();
             let answers = batches
@@ -850,6 +871,12 @@ impl Publisher {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let size = self.end;
+        if size > tree.size() {
+            return Err(AuditError::DamagedLog(format!(
+                "tiles asked for {size} entries but only {} are durable",
+                tree.size()
+            )));
+        }
         let mut level = 0u32;
         loop {
             let h = (level * TILE_HEIGHT) as usize;
@@ -880,7 +907,7 @@ impl Publisher {
             .tree
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone_shape(self.end);
+            .clone_shape(self.end)?;
         let size = tree.size;
         let mut level = 0u32;
         while (size >> (level * TILE_HEIGHT)) > 0 {
@@ -939,8 +966,9 @@ struct TreeShape {
 }
 
 impl Tree {
-    fn clone_shape(&self, size: u64) -> TreeShape {
-        let root = self.root(size).unwrap_or_else(|_| crate::merkle::empty_root());
+    fn clone_shape(&self, size: u64) -> Result<TreeShape, AuditError> {
+        // Never a checkpoint for entries the tree does not hold.
+        let root = self.root(size)?;
         let mut partial = Vec::new();
         let mut level = 0u32;
         while (size >> (level * TILE_HEIGHT)) > 0 {
@@ -950,6 +978,6 @@ impl Tree {
             partial.push(self.level(h)[start..count as usize].to_vec());
             level += 1;
         }
-        TreeShape { size, root, partial }
+        Ok(TreeShape { size, root, partial })
     }
 }

@@ -44,7 +44,8 @@ impl UnknownName {
     fn new(what: &'static str, name: &str, expected: impl IntoIterator<Item = &'static str>) -> Self {
         Self {
             what,
-            name: name.to_owned(),
+            // Escaped: the name comes from a file, and a message stays on one line.
+            name: name.escape_debug().to_string(),
             expected: expected.into_iter().collect::<Vec<_>>().join(", "),
         }
     }

@@ -3,10 +3,11 @@ use crate::{Category, Level, PiiType, named_enum};
 /// A transform a catalog may choose for a category or a column at the `masked` or
 /// `pseudonymized` level, in place of the default of DESIGN.md ("Levels mean, per category").
 ///
-/// `raw` always passes the value and `denied` never does; neither can be overridden, so a
-/// catalog can make a level *less* revealing than its default but never more: every transform
-/// here is checked against the level ([`Transform::allowed_at`]) and the category
-/// ([`Transform::fits`]) when the catalog loads.
+/// `raw` always passes the value and `denied` never does; neither can be overridden. Every
+/// transform is checked against the level ([`Transform::allowed_at`]: nothing that shows part
+/// of a value at `pseudonymized`) and the category ([`Transform::fits`]: never more of a value
+/// than the category's default shows at `masked`) when the catalog loads, and again when a
+/// projection is compiled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Transform {
     /// Every cell null.
@@ -21,8 +22,6 @@ pub enum Transform {
     TokenDigits,
     /// Every digit but the last four replaced by `*`.
     MaskDigits,
-    /// Every letter and digit replaced by `*`.
-    MaskAll,
     /// First letter of the local part and the domain of an e-mail address.
     MaskEmail,
     /// The first character only.
@@ -50,7 +49,6 @@ named_enum!(Transform, "transform", {
     Token => "token",
     TokenDigits => "token-digits",
     MaskDigits => "mask-digits",
-    MaskAll => "mask-all",
     MaskEmail => "mask-email",
     FirstChar => "first-char",
     Prefecture => "prefecture",
@@ -78,7 +76,6 @@ impl Transform {
                 | Transform::RedactPseudonyms => true,
                 Transform::Keep
                 | Transform::MaskDigits
-                | Transform::MaskAll
                 | Transform::MaskEmail
                 | Transform::FirstChar
                 | Transform::Prefecture
@@ -91,40 +88,43 @@ impl Transform {
         }
     }
 
-    /// Whether the transform makes sense for what the column holds (the data type is
-    /// checked when a projection is compiled). `keep` fits only categories that do not
-    /// identify a person alone.
+    /// Whether the transform makes sense for what the column holds and shows no more of it
+    /// than the category's default (the data type is checked when a projection is compiled).
+    /// `keep` fits only categories that do not identify a person alone; reversible tokens
+    /// (`token`, `token-digits`) can be read back only through kamei, never by the reader.
     pub const fn fits(self, category: Category) -> bool {
-        let digits = matches!(
-            category,
-            Category::Pii(
-                PiiType::Phone
-                    | PiiType::CreditCard
-                    | PiiType::MyNumber
-                    | PiiType::CorporateNumber
-                    | PiiType::PostalCode
-                    | PiiType::BankAccount
-                    | PiiType::DriverLicense
-                    | PiiType::Passport
-                    | PiiType::Iban
-            )
-        );
         match self {
-            Transform::Suppress | Transform::Pseudonym | Transform::MaskAll => true,
+            Transform::Suppress | Transform::Pseudonym => true,
             Transform::Token => !matches!(category, Category::FreeText),
             Transform::Keep => matches!(category, Category::QuasiIdentifier | Category::NonPersonal),
-            Transform::TokenDigits | Transform::MaskDigits => digits,
+            // Digits and separators only: letters and other characters would pass through.
+            Transform::TokenDigits => matches!(
+                category,
+                Category::Pii(
+                    PiiType::Phone
+                        | PiiType::CreditCard
+                        | PiiType::MyNumber
+                        | PiiType::CorporateNumber
+                        | PiiType::PostalCode
+                        | PiiType::BankAccount
+                )
+            ),
+            // The last four digits are the default partial reveal of these only; a My Number
+            // or a passport shows nothing when masked.
+            Transform::MaskDigits => matches!(
+                category,
+                Category::Pii(PiiType::Phone | PiiType::CreditCard | PiiType::BankAccount)
+            ),
             Transform::MaskEmail => matches!(category, Category::Pii(PiiType::Email)),
             Transform::FirstChar => matches!(category, Category::Pii(PiiType::Person) | Category::AccountId),
             Transform::Prefecture => matches!(category, Category::Pii(PiiType::Address)),
             Transform::PostalPrefix => matches!(category, Category::Pii(PiiType::PostalCode)),
-            Transform::Year | Transform::YearMonth => {
-                matches!(
-                    category,
-                    Category::Pii(PiiType::DateOfBirth) | Category::QuasiIdentifier
-                )
-            }
-            Transform::AgeBand => matches!(category, Category::QuasiIdentifier),
+            Transform::Year => matches!(
+                category,
+                Category::Pii(PiiType::DateOfBirth) | Category::QuasiIdentifier
+            ),
+            // A birth date's default reveal is its year; the month is more.
+            Transform::YearMonth | Transform::AgeBand => matches!(category, Category::QuasiIdentifier),
             Transform::RedactTags | Transform::RedactPseudonyms => matches!(category, Category::FreeText),
         }
     }
@@ -192,6 +192,10 @@ mod tests {
         assert!(Transform::TokenDigits.fits(Category::Pii(PiiType::Phone)));
         assert!(!Transform::TokenDigits.fits(Category::Pii(PiiType::Email)));
         assert!(!Transform::RedactTags.fits(Category::Pii(PiiType::Person)));
+        // Never more than the default masked reveal.
+        assert!(!Transform::MaskDigits.fits(Category::Pii(PiiType::MyNumber)));
+        assert!(!Transform::YearMonth.fits(Category::Pii(PiiType::DateOfBirth)));
+        assert!(!Transform::TokenDigits.fits(Category::Pii(PiiType::Iban)));
     }
 
     #[test]

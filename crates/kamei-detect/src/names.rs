@@ -158,6 +158,10 @@ const NOT_NAMES: &[&str] = &[
 pub(crate) struct Names {
     /// The triggers, then the surnames, in one automaton.
     words: AhoCorasick,
+    /// The triggers alone, for the ones a longer surname covers (市 in 市川, 村 in 野村).
+    triggers: AhoCorasick,
+    /// The longest trigger, in bytes.
+    max_trigger: usize,
     prefectures: WordSet,
     municipalities: WordSet,
     surnames: WordSet,
@@ -482,6 +486,12 @@ impl Names {
                     .chain(surname_forms.iter().copied()),
             )
             .unwrap_or_else(|_| unreachable!("the trigger and surname lists are valid pattern sets"));
+        let triggers = AhoCorasickBuilder::new()
+            .kind(Some(AhoCorasickKind::DFA))
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(TRIGGERS.iter().map(|(w, _)| w))
+            .unwrap_or_else(|_| unreachable!("the trigger list is a valid, small pattern set"));
+        let max_trigger = TRIGGERS.iter().map(|(w, _)| w.len()).max().unwrap_or(0);
         let prefectures: WordSet = lines(PREFECTURES).collect();
         let municipalities: WordSet = lines(MUNICIPALITIES).chain(TW_CITIES.iter().copied()).collect();
         let given: WordSet = lines(GIVEN_NAMES).collect();
@@ -495,6 +505,8 @@ impl Names {
         let max_name = surnames.iter().chain(&given).map(chars).max().unwrap_or(1).min(6);
         Names {
             words,
+            triggers,
+            max_trigger,
             prefectures,
             municipalities,
             surnames,
@@ -511,49 +523,71 @@ impl Names {
                 if let Some(f) = self.full_name_at(text, m.start(), m.end()) {
                     out.push(f);
                 }
+                // A surname can cover a trigger that starts inside it (村 of 野村 in 忍野村,
+                // 部長 after 岡部): the separate trigger pass found those, so look again.
+                let to = crate::context::ceil(text, m.end() + self.max_trigger);
+                for t in self.triggers.find_iter(&text[m.start()..to]) {
+                    let start = m.start() + t.start();
+                    if start >= m.end() {
+                        break;
+                    }
+                    let (_, trigger) = TRIGGERS[t.pattern().as_usize()];
+                    self.on_trigger(text, trigger, start, m.start() + t.end(), &mut skip_to, out);
+                }
                 continue;
             };
-            if m.start() < skip_to {
-                continue;
+            self.on_trigger(text, *trigger, m.start(), m.end(), &mut skip_to, out);
+        }
+    }
+
+    /// Looks for the name or address a trigger at `start..end` points to.
+    fn on_trigger(
+        &self,
+        text: &str,
+        trigger: Trigger,
+        start: usize,
+        end: usize,
+        skip_to: &mut usize,
+        out: &mut Vec<Found>,
+    ) {
+        if start < *skip_to {
+            return;
+        }
+        match trigger {
+            Trigger::Place => {
+                if let Some(f) = self.address(text, end) {
+                    *skip_to = f.end;
+                    out.push(f);
+                }
             }
-            match trigger {
-                Trigger::Place => {
-                    if let Some(f) = self.address(text, m.end()) {
-                        skip_to = f.end;
-                        out.push(f);
-                    }
+            Trigger::After => {
+                if let Some(f) = self.name_before(text, start) {
+                    out.push(f);
                 }
-                Trigger::After => {
-                    if let Some(f) = self.name_before(text, m.start()) {
-                        out.push(f);
-                    }
+            }
+            Trigger::Before => {
+                if let Some(f) = self.name_after(text, end) {
+                    out.push(f);
                 }
-                Trigger::Before => {
-                    if let Some(f) = self.name_after(text, m.end()) {
-                        out.push(f);
-                    }
-                    if let Some(f) = latin_name_after(text, m.end()) {
-                        out.push(f);
-                    }
+                if let Some(f) = latin_name_after(text, end) {
+                    out.push(f);
                 }
-                Trigger::ThaiProvince => {
-                    if let Some(f) = thai_address(text, m.start(), m.end()) {
-                        skip_to = f.end;
-                        out.push(f);
-                    }
+            }
+            Trigger::ThaiProvince => {
+                if let Some(f) = thai_address(text, start, end) {
+                    *skip_to = f.end;
+                    out.push(f);
                 }
-                Trigger::IdStreet => {
-                    if let Some(f) = indonesian_address(text, m.start()) {
-                        skip_to = f.end;
-                        out.push(f);
-                    }
+            }
+            Trigger::IdStreet => {
+                if let Some(f) = indonesian_address(text, start) {
+                    *skip_to = f.end;
+                    out.push(f);
                 }
-                Trigger::Latin => {
-                    if let Some(f) =
-                        latin_name_after(text, m.end()).or_else(|| self.name_after(text, m.end()))
-                    {
-                        out.push(f);
-                    }
+            }
+            Trigger::Latin => {
+                if let Some(f) = latin_name_after(text, end).or_else(|| self.name_after(text, end)) {
+                    out.push(f);
                 }
             }
         }

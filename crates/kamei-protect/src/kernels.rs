@@ -203,7 +203,8 @@ impl Kernel {
                     Arc::new(out)
                 }
                 Kernel::MaskDigits { keep_last } => map_text(strings(array)?, |v, out| {
-                    mask_chars(v, *keep_last, |c| c.is_ascii_digit(), out)
+                    // Any script's digits: a full-width phone number is still a phone number.
+                    mask_chars(v, *keep_last, |c| c.is_numeric(), out)
                 }),
                 Kernel::MaskAlnum { keep_last } => map_text(strings(array)?, |v, out| {
                     mask_chars(v, *keep_last, |c| c.is_alphanumeric(), out)
@@ -529,6 +530,15 @@ fn ff1_digits(
     encrypt: bool,
     out: &mut String,
 ) -> Option<()> {
+    // Only ASCII digits and the separators of numbers written by hand: anything else (a
+    // full-width digit, a letter, a note) would pass through the token unencrypted, so the
+    // value is suppressed instead.
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b" -+().".contains(&b))
+    {
+        return None;
+    }
     let digits: Vec<u16> = value
         .bytes()
         .filter(u8::is_ascii_digit)
@@ -886,6 +896,37 @@ mod tests {
         assert_eq!(token.matches('-').count(), 3);
         assert_ne!(token, "4111-1111-1111-1111");
         assert_eq!(detokenize_digits(&token, &keys).unwrap(), "4111-1111-1111-1111");
+    }
+
+    /// Regression: the digit mask counted ASCII digits only, so a full-width phone number came
+    /// out as stored; a format-preserving token kept every other character, so full-width digits
+    /// and letters passed through it unencrypted.
+    #[test]
+    fn full_width_digits_are_masked_and_never_pass_through_a_token() {
+        let out = run(
+            Kernel::MaskDigits { keep_last: 4 },
+            texts(&[Some("０９０－１２３４－５６７８"), Some("๐๘๑ ๒๓๔ ๕๖๗๘")]),
+            "org",
+        );
+        let s = out_strings(&out);
+        assert_eq!(s[0].as_deref(), Some("***－****－５６７８"));
+        assert_eq!(s[1].as_deref(), Some("*** *** ๕๖๗๘"));
+        let out = run(
+            Kernel::TokenFf1,
+            texts(&[
+                Some("０９０－１２３４－５６７８"),
+                Some("090-1234-5678 (Taro)"),
+                Some("+81 (90) 1234.5678"),
+            ]),
+            "org",
+        );
+        let s = out_strings(&out);
+        assert_eq!(s[0], None, "suppressed, not passed through");
+        assert_eq!(s[1], None, "suppressed, not passed through");
+        assert!(
+            s[2].as_deref()
+                .is_some_and(|t| t.starts_with("+") && t != "+81 (90) 1234.5678")
+        );
     }
 
     #[test]

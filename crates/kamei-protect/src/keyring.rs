@@ -320,12 +320,13 @@ impl Keyring {
             .iter()
             .rev()
             .filter(|k| k.purpose == KeyPurpose::AuditSigning)
-            .map(|k| {
+            .filter_map(|k| {
                 let hk = Hkdf::<Sha256>::new(Some(b"kamei audit signing v1"), k.secret.bytes());
                 let mut seed = Zeroizing::new([0u8; 32]);
-                // 32 bytes, far below HKDF-SHA256's limit: expand cannot fail.
-                let _ = hk.expand(b"ed25519 seed", &mut seed[..]);
-                (k.id.clone(), seed)
+                // 32 bytes, far below HKDF-SHA256's limit; a key that could not expand is
+                // left out rather than used as zeros.
+                hk.expand(b"ed25519 seed", &mut seed[..]).ok()?;
+                Some((k.id.clone(), seed))
             })
             .collect()
     }

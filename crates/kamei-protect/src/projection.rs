@@ -217,6 +217,8 @@ impl Projection {
                     None => {
                         let chosen = cp.transforms.at(d.level);
                         let kernel = match chosen {
+                            // Checked again here: a plan may come from elsewhere than the catalog.
+                            Some(t) if !(t.allowed_at(d.level) && t.fits(cp.category)) => None,
                             Some(t) => chosen_kernel(t, cp.category, &data_type),
                             None => select(cp.category, d.level, &data_type),
                         };
@@ -527,7 +529,6 @@ fn chosen_kernel(transform: Transform, category: Category, dt: &DataType) -> Opt
         Transform::Token => Kernel::TokenSiv,
         Transform::TokenDigits => Kernel::TokenFf1,
         Transform::MaskDigits => Kernel::MaskDigits { keep_last: 4 },
-        Transform::MaskAll => Kernel::MaskAlnum { keep_last: 0 },
         Transform::MaskEmail => Kernel::MaskEmail,
         Transform::FirstChar => Kernel::FirstChar,
         Transform::Prefecture => Kernel::Prefecture,

@@ -161,7 +161,7 @@ fn open(args: &LogArgs) -> anyhow::Result<AuditLog> {
 
 /// Opens (or creates) the log with its signing key from the keyring: the key whose public key
 /// the log names, or for a new log the current `audit-signing` key. A log that keeps its own
-/// key file (made by the library alone) is opened with that.
+/// key file, and any log opened with the public demo keyring, signs with its own key file.
 fn open_signed(args: &LogArgs) -> anyhow::Result<AuditLog> {
     let dir = &args.log;
     if dir.join("key").exists() {
@@ -169,6 +169,12 @@ fn open_signed(args: &LogArgs) -> anyhow::Result<AuditLog> {
     }
     let config = crate::keys::load_config(&args.config)?;
     let keyring = crate::keys::open_keyring(&config, args.keyring.as_deref())?;
+    if keyring.is_demo() {
+        // The demo master key is public, so its audit key would let anyone sign a forged
+        // checkpoint: the log makes a random key of its own instead.
+        eprintln!("kamei: the demo keyring's keys are public: this log signs with its own key file `key`");
+        return Ok(AuditLog::open(dir)?);
+    }
     let stored = if dir.exists() {
         stored_verifier_key(&LocalDir::new(dir)?)?
     } else {

@@ -254,3 +254,16 @@ mod props {
         }
     }
 }
+
+/// Regression: with triggers and surnames in one automaton, a surname that covers a place
+/// trigger (島村 over 村, 市川 over 市, 町田 over 町) or an honorific (岡部 over 部長) hid it, and
+/// the address or name went unredacted.
+#[test]
+fn a_surname_covering_a_trigger_does_not_hide_it() {
+    use PiiType::{Address, Person};
+    one("新島村本村1-2-3に住んでいます", Address, "新島村本村1-2-3");
+    one("甲府市川田町1-2-3", Address, "甲府市川田町1-2-3");
+    one("忍野村忍草1-2", Address, "忍野村忍草1-2");
+    one("町田市原町田1-2-3", Address, "町田市原町田1-2-3");
+    one("岡部長に確認します", Person, "岡");
+}
