@@ -29,11 +29,17 @@ fn input(i: u64) -> RecordInput {
     RecordInput::from_json(&json).unwrap()
 }
 
-/// Appends `total` records from `writers` threads; returns records per second.
-fn appends(dir: &Path, writers: usize, total: u64) -> f64 {
+/// Appends `total` records from `writers` threads; returns records per second. With
+/// `precompute`, records are validated and encoded before the clock starts, as the gateway
+/// would while running the query; without, each writer encodes its own (a 10 M-record log
+/// would not fit in memory twice over: once encoded, once on /dev/shm).
+fn appends(dir: &Path, writers: usize, total: u64, precompute: bool) -> f64 {
     let log = AuditLog::open(dir).unwrap();
-    // Validate and encode outside the timed part, as the gateway would while running the query.
-    let records: Vec<_> = (0..total).map(|i| input(i).into_record().unwrap()).collect();
+    let records: Vec<_> = if precompute {
+        (0..total).map(|i| input(i).into_record().unwrap()).collect()
+    } else {
+        Vec::new()
+    };
     let next = AtomicU64::new(0);
     let start = Instant::now();
     std::thread::scope(|s| {
@@ -44,32 +50,10 @@ fn appends(dir: &Path, writers: usize, total: u64) -> f64 {
                     if i >= total {
                         break;
                     }
-                    let (r, set) = &records[i as usize];
-                    log.append(r, set).unwrap();
-                }
-            });
-        }
-    });
-    let secs = start.elapsed().as_secs_f64();
-    log.close().unwrap();
-    total as f64 / secs
-}
-
-/// Builds a log of `total` records from `writers` threads, encoding each record as it goes (a
-/// 10 M-record log would not fit in memory twice over: once encoded, once on /dev/shm).
-fn fill(dir: &Path, writers: usize, total: u64) -> f64 {
-    let log = AuditLog::open(dir).unwrap();
-    let next = AtomicU64::new(0);
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..writers {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= total {
-                        break;
-                    }
-                    log.append_input(input(i)).unwrap();
+                    match records.get(i as usize) {
+                        Some((r, set)) => log.append(r, set).unwrap(),
+                        None => log.append_input(input(i)).unwrap(),
+                    };
                 }
             });
         }
@@ -92,11 +76,11 @@ fn main() {
     std::fs::create_dir_all(&target).unwrap();
 
     // 1. Durable appends (fsync before acknowledging) on the project's disk.
-    let single = appends(&scratch(&target, "single"), 1, 500);
+    let single = appends(&scratch(&target, "single"), 1, 500, true);
     println!("durable appends, 1 writer: {single:.0} records/s (500 records)");
     for writers in [64, 256] {
         let total = 40_000;
-        let rate = appends(&scratch(&target, &format!("w{writers}")), writers, total);
+        let rate = appends(&scratch(&target, &format!("w{writers}")), writers, total, true);
         println!("durable appends, {writers} writers: {rate:.0} records/s ({total} records)");
     }
     let _ = std::fs::remove_dir_all(&target);
@@ -155,7 +139,7 @@ fn main() {
     };
     let dir = scratch(&base, "log");
     let start = Instant::now();
-    let rate = fill(&dir, 64, size);
+    let rate = appends(&dir, 64, size, false);
     println!(
         "built a log of {size} records in {:.1} s ({rate:.0} records/s, {})",
         start.elapsed().as_secs_f64(),

@@ -98,6 +98,28 @@ struct Texts {
     policies: (String, String),
 }
 
+impl Texts {
+    /// Texts held in memory, named `{dir}catalog.toml` and so on in messages.
+    fn in_memory(dir: &str, catalog: &str, principals: &str, policies: &str) -> Texts {
+        Texts {
+            catalog: (format!("{dir}catalog.toml"), catalog.into()),
+            principals: (format!("{dir}principals.toml"), principals.into()),
+            policies: (format!("{dir}policies.cedar"), policies.into()),
+        }
+    }
+}
+
+impl KeyringSettings {
+    /// No keyring file configured (`demo`: the built-in demo keyring stands in).
+    const fn unset(demo: bool) -> KeyringSettings {
+        KeyringSettings {
+            path: None,
+            master_key_file: None,
+            demo,
+        }
+    }
+}
+
 impl Config {
     /// Loads `kamei.toml` and the files it names (paths relative to it).
     pub fn load(kamei_toml: &Path) -> Result<Config, ConfigError> {
@@ -132,18 +154,13 @@ impl Config {
         if !problems.is_empty() {
             return Err(ConfigError::new(problems));
         }
-        let keyring = file.keyring.map_or(
-            KeyringSettings {
-                path: None,
-                master_key_file: None,
-                demo: false,
-            },
-            |k| KeyringSettings {
+        let keyring = file
+            .keyring
+            .map_or(KeyringSettings::unset(false), |k| KeyringSettings {
                 path: k.path.map(|p| dir.join(p)),
                 master_key_file: k.master_key_file.map(|p| dir.join(p)),
                 demo: false,
-            },
-        );
+            });
         Self::build(
             false,
             texts,
@@ -157,36 +174,17 @@ impl Config {
     /// A configuration from the texts of catalog.toml, principals.toml and policies.cedar in
     /// memory, with no keyring, sources or log (for fuzzing and tools that hold the files).
     pub fn from_texts(catalog: &str, principals: &str, policies: &str) -> Result<Config, ConfigError> {
-        let texts = Texts {
-            catalog: ("catalog.toml".into(), catalog.into()),
-            principals: ("principals.toml".into(), principals.into()),
-            policies: ("policies.cedar".into(), policies.into()),
-        };
-        let keyring = KeyringSettings {
-            path: None,
-            master_key_file: None,
-            demo: false,
-        };
-        Self::build(false, texts, keyring, None, None, None)
+        let texts = Texts::in_memory("", catalog, principals, policies);
+        Self::build(false, texts, KeyringSettings::unset(false), None, None, None)
     }
 
     /// The built-in demo configuration (the files `kamei init` writes), with the demo keyring.
     pub fn demo() -> Result<Config, ConfigError> {
         let [_, (_, catalog), (_, principals), (_, policies)] = DEMO_FILES;
-        let texts = Texts {
-            catalog: ("<demo>/catalog.toml".into(), catalog.into()),
-            principals: ("<demo>/principals.toml".into(), principals.into()),
-            policies: ("<demo>/policies.cedar".into(), policies.into()),
-        };
-        let keyring = KeyringSettings {
-            path: None,
-            master_key_file: None,
-            demo: true,
-        };
         Self::build(
             true,
-            texts,
-            keyring,
+            Texts::in_memory("<demo>/", catalog, principals, policies),
+            KeyringSettings::unset(true),
             Some(PathBuf::from("demo")),
             Some(PathBuf::from("audit")),
             Some("127.0.0.1:5433".into()),
