@@ -76,9 +76,20 @@ impl ColumnPlan {
         }
     }
 
-    /// The same plan with the catalog's transform choices.
+    /// The same plan with the catalog's transform choices. A level whose choice is `suppress`
+    /// reveals nothing, whatever its place in the level order, so the fallback for unknown
+    /// jurisdictions is chosen again by what each decision reveals (fail closed).
     pub fn with_transforms(mut self, transforms: TransformChoice) -> Self {
         self.transforms = transforms;
+        let reveals = |d: &&Decision| match transforms.at(d.level) {
+            Some(crate::Transform::Suppress) => Level::Denied,
+            _ => d.level,
+        };
+        if let Some(least) = self.by_jurisdiction.values().min_by_key(reveals)
+            && reveals(&least) < reveals(&&self.otherwise)
+        {
+            self.otherwise = least.clone();
+        }
         self
     }
 
@@ -142,6 +153,26 @@ mod tests {
         assert_eq!(plan.decision(None).level, Level::Masked);
         assert_eq!(plan.max_level(), Level::Raw);
         assert!(!plan.is_raw_everywhere());
+    }
+
+    #[test]
+    fn a_suppressed_level_is_the_least_revealing_for_unknown_jurisdictions() {
+        let plan = ColumnPlan::new(
+            "phone".into(),
+            Category::Pii(PiiType::Phone),
+            BTreeMap::from([
+                (Jurisdiction::JP, decision(Level::Masked)),
+                (Jurisdiction::TH, decision(Level::Pseudonymized)),
+            ]),
+        );
+        assert_eq!(plan.decision(None).level, Level::Pseudonymized);
+        let plan = plan.with_transforms(TransformChoice {
+            masked: Some(crate::Transform::Suppress),
+            pseudonymized: None,
+        });
+        // JP rows get nulls; an unknown jurisdiction must not get TH's pseudonyms.
+        assert_eq!(plan.decision(None).level, Level::Masked);
+        assert_eq!(plan.decision(Some("US".parse().unwrap())).level, Level::Masked);
     }
 
     #[test]
