@@ -4,6 +4,7 @@
 //! cargo bench -p kamei-audit --bench audit
 //! Environment: KAMEI_AUDIT_BENCH_VERIFY (entries in the verify log, default 1000000),
 //! KAMEI_AUDIT_BENCH_DIR (where the durable-append log goes, default target/), the verify log is
+//! KAMEI_AUDIT_BENCH_ONLY (`appends`, `proofs` or `verify`: run only that part), the verify log is
 //! built in /dev/shm when it exists (fsync there is free, so building is fast; verify reads the
 //! same bytes either way once they are in the page cache).
 
@@ -75,16 +76,33 @@ fn main() {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-audit"));
     std::fs::create_dir_all(&target).unwrap();
 
+    let only = std::env::var("KAMEI_AUDIT_BENCH_ONLY").ok();
+    let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
+
     // 1. Durable appends (fsync before acknowledging) on the project's disk.
-    let single = appends(&scratch(&target, "single"), 1, 500, true);
+    if run("appends") {
+        appends_part(&target);
+    }
+    if run("proofs") {
+        proofs_part();
+    }
+    if run("verify") {
+        verify_part(&target);
+    }
+}
+
+fn appends_part(target: &Path) {
+    let single = appends(&scratch(target, "single"), 1, 500, true);
     println!("durable appends, 1 writer: {single:.0} records/s (500 records)");
     for writers in [64, 256] {
         let total = 40_000;
-        let rate = appends(&scratch(&target, &format!("w{writers}")), writers, total, true);
+        let rate = appends(&scratch(target, &format!("w{writers}")), writers, total, true);
         println!("durable appends, {writers} writers: {rate:.0} records/s ({total} records)");
     }
-    let _ = std::fs::remove_dir_all(&target);
+    let _ = std::fs::remove_dir_all(target);
+}
 
+fn proofs_part() {
     // 2. Inclusion proofs at 10 million entries, on the in-memory tree `AuditLog::prove` uses.
     let n: u64 = 10_000_000;
     let start = Instant::now();
@@ -125,7 +143,9 @@ fn main() {
         start.elapsed().as_secs_f64() / f64::from(rounds) * 1e6
     );
     drop(tree);
+}
 
+fn verify_part(target: &Path) {
     // 3. Verify of a large log.
     let size: u64 = std::env::var("KAMEI_AUDIT_BENCH_VERIFY")
         .ok()

@@ -20,6 +20,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod checkpoint;
+mod commit;
+mod journal;
 mod log;
 #[cfg(test)]
 mod log_tests;
@@ -34,7 +36,8 @@ mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError, LogKey};
 pub use log::{
-    AuditError, AuditLog, ConsistencyProof, DEFAULT_ORIGIN, InclusionProof, Options, stored_verifier_key,
+    AuditError, AuditLog, ConsistencyProof, DEFAULT_ORIGIN, InclusionProof, LogView, Options,
+    stored_verifier_key,
 };
 pub use merkle::{
     Hash, ProofError, Tree, empty_root, leaf_hash, node_hash, verify_consistency, verify_inclusion,

@@ -1,26 +1,32 @@
-//! The log: durable appends with group commit, recovery of a torn tail, tiles and checkpoints.
+//! The log: opening and recovery, appends, proofs, keys. The group commit that makes appends
+//! durable is in [`crate::commit`].
 //!
 //! # On disk (relative to the log's storage root)
 //!
 //! - `tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]`: the C2SP tlog-tiles layout. Full entry
 //!   bundles are the durable home of entries; hash tiles are derived and rebuilt when missing.
-//! - `pending/<N>`: entry bundle `N` while it fills (same format: uint16 length, bytes); it is
-//!   appended to and synced before an append is acknowledged, and renamed to
-//!   `tile/entries/<N>` when its 256th entry is durable.
-//! - `subjects/index`: the subject index, one framed entry per record (see [`crate::subjects`]).
+//! - `journal/<N>`: entry bundle `N` while it fills, each entry with its subject index entry
+//!   (see [`crate::journal`]); the one file a commit syncs. When its 256th entry is durable the
+//!   log writes `tile/entries/<N>` and the bundle's `subjects/index` entries from it, then
+//!   removes it.
+//! - `subjects/index`: the subject index of the entries in full bundles, one framed entry per
+//!   record (see [`crate::subjects`]); the entries of the bundle being filled have theirs in
+//!   its journal.
 //! - `checkpoint`: the latest signed checkpoint; `key.vkey`: the public verifier key;
 //!   `key` (0600): the signing key, only for a log that keeps its own (the command line
 //!   passes the keyring's `audit-signing` key instead, see [`Options::key`]).
 
 use crate::checkpoint::{Checkpoint, CheckpointError, LogKey};
+use crate::commit::{Job, Publisher, Syncer, run_notifier, run_writer};
+use crate::journal::{JOURNAL_DIR, journal_path, parse_journal, push_frame as push_journal_frame};
 use crate::merkle::{Hash, ProofError, Tree, leaf_hash};
 use crate::record::{AuditRecord, RecordError, RecordInput};
 use crate::storage::{LocalDir, LogStorage};
 use crate::subjects::{SubjectSet, parse_frames, push_frame};
-use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, bundle_path, hash_tile_path, parse_bundle, push_entry};
+use crate::tiles::{TILE_WIDTH, bundle_path, hash_tile_path, parse_bundle};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{Sender, channel, sync_channel};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
@@ -30,12 +36,6 @@ pub(crate) const SUBJECTS: &str = "subjects/index";
 pub(crate) const CHECKPOINT: &str = "checkpoint";
 pub(crate) const KEY: &str = "key";
 pub(crate) const VKEY: &str = "key.vkey";
-/// Most appends one group commit takes.
-const MAX_BATCH: usize = 4096;
-
-pub(crate) fn pending_path(n: u64) -> String {
-    format!("pending/{n}")
-}
 
 /// Errors of the audit log.
 #[derive(Debug, thiserror::Error)]
@@ -109,18 +109,6 @@ pub struct ConsistencyProof {
     pub root: Hash,
 }
 
-enum Job {
-    Append {
-        leaf: Vec<u8>,
-        hash: Hash,
-        subjects: Vec<u8>,
-        reply: SyncSender<Result<u64, String>>,
-    },
-    Publish {
-        reply: SyncSender<Result<Vec<u8>, String>>,
-    },
-}
-
 /// The audit log: append-only, tamper-evident, durable.
 ///
 /// `append` may be called from many threads at once; each call returns once its record is on
@@ -160,7 +148,7 @@ impl AuditLog {
             None => Arc::new(load_or_create_key(storage.as_ref(), &options.origin)?),
         };
         let origin = key.name().to_owned();
-        let tree = recover(storage.as_ref())?;
+        let (tree, retired) = recover(storage.as_ref())?;
         // The stored checkpoint must describe a prefix of what is here.
         if let Some(bytes) = storage.read(CHECKPOINT).map_err(io_err("read", CHECKPOINT))? {
             let cp = Checkpoint::open(&bytes, key.verifier_key())?;
@@ -192,8 +180,10 @@ impl AuditLog {
             publish_every: options.publish_every,
             published: 0,
             end: size,
+            retired,
             failed: Arc::clone(&failed),
         };
+        publisher.retire()?;
         publisher.write_full_tiles(0)?;
         publisher.publish()?;
         let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
@@ -258,15 +248,12 @@ impl AuditLog {
     }
 
     fn append_leaf(&self, leaf: Vec<u8>, subjects: Vec<u8>) -> Result<u64, AuditError> {
-        // Hash here, on the caller's thread, so the writer only writes and syncs.
+        // Hash and frame here, on the caller's thread, so the writer only writes and syncs.
         let hash = leaf_hash(&leaf);
+        let mut frame = Vec::with_capacity(leaf.len() + subjects.len() + 14);
+        push_journal_frame(&mut frame, &leaf, &subjects);
         let (reply, answer) = sync_channel(1);
-        self.send(Job::Append {
-            leaf,
-            hash,
-            subjects,
-            reply,
-        })?;
+        self.send(Job::Append { frame, hash, reply })?;
         answer
             .recv()
             .map_err(|_| AuditError::Closed)?
@@ -315,31 +302,13 @@ impl AuditLog {
     /// The inclusion proof of entry `index` in the tree of `size` entries (default: now).
     pub fn prove(&self, index: u64, size: Option<u64>) -> Result<InclusionProof, AuditError> {
         let tree = self.read_tree();
-        let size = size.unwrap_or(tree.size());
-        let hashes = tree.inclusion_proof(index, size)?;
-        Ok(InclusionProof {
-            index,
-            tree_size: size,
-            leaf_hash: tree
-                .leaf(index)
-                .ok_or(ProofError::IndexOutOfRange { index, size })?,
-            hashes,
-            root: tree.root(size)?,
-        })
+        inclusion(&tree, index, size.unwrap_or(tree.size()))
     }
 
     /// The consistency proof from `old_size` to `size` (default: now).
     pub fn consistency(&self, old_size: u64, size: Option<u64>) -> Result<ConsistencyProof, AuditError> {
         let tree = self.read_tree();
-        let size = size.unwrap_or(tree.size());
-        let hashes = tree.consistency_proof(old_size, size)?;
-        Ok(ConsistencyProof {
-            old_size,
-            tree_size: size,
-            old_root: tree.root(old_size)?,
-            hashes,
-            root: tree.root(size)?,
-        })
+        consistency(&tree, old_size, size.unwrap_or(tree.size()))
     }
 
     /// Stops the writer after the queued appends and publishes a final checkpoint.
@@ -443,16 +412,14 @@ fn load_or_create_key(storage: &dyn LogStorage, origin: &str) -> Result<LogKey, 
     }
 }
 
-/// Finds the entries, cuts a torn tail that no acknowledged append covers, finishes an
-/// interrupted bundle rename, and rebuilds the tree.
-fn recover(storage: &dyn LogStorage) -> Result<Tree, AuditError> {
-    let mut tree = Tree::new();
+/// Pushes the leaf hashes of the full entry bundles onto `tree` (from the level-0 hash tiles
+/// where present, which verify checks, else from the entries); returns how many there are.
+fn load_full_bundles(storage: &dyn LogStorage, tree: &mut Tree) -> Result<u64, AuditError> {
     let mut n = 0u64;
-    // Full bundles: hash tiles where present (verify checks them), else the entries.
     loop {
         let path = bundle_path(n, TILE_WIDTH);
         if !storage.exists(&path).map_err(io_err("read", &path))? {
-            break;
+            return Ok(n);
         }
         let tile_path = hash_tile_path(0, n, TILE_WIDTH);
         let tile = storage.read(&tile_path).map_err(io_err("read", &tile_path))?;
@@ -483,501 +450,270 @@ fn recover(storage: &dyn LogStorage) -> Result<Tree, AuditError> {
         }
         n += 1;
     }
-    // Pending bundles: normally at most one (bundle n); a full one left by a crash before its
-    // rename is renamed now.
+}
+
+/// The bundle numbers that have a journal, ascending.
+pub(crate) fn list_journals(storage: &dyn LogStorage) -> Result<Vec<u64>, AuditError> {
+    let mut out: Vec<u64> = storage
+        .list(JOURNAL_DIR)
+        .map_err(io_err("list", JOURNAL_DIR))?
+        .iter()
+        .filter_map(|name| name.parse().ok())
+        .collect();
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// Reads the journals of the bundles from `full` on (the bundle being filled, and full ones not
+/// yet retired) and pushes their entries onto `tree`. With `repair`, cuts a torn tail and
+/// removes journals past an incomplete one; without, only reads.
+fn load_journals(
+    storage: &dyn LogStorage,
+    full: u64,
+    journals: &[u64],
+    tree: &mut Tree,
+    repair: bool,
+) -> Result<Vec<u64>, AuditError> {
+    let mut kept = Vec::new();
+    let mut expect = full;
+    let mut rest = journals.iter().copied().filter(|n| *n >= full);
+    while let Some(n) = rest.next() {
+        let first = n * TILE_WIDTH;
+        if n != expect {
+            return Err(AuditError::Damaged {
+                index: expect * TILE_WIDTH,
+                what: format!("journal {expect} is missing but a later one exists"),
+            });
+        }
+        let path = journal_path(n);
+        let bytes = storage
+            .read(&path)
+            .map_err(io_err("read", &path))?
+            .unwrap_or_default();
+        let journal = parse_journal(&bytes);
+        let count = journal.whole().map_err(|i| AuditError::Damaged {
+            index: first + i as u64,
+            what: "the journal entry was changed (its check fails) and later ones are whole".into(),
+        })?;
+        if count as u64 > TILE_WIDTH {
+            return Err(AuditError::Damaged {
+                index: first + TILE_WIDTH,
+                what: format!("journal {n} holds more than 256 entries"),
+            });
+        }
+        let keep = journal.len_of(count);
+        if repair && keep < bytes.len() {
+            storage
+                .truncate(&path, keep as u64)
+                .map_err(io_err("truncate", &path))?;
+        }
+        for f in &journal.frames[..count] {
+            tree.push(leaf_hash(f.entry));
+        }
+        kept.push(n);
+        if (count as u64) < TILE_WIDTH {
+            // The bundle being filled. A later journal holds only appends that were never
+            // acknowledged: their commit also needed this journal's missing tail.
+            if repair {
+                for later in rest {
+                    let path = journal_path(later);
+                    storage.remove(&path).map_err(io_err("remove", &path))?;
+                }
+            }
+            break;
+        }
+        expect += 1;
+    }
+    Ok(kept)
+}
+
+/// Finds the entries, finishes retiring journals that a crash interrupted, cuts a torn journal
+/// tail that no acknowledged append covers, and rebuilds the tree. Returns the tree and the
+/// number of full (retired) bundles.
+fn recover(storage: &dyn LogStorage) -> Result<(Tree, u64), AuditError> {
+    let mut tree = Tree::new();
+    let full = load_full_bundles(storage, &mut tree)?;
+    let journals = list_journals(storage)?;
+
+    // The subject index covers exactly the full bundles; a crash while retiring may have left
+    // it short (or with a torn frame): complete it from the journals, which are still there.
     let subjects = storage
         .read(SUBJECTS)
         .map_err(io_err("read", SUBJECTS))?
         .unwrap_or_default();
     let (frames, whole) = parse_frames(&subjects);
-    let mut subject_count = frames.len() as u64;
-    if (whole as u64) < subjects.len() as u64 {
-        storage
-            .truncate(SUBJECTS, whole as u64)
-            .map_err(io_err("truncate", SUBJECTS))?;
-    }
-    loop {
-        let path = pending_path(n);
-        let Some(bytes) = storage.read(&path).map_err(io_err("read", &path))? else {
-            break;
-        };
-        let b = parse_bundle(&bytes);
-        let next_exists = storage
-            .exists(&pending_path(n + 1))
-            .map_err(io_err("read", &path))?;
-        let mut count = b.entries.len() as u64;
-        if count > TILE_WIDTH {
-            return Err(AuditError::Damaged {
-                index: n * TILE_WIDTH + TILE_WIDTH,
-                what: format!("pending bundle {n} holds more than 256 entries"),
-            });
-        }
-        let mut keep = b.whole_len;
-        if !next_exists {
-            // The last bundle: entries without a subject index entry were never acknowledged.
-            let first = n * TILE_WIDTH;
-            if first + count > subject_count && subject_count >= first {
-                count = subject_count - first;
-                keep = b.entries[..count as usize].iter().map(|e| e.len() + 2).sum();
-            }
-        } else if b.torn_at.is_some() || count != TILE_WIDTH {
-            return Err(AuditError::Damaged {
-                index: n * TILE_WIDTH + count,
-                what: format!("pending bundle {n} is incomplete but a later one exists"),
-            });
-        }
-        if keep < bytes.len() {
-            storage
-                .truncate(&path, keep as u64)
-                .map_err(io_err("truncate", &path))?;
-        }
-        for e in &b.entries[..count as usize] {
-            tree.push(leaf_hash(e));
-        }
-        if count == TILE_WIDTH {
-            storage
-                .rename(&path, &bundle_path(n, TILE_WIDTH), true)
-                .map_err(io_err("rename", &path))?;
-            n += 1;
-            continue;
-        }
-        break;
-    }
-    if subject_count > tree.size() {
-        // Subject entries of appends whose entry never reached disk: never acknowledged.
-        let keep: usize = frames[..tree.size() as usize].iter().map(|f| f.len() + 4).sum();
-        storage
-            .truncate(SUBJECTS, keep as u64)
-            .map_err(io_err("truncate", SUBJECTS))?;
-        subject_count = tree.size();
-    }
-    // What a crash left written but unsynced is adopted now: make it durable before a
-    // checkpoint can cover it.
-    if storage.exists(SUBJECTS).map_err(io_err("read", SUBJECTS))? {
-        storage.sync(SUBJECTS).map_err(io_err("sync", SUBJECTS))?;
-    }
-    let tail = pending_path(tree.size() / TILE_WIDTH);
-    if storage.exists(&tail).map_err(io_err("read", &tail))? {
-        storage.sync(&tail).map_err(io_err("sync", &tail))?;
-    }
-    if subject_count < tree.size() {
+    let want = full * TILE_WIDTH;
+    let have = frames.len() as u64;
+    if have > want {
         return Err(AuditError::Damaged {
-            index: subject_count,
-            what: "the subject index has no entry for this record".into(),
+            index: want,
+            what: "the subject index has entries past the last full entry bundle".into(),
         });
     }
+    if have < want || whole < subjects.len() {
+        let from = have / TILE_WIDTH;
+        let keep: usize = frames[..(from * TILE_WIDTH) as usize]
+            .iter()
+            .map(|f| f.len() + 4)
+            .sum();
+        let mut add = Vec::new();
+        for n in from..full {
+            let missing = || AuditError::Damaged {
+                index: n * TILE_WIDTH,
+                what: "the subject index has no entry for this record".into(),
+            };
+            let path = journal_path(n);
+            let bytes = storage
+                .read(&path)
+                .map_err(io_err("read", &path))?
+                .ok_or_else(missing)?;
+            let journal = parse_journal(&bytes);
+            if journal.whole().ok().is_none_or(|c| (c as u64) < TILE_WIDTH) {
+                return Err(missing());
+            }
+            for (j, f) in journal.frames[..TILE_WIDTH as usize].iter().enumerate() {
+                let index = n * TILE_WIDTH + j as u64;
+                if tree.leaf(index) != Some(leaf_hash(f.entry)) {
+                    return Err(AuditError::Damaged {
+                        index,
+                        what: format!("entry bundle {n} and its journal differ"),
+                    });
+                }
+                push_frame(&mut add, f.subjects);
+            }
+        }
+        if keep < subjects.len() {
+            storage
+                .truncate(SUBJECTS, keep as u64)
+                .map_err(io_err("truncate", SUBJECTS))?;
+        }
+        if !add.is_empty() {
+            storage
+                .append(SUBJECTS, &add)
+                .map_err(io_err("append to", SUBJECTS))?;
+            storage.sync(SUBJECTS).map_err(io_err("sync", SUBJECTS))?;
+        }
+    }
+    for n in journals.iter().copied().filter(|n| *n < full) {
+        let path = journal_path(n);
+        storage.remove(&path).map_err(io_err("remove", &path))?;
+    }
+
+    let kept = load_journals(storage, full, &journals, &mut tree, true)?;
+    // What a crash left written but unsynced is adopted now: make it durable before a
+    // checkpoint can cover it.
+    for n in kept {
+        let path = journal_path(n);
+        storage.sync(&path).map_err(io_err("sync", &path))?;
+    }
+    Ok((tree, full))
+}
+
+/// The tree of what is stored, read only: full bundles (by their hash tiles) and journals, up
+/// to a torn tail. Repairs nothing, takes no lock.
+pub(crate) fn read_tree(storage: &dyn LogStorage) -> Result<Tree, AuditError> {
+    let mut tree = Tree::new();
+    let full = load_full_bundles(storage, &mut tree)?;
+    let journals = list_journals(storage)?;
+    load_journals(storage, full, &journals, &mut tree, false)?;
     Ok(tree)
 }
 
-type Reply = SyncSender<Result<u64, String>>;
-
-/// A batch the first stage wrote, waiting for its sync.
-struct Written {
-    start: u64,
-    hashes: Vec<Hash>,
-    bundles: Vec<u64>,
-    replies: Vec<Reply>,
+fn inclusion(tree: &Tree, index: u64, size: u64) -> Result<InclusionProof, AuditError> {
+    let hashes = tree.inclusion_proof(index, size)?;
+    Ok(InclusionProof {
+        index,
+        tree_size: size,
+        leaf_hash: tree
+            .leaf(index)
+            .ok_or(ProofError::IndexOutOfRange { index, size })?,
+        hashes,
+        root: tree.root(size)?,
+    })
 }
 
-/// What the first stage hands the second, in log order.
-enum Stage {
-    Written(Written),
-    Publish(SyncSender<Result<Vec<u8>, String>>),
+fn consistency(tree: &Tree, old_size: u64, size: u64) -> Result<ConsistencyProof, AuditError> {
+    let hashes = tree.consistency_proof(old_size, size)?;
+    Ok(ConsistencyProof {
+        old_size,
+        tree_size: size,
+        old_root: tree.root(old_size)?,
+        hashes,
+        root: tree.root(size)?,
+    })
 }
 
-/// First stage of the group commit: writes each batch as soon as it arrives and hands it to
-/// the syncer, without waiting for the sync. While one sync runs, the next batch gathers every
-/// append that arrives meanwhile, so batches grow with load instead of alternating between
-/// large and tiny.
-fn run_writer(
-    storage: Arc<dyn LogStorage>,
-    mut size: u64,
-    failed: Arc<AtomicBool>,
-    rx: Receiver<Job>,
-    tx: Sender<Stage>,
-) {
-    while let Ok(first) = rx.recv() {
-        let mut leaves = Vec::new();
-        let mut publishes = Vec::new();
-        let mut job = Some(first);
-        while let Some(j) = job {
-            match j {
-                Job::Append {
-                    leaf,
-                    hash,
-                    subjects,
-                    reply,
-                } => leaves.push((leaf, hash, subjects, reply)),
-                Job::Publish { reply } => publishes.push(reply),
-            }
-            job = if leaves.len() < MAX_BATCH {
-                rx.try_recv().ok()
-            } else {
-                None
-            };
-        }
-        if !leaves.is_empty() {
-            if failed.load(Ordering::SeqCst) {
-                for (_, _, _, reply) in leaves {
-                    let _ = reply.send(Err(AuditError::Closed.to_string()));
-                }
-            } else {
-                match write_entries(storage.as_ref(), size, &leaves) {
-                    Ok(bundles) => {
-                        let start = size;
-                        size += leaves.len() as u64;
-                        let (hashes, replies) = leaves.into_iter().map(|(_, h, _, r)| (h, r)).unzip();
-                        let _ = tx.send(Stage::Written(Written {
-                            start,
-                            hashes,
-                            bundles,
-                            replies,
-                        }));
-                    }
-                    Err(e) => {
-                        // What is on disk is unknown now: refuse further appends until the log
-                        // is reopened, where recovery decides from the files.
-                        failed.store(true, Ordering::SeqCst);
-                        let msg = e.to_string();
-                        for (_, _, _, reply) in leaves {
-                            let _ = reply.send(Err(msg.clone()));
-                        }
-                    }
-                }
-            }
-        }
-        for reply in publishes {
-            let _ = tx.send(Stage::Publish(reply));
-        }
-    }
+/// A log opened for reading only, as an auditor does: proofs from its tiles and journals and
+/// its latest signed checkpoint. It takes no lock and needs no signing key, so it may be used
+/// while a writer appends (it sees the log as it was when opened).
+#[derive(Debug)]
+pub struct LogView {
+    tree: Tree,
+    checkpoint: Checkpoint,
+    note: Vec<u8>,
 }
 
-/// Appends a batch's subject index frames and entries (not synced); returns the bundles touched.
-fn write_entries(
-    storage: &dyn LogStorage,
-    start: u64,
-    batch: &[(Vec<u8>, Hash, Vec<u8>, Reply)],
-) -> Result<Vec<u64>, AuditError> {
-    let mut frames = Vec::new();
-    let mut bundles: Vec<(u64, Vec<u8>)> = Vec::new();
-    for (i, (leaf, _, subjects, _)) in batch.iter().enumerate() {
-        push_frame(&mut frames, subjects);
-        let n = (start + i as u64) / TILE_WIDTH;
-        match bundles.last_mut() {
-            Some((last, bytes)) if *last == n => push_entry(bytes, leaf),
-            _ => {
-                let mut bytes = Vec::new();
-                push_entry(&mut bytes, leaf);
-                bundles.push((n, bytes));
-            }
-        }
-    }
-    // Subject frames first: recovery drops entries that have no subject frame.
-    storage
-        .append(SUBJECTS, &frames)
-        .map_err(io_err("append to", SUBJECTS))?;
-    for (n, bytes) in &bundles {
-        let path = pending_path(*n);
-        storage.append(&path, bytes).map_err(io_err("append to", &path))?;
-    }
-    Ok(bundles.into_iter().map(|(n, _)| n).collect())
-}
-
-/// Answers for the callers of one commit.
-type Answers = Vec<(Reply, Result<u64, String>)>;
-
-/// What the sync stage hands the publish stage, in log order.
-enum Finish {
-    /// Entries `start..end` are durable and visible; `bundles` were touched.
-    Committed {
-        bundles: Vec<u64>,
-        start: u64,
-        end: u64,
-    },
-    Publish(SyncSender<Result<Vec<u8>, String>>),
-}
-
-/// Second stage: syncs, makes entries visible, hands the answers and the finishing work on.
-/// The only code that changes the tree.
-struct Syncer {
-    storage: Arc<dyn LogStorage>,
-    tree: Arc<RwLock<Tree>>,
-    failed: Arc<AtomicBool>,
-    /// Waking dozens of callers one by one costs about as much as a sync, and renaming
-    /// bundles, writing tiles and signing checkpoints costs more: both run on threads of their
-    /// own, so the next sync starts as soon as the previous one ends.
-    answers: Sender<Answers>,
-    finished: Sender<Finish>,
-}
-
-/// Third stage: wakes the callers of a committed batch.
-fn run_notifier(rx: Receiver<Answers>) {
-    while let Ok(answers) = rx.recv() {
-        for (reply, answer) in answers {
-            let _ = reply.send(answer);
-        }
-    }
-}
-
-impl Syncer {
-    fn run(self, rx: Receiver<Stage>) {
-        while let Ok(first) = rx.recv() {
-            let mut items = vec![first];
-            while let Ok(more) = rx.try_recv() {
-                items.push(more);
-            }
-            let mut batches = Vec::new();
-            for item in items {
-                match item {
-                    Stage::Written(w) => batches.push(w),
-                    Stage::Publish(reply) => {
-                        self.commit(std::mem::take(&mut batches));
-                        let _ = self.finished.send(Finish::Publish(reply));
-                    }
-                }
-            }
-            self.commit(batches);
-        }
-    }
-
-    /// One sync for every batch written so far, then the answers.
-    fn commit(&self, batches: Vec<Written>) {
-        let Some(start) = batches.first().map(|b| b.start) else {
-            return;
+impl LogView {
+    /// Reads the log on `storage`. `vkey` overrides the verifier key stored in the log
+    /// (`key.vkey`). Fails when the log has no checkpoint that this key verifies, or when the
+    /// stored entries do not match it.
+    pub fn open(storage: &dyn LogStorage, vkey: Option<&str>) -> Result<Self, AuditError> {
+        let vkey = match vkey {
+            Some(v) => v.trim().to_owned(),
+            None => stored_verifier_key(storage)?
+                .ok_or_else(|| AuditError::DamagedLog("the log has no verifier key (`key.vkey`)".into()))?,
         };
-        let mut bundles: Vec<u64> = batches.iter().flat_map(|b| b.bundles.iter().copied()).collect();
-        bundles.dedup();
-        // After a failed sync what is on disk is unknown, and a later sync may succeed on
-        // pages an earlier one lost: nothing written after a failure is acknowledged.
-        let synced = if self.failed.load(Ordering::SeqCst) {
-            Err(AuditError::Closed)
-        } else {
-            self.sync(&bundles)
-        };
-        if let Err(e) = synced {
-            self.failed.store(true, Ordering::SeqCst);
-            let msg = e.to_string();
-            let answers = batches
-                .into_iter()
-                .flat_map(|b| b.replies)
-                .map(|reply| (reply, Err(msg.clone())))
-                .collect();
-            let _ = self.answers.send(answers);
-            return;
+        let note = storage
+            .read(CHECKPOINT)
+            .map_err(io_err("read", CHECKPOINT))?
+            .ok_or_else(|| AuditError::DamagedLog("the log has no checkpoint".into()))?;
+        let checkpoint = Checkpoint::open(&note, &vkey)?;
+        let tree = read_tree(storage)?;
+        if checkpoint.size > tree.size() {
+            return Err(AuditError::Damaged {
+                index: tree.size(),
+                what: format!(
+                    "the checkpoint commits to {} entries but only {} are stored",
+                    checkpoint.size,
+                    tree.size()
+                ),
+            });
         }
-        // Durable: make the entries visible, then answer.
-        {
-            let mut tree = self
-                .tree
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for b in &batches {
-                for h in &b.hashes {
-                    tree.push(*h);
-                }
-            }
-        }
-        let end = batches.last().map_or(start, |b| b.start + b.hashes.len() as u64);
-        let answers = batches
-            .into_iter()
-            .flat_map(|b| {
-                let first = b.start;
-                b.replies
-                    .into_iter()
-                    .enumerate()
-                    .map(move |(i, reply)| (reply, Ok(first + i as u64)))
-            })
-            .collect();
-        let _ = self.answers.send(answers);
-        let _ = self.finished.send(Finish::Committed { bundles, start, end });
-    }
-
-    fn sync(&self, bundles: &[u64]) -> Result<(), AuditError> {
-        // The syncs run side by side: the file system folds them into one journal commit, so
-        // the batch pays for about one sync, not one per file.
-        let storage = &self.storage;
-        std::thread::scope(|scope| -> Result<(), AuditError> {
-            let subjects = scope.spawn(|| storage.sync(SUBJECTS).map_err(io_err("sync", SUBJECTS)));
-            for n in bundles {
-                let path = pending_path(*n);
-                storage.sync(&path).map_err(io_err("sync", &path))?;
-            }
-            subjects
-                .join()
-                .unwrap_or_else(|_| Err(AuditError::DamagedLog("the sync thread failed".into())))
-        })
-    }
-}
-
-/// Fourth stage: renames full bundles, writes hash tiles, signs and publishes checkpoints.
-/// The entries are durable whatever happens here, and opening the log redoes any of it that
-/// is missing.
-struct Publisher {
-    storage: Arc<dyn LogStorage>,
-    tree: Arc<RwLock<Tree>>,
-    key: Arc<LogKey>,
-    origin: String,
-    publish_every: u64,
-    published: u64,
-    /// The entries the processed commits cover: tiles and checkpoints describe this size,
-    /// which may lag the tree (the sync stage runs ahead).
-    end: u64,
-    failed: Arc<AtomicBool>,
-}
-
-impl Publisher {
-    fn run(mut self, rx: Receiver<Finish>) {
-        while let Ok(item) = rx.recv() {
-            match item {
-                Finish::Committed { bundles, start, end } => {
-                    if self.finish(&bundles, start, end).is_err() {
-                        self.failed.store(true, Ordering::SeqCst);
-                    }
-                }
-                Finish::Publish(reply) => {
-                    let answer = if self.failed.load(Ordering::SeqCst) {
-                        Err(AuditError::Closed.to_string())
-                    } else {
-                        self.publish().map_err(|e| e.to_string())
-                    };
-                    let _ = reply.send(answer);
-                }
-            }
-        }
-    }
-
-    fn finish(&mut self, bundles: &[u64], start: u64, end: u64) -> Result<(), AuditError> {
-        self.end = end;
-        for n in bundles {
-            if (n + 1) * TILE_WIDTH <= end {
-                let path = pending_path(*n);
-                self.storage
-                    .rename(&path, &bundle_path(*n, TILE_WIDTH), false)
-                    .map_err(io_err("rename", &path))?;
-            }
-        }
-        self.write_full_tiles(start)?;
-        if self.publish_every > 0 && end - self.published >= self.publish_every {
-            self.publish()?;
-        }
-        Ok(())
-    }
-
-    /// Writes every full hash tile completed between tree sizes `since` and `self.end` (all of them for 0, when
-    /// missing).
-    fn write_full_tiles(&self, since: u64) -> Result<(), AuditError> {
-        let tree = self
-            .tree
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let size = self.end;
-        if size > tree.size() {
+        if tree.root(checkpoint.size)? != checkpoint.root {
             return Err(AuditError::DamagedLog(format!(
-                "tiles asked for {size} entries but only {} are durable",
-                tree.size()
+                "the entries no longer match the signed checkpoint at size {}",
+                checkpoint.size
             )));
         }
-        let mut level = 0u32;
-        loop {
-            let h = (level * TILE_HEIGHT) as usize;
-            let full_now = (size >> h) / TILE_WIDTH;
-            if full_now == 0 {
-                break;
-            }
-            let full_before = (since >> h) / TILE_WIDTH;
-            for n in full_before..full_now {
-                let path = hash_tile_path(level, n, TILE_WIDTH);
-                if since == 0 && self.storage.exists(&path).map_err(io_err("read", &path))? {
-                    continue;
-                }
-                let hashes = &tree.level(h)[(n * TILE_WIDTH) as usize..((n + 1) * TILE_WIDTH) as usize];
-                let bytes: Vec<u8> = hashes.iter().flat_map(|x| x.0).collect();
-                self.storage
-                    .write(&path, &bytes, false)
-                    .map_err(io_err("write", &path))?;
-            }
-            level += 1;
-        }
-        Ok(())
+        Ok(LogView {
+            tree,
+            checkpoint,
+            note,
+        })
     }
 
-    /// Writes the partial tiles and bundle for `self.end`, then the signed checkpoint.
-    fn publish(&mut self) -> Result<Vec<u8>, AuditError> {
-        let tree = self
-            .tree
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone_shape(self.end)?;
-        let size = tree.size;
-        let mut level = 0u32;
-        while (size >> (level * TILE_HEIGHT)) > 0 {
-            let count = size >> (level * TILE_HEIGHT);
-            let (n, w) = (count / TILE_WIDTH, count % TILE_WIDTH);
-            if w > 0 {
-                let path = hash_tile_path(level, n, w);
-                if !self.storage.exists(&path).map_err(io_err("read", &path))? {
-                    let hashes = &tree.partial[level as usize];
-                    let bytes: Vec<u8> = hashes.iter().flat_map(|x| x.0).collect();
-                    self.storage
-                        .write(&path, &bytes, false)
-                        .map_err(io_err("write", &path))?;
-                }
-            }
-            level += 1;
-        }
-        let w = size % TILE_WIDTH;
-        if w > 0 {
-            let n = size / TILE_WIDTH;
-            let path = bundle_path(n, w);
-            if !self.storage.exists(&path).map_err(io_err("read", &path))? {
-                let pending = pending_path(n);
-                let bytes = self
-                    .storage
-                    .read(&pending)
-                    .map_err(io_err("read", &pending))?
-                    .unwrap_or_default();
-                let b = parse_bundle(&bytes);
-                let len: usize = b.entries.iter().take(w as usize).map(|e| e.len() + 2).sum();
-                self.storage
-                    .write(&path, &bytes[..len], false)
-                    .map_err(io_err("write", &path))?;
-            }
-        }
-        let cp = Checkpoint {
-            origin: self.origin.clone(),
-            size,
-            root: tree.root,
-        };
-        let note = self.key.sign(&cp)?;
-        self.storage
-            .write(CHECKPOINT, &note, false)
-            .map_err(io_err("write", CHECKPOINT))?;
-        self.published = size;
-        Ok(note)
+    /// The latest signed checkpoint, as stored (C2SP signed-note text).
+    pub fn checkpoint_note(&self) -> &[u8] {
+        &self.note
     }
-}
 
-/// What publishing needs from the tree, copied so the lock is not held during file writes.
-struct TreeShape {
-    size: u64,
-    root: Hash,
-    /// Per tile level, the hashes of the partial tile at the right edge.
-    partial: Vec<Vec<Hash>>,
-}
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
 
-impl Tree {
-    fn clone_shape(&self, size: u64) -> Result<TreeShape, AuditError> {
-        // Never a checkpoint for entries the tree does not hold.
-        let root = self.root(size)?;
-        let mut partial = Vec::new();
-        let mut level = 0u32;
-        while (size >> (level * TILE_HEIGHT)) > 0 {
-            let h = (level * TILE_HEIGHT) as usize;
-            let count = size >> h;
-            let start = (count / TILE_WIDTH * TILE_WIDTH) as usize;
-            partial.push(self.level(h)[start..count as usize].to_vec());
-            level += 1;
-        }
-        Ok(TreeShape { size, root, partial })
+    /// Entries stored (at least the checkpoint's size).
+    pub fn size(&self) -> u64 {
+        self.tree.size()
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size` entries (default: the
+    /// checkpoint's size, so that the proof checks against a signed root).
+    pub fn prove(&self, index: u64, size: Option<u64>) -> Result<InclusionProof, AuditError> {
+        inclusion(&self.tree, index, size.unwrap_or(self.checkpoint.size))
+    }
+
+    /// The consistency proof from `old_size` to `size` (default: the checkpoint's size).
+    pub fn consistency(&self, old_size: u64, size: Option<u64>) -> Result<ConsistencyProof, AuditError> {
+        consistency(&self.tree, old_size, size.unwrap_or(self.checkpoint.size))
     }
 }

@@ -1,6 +1,7 @@
 //! The log end to end: appends, proofs, recovery and tampering.
 
-use crate::log::{SUBJECTS, pending_path};
+use crate::journal::{journal_path, parse_journal, push_frame as push_journal_frame};
+use crate::log::SUBJECTS;
 use crate::tiles::{bundle_path, parse_bundle, push_entry};
 use crate::{
     AuditLog, LocalDir, LogStorage, Options, RecordInput, verify_consistency, verify_inclusion, verify_log,
@@ -134,12 +135,11 @@ fn a_torn_tail_is_cut_on_open_and_acknowledged_records_stay() {
     log.close().unwrap();
     drop(log);
     let st = storage(dir.path());
-    // A crash mid-append: half an entry in the bundle, a whole frame plus half of one in the index.
+    // A crash mid-append: half a frame in the journal.
     let mut half = Vec::new();
-    push_entry(&mut half, b"{\"action\":\"query\"");
-    st.append(&pending_path(0), &half[..9]).unwrap();
-    st.append(SUBJECTS, &[0, 0, 0, 0, 0, 0, 0, 9, 1]).unwrap();
-    st.sync(SUBJECTS).unwrap();
+    push_journal_frame(&mut half, b"{\"action\":\"query\"}", b"");
+    st.append(&journal_path(0), &half[..half.len() - 3]).unwrap();
+    st.sync(&journal_path(0)).unwrap();
     let problem = verify_log(&st, None, None).unwrap().problem.unwrap();
     assert_eq!(problem.index, Some(10), "{problem}");
     drop(st);
@@ -154,22 +154,57 @@ fn a_torn_tail_is_cut_on_open_and_acknowledged_records_stay() {
     );
 }
 
+/// The journal of full bundle `n` as it was before the log retired it.
+fn journal_of(dir: &Path, n: u64) -> Vec<u8> {
+    let bundle = std::fs::read(dir.join(bundle_path(n, 256))).unwrap();
+    let index = std::fs::read(dir.join(SUBJECTS)).unwrap();
+    let (frames, _) = crate::subjects::parse_frames(&index);
+    let mut out = Vec::new();
+    for (j, e) in parse_bundle(&bundle).entries.iter().enumerate() {
+        push_journal_frame(&mut out, e, frames[n as usize * 256 + j]);
+    }
+    out
+}
+
 #[test]
-fn a_full_pending_bundle_left_by_a_crash_is_renamed_on_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::open(dir.path()).unwrap();
-    fill(&log, 256);
-    log.close().unwrap();
-    drop(log);
-    std::fs::rename(dir.path().join("tile/entries/000"), dir.path().join("pending/0")).unwrap();
-    let log = AuditLog::open(dir.path()).unwrap();
-    assert_eq!(log.size(), 256);
-    log.close().unwrap();
-    assert!(dir.path().join("tile/entries/000").exists());
-    assert_eq!(
-        verify_log(&storage(dir.path()), None, None).unwrap().problem,
-        None
-    );
+fn a_retirement_cut_short_by_a_crash_is_finished_on_open() {
+    // Crashes at each step of retiring bundle 1: before the bundle was written, after it was
+    // written but before the subject index had its entries (none of them, or a torn part),
+    // and after both but before the journal was removed.
+    for step in ["no bundle", "no subjects", "torn subjects", "journal left"] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path()).unwrap();
+        fill(&log, 600);
+        log.close().unwrap();
+        drop(log);
+        let d = dir.path();
+        std::fs::write(d.join(journal_path(1)), journal_of(d, 1)).unwrap();
+        let index = std::fs::read(d.join(SUBJECTS)).unwrap();
+        let (frames, _) = crate::subjects::parse_frames(&index);
+        let upto = |k: usize| frames[..k].iter().map(|f| f.len() + 4).sum::<usize>();
+        match step {
+            "no bundle" => {
+                // Bundle 2's journal moves on as well: nothing was retired past bundle 0.
+                std::fs::remove_file(d.join(bundle_path(1, 256))).unwrap();
+                std::fs::write(d.join(SUBJECTS), &index[..upto(256)]).unwrap();
+            }
+            "no subjects" => std::fs::write(d.join(SUBJECTS), &index[..upto(256)]).unwrap(),
+            "torn subjects" => std::fs::write(d.join(SUBJECTS), &index[..upto(300) + 5]).unwrap(),
+            _ => {}
+        }
+        let log = AuditLog::open(d).unwrap();
+        assert_eq!(log.size(), 600, "{step}");
+        log.close().unwrap();
+        drop(log);
+        assert!(d.join(bundle_path(1, 256)).exists(), "{step}");
+        assert!(!d.join(journal_path(1)).exists(), "{step}");
+        assert_eq!(std::fs::read(d.join(SUBJECTS)).unwrap(), index, "{step}");
+        assert_eq!(
+            verify_log(&storage(d), None, None).unwrap().problem,
+            None,
+            "{step}"
+        );
+    }
 }
 
 /// One tampering and the index `verify` must name.
@@ -191,6 +226,24 @@ fn rewrite_bundle(dir: &Path, rel: &str, edit: impl FnOnce(&mut Vec<Vec<u8>>)) {
     let mut out = Vec::new();
     for e in &entries {
         push_entry(&mut out, e);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// Rewrites a journal's frames (entry, subject entry) with fresh checks, as someone who knows
+/// the format would.
+fn rewrite_journal(dir: &Path, n: u64, edit: impl FnOnce(&mut Vec<(Vec<u8>, Vec<u8>)>)) {
+    let path = dir.join(journal_path(n));
+    let bytes = std::fs::read(&path).unwrap();
+    let mut frames: Vec<(Vec<u8>, Vec<u8>)> = parse_journal(&bytes)
+        .frames
+        .iter()
+        .map(|f| (f.entry.to_vec(), f.subjects.to_vec()))
+        .collect();
+    edit(&mut frames);
+    let mut out = Vec::new();
+    for (e, s) in &frames {
+        push_journal_frame(&mut out, e, s);
     }
     std::fs::write(path, out).unwrap();
 }
@@ -222,9 +275,23 @@ fn tampering_is_found_and_the_first_bad_index_named() {
             index: Some(0),
         },
         Case {
-            name: "one byte of an entry in the pending bundle",
-            tamper: |d| rewrite_bundle(d, "pending/2", |e| e[550 - 512][60] ^= 0x01),
+            name: "one byte of an entry in the journal, its check recomputed",
+            tamper: |d| rewrite_journal(d, 2, |f| f[550 - 512].0[60] ^= 0x01),
             index: Some(550),
+        },
+        Case {
+            name: "one byte of an entry in the journal",
+            tamper: |d| {
+                let bytes = std::fs::read(d.join(journal_path(2))).unwrap();
+                let at = parse_journal(&bytes).frames[550 - 512 - 1].end + 60;
+                flip_byte(&d.join(journal_path(2)), at);
+            },
+            index: Some(550),
+        },
+        Case {
+            name: "the subject index edited in the journal, its check recomputed",
+            tamper: |d| rewrite_journal(d, 2, |f| f[560 - 512].1[10] ^= 0x01),
+            index: Some(560),
         },
         Case {
             name: "an entry deleted",
@@ -238,13 +305,13 @@ fn tampering_is_found_and_the_first_bad_index_named() {
         },
         Case {
             name: "entries truncated from the tail",
-            tamper: |d| rewrite_bundle(d, "pending/2", |e| e.truncate(40)),
+            tamper: |d| rewrite_journal(d, 2, |f| f.truncate(40)),
             index: Some(552),
         },
         Case {
             name: "the tail bundle and its published copy deleted",
             tamper: |d| {
-                std::fs::remove_file(d.join("pending/2")).unwrap();
+                std::fs::remove_file(d.join(journal_path(2))).unwrap();
                 std::fs::remove_dir_all(d.join("tile/entries/002.p")).unwrap();
             },
             index: Some(512),
@@ -266,10 +333,10 @@ fn tampering_is_found_and_the_first_bad_index_named() {
                 let path = d.join(SUBJECTS);
                 let bytes = std::fs::read(&path).unwrap();
                 let (frames, _) = crate::subjects::parse_frames(&bytes);
-                let keep: usize = frames[..590].iter().map(|f| f.len() + 4).sum();
+                let keep: usize = frames[..500].iter().map(|f| f.len() + 4).sum();
                 std::fs::write(&path, &bytes[..keep]).unwrap();
             },
-            index: Some(590),
+            index: Some(500),
         },
         Case {
             name: "a hash tile edited",
@@ -326,13 +393,16 @@ fn rebuild_tree(st: &LocalDir) -> crate::Tree {
     let mut t = crate::Tree::new();
     let mut n = 0;
     loop {
-        let bytes = st
-            .read(&bundle_path(n, 256))
-            .unwrap()
-            .or_else(|| st.read(&pending_path(n)).unwrap());
-        let Some(bytes) = bytes else { break };
-        for e in parse_bundle(&bytes).entries {
-            t.push(crate::leaf_hash(e));
+        if let Some(bytes) = st.read(&bundle_path(n, 256)).unwrap() {
+            for e in parse_bundle(&bytes).entries {
+                t.push(crate::leaf_hash(e));
+            }
+        } else if let Some(bytes) = st.read(&journal_path(n)).unwrap() {
+            for f in parse_journal(&bytes).frames {
+                t.push(crate::leaf_hash(f.entry));
+            }
+        } else {
+            break;
         }
         n += 1;
     }
@@ -384,7 +454,7 @@ fn open_refuses_a_log_shorter_than_its_checkpoint() {
     fill(&log, 20);
     log.close().unwrap();
     drop(log);
-    rewrite_bundle(dir.path(), "pending/0", |e| e.truncate(15));
+    rewrite_journal(dir.path(), 0, |f| f.truncate(15));
     let err = AuditLog::open(dir.path()).unwrap_err().to_string();
     assert!(err.contains("index 15"), "{err}");
 }

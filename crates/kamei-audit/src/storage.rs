@@ -19,9 +19,10 @@ use std::sync::Mutex;
 ///   never a mix or a prefix (write to a temporary name, then rename). With `durable`, it MUST
 ///   NOT return before the new bytes and name are on stable storage.
 /// - `rename` MUST be atomic; with `durable` it MUST NOT return before the new name is on
-///   stable storage. The log renames a full pending bundle without `durable`: its bytes are
-///   already durable under the old name, and opening the log finishes a rename a crash undid.
+///   stable storage.
 /// - `read` returns `None` for an object that does not exist; it MUST NOT invent bytes.
+/// - `remove` MUST delete the object if it exists; it need not be durable (the log removes only
+///   what opening it would remove again).
 /// - `truncate` MUST shorten the object to `len` bytes durably; it is used only to cut a torn
 ///   tail that no acknowledged append covers.
 /// - Implementations MUST be safe to call from several threads; the log serialises writes to
@@ -38,6 +39,7 @@ pub trait LogStorage: Send + Sync + std::fmt::Debug {
     fn write(&self, path: &str, bytes: &[u8], durable: bool) -> io::Result<()>;
     fn rename(&self, from: &str, to: &str, durable: bool) -> io::Result<()>;
     fn truncate(&self, path: &str, len: u64) -> io::Result<()>;
+    fn remove(&self, path: &str) -> io::Result<()>;
     /// The names directly inside a directory (empty if it does not exist).
     fn list(&self, dir: &str) -> io::Result<Vec<String>>;
     /// Creates the object with these bytes only if it does not exist yet, readable by the owner
@@ -210,6 +212,14 @@ impl LogStorage for LocalDir {
         let f = OpenOptions::new().write(true).open(self.path(path)?)?;
         f.set_len(len)?;
         f.sync_all()
+    }
+
+    fn remove(&self, path: &str) -> io::Result<()> {
+        self.handles().remove(path);
+        match fs::remove_file(self.path(path)?) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 
     fn list(&self, dir: &str) -> io::Result<Vec<String>> {

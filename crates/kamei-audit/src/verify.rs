@@ -6,7 +6,8 @@
 //! tail, see [`crate::AuditLog::open`]).
 
 use crate::checkpoint::Checkpoint;
-use crate::log::{AuditError, CHECKPOINT, SUBJECTS, VKEY, io_err, pending_path};
+use crate::journal::{journal_path, parse_journal};
+use crate::log::{AuditError, CHECKPOINT, SUBJECTS, VKEY, io_err, list_journals};
 use crate::merkle::{Hash, Tree, leaf_hash};
 use crate::record::AuditRecord;
 use crate::storage::LogStorage;
@@ -94,43 +95,117 @@ impl Problems {
     }
 }
 
-/// One bundle as found on disk.
-struct BundleFile {
+/// One bundle's files as found on disk.
+struct BundleFiles {
+    /// The full entry bundle, or else the journal of a bundle being filled.
     bytes: Vec<u8>,
-    pending: bool,
+    journal: bool,
+    /// The journal of a full bundle, left by a crash while it was retired (its subject index
+    /// entries may be there rather than in `subjects/index`).
+    leftover: Option<Vec<u8>>,
 }
 
-/// Reads bundle `n` (full, else pending); `None` when neither exists.
-fn read_bundle(storage: &dyn LogStorage, n: u64) -> Result<Option<BundleFile>, AuditError> {
-    let full = bundle_path(n, TILE_WIDTH);
-    if let Some(bytes) = storage.read(&full).map_err(io_err("read", &full))? {
-        return Ok(Some(BundleFile {
-            bytes,
-            pending: false,
-        }));
+/// One entry with its subject index entry, wherever each is stored.
+struct Item<'a> {
+    entry: &'a [u8],
+    subjects: Option<&'a [u8]>,
+    /// False for a journal frame whose check fails.
+    intact: bool,
+}
+
+/// A bundle's entries as read.
+struct Entries<'a> {
+    items: Vec<Item<'a>>,
+    /// Index in `items` where a torn tail begins (cut short, or frames whose checks fail with
+    /// no whole frame after them); those items are not entries of the log.
+    torn_at: Option<usize>,
+}
+
+fn read_bundle_files(storage: &dyn LogStorage, n: u64, full: u64) -> Result<Option<BundleFiles>, AuditError> {
+    let path = if n < full {
+        bundle_path(n, TILE_WIDTH)
+    } else {
+        journal_path(n)
+    };
+    let Some(bytes) = storage.read(&path).map_err(io_err("read", &path))? else {
+        return Ok(None);
+    };
+    let leftover = if n < full {
+        let j = journal_path(n);
+        storage.read(&j).map_err(io_err("read", &j))?
+    } else {
+        None
+    };
+    Ok(Some(BundleFiles {
+        bytes,
+        journal: n >= full,
+        leftover,
+    }))
+}
+
+impl BundleFiles {
+    fn entries<'a>(&'a self, n: u64, frames: &[&'a [u8]]) -> Entries<'a> {
+        let first = (n * TILE_WIDTH) as usize;
+        if self.journal {
+            let j = parse_journal(&self.bytes);
+            let items: Vec<Item<'a>> = j
+                .frames
+                .iter()
+                .map(|f| Item {
+                    entry: f.entry,
+                    subjects: Some(f.subjects),
+                    intact: f.intact,
+                })
+                .collect();
+            let whole = match j.whole() {
+                Ok(c) => c,
+                Err(_) => items.len(),
+            };
+            let torn_at = (whole < items.len() || j.torn_at.is_some()).then_some(whole);
+            return Entries { items, torn_at };
+        }
+        let b = parse_bundle(&self.bytes);
+        let leftover = self.leftover.as_deref().map(parse_journal);
+        let items = b
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(j, entry)| Item {
+                entry,
+                subjects: frames.get(first + j).copied().or_else(|| {
+                    leftover
+                        .as_ref()
+                        .and_then(|l| l.frames.get(j))
+                        .filter(|f| f.intact && f.entry == *entry)
+                        .map(|f| f.subjects)
+                }),
+                intact: true,
+            })
+            .collect();
+        Entries {
+            items,
+            torn_at: b.torn_at.map(|_| b.entries.len()),
+        }
     }
-    let pending = pending_path(n);
-    Ok(storage
-        .read(&pending)
-        .map_err(io_err("read", &pending))?
-        .map(|bytes| BundleFile { bytes, pending: true }))
 }
 
-/// Number of bundles present (full ones, then at most one pending).
-fn count_bundles(storage: &dyn LogStorage) -> Result<u64, AuditError> {
-    let mut n = 0;
+/// Full bundles, then the journals that follow them without a gap: `(full, total)`.
+fn count_bundles(storage: &dyn LogStorage) -> Result<(u64, u64), AuditError> {
+    let mut full = 0;
     loop {
-        let full = bundle_path(n, TILE_WIDTH);
-        if storage.exists(&full).map_err(io_err("read", &full))? {
-            n += 1;
-            continue;
+        let path = bundle_path(full, TILE_WIDTH);
+        if !storage.exists(&path).map_err(io_err("read", &path))? {
+            break;
         }
-        let pending = pending_path(n);
-        if storage.exists(&pending).map_err(io_err("read", &pending))? {
-            n += 1;
-        }
-        return Ok(n);
+        full += 1;
     }
+    let mut total = full;
+    for n in list_journals(storage)? {
+        if n == total {
+            total += 1;
+        }
+    }
+    Ok((full, total))
 }
 
 struct BundleCheck {
@@ -141,57 +216,64 @@ struct BundleCheck {
 fn check_bundle(
     storage: &dyn LogStorage,
     n: u64,
-    last: bool,
+    (full, bundles): (u64, u64),
     frames: &[&[u8]],
 ) -> Result<BundleCheck, AuditError> {
     let mut problems = Problems::default();
     let first = n * TILE_WIDTH;
-    let Some(file) = read_bundle(storage, n)? else {
+    let last = n + 1 == bundles;
+    let Some(files) = read_bundle_files(storage, n, full)? else {
         problems.at(first, format!("entry bundle {n} is missing"));
         return Ok(BundleCheck {
             hashes: Vec::new(),
             problems,
         });
     };
-    let b = parse_bundle(&file.bytes);
-    let count = b.entries.len() as u64;
-    if let Some(_offset) = b.torn_at {
-        problems.at(
-            first + count,
-            format!(
-                "entry {} is cut short (a torn tail; opening the log recovers it)",
-                first + count
-            ),
-        );
+    let Entries { mut items, torn_at } = files.entries(n, frames);
+    if let Some(t) = torn_at {
+        let i = first + t as u64;
+        if files.journal && last {
+            problems.at(
+                i,
+                format!("entry {i} is cut short (a torn tail; opening the log recovers it)"),
+            );
+        } else {
+            problems.at(i, format!("entry {i} is cut short"));
+        }
+        items.truncate(t);
     }
+    let count = items.len() as u64;
     if count > TILE_WIDTH {
         problems.at(
             first + TILE_WIDTH,
             format!("entry bundle {n} holds {count} entries, more than 256"),
         );
-    } else if !file.pending && count != TILE_WIDTH {
+    } else if !files.journal && count != TILE_WIDTH {
         problems.at(
             first + count,
             format!("entry bundle {n} holds {count} entries instead of 256 (entries deleted or cut)"),
         );
-    } else if file.pending && !last {
+    } else if files.journal && !last && count != TILE_WIDTH {
         problems.at(
             first + count,
-            format!("entry bundle {n} is still pending although later entries exist"),
+            format!("journal {n} holds {count} entries although later entries exist"),
         );
     }
-    let mut hashes = Vec::with_capacity(b.entries.len());
-    for (j, entry) in b.entries.iter().enumerate() {
+    let hashes: Vec<Hash> = items.iter().map(|it| leaf_hash(it.entry)).collect();
+    for (j, item) in items.iter().enumerate() {
         let i = first + j as u64;
-        hashes.push(leaf_hash(entry));
-        let record = match AuditRecord::from_leaf(entry) {
+        if !item.intact {
+            problems.at(i, "the journal entry was changed (its check fails)");
+            continue;
+        }
+        let record = match AuditRecord::from_leaf(item.entry) {
             Ok(r) => r,
             Err(e) => {
                 problems.at(i, format!("the entry is not a canonical record: {e}"));
                 continue;
             }
         };
-        let Some(frame) = frames.get(i as usize) else {
+        let Some(frame) = item.subjects else {
             problems.at(i, "the subject index has no entry for this record");
             continue;
         };
@@ -226,7 +308,7 @@ fn check_bundle(
             continue;
         }
         for (j, e) in pb.entries.iter().enumerate() {
-            if b.entries.get(j) != Some(e) {
+            if items.get(j).map(|it| it.entry) != Some(e) {
                 problems.at(
                     first + j as u64,
                     format!("the entry differs from the one published in `{path}`"),
@@ -265,10 +347,10 @@ pub fn verify_log(
         problems.at(frames.len() as u64, "the subject index ends in a cut-short entry");
     }
 
-    let bundles = count_bundles(storage)?;
+    let (full, bundles) = count_bundles(storage)?;
     let checks: Vec<BundleCheck> = (0..bundles)
         .into_par_iter()
-        .map(|n| check_bundle(storage, n, n + 1 == bundles, &frames))
+        .map(|n| check_bundle(storage, n, (full, bundles), &frames))
         .collect::<Result<_, _>>()?;
     let mut tree = Tree::new();
     for c in checks {
@@ -278,15 +360,24 @@ pub fn verify_log(
         problems.extend(c.problems);
     }
     let size = tree.size();
-    if frames.len() as u64 > size {
-        problems.at(size, "the subject index has entries past the last record");
+    if frames.len() as u64 > full * TILE_WIDTH {
+        problems.at(
+            full * TILE_WIDTH,
+            "the subject index has entries past the last full entry bundle",
+        );
     }
-    // A full bundle past the pending one means entries in between are gone.
-    let after = bundle_path(bundles, TILE_WIDTH);
+    // A full bundle or a journal past the last one found means entries in between are gone.
+    let after = bundle_path(full + 1, TILE_WIDTH);
     if storage.exists(&after).map_err(io_err("read", &after))? {
         problems.at(
+            full * TILE_WIDTH,
+            format!("entry bundle {full} is missing but a later one exists"),
+        );
+    }
+    if list_journals(storage)?.iter().any(|n| *n > bundles) {
+        problems.at(
             bundles * TILE_WIDTH,
-            format!("entry bundle {bundles} is missing but a later one exists"),
+            format!("journal {bundles} is missing but a later one exists"),
         );
     }
 
@@ -431,35 +522,32 @@ pub fn read_records(storage: &dyn LogStorage) -> Result<Vec<(u64, AuditRecord, S
         .map_err(io_err("read", SUBJECTS))?
         .unwrap_or_default();
     let (frames, _) = parse_frames(&subjects);
-    let bundles = count_bundles(storage)?;
+    let (full, bundles) = count_bundles(storage)?;
     let per_bundle: Vec<Vec<(u64, AuditRecord, SubjectSet)>> = (0..bundles)
         .into_par_iter()
         .map(|n| -> Result<_, AuditError> {
-            let Some(file) = read_bundle(storage, n)? else {
+            let Some(files) = read_bundle_files(storage, n, full)? else {
                 return Ok(Vec::new());
             };
-            let b = parse_bundle(&file.bytes);
-            let mut out = Vec::with_capacity(b.entries.len());
-            for (j, entry) in b.entries.iter().enumerate() {
+            let Entries { mut items, torn_at } = files.entries(n, &frames);
+            items.truncate(torn_at.unwrap_or(items.len()));
+            let mut out = Vec::with_capacity(items.len());
+            for (j, item) in items.iter().enumerate() {
                 let i = n * TILE_WIDTH + j as u64;
-                let record = AuditRecord::from_leaf(entry).map_err(|e| AuditError::Damaged {
-                    index: i,
-                    what: e.to_string(),
-                })?;
-                let frame = frames.get(i as usize).ok_or_else(|| AuditError::Damaged {
-                    index: i,
-                    what: "the subject index has no entry for this record".into(),
-                })?;
-                if Hash::from_hex(&record.subjects.digest) != Some(digest_bytes(frame)) {
-                    return Err(AuditError::Damaged {
-                        index: i,
-                        what: "the subject index entry does not match the digest in the record".into(),
-                    });
+                let damaged = |what: String| AuditError::Damaged { index: i, what };
+                if !item.intact {
+                    return Err(damaged("the journal entry was changed (its check fails)".into()));
                 }
-                let set = SubjectSet::from_bytes(frame).map_err(|e| AuditError::Damaged {
-                    index: i,
-                    what: e.to_string(),
-                })?;
+                let record = AuditRecord::from_leaf(item.entry).map_err(|e| damaged(e.to_string()))?;
+                let frame = item
+                    .subjects
+                    .ok_or_else(|| damaged("the subject index has no entry for this record".into()))?;
+                if Hash::from_hex(&record.subjects.digest) != Some(digest_bytes(frame)) {
+                    return Err(damaged(
+                        "the subject index entry does not match the digest in the record".into(),
+                    ));
+                }
+                let set = SubjectSet::from_bytes(frame).map_err(|e| damaged(e.to_string()))?;
                 out.push((i, record, set));
             }
             Ok(out)

@@ -2,7 +2,7 @@
 
 use anyhow::Context as _;
 use kamei_audit::{
-    AuditLog, DEFAULT_ORIGIN, Hash, LocalDir, LogKey, Options, Query, RecordInput, Timestamp,
+    AuditLog, DEFAULT_ORIGIN, Hash, LocalDir, LogKey, LogView, Options, Query, RecordInput, Timestamp,
     stored_verifier_key, subjects_seen, verify_log,
 };
 use std::io::{BufRead as _, Write as _};
@@ -27,27 +27,27 @@ pub struct LogArgs {
 pub enum AuditCommand {
     /// Append one record per JSON line from standard input; print each new index once it is on disk.
     Append(LogArgs),
-    /// Print the current signed checkpoint (C2SP tlog-checkpoint, signed-note).
+    /// Print the log's latest signed checkpoint (C2SP tlog-checkpoint, signed-note); reads only.
     Checkpoint(LogArgs),
-    /// Print an RFC 9162 inclusion proof for one record as JSON.
+    /// Print an RFC 9162 inclusion proof for one record as JSON; reads only (no lock, no key).
     Prove {
         #[command(flatten)]
         log: LogArgs,
         /// The record's index.
         #[arg(long)]
         index: u64,
-        /// The tree size to prove against (default: the current size).
+        /// The tree size to prove against (default: the size of the latest checkpoint).
         #[arg(long)]
         size: Option<u64>,
     },
-    /// Print an RFC 9162 consistency proof between two tree sizes as JSON.
+    /// Print an RFC 9162 consistency proof between two tree sizes as JSON; reads only.
     Consistency {
         #[command(flatten)]
         log: LogArgs,
         /// The earlier tree size.
         #[arg(long)]
         old_size: u64,
-        /// The later tree size (default: the current size).
+        /// The later tree size (default: the size of the latest checkpoint).
         #[arg(long)]
         size: Option<u64>,
     },
@@ -104,13 +104,12 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AuditCommand::Append(args) => append(&args),
         AuditCommand::Checkpoint(args) => {
-            let log = open(&args)?;
-            let note = log.checkpoint()?;
-            std::io::stdout().write_all(&note)?;
+            let log = view(&args)?;
+            std::io::stdout().write_all(log.checkpoint_note())?;
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Prove { log, index, size } => {
-            let log = open(&log)?;
+            let log = view(&log)?;
             let p = log.prove(index, size)?;
             let json = serde_json::json!({
                 "index": p.index,
@@ -123,7 +122,7 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Consistency { log, old_size, size } => {
-            let log = open(&log)?;
+            let log = view(&log)?;
             let p = log.consistency(old_size, size)?;
             let json = serde_json::json!({
                 "old_size": p.old_size,
@@ -154,9 +153,11 @@ fn require_log(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn open(args: &LogArgs) -> anyhow::Result<AuditLog> {
+/// Opens the log for reading, as an auditor does: from its tiles, journals and signed
+/// checkpoint, with no lock (a writer may be appending) and no signing key.
+fn view(args: &LogArgs) -> anyhow::Result<LogView> {
     require_log(&args.log)?;
-    open_signed(args)
+    Ok(LogView::open(&LocalDir::new(&args.log)?, None)?)
 }
 
 /// Opens (or creates) the log with its signing key from the keyring: the key whose public key

@@ -288,15 +288,18 @@ fn verify_names_the_first_bad_index_after_tampering() {
     std::fs::write(&saved, stdout_of(&["audit", "checkpoint"], &log)).unwrap();
     let ok = run(&["audit", "verify"], &log);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
-    // Change one byte of entry 7 in the pending bundle (the `3` of `"rows":3`).
-    let pending = log.join("pending/0");
+    // Change one byte of entry 7 in the journal of the bundle being filled (the `3` of
+    // `"rows":3`). Each frame: uint16 length, entry, uint32 length, subject entry, 8-byte check.
+    let pending = log.join("journal/0");
     let bytes = std::fs::read(&pending).unwrap();
+    let be16 = |at: usize| usize::from(u16::from_be_bytes([bytes[at], bytes[at + 1]]));
+    let be32 = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
     let mut pos = 0;
     for _ in 0..7 {
-        pos += 2 + usize::from(u16::from_be_bytes([bytes[pos], bytes[pos + 1]]));
+        let subjects_at = pos + 2 + be16(pos);
+        pos = subjects_at + 4 + be32(subjects_at) + 8;
     }
-    let entry_len = usize::from(u16::from_be_bytes([bytes[pos], bytes[pos + 1]]));
-    let entry = &bytes[pos + 2..pos + 2 + entry_len];
+    let entry = &bytes[pos + 2..pos + 2 + be16(pos)];
     let at = pos + 2 + entry.windows(8).position(|w| w == b"\"rows\":3").unwrap() + 7;
     let mut tampered = bytes.clone();
     tampered[at] = b'4';
@@ -385,12 +388,17 @@ fn after_sigkill_at_random_moments_the_log_opens_verifies_and_keeps_every_acknow
         }
 
         // The log opens (recovering the tail) and verifies.
-        let opened = run(&["audit", "checkpoint"], &log);
-        assert!(
-            opened.status.success(),
-            "iteration {iteration} (seed {seed}): {}",
-            String::from_utf8_lossy(&opened.stderr)
-        );
+        let mut opener = kamei()
+            .args(["audit", "append", "--log"])
+            .arg(&log)
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let opened = opener.wait().unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut opener.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(opened.success(), "iteration {iteration} (seed {seed}): {err}");
         let verified = run(&["audit", "verify"], &log);
         assert!(
             verified.status.success(),
@@ -418,6 +426,78 @@ fn after_sigkill_at_random_moments_the_log_opens_verifies_and_keeps_every_acknow
             "acknowledged record {index} (seed {seed})"
         );
     }
+}
+
+/// An auditor reads proofs and the checkpoint while a writer holds the log: the read-only
+/// commands take no lock, change nothing, and answer for the last signed checkpoint.
+#[test]
+fn prove_consistency_and_checkpoint_read_only_while_a_writer_holds_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let lines: Vec<String> = (0..300)
+        .map(|i| {
+            record(
+                "cn_contractor",
+                "ldt-shanghai",
+                "2026-01-05T09:12:00Z",
+                &format!("[{i}]"),
+            )
+        })
+        .collect();
+    append(&log, &lines);
+    let mut writer = kamei()
+        .args(["audit", "append", "--log"])
+        .arg(&log)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = writer.stdin.take().unwrap();
+    let mut stdout = BufReader::new(writer.stdout.take().unwrap());
+    writeln!(stdin, "{}", lines[0]).unwrap();
+    let mut acked = String::new();
+    stdout.read_line(&mut acked).unwrap();
+    assert_eq!(acked.trim(), "300", "the writer holds the log and has appended");
+
+    let signed = std::fs::read(log.join("checkpoint")).unwrap();
+    let cp = stdout_of(&["audit", "checkpoint"], &log);
+    assert!(
+        cp.starts_with("kamei.local/audit\n300\n"),
+        "the last signed checkpoint: {cp}"
+    );
+    let proof: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["audit", "prove", "--index", "299"], &log)).unwrap();
+    assert_eq!(proof["tree_size"], 300);
+    let at_301: serde_json::Value = serde_json::from_str(&stdout_of(
+        &["audit", "prove", "--index", "300", "--size", "301"],
+        &log,
+    ))
+    .unwrap();
+    assert_eq!(
+        at_301["index"], 300,
+        "a durable entry past the checkpoint is provable"
+    );
+    let cons: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["audit", "consistency", "--old-size", "256"], &log)).unwrap();
+    assert_eq!(
+        (cons["old_size"].clone(), cons["tree_size"].clone()),
+        (256.into(), 300.into())
+    );
+    let beyond = run(&["audit", "prove", "--index", "0", "--size", "5000"], &log);
+    assert_eq!(
+        beyond.status.code(),
+        Some(2),
+        "a size the log does not hold is refused"
+    );
+
+    assert_eq!(
+        std::fs::read(log.join("checkpoint")).unwrap(),
+        signed,
+        "reading signed nothing"
+    );
+    drop(stdin);
+    assert!(writer.wait().unwrap().success());
+    assert!(stdout_of(&["audit", "checkpoint"], &log).starts_with("kamei.local/audit\n301\n"));
 }
 
 #[test]
@@ -580,4 +660,15 @@ fn the_keyring_holds_the_log_signing_key_across_rotation() {
     let ok = run(&["audit", "verify"], &old_log);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(String::from_utf8_lossy(&ok.stdout).starts_with("ok: 2 entries"));
+    // Nor do proofs and the checkpoint: no keyring, no master key (the demo keyring would be
+    // refused by a log signed with a keyring's key, as the append above shows for another one).
+    let cp = stdout_of(&["audit", "checkpoint"], &old_log);
+    assert!(cp.starts_with("kamei.local/audit\n2\n"), "{cp}");
+    let proof: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["audit", "prove", "--index", "1"], &old_log)).unwrap();
+    assert_eq!(proof["tree_size"], 2);
+    let cons: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["audit", "consistency", "--old-size", "1"], &old_log)).unwrap();
+    assert_eq!(cons["tree_size"], 2);
+    assert_eq!(cons["root"], proof["root"]);
 }

@@ -1,0 +1,492 @@
+//! Group commit: the four stages an append goes through after [`crate::AuditLog::append`]
+//! queued it, each on a thread of its own so that the next sync starts as soon as the previous
+//! one ends.
+//!
+//! 1. The writer takes whatever appends are queued and appends their journal frames (entry and
+//!    subject set, see [`crate::journal`]) without syncing.
+//! 2. The syncer syncs the journal once for every batch written meanwhile, makes the entries
+//!    visible in the tree, and hands the answers on. It is the only code that changes the tree.
+//! 3. The notifier wakes the callers.
+//! 4. The publisher derives full entry bundles and subject index entries from full journals,
+//!    writes hash tiles, and signs checkpoints. Entries are durable whatever happens there, and
+//!    opening the log redoes any of it that is missing.
+//!
+//! After a failed write or sync nothing more is acknowledged until the log is reopened: what is
+//! on disk is unknown then, and a later sync may succeed on pages an earlier one lost.
+
+use crate::checkpoint::{Checkpoint, LogKey};
+use crate::journal::{journal_path, parse_journal};
+use crate::log::{AuditError, CHECKPOINT, SUBJECTS, io_err};
+use crate::merkle::{Hash, Tree};
+use crate::storage::LogStorage;
+use crate::subjects::push_frame;
+use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, bundle_path, hash_tile_path, push_entry};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
+use std::sync::{Arc, RwLock};
+
+/// Most appends one batch takes.
+const MAX_BATCH: usize = 4096;
+
+pub(crate) type Reply = SyncSender<Result<u64, String>>;
+pub(crate) type PublishReply = SyncSender<Result<Vec<u8>, String>>;
+
+pub(crate) enum Job {
+    Append {
+        /// The journal frame (entry, subject set, check), encoded by the caller.
+        frame: Vec<u8>,
+        hash: Hash,
+        reply: Reply,
+    },
+    Publish {
+        reply: PublishReply,
+    },
+}
+
+/// A batch the first stage wrote, waiting for its sync.
+pub(crate) struct Written {
+    start: u64,
+    hashes: Vec<Hash>,
+    journals: Vec<u64>,
+    replies: Vec<Reply>,
+}
+
+/// What the first stage hands the second, in log order.
+pub(crate) enum Stage {
+    Written(Written),
+    Publish(PublishReply),
+}
+
+/// First stage: writes each batch as soon as it arrives and hands it to the syncer, without
+/// waiting for the sync. While one sync runs, the next batch gathers every append that arrives
+/// meanwhile, so batches grow with load instead of alternating between large and tiny.
+pub(crate) fn run_writer(
+    storage: Arc<dyn LogStorage>,
+    mut size: u64,
+    failed: Arc<AtomicBool>,
+    rx: Receiver<Job>,
+    tx: Sender<Stage>,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut appends = Vec::new();
+        let mut publishes = Vec::new();
+        let mut job = Some(first);
+        while let Some(j) = job {
+            match j {
+                Job::Append { frame, hash, reply } => appends.push((frame, hash, reply)),
+                Job::Publish { reply } => publishes.push(reply),
+            }
+            job = if appends.len() < MAX_BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if !appends.is_empty() {
+            let written = if failed.load(Ordering::SeqCst) {
+                Err(AuditError::Closed)
+            } else {
+                write_journals(storage.as_ref(), size, &appends)
+            };
+            match written {
+                Ok(journals) => {
+                    let start = size;
+                    size += appends.len() as u64;
+                    let (hashes, replies) = appends.into_iter().map(|(_, h, r)| (h, r)).unzip();
+                    let _ = tx.send(Stage::Written(Written {
+                        start,
+                        hashes,
+                        journals,
+                        replies,
+                    }));
+                }
+                Err(e) => {
+                    // What is on disk is unknown now: refuse further appends until the log is
+                    // reopened, where recovery decides from the files.
+                    failed.store(true, Ordering::SeqCst);
+                    let msg = e.to_string();
+                    for (_, _, reply) in appends {
+                        let _ = reply.send(Err(msg.clone()));
+                    }
+                }
+            }
+        }
+        for reply in publishes {
+            let _ = tx.send(Stage::Publish(reply));
+        }
+    }
+}
+
+/// Appends a batch's frames to the journals of the bundles it falls in (not synced); returns
+/// those bundles.
+fn write_journals(
+    storage: &dyn LogStorage,
+    start: u64,
+    batch: &[(Vec<u8>, Hash, Reply)],
+) -> Result<Vec<u64>, AuditError> {
+    let mut journals: Vec<(u64, Vec<u8>)> = Vec::new();
+    for (i, (frame, _, _)) in batch.iter().enumerate() {
+        let n = (start + i as u64) / TILE_WIDTH;
+        match journals.last_mut() {
+            Some((last, bytes)) if *last == n => bytes.extend_from_slice(frame),
+            _ => journals.push((n, frame.clone())),
+        }
+    }
+    for (n, bytes) in &journals {
+        let path = journal_path(*n);
+        storage.append(&path, bytes).map_err(io_err("append to", &path))?;
+    }
+    Ok(journals.into_iter().map(|(n, _)| n).collect())
+}
+
+/// Answers for the callers of one commit.
+pub(crate) type Answers = Vec<(Reply, Result<u64, String>)>;
+
+/// What the sync stage hands the publish stage, in log order.
+pub(crate) enum Finish {
+    /// Entries `start..end` are durable and visible.
+    Committed {
+        start: u64,
+        end: u64,
+    },
+    Publish(PublishReply),
+}
+
+/// Second stage: syncs, makes entries visible, hands the answers and the finishing work on.
+pub(crate) struct Syncer {
+    pub storage: Arc<dyn LogStorage>,
+    pub tree: Arc<RwLock<Tree>>,
+    pub failed: Arc<AtomicBool>,
+    /// Waking dozens of callers one by one costs about as much as a sync, and writing bundles,
+    /// tiles and checkpoints costs more: both run on threads of their own.
+    pub answers: Sender<Answers>,
+    pub finished: Sender<Finish>,
+}
+
+/// Third stage: wakes the callers of a committed batch.
+pub(crate) fn run_notifier(rx: Receiver<Answers>) {
+    while let Ok(answers) = rx.recv() {
+        for (reply, answer) in answers {
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+impl Syncer {
+    pub fn run(self, rx: Receiver<Stage>) {
+        while let Ok(first) = rx.recv() {
+            let mut items = vec![first];
+            while let Ok(more) = rx.try_recv() {
+                items.push(more);
+            }
+            let mut batches = Vec::new();
+            for item in items {
+                match item {
+                    Stage::Written(w) => batches.push(w),
+                    Stage::Publish(reply) => {
+                        self.commit(std::mem::take(&mut batches));
+                        let _ = self.finished.send(Finish::Publish(reply));
+                    }
+                }
+            }
+            self.commit(batches);
+        }
+    }
+
+    /// One sync for every batch written so far, then the answers.
+    fn commit(&self, batches: Vec<Written>) {
+        let Some(start) = batches.first().map(|b| b.start) else {
+            return;
+        };
+        let mut journals: Vec<u64> = batches.iter().flat_map(|b| b.journals.iter().copied()).collect();
+        journals.dedup();
+        // INVARIANT (nothing acknowledged after a failure): once `failed` is set, no later
+        // batch is answered Ok, even if its own sync would succeed.
+        let synced = if self.failed.load(Ordering::SeqCst) {
+            Err(AuditError::Closed)
+        } else {
+            journals.iter().try_for_each(|n| {
+                let path = journal_path(*n);
+                self.storage.sync(&path).map_err(io_err("sync", &path))
+            })
+        };
+        if let Err(e) = synced {
+            self.failed.store(true, Ordering::SeqCst);
+            let msg = e.to_string();
+            let answers = batches
+                .into_iter()
+                .flat_map(|b| b.replies)
+                .map(|reply| (reply, Err(msg.clone())))
+                .collect();
+            let _ = self.answers.send(answers);
+            return;
+        }
+        // Durable: make the entries visible, then answer.
+        {
+            let mut tree = self
+                .tree
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for b in &batches {
+                for h in &b.hashes {
+                    tree.push(*h);
+                }
+            }
+        }
+        let end = batches.last().map_or(start, |b| b.start + b.hashes.len() as u64);
+        let answers = batches
+            .into_iter()
+            .flat_map(|b| {
+                let first = b.start;
+                b.replies
+                    .into_iter()
+                    .enumerate()
+                    .map(move |(i, reply)| (reply, Ok(first + i as u64)))
+            })
+            .collect();
+        let _ = self.answers.send(answers);
+        let _ = self.finished.send(Finish::Committed { start, end });
+    }
+}
+
+/// Fourth stage: retires full journals, writes hash tiles, signs and publishes checkpoints.
+pub(crate) struct Publisher {
+    pub storage: Arc<dyn LogStorage>,
+    pub tree: Arc<RwLock<Tree>>,
+    pub key: Arc<LogKey>,
+    pub origin: String,
+    pub publish_every: u64,
+    pub published: u64,
+    /// The entries the processed commits cover: tiles and checkpoints describe this size,
+    /// which may lag the tree (the sync stage runs ahead).
+    pub end: u64,
+    /// Bundles below this have their full entry bundle and subject index entries.
+    pub retired: u64,
+    pub failed: Arc<AtomicBool>,
+}
+
+impl Publisher {
+    pub fn run(mut self, rx: Receiver<Finish>) {
+        while let Ok(first) = rx.recv() {
+            // Take every commit that is waiting: bundles are then retired together, with one
+            // sync of the subject index.
+            let mut items = vec![first];
+            while let Ok(more) = rx.try_recv() {
+                items.push(more);
+            }
+            let mut since = None;
+            for item in items {
+                match item {
+                    Finish::Committed { start, end } => {
+                        since.get_or_insert(start);
+                        self.end = end;
+                    }
+                    Finish::Publish(reply) => {
+                        let answer = self
+                            .catch_up(since.take())
+                            .and_then(|()| self.publish())
+                            .map_err(|e| e.to_string());
+                        let _ = reply.send(answer);
+                    }
+                }
+            }
+            let _ = self.catch_up(since);
+        }
+    }
+
+    /// Brings bundles and tiles up to `self.end` after commits that started at `since`.
+    fn catch_up(&mut self, since: Option<u64>) -> Result<(), AuditError> {
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(AuditError::Closed);
+        }
+        let Some(since) = since else { return Ok(()) };
+        let done = self
+            .retire()
+            .and_then(|()| self.write_full_tiles(since))
+            .and_then(|()| {
+                if self.publish_every > 0 && self.end - self.published >= self.publish_every {
+                    self.publish().map(|_| ())
+                } else {
+                    Ok(())
+                }
+            });
+        if done.is_err() {
+            self.failed.store(true, Ordering::SeqCst);
+        }
+        done
+    }
+
+    /// Derives the entry bundle and the subject index entries of every full journal, makes
+    /// them durable, then removes the journals.
+    pub fn retire(&mut self) -> Result<(), AuditError> {
+        let full = self.end / TILE_WIDTH;
+        if self.retired >= full {
+            return Ok(());
+        }
+        let mut frames = Vec::new();
+        for n in self.retired..full {
+            let path = journal_path(n);
+            let bytes = self
+                .storage
+                .read(&path)
+                .map_err(io_err("read", &path))?
+                .unwrap_or_default();
+            let journal = parse_journal(&bytes);
+            let whole = journal.frames.iter().take_while(|f| f.intact).count();
+            if (whole as u64) < TILE_WIDTH {
+                return Err(AuditError::Damaged {
+                    index: n * TILE_WIDTH + whole as u64,
+                    what: format!("journal {n} does not hold 256 whole entries"),
+                });
+            }
+            let mut bundle = Vec::with_capacity(bytes.len());
+            for f in &journal.frames[..TILE_WIDTH as usize] {
+                push_entry(&mut bundle, f.entry);
+                push_frame(&mut frames, f.subjects);
+            }
+            let full_path = bundle_path(n, TILE_WIDTH);
+            self.storage
+                .write(&full_path, &bundle, true)
+                .map_err(io_err("write", &full_path))?;
+        }
+        // Bundles first, then their subject index entries, then the journals go: opening the
+        // log after a crash anywhere here still finds every journal it needs.
+        self.storage
+            .append(SUBJECTS, &frames)
+            .map_err(io_err("append to", SUBJECTS))?;
+        self.storage.sync(SUBJECTS).map_err(io_err("sync", SUBJECTS))?;
+        for n in self.retired..full {
+            let path = journal_path(n);
+            self.storage.remove(&path).map_err(io_err("remove", &path))?;
+        }
+        self.retired = full;
+        Ok(())
+    }
+
+    /// Writes every full hash tile completed between tree sizes `since` and `self.end` (all of
+    /// them for 0, when missing).
+    pub fn write_full_tiles(&self, since: u64) -> Result<(), AuditError> {
+        let tree = self
+            .tree
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let size = self.end;
+        if size > tree.size() {
+            return Err(AuditError::DamagedLog(format!(
+                "tiles asked for {size} entries but only {} are durable",
+                tree.size()
+            )));
+        }
+        let mut level = 0u32;
+        loop {
+            let h = (level * TILE_HEIGHT) as usize;
+            let full_now = (size >> h) / TILE_WIDTH;
+            if full_now == 0 {
+                break;
+            }
+            let full_before = (since >> h) / TILE_WIDTH;
+            for n in full_before..full_now {
+                let path = hash_tile_path(level, n, TILE_WIDTH);
+                if since == 0 && self.storage.exists(&path).map_err(io_err("read", &path))? {
+                    continue;
+                }
+                let hashes = &tree.level(h)[(n * TILE_WIDTH) as usize..((n + 1) * TILE_WIDTH) as usize];
+                let bytes: Vec<u8> = hashes.iter().flat_map(|x| x.0).collect();
+                self.storage
+                    .write(&path, &bytes, false)
+                    .map_err(io_err("write", &path))?;
+            }
+            level += 1;
+        }
+        Ok(())
+    }
+
+    /// Writes the partial tiles and bundle for `self.end`, then the signed checkpoint.
+    pub fn publish(&mut self) -> Result<Vec<u8>, AuditError> {
+        let tree = self
+            .tree
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone_shape(self.end)?;
+        let size = tree.size;
+        let mut level = 0u32;
+        while (size >> (level * TILE_HEIGHT)) > 0 {
+            let count = size >> (level * TILE_HEIGHT);
+            let (n, w) = (count / TILE_WIDTH, count % TILE_WIDTH);
+            if w > 0 {
+                let path = hash_tile_path(level, n, w);
+                if !self.storage.exists(&path).map_err(io_err("read", &path))? {
+                    let hashes = &tree.partial[level as usize];
+                    let bytes: Vec<u8> = hashes.iter().flat_map(|x| x.0).collect();
+                    self.storage
+                        .write(&path, &bytes, false)
+                        .map_err(io_err("write", &path))?;
+                }
+            }
+            level += 1;
+        }
+        let w = size % TILE_WIDTH;
+        if w > 0 {
+            let n = size / TILE_WIDTH;
+            let path = bundle_path(n, w);
+            if !self.storage.exists(&path).map_err(io_err("read", &path))? {
+                let journal = journal_path(n);
+                let bytes = self
+                    .storage
+                    .read(&journal)
+                    .map_err(io_err("read", &journal))?
+                    .unwrap_or_default();
+                let parsed = parse_journal(&bytes);
+                if parsed.frames.len() < w as usize {
+                    return Err(AuditError::Damaged {
+                        index: size - 1,
+                        what: format!("journal {n} holds fewer entries than the tree"),
+                    });
+                }
+                let mut bundle = Vec::new();
+                for f in &parsed.frames[..w as usize] {
+                    push_entry(&mut bundle, f.entry);
+                }
+                self.storage
+                    .write(&path, &bundle, false)
+                    .map_err(io_err("write", &path))?;
+            }
+        }
+        let cp = Checkpoint {
+            origin: self.origin.clone(),
+            size,
+            root: tree.root,
+        };
+        let note = self.key.sign(&cp)?;
+        self.storage
+            .write(CHECKPOINT, &note, false)
+            .map_err(io_err("write", CHECKPOINT))?;
+        self.published = size;
+        Ok(note)
+    }
+}
+
+/// What publishing needs from the tree, copied so the lock is not held during file writes.
+struct TreeShape {
+    size: u64,
+    root: Hash,
+    /// Per tile level, the hashes of the partial tile at the right edge.
+    partial: Vec<Vec<Hash>>,
+}
+
+impl Tree {
+    fn clone_shape(&self, size: u64) -> Result<TreeShape, AuditError> {
+        // Never a checkpoint for entries the tree does not hold.
+        let root = self.root(size)?;
+        let mut partial = Vec::new();
+        let mut level = 0u32;
+        while (size >> (level * TILE_HEIGHT)) > 0 {
+            let h = (level * TILE_HEIGHT) as usize;
+            let count = size >> h;
+            let start = (count / TILE_WIDTH * TILE_WIDTH) as usize;
+            partial.push(self.level(h)[start..count as usize].to_vec());
+            level += 1;
+        }
+        Ok(TreeShape { size, root, partial })
+    }
+}
