@@ -541,3 +541,132 @@ fn a_log_signed_by_an_external_key_keeps_no_secret_and_refuses_another_key() {
     let reopened = AuditLog::open_with(dir.path(), with(1)).unwrap();
     assert_eq!(reopened.size(), 300);
 }
+
+/// Local storage whose `n`th journal sync fails once; the syncs after it succeed again, as on a
+/// disk whose write-back error is reported once (a later sync may then succeed on pages an
+/// earlier one lost).
+#[derive(Debug)]
+struct FailingSync {
+    inner: LocalDir,
+    syncs: std::sync::atomic::AtomicU64,
+    fail_at: u64,
+}
+
+impl LogStorage for FailingSync {
+    fn lock_exclusive(&self) -> std::io::Result<()> {
+        self.inner.lock_exclusive()
+    }
+    fn read(&self, path: &str) -> std::io::Result<Option<Vec<u8>>> {
+        self.inner.read(path)
+    }
+    fn exists(&self, path: &str) -> std::io::Result<bool> {
+        self.inner.exists(path)
+    }
+    fn append(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.inner.append(path, bytes)
+    }
+    fn sync(&self, path: &str) -> std::io::Result<()> {
+        if path.starts_with("journal/")
+            && self.syncs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == self.fail_at
+        {
+            return Err(std::io::Error::other("injected sync failure"));
+        }
+        self.inner.sync(path)
+    }
+    fn write(&self, path: &str, bytes: &[u8], durable: bool) -> std::io::Result<()> {
+        self.inner.write(path, bytes, durable)
+    }
+    fn rename(&self, from: &str, to: &str, durable: bool) -> std::io::Result<()> {
+        self.inner.rename(from, to, durable)
+    }
+    fn truncate(&self, path: &str, len: u64) -> std::io::Result<()> {
+        self.inner.truncate(path, len)
+    }
+    fn remove(&self, path: &str) -> std::io::Result<()> {
+        self.inner.remove(path)
+    }
+    fn list(&self, dir: &str) -> std::io::Result<Vec<String>> {
+        self.inner.list(dir)
+    }
+    fn create_private(&self, path: &str, bytes: &[u8]) -> std::io::Result<bool> {
+        self.inner.create_private(path, bytes)
+    }
+}
+
+#[test]
+fn nothing_is_acknowledged_after_a_failed_sync_and_the_log_reopens_with_every_acknowledged_record() {
+    for fail_at in [0, 3, 40] {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = std::sync::Arc::new(FailingSync {
+            inner: LocalDir::new(dir.path()).unwrap(),
+            syncs: Default::default(),
+            fail_at,
+        });
+        let log = AuditLog::open_storage(storage.clone(), Options::default()).unwrap();
+        let next = std::sync::atomic::AtomicU64::new(0);
+        // (input number, answer) per append, from 16 writers that keep going after errors.
+        let results = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for _ in 0..16 {
+                s.spawn(|| {
+                    let mut failed = false;
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if i >= 3000 {
+                            break;
+                        }
+                        let answer = log.append_input(input(i));
+                        // Once this writer saw a failure, it never sees an acknowledgement.
+                        assert!(
+                            !(failed && answer.is_ok()),
+                            "fail_at {fail_at}: acknowledged after a failure"
+                        );
+                        failed |= answer.is_err();
+                        results.lock().unwrap().push((i, answer.ok()));
+                    }
+                });
+            }
+        });
+        let results = results.into_inner().unwrap();
+        assert!(
+            results.iter().any(|(_, a)| a.is_none()),
+            "fail_at {fail_at}: the sync failure went unnoticed"
+        );
+        assert!(
+            log.append_input(input(9999)).is_err(),
+            "the log refuses appends after a failed sync"
+        );
+        let _ = log.close();
+        drop(log);
+        drop(storage);
+        // Acknowledged indices are 0..k without a gap: no batch after the failed one got through.
+        let mut acked: Vec<(u64, u64)> = results
+            .iter()
+            .filter_map(|(i, a)| a.map(|index| (index, *i)))
+            .collect();
+        acked.sort_unstable();
+        assert!(
+            acked.iter().enumerate().all(|(n, (index, _))| *index == n as u64),
+            "fail_at {fail_at}: acknowledged indices have gaps"
+        );
+        // The log opens, verifies, and holds every acknowledged record where it was acknowledged.
+        let reopened = AuditLog::open(dir.path()).unwrap();
+        assert!(reopened.size() >= acked.len() as u64);
+        reopened.close().unwrap();
+        drop(reopened);
+        let st = crate::storage::LocalDir::new(dir.path()).unwrap();
+        assert_eq!(
+            verify_log(&st, None, None).unwrap().problem,
+            None,
+            "fail_at {fail_at}"
+        );
+        let records = crate::read_records(&st).unwrap();
+        for (index, i) in acked {
+            let (record, _) = input(i).into_record().unwrap();
+            assert_eq!(
+                records[index as usize].1, record,
+                "fail_at {fail_at}: record {index}"
+            );
+        }
+    }
+}
