@@ -157,14 +157,19 @@ fn verify_part(target: &Path) {
     } else {
         target.join("verify")
     };
-    let dir = scratch(&base, "log");
-    let start = Instant::now();
-    let rate = appends(&dir, 64, size, false);
-    println!(
-        "built a log of {size} records in {:.1} s ({rate:.0} records/s, {})",
-        start.elapsed().as_secs_f64(),
-        base.display()
-    );
+    // KAMEI_AUDIT_BENCH_KEEP: keep the log afterwards and reuse a kept one (for profiling).
+    let keep = std::env::var_os("KAMEI_AUDIT_BENCH_KEEP").is_some();
+    let dir = base.join("log");
+    if !(keep && dir.is_dir()) {
+        let dir = scratch(&base, "log");
+        let start = Instant::now();
+        let rate = appends(&dir, 64, size, false);
+        println!(
+            "built a log of {size} records in {:.1} s ({rate:.0} records/s, {})",
+            start.elapsed().as_secs_f64(),
+            base.display()
+        );
+    }
     let bytes: u64 = walk(&dir);
     let start = Instant::now();
     let log = AuditLog::open(&dir).unwrap();
@@ -191,7 +196,9 @@ fn verify_part(target: &Path) {
         bytes as f64 / 1e9,
         start.elapsed().as_secs_f64()
     );
-    let _ = std::fs::remove_dir_all(&base);
+    if !keep {
+        let _ = std::fs::remove_dir_all(&base);
+    }
 }
 
 fn walk(dir: &Path) -> u64 {

@@ -19,11 +19,12 @@
 use crate::checkpoint::{Checkpoint, CheckpointError, LogKey};
 use crate::commit::{Job, Publisher, Syncer, run_notifier, run_writer};
 use crate::journal::{JOURNAL_DIR, journal_path, parse_journal, push_frame as push_journal_frame};
-use crate::merkle::{Hash, ProofError, Tree, leaf_hash};
+use crate::merkle::{Hash, ProofError, Tree, leaf_hash, subtree_levels};
 use crate::record::{AuditRecord, RecordError, RecordInput};
 use crate::storage::{LocalDir, LogStorage};
 use crate::subjects::{SubjectSet, parse_frames, push_frame};
 use crate::tiles::{TILE_WIDTH, bundle_path, hash_tile_path, parse_bundle};
+use rayon::prelude::*;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Sender, channel, sync_channel};
@@ -414,42 +415,61 @@ fn load_or_create_key(storage: &dyn LogStorage, origin: &str) -> Result<LogKey, 
 
 /// Pushes the leaf hashes of the full entry bundles onto `tree` (from the level-0 hash tiles
 /// where present, which verify checks, else from the entries); returns how many there are.
+/// Bundles are read and their subtrees hashed in parallel, a chunk at a time so that memory
+/// stays near the tree's own.
 fn load_full_bundles(storage: &dyn LogStorage, tree: &mut Tree) -> Result<u64, AuditError> {
+    const CHUNK: u64 = 1024;
     let mut n = 0u64;
     loop {
-        let path = bundle_path(n, TILE_WIDTH);
-        if !storage.exists(&path).map_err(io_err("read", &path))? {
-            return Ok(n);
-        }
-        let tile_path = hash_tile_path(0, n, TILE_WIDTH);
-        let tile = storage.read(&tile_path).map_err(io_err("read", &tile_path))?;
-        match tile {
-            Some(t) if t.len() == 32 * TILE_WIDTH as usize => {
-                for chunk in t.chunks_exact(32) {
-                    let mut h = [0u8; 32];
-                    h.copy_from_slice(chunk);
-                    tree.push(Hash(h));
-                }
+        let mut end = n;
+        while end < n + CHUNK {
+            let path = bundle_path(end, TILE_WIDTH);
+            if !storage.exists(&path).map_err(io_err("read", &path))? {
+                break;
             }
-            _ => {
-                let bytes = storage
-                    .read(&path)
-                    .map_err(io_err("read", &path))?
-                    .unwrap_or_default();
-                let b = parse_bundle(&bytes);
-                if b.entries.len() as u64 != TILE_WIDTH || b.torn_at.is_some() {
-                    return Err(AuditError::Damaged {
-                        index: n * TILE_WIDTH + (b.entries.len() as u64).min(TILE_WIDTH - 1),
-                        what: format!("entry bundle {n} does not hold 256 whole entries"),
-                    });
-                }
-                for e in b.entries {
-                    tree.push(leaf_hash(e));
-                }
-            }
+            end += 1;
         }
-        n += 1;
+        let blocks: Vec<Vec<Vec<Hash>>> = (n..end)
+            .into_par_iter()
+            .map(|n| bundle_leaves(storage, n).map(subtree_levels))
+            .collect::<Result<_, _>>()?;
+        for block in blocks {
+            tree.push_subtree(block);
+        }
+        if end < n + CHUNK {
+            return Ok(end);
+        }
+        n = end;
     }
+}
+
+/// The 256 leaf hashes of full bundle `n`.
+fn bundle_leaves(storage: &dyn LogStorage, n: u64) -> Result<Vec<Hash>, AuditError> {
+    let tile_path = hash_tile_path(0, n, TILE_WIDTH);
+    let tile = storage.read(&tile_path).map_err(io_err("read", &tile_path))?;
+    if let Some(t) = tile.filter(|t| t.len() == 32 * TILE_WIDTH as usize) {
+        return Ok(t
+            .chunks_exact(32)
+            .map(|chunk| {
+                let mut h = [0u8; 32];
+                h.copy_from_slice(chunk);
+                Hash(h)
+            })
+            .collect());
+    }
+    let path = bundle_path(n, TILE_WIDTH);
+    let bytes = storage
+        .read(&path)
+        .map_err(io_err("read", &path))?
+        .unwrap_or_default();
+    let b = parse_bundle(&bytes);
+    if b.entries.len() as u64 != TILE_WIDTH || b.torn_at.is_some() {
+        return Err(AuditError::Damaged {
+            index: n * TILE_WIDTH + (b.entries.len() as u64).min(TILE_WIDTH - 1),
+            what: format!("entry bundle {n} does not hold 256 whole entries"),
+        });
+    }
+    Ok(b.entries.iter().map(|e| leaf_hash(e)).collect())
 }
 
 /// The bundle numbers that have a journal, ascending.

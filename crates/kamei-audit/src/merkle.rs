@@ -80,6 +80,20 @@ fn split_point(n: u64) -> u64 {
     1u64 << (63 - (n - 1).leading_zeros())
 }
 
+/// The levels of the complete subtree over `leaves` (a power of two of them), leaves first,
+/// for [`Tree::push_subtree`]: callers build these in parallel.
+pub fn subtree_levels(leaves: Vec<Hash>) -> Vec<Vec<Hash>> {
+    let mut levels = vec![leaves];
+    while let Some(last) = levels.last()
+        && last.len() > 1
+        && last.len().is_multiple_of(2)
+    {
+        let next = last.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
+        levels.push(next);
+    }
+    levels
+}
+
 /// Why a proof could not be made or did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProofError {
@@ -135,6 +149,46 @@ impl Tree {
             if self.levels.len() == h + 1 {
                 self.levels.push(Vec::new());
             }
+            self.levels[h + 1].push(parent);
+            h += 1;
+        }
+    }
+
+    /// Appends a complete subtree of `2^k` leaves given level by level (see [`subtree_levels`]);
+    /// the same as pushing its leaves one by one, without hashing on this thread. A tree
+    /// whose size is not a multiple of `2^k`, or levels of the wrong shape, take the slow way.
+    pub fn push_subtree(&mut self, levels: Vec<Vec<Hash>>) {
+        let n = levels.first().map_or(0, Vec::len);
+        let shaped = n.is_power_of_two()
+            && levels.len() == n.trailing_zeros() as usize + 1
+            && levels.iter().enumerate().all(|(h, l)| l.len() == n >> h);
+        if !shaped || !self.size().is_multiple_of(n as u64) {
+            for leaf in levels.into_iter().next().unwrap_or_default() {
+                self.push(leaf);
+            }
+            return;
+        }
+        let top = levels.len() - 1;
+        for (h, level) in levels.into_iter().enumerate() {
+            if self.levels.len() == h {
+                self.levels.push(Vec::new());
+            }
+            self.levels[h].extend(level);
+        }
+        // INVARIANT (levels): one node was added at height `top`; complete what it completes.
+        let mut h = top;
+        loop {
+            let want = self.levels[h].len() / 2;
+            if self.levels.len() == h + 1 {
+                if want == 0 {
+                    break;
+                }
+                self.levels.push(Vec::new());
+            }
+            if self.levels[h + 1].len() >= want {
+                break;
+            }
+            let parent = node_hash(&self.levels[h][2 * want - 2], &self.levels[h][2 * want - 1]);
             self.levels[h + 1].push(parent);
             h += 1;
         }
@@ -364,6 +418,33 @@ mod tests {
 
     fn h(hex: &str) -> Hash {
         Hash::from_hex(hex).unwrap()
+    }
+
+    proptest! {
+        /// Subtrees pushed whole (aligned or not) give the tree that pushing leaf by leaf gives.
+        #[test]
+        fn a_pushed_subtree_is_the_same_as_its_leaves_pushed_one_by_one(
+            blocks in proptest::collection::vec((0u32..4, 1usize..3), 1..12)
+        ) {
+            let (mut whole, mut single) = (Tree::new(), Tree::new());
+            let mut i = 0u64;
+            for (k, repeat) in blocks {
+                for _ in 0..repeat {
+                    let leaves: Vec<Hash> = (0..1u64 << k)
+                        .map(|j| leaf_hash(&(i + j).to_be_bytes()))
+                        .collect();
+                    i += leaves.len() as u64;
+                    for l in &leaves {
+                        single.push(*l);
+                    }
+                    whole.push_subtree(subtree_levels(leaves));
+                }
+            }
+            for h in 0..12 {
+                prop_assert_eq!(whole.level(h), single.level(h), "height {}", h);
+            }
+            prop_assert_eq!(whole.levels.len(), single.levels.len());
+        }
     }
 
     /// Known answers from the Certificate Transparency / transparency-dev Merkle test vectors

@@ -29,6 +29,7 @@ use crate::subjects::SubjectSet;
 use crate::time::Timestamp;
 use kamei_core::Level;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -300,6 +301,88 @@ impl RecordInput {
     }
 }
 
+fn shape_error(e: serde_json::Error) -> RecordError {
+    RecordError::Shape(format!(
+        "{:?} error at line {} column {}",
+        e.classify(),
+        e.line(),
+        e.column()
+    ))
+}
+
+/// A parsed leaf is canonical when encoding it again gives exactly its bytes (sorted keys, no
+/// whitespace, no duplicate keys, serde_json's escapes).
+fn check_canonical(parsed: &impl Serialize, v: u32, bytes: &[u8]) -> Result<(), RecordError> {
+    if v != 1 {
+        return Err(field("v", "unknown record version"));
+    }
+    // Compared as it is encoded: nothing is allocated, and the first difference stops it.
+    let mut same = SameAs { rest: bytes };
+    if serde_json::to_writer(&mut same, parsed).is_err() || !same.rest.is_empty() {
+        return Err(RecordError::Shape(
+            "the bytes are not the canonical encoding".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A writer that accepts only the bytes it expects next.
+struct SameAs<'a> {
+    rest: &'a [u8],
+}
+
+impl std::io::Write for SameAs<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.rest.strip_prefix(buf) {
+            Some(rest) => {
+                self.rest = rest;
+                Ok(buf.len())
+            }
+            None => Err(std::io::Error::other("differs")),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// [`AuditRecord`] with its strings borrowed from the leaf where they need no unescaping.
+/// INVARIANT (same encoding): the fields, their order and their types' encodings are those of
+/// [`AuditRecord`], so a leaf re-encodes the same through either (tested below).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeafRef<'a> {
+    action: Action,
+    #[serde(borrow)]
+    client_addr: Cow<'a, str>,
+    #[serde(borrow)]
+    country: Cow<'a, str>,
+    #[serde(borrow)]
+    org: Cow<'a, str>,
+    #[serde(borrow)]
+    policies: Vec<Cow<'a, str>>,
+    #[serde(borrow)]
+    principal: Cow<'a, str>,
+    rows: u64,
+    #[serde(borrow)]
+    statement: Cow<'a, str>,
+    #[serde(borrow)]
+    subjects: SubjectRefRef<'a>,
+    #[serde(borrow)]
+    tables: BTreeMap<Cow<'a, str>, BTreeMap<Cow<'a, str>, Level>>,
+    #[serde(borrow)]
+    time: Cow<'a, str>,
+    v: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubjectRefRef<'a> {
+    count: u64,
+    #[serde(borrow)]
+    digest: Cow<'a, str>,
+}
+
 fn canonical_addr(s: &str) -> Option<String> {
     if let Ok(ip) = s.parse::<std::net::IpAddr>() {
         return Some(ip.to_string());
@@ -319,26 +402,21 @@ impl AuditRecord {
 
     /// Parses leaf bytes and checks they are canonical (re-encoding gives the same bytes).
     pub fn from_leaf(bytes: &[u8]) -> Result<Self, RecordError> {
-        let record: AuditRecord = serde_json::from_slice(bytes).map_err(|e| {
-            RecordError::Shape(format!(
-                "{:?} error at line {} column {}",
-                e.classify(),
-                e.line(),
-                e.column()
-            ))
-        })?;
-        if record.v != 1 {
-            return Err(field("v", "unknown record version"));
-        }
-        // Re-encode into a buffer of the final size: verify does this once per record.
-        let mut again = Vec::with_capacity(bytes.len());
-        serde_json::to_writer(&mut again, &record).map_err(|e| RecordError::Shape(e.to_string()))?;
-        if again != bytes {
-            return Err(RecordError::Shape(
-                "the bytes are not the canonical encoding".into(),
-            ));
-        }
+        let record: AuditRecord = serde_json::from_slice(bytes).map_err(shape_error)?;
+        check_canonical(&record, record.v, bytes)?;
         Ok(record)
+    }
+
+    /// What `verify` needs of a leaf: that it is a canonical record, and its subject count and
+    /// digest. Reads the leaf's strings in place rather than copying them, which is most of
+    /// what [`AuditRecord::from_leaf`] costs.
+    pub(crate) fn check_leaf(bytes: &[u8]) -> Result<(u64, Option<crate::merkle::Hash>), RecordError> {
+        let leaf: LeafRef<'_> = serde_json::from_slice(bytes).map_err(shape_error)?;
+        check_canonical(&leaf, leaf.v, bytes)?;
+        Ok((
+            leaf.subjects.count,
+            crate::merkle::Hash::from_hex(&leaf.subjects.digest),
+        ))
     }
 
     /// The record's time (it was canonical when written; a tampered one reads as the epoch).
@@ -461,6 +539,7 @@ pub fn redact_statement(sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::merkle::Hash;
 
     const EXAMPLE: &str = r#"{"time": "2026-01-05T09:12:00Z", "principal": "cn_contractor", "org": "ldt-shanghai", "country": "CN", "client_addr": "127.0.0.1", "action": "query", "statement": "SELECT phone FROM users WHERE user_id = ?", "columns": [{"table": "users", "column": "phone", "level": "pseudonymized"}], "rows": 3, "subjects": [17, 42, 96]}"#;
 
@@ -490,6 +569,47 @@ mod tests {
         assert!(AuditRecord::from_leaf(spaced.as_bytes()).is_err());
         let extra = leaf.replacen("{", "{\"x\":1,", 1);
         assert!(AuditRecord::from_leaf(extra.as_bytes()).is_err());
+    }
+
+    /// `verify` reads leaves through `check_leaf` and queries through `from_leaf`: both must
+    /// accept exactly the same bytes.
+    #[test]
+    fn check_leaf_accepts_exactly_what_from_leaf_accepts() {
+        let (record, _) = RecordInput::from_json(EXAMPLE).unwrap().into_record().unwrap();
+        let leaf = String::from_utf8(record.to_leaf().unwrap()).unwrap();
+        let mut escaped = record.clone();
+        escaped.principal = "a\"b\\c\u{1}é".into();
+        escaped.policies = vec!["p\"1".into(), "p2".into()];
+        let escaped = String::from_utf8(escaped.to_leaf().unwrap()).unwrap();
+        let mut variants = vec![
+            leaf.clone(),
+            escaped.clone(),
+            leaf.replacen(',', ", ", 1),
+            leaf.replacen("{", "{\"x\":1,", 1),
+            leaf.replacen("\"action\":\"query\",", "", 1)
+                .replacen("}", ",\"action\":\"query\"}", 1),
+            leaf.replacen("\"v\":1", "\"v\":1,\"v\":1", 1),
+            leaf.replacen("\"v\":1", "\"v\":2", 1),
+            leaf.replacen("\"rows\":", "\"rows\":0", 1),
+            escaped.replacen("\\u0001", "\\u0001\\/", 1),
+            escaped.replacen("é", "\\u00e9", 1),
+            format!("{leaf} "),
+            leaf[..leaf.len() - 1].to_owned(),
+        ];
+        variants.push(leaf.replacen("pseudonymized", "masked", 1));
+        for (i, v) in variants.iter().enumerate() {
+            let full = AuditRecord::from_leaf(v.as_bytes());
+            let quick = AuditRecord::check_leaf(v.as_bytes());
+            assert_eq!(full.is_ok(), quick.is_ok(), "variant {i}: {v}");
+            if let Ok(r) = full {
+                assert_eq!(
+                    quick.unwrap(),
+                    (r.subjects.count, Hash::from_hex(&r.subjects.digest))
+                );
+            }
+        }
+        assert!(AuditRecord::check_leaf(leaf.as_bytes()).is_ok());
+        assert!(AuditRecord::check_leaf(escaped.as_bytes()).is_ok());
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use crate::checkpoint::Checkpoint;
 use crate::journal::{journal_path, parse_journal};
 use crate::log::{AuditError, CHECKPOINT, SUBJECTS, VKEY, io_err, list_journals};
-use crate::merkle::{Hash, Tree, leaf_hash};
+use crate::merkle::{Hash, Tree, leaf_hash, subtree_levels};
 use crate::record::AuditRecord;
 use crate::storage::LogStorage;
 use crate::subjects::{SubjectSet, digest_bytes, parse_frames};
@@ -209,7 +209,8 @@ fn count_bundles(storage: &dyn LogStorage) -> Result<(u64, u64), AuditError> {
 }
 
 struct BundleCheck {
-    hashes: Vec<Hash>,
+    /// The bundle's subtree, level by level (only its leaf hashes when it is not full).
+    levels: Vec<Vec<Hash>>,
     problems: Problems,
 }
 
@@ -225,7 +226,7 @@ fn check_bundle(
     let Some(files) = read_bundle_files(storage, n, full)? else {
         problems.at(first, format!("entry bundle {n} is missing"));
         return Ok(BundleCheck {
-            hashes: Vec::new(),
+            levels: Vec::new(),
             problems,
         });
     };
@@ -266,7 +267,7 @@ fn check_bundle(
             problems.at(i, "the journal entry was changed (its check fails)");
             continue;
         }
-        let record = match AuditRecord::from_leaf(item.entry) {
+        let (count, digest) = match AuditRecord::check_leaf(item.entry) {
             Ok(r) => r,
             Err(e) => {
                 problems.at(i, format!("the entry is not a canonical record: {e}"));
@@ -277,7 +278,7 @@ fn check_bundle(
             problems.at(i, "the subject index has no entry for this record");
             continue;
         };
-        if Hash::from_hex(&record.subjects.digest) != Some(digest_bytes(frame)) {
+        if digest != Some(digest_bytes(frame)) {
             problems.at(
                 i,
                 "the subject index entry does not match the digest in the record",
@@ -285,7 +286,7 @@ fn check_bundle(
             continue;
         }
         match SubjectSet::from_bytes(frame) {
-            Ok(set) if set.count() == record.subjects.count => {}
+            Ok(set) if set.count() == count => {}
             Ok(_) => problems.at(
                 i,
                 "the subject count in the record does not match its subject set",
@@ -317,7 +318,13 @@ fn check_bundle(
             }
         }
     }
-    Ok(BundleCheck { hashes, problems })
+    // The bundle's subtree is hashed here, in parallel with the other bundles.
+    let levels = if hashes.len() as u64 == TILE_WIDTH {
+        subtree_levels(hashes)
+    } else {
+        vec![hashes]
+    };
+    Ok(BundleCheck { levels, problems })
 }
 
 /// Verifies the log on `storage`; `saved` is a checkpoint saved earlier that the log must still
@@ -354,9 +361,7 @@ pub fn verify_log(
         .collect::<Result<_, _>>()?;
     let mut tree = Tree::new();
     for c in checks {
-        for h in c.hashes {
-            tree.push(h);
-        }
+        tree.push_subtree(c.levels);
         problems.extend(c.problems);
     }
     let size = tree.size();
