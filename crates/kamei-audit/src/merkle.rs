@@ -16,25 +16,32 @@ impl Hash {
     }
 
     /// Parses 64 hex digits (either case). `verify` parses one per record, so this is a
-    /// plain loop rather than a general decoder.
+    /// table lookup per digit with one check at the end rather than a general decoder.
     pub fn from_hex(text: &str) -> Option<Self> {
-        fn nibble(c: u8) -> Option<u8> {
-            match c {
-                b'0'..=b'9' => Some(c - b'0'),
-                b'a'..=b'f' => Some(c - b'a' + 10),
-                b'A'..=b'F' => Some(c - b'A' + 10),
-                _ => None,
+        const BAD: u8 = 0x10;
+        const DIGITS: [u8; 256] = {
+            let mut t = [BAD; 256];
+            let mut c = 0;
+            while c < 256 {
+                t[c] = match c as u8 {
+                    b @ b'0'..=b'9' => b - b'0',
+                    b @ b'a'..=b'f' => b - b'a' + 10,
+                    b @ b'A'..=b'F' => b - b'A' + 10,
+                    _ => BAD,
+                };
+                c += 1;
             }
-        }
-        let b = text.as_bytes();
-        if b.len() != 64 {
-            return None;
-        }
+            t
+        };
+        let b: &[u8; 64] = text.as_bytes().try_into().ok()?;
         let mut out = [0u8; 32];
+        let mut bad = 0u8;
         for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
-            *o = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+            let (hi, lo) = (DIGITS[usize::from(pair[0])], DIGITS[usize::from(pair[1])]);
+            bad |= hi | lo;
+            *o = (hi << 4) | lo;
         }
-        Some(Hash(out))
+        (bad & BAD == 0).then_some(Hash(out))
     }
 }
 
