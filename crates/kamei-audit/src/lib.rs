@@ -4,9 +4,11 @@
 //! The log is a Merkle tree (RFC 9162 hashing) stored in the C2SP tlog-tiles layout, with
 //! checkpoints signed as C2SP signed notes (Ed25519), so that tools that verify transparency
 //! logs today can check it. [`AuditLog::append`] returns only when the record is durably on
-//! disk; concurrent appends share one sync (group commit). Opening a log recovers a torn tail
-//! left by a crash without losing an acknowledged record. [`verify_log`] recomputes everything
-//! from the entries and names the first bad index. [`Query`] answers "which subjects did these
+//! disk; concurrent appends share one sync of one file, the journal of the bundle being filled
+//! (group commit, see `commit.rs` and `journal.rs`). Opening a log recovers a torn tail left by
+//! a crash without losing an acknowledged record. [`LogView`] reads a log as an auditor does,
+//! with no lock and no signing key: proofs and the latest signed checkpoint. [`verify_log`]
+//! recomputes everything from the entries and names the first bad index. [`Query`] answers "which subjects did these
 //! principals see, at which level, when" from the subject index, which each record binds by
 //! digest.
 //!

@@ -59,6 +59,10 @@ pub enum AuditError {
     DamagedLog(String),
     #[error("the log is closed after an earlier write failure; reopen it")]
     Closed,
+    /// A journal disappeared while a reader read the log (a writer retired it); the reader
+    /// reads again.
+    #[error("a journal was removed while the log was read; try again")]
+    Vanished,
 }
 
 pub(crate) fn io_err(op: &'static str, path: &str) -> impl FnOnce(std::io::Error) -> AuditError {
@@ -506,10 +510,10 @@ fn load_journals(
             });
         }
         let path = journal_path(n);
-        let bytes = storage
-            .read(&path)
-            .map_err(io_err("read", &path))?
-            .unwrap_or_default();
+        let Some(bytes) = storage.read(&path).map_err(io_err("read", &path))? else {
+            // Listed a moment ago: only a writer retiring it removes a journal.
+            return Err(AuditError::Vanished);
+        };
         let journal = parse_journal(&bytes);
         let count = journal.whole().map_err(|i| AuditError::Damaged {
             index: first + i as u64,
@@ -631,12 +635,28 @@ fn recover(storage: &dyn LogStorage) -> Result<(Tree, u64), AuditError> {
 
 /// The tree of what is stored, read only: full bundles (by their hash tiles) and journals, up
 /// to a torn tail. Repairs nothing, takes no lock.
+///
+/// A writer may retire a journal (write its bundle, then remove it) while this reads: the
+/// journals are listed before the bundles are counted, so a journal retired in between is seen
+/// as a bundle; one removed between listing and reading makes the attempt fail, and it is made
+/// again.
 pub(crate) fn read_tree(storage: &dyn LogStorage) -> Result<Tree, AuditError> {
-    let mut tree = Tree::new();
-    let full = load_full_bundles(storage, &mut tree)?;
-    let journals = list_journals(storage)?;
-    load_journals(storage, full, &journals, &mut tree, false)?;
-    Ok(tree)
+    let mut attempt = 0;
+    loop {
+        let journals = list_journals(storage)?;
+        let mut tree = Tree::new();
+        let full = load_full_bundles(storage, &mut tree)?;
+        match load_journals(storage, full, &journals, &mut tree, false) {
+            Ok(_) => return Ok(tree),
+            Err(AuditError::Vanished) if attempt < 3 => attempt += 1,
+            Err(AuditError::Vanished) => {
+                return Err(AuditError::DamagedLog(
+                    "the journals kept changing while they were read".into(),
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn inclusion(tree: &Tree, index: u64, size: u64) -> Result<InclusionProof, AuditError> {

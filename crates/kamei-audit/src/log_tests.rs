@@ -670,3 +670,34 @@ fn nothing_is_acknowledged_after_a_failed_sync_and_the_log_reopens_with_every_ac
         }
     }
 }
+
+/// An auditor's read-only view opens while a writer fills and retires journals: it never sees
+/// a half-retired bundle as damage, and its proofs check against its signed checkpoint.
+#[test]
+fn a_read_only_view_opens_while_the_writer_retires_journals() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    let vkey = log.verifier_key().to_owned();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            fill(&log, 4000);
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let st = storage(dir.path());
+        let mut views = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || views == 0 {
+            let view = crate::LogView::open(&st, None).unwrap();
+            let cp = view.checkpoint().clone();
+            assert!(view.size() >= cp.size);
+            if cp.size > 0 {
+                let p = view.prove(cp.size - 1, None).unwrap();
+                verify_inclusion(p.index, p.tree_size, &p.leaf_hash, &p.hashes, &cp.root).unwrap();
+            }
+            views += 1;
+        }
+    });
+    log.close().unwrap();
+    let view = crate::LogView::open(&storage(dir.path()), Some(&vkey)).unwrap();
+    assert_eq!((view.size(), view.checkpoint().size), (4000, 4000));
+}
