@@ -482,6 +482,29 @@ proptest::proptest! {
                 proptest::prop_assert_eq!(record.to_leaf().unwrap(), entry.to_vec());
             }
         }
+        for entry in &bundle.entries {
+            proptest::prop_assert_eq!(
+                crate::AuditRecord::check_leaf(entry).is_ok(),
+                crate::AuditRecord::from_leaf(entry).is_ok()
+            );
+        }
+        // Journals: frames lie end to end inside the bytes, an intact frame encodes back to its
+        // own bytes, and what recovery keeps is a prefix.
+        let journal = parse_journal(&data);
+        let mut at = 0;
+        for f in &journal.frames {
+            proptest::prop_assert!(f.end > at && f.end <= data.len());
+            if f.intact {
+                let mut again = Vec::new();
+                push_journal_frame(&mut again, f.entry, f.subjects);
+                proptest::prop_assert_eq!(&again[..], &data[at..f.end]);
+            }
+            at = f.end;
+        }
+        if let Ok(keep) = journal.whole() {
+            proptest::prop_assert!(journal.frames[..keep].iter().all(|f| f.intact));
+            proptest::prop_assert!(journal.len_of(keep) <= data.len());
+        }
         let (frames, whole) = crate::subjects::parse_frames(&data);
         proptest::prop_assert!(whole <= data.len());
         for frame in frames {
