@@ -201,6 +201,27 @@ impl Tree {
         }
     }
 
+    /// The tree whose lowest levels are `lower` (leaves first, as [`subtree_levels`] gives them
+    /// for a run of whole subtrees laid end to end): the levels above are computed from the
+    /// top one. `None` unless `lower[h].len() == lower[0].len() >> h` and the leaves fill whole
+    /// subtrees of the top height.
+    pub fn from_lower_levels(mut lower: Vec<Vec<Hash>>) -> Option<Self> {
+        let n = lower.first()?.len();
+        let top = lower.len() - 1;
+        if !n.is_multiple_of(1 << top) || lower.iter().enumerate().any(|(h, l)| l.len() != n >> h) {
+            return None;
+        }
+        while let Some(last) = lower.last()
+            && last.len() > 1
+        {
+            let next = last.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
+            lower.push(next);
+        }
+        // INVARIANT (levels): every level holds size >> h hashes, the given ones by the check
+        // above, the computed ones by pairing the level below.
+        Some(Tree { levels: lower })
+    }
+
     /// The stored complete subtree hashes at height `h` (`levels[h]`).
     pub fn level(&self, h: usize) -> &[Hash] {
         self.levels.get(h).map_or(&[], |l| l.as_slice())
@@ -451,6 +472,23 @@ mod tests {
                 prop_assert_eq!(whole.level(h), single.level(h), "height {}", h);
             }
             prop_assert_eq!(whole.levels.len(), single.levels.len());
+            // Leaves laid out as whole subtrees of height 2, then the rest pushed.
+            let leaves = single.level(0);
+            let cut = leaves.len() / 4 * 4;
+            if cut > 0 {
+                let lower = vec![
+                    leaves[..cut].to_vec(),
+                    single.level(1)[..cut / 2].to_vec(),
+                    single.level(2)[..cut / 4].to_vec(),
+                ];
+                let mut built = Tree::from_lower_levels(lower).unwrap();
+                for l in &leaves[cut..] {
+                    built.push(*l);
+                }
+                for h in 0..12 {
+                    prop_assert_eq!(built.level(h), single.level(h), "height {}", h);
+                }
+            }
         }
     }
 
