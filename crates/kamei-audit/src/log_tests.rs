@@ -599,9 +599,6 @@ impl LogStorage for FailingSync {
     fn write(&self, path: &str, bytes: &[u8], durable: bool) -> std::io::Result<()> {
         self.inner.write(path, bytes, durable)
     }
-    fn rename(&self, from: &str, to: &str, durable: bool) -> std::io::Result<()> {
-        self.inner.rename(from, to, durable)
-    }
     fn truncate(&self, path: &str, len: u64) -> std::io::Result<()> {
         self.inner.truncate(path, len)
     }

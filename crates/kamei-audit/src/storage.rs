@@ -18,8 +18,6 @@ use std::sync::Mutex;
 /// - `write` MUST replace the object atomically: a reader sees the old bytes or the new ones,
 ///   never a mix or a prefix (write to a temporary name, then rename). With `durable`, it MUST
 ///   NOT return before the new bytes and name are on stable storage.
-/// - `rename` MUST be atomic; with `durable` it MUST NOT return before the new name is on
-///   stable storage.
 /// - `read` returns `None` for an object that does not exist; it MUST NOT invent bytes.
 /// - `remove` MUST delete the object if it exists; it need not be durable (the log removes only
 ///   what opening it would remove again).
@@ -37,7 +35,6 @@ pub trait LogStorage: Send + Sync + std::fmt::Debug {
     fn append(&self, path: &str, bytes: &[u8]) -> io::Result<()>;
     fn sync(&self, path: &str) -> io::Result<()>;
     fn write(&self, path: &str, bytes: &[u8], durable: bool) -> io::Result<()>;
-    fn rename(&self, from: &str, to: &str, durable: bool) -> io::Result<()>;
     fn truncate(&self, path: &str, len: u64) -> io::Result<()>;
     fn remove(&self, path: &str) -> io::Result<()>;
     /// The names directly inside a directory (empty if it does not exist).
@@ -187,22 +184,6 @@ impl LogStorage for LocalDir {
         fs::rename(&tmp, &full)?;
         if durable && let Some(parent) = full.parent() {
             sync_dir(parent)?;
-        }
-        Ok(())
-    }
-
-    fn rename(&self, from: &str, to: &str, durable: bool) -> io::Result<()> {
-        let (src, dst) = (self.path(from)?, self.path(to)?);
-        self.ensure_parent(&dst)?;
-        self.handles().remove(from);
-        fs::rename(&src, &dst)?;
-        if durable {
-            if let Some(parent) = dst.parent() {
-                sync_dir(parent)?;
-            }
-            if let Some(parent) = src.parent() {
-                sync_dir(parent)?;
-            }
         }
         Ok(())
     }
