@@ -290,8 +290,8 @@ fn verify_names_the_first_bad_index_after_tampering() {
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     // Change one byte of entry 7 in the journal of the bundle being filled (the `3` of
     // `"rows":3`). Each frame: uint16 length, entry, uint32 length, subject entry, 8-byte check.
-    let pending = log.join("journal/0");
-    let bytes = std::fs::read(&pending).unwrap();
+    let journal = log.join("journal/0");
+    let bytes = std::fs::read(&journal).unwrap();
     let be16 = |at: usize| usize::from(u16::from_be_bytes([bytes[at], bytes[at + 1]]));
     let be32 = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
     let mut pos = 0;
@@ -303,7 +303,7 @@ fn verify_names_the_first_bad_index_after_tampering() {
     let at = pos + 2 + entry.windows(8).position(|w| w == b"\"rows\":3").unwrap() + 7;
     let mut tampered = bytes.clone();
     tampered[at] = b'4';
-    std::fs::write(&pending, tampered).unwrap();
+    std::fs::write(&journal, tampered).unwrap();
     let out = kamei()
         .args(["audit", "verify", "--log"])
         .arg(&log)
