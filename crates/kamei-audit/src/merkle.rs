@@ -89,7 +89,7 @@ fn split_point(n: u64) -> u64 {
 
 /// The levels of the complete subtree over `leaves` (a power of two of them), leaves first,
 /// for [`Tree::push_subtree`]: callers build these in parallel.
-pub fn subtree_levels(leaves: Vec<Hash>) -> Vec<Vec<Hash>> {
+pub(crate) fn subtree_levels(leaves: Vec<Hash>) -> Vec<Vec<Hash>> {
     let mut levels = vec![leaves];
     while let Some(last) = levels.last()
         && last.len() > 1
@@ -164,7 +164,7 @@ impl Tree {
     /// Appends a complete subtree of `2^k` leaves given level by level (see [`subtree_levels`]);
     /// the same as pushing its leaves one by one, without hashing on this thread. A tree
     /// whose size is not a multiple of `2^k`, or levels of the wrong shape, take the slow way.
-    pub fn push_subtree(&mut self, levels: Vec<Vec<Hash>>) {
+    pub(crate) fn push_subtree(&mut self, levels: Vec<Vec<Hash>>) {
         let n = levels.first().map_or(0, Vec::len);
         let shaped = n.is_power_of_two()
             && levels.len() == n.trailing_zeros() as usize + 1
@@ -205,7 +205,7 @@ impl Tree {
     /// for a run of whole subtrees laid end to end): the levels above are computed from the
     /// top one. `None` unless `lower[h].len() == lower[0].len() >> h` and the leaves fill whole
     /// subtrees of the top height.
-    pub fn from_lower_levels(mut lower: Vec<Vec<Hash>>) -> Option<Self> {
+    pub(crate) fn from_lower_levels(mut lower: Vec<Vec<Hash>>) -> Option<Self> {
         let n = lower.first()?.len();
         let top = lower.len() - 1;
         if !n.is_multiple_of(1 << top) || lower.iter().enumerate().any(|(h, l)| l.len() != n >> h) {

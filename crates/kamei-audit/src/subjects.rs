@@ -13,7 +13,7 @@
 //!
 //! On disk (`subjects/index`) each entry is framed as a big-endian u32 length and its bytes, in
 //! log order, for the records in full entry bundles; the records of the bundle being filled
-//! keep theirs in its journal (see [`crate::journal`]) until the bundle is full.
+//! keep theirs in its journal (`journal/<N>`) until the bundle is full.
 
 use crate::merkle::Hash;
 use kamei_core::Level;
