@@ -139,6 +139,70 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("名義人", Trigger::Latin),
 ];
 
+/// Cities, Tokyo's wards and the districts people name as meeting places, which are
+/// surnames too (渋谷, 上野, 梅田). Every municipality would be too many: 村上 and 大野 are
+/// towns, and far more often people.
+const MEETING_PLACES: &[&str] = &[
+    "札幌",
+    "仙台",
+    "千葉",
+    "横浜",
+    "川崎",
+    "新潟",
+    "静岡",
+    "浜松",
+    "名古屋",
+    "京都",
+    "大阪",
+    "神戸",
+    "岡山",
+    "広島",
+    "福岡",
+    "熊本",
+    "北九州",
+    "堺",
+    "千代田",
+    "中央",
+    "港",
+    "新宿",
+    "文京",
+    "台東",
+    "墨田",
+    "江東",
+    "品川",
+    "目黒",
+    "大田",
+    "世田谷",
+    "渋谷",
+    "中野",
+    "杉並",
+    "豊島",
+    "北",
+    "荒川",
+    "板橋",
+    "練馬",
+    "足立",
+    "葛飾",
+    "江戸川",
+    "上野",
+    "池袋",
+    "原宿",
+    "秋葉原",
+    "銀座",
+    "浅草",
+    "六本木",
+    "吉祥寺",
+    "梅田",
+    "難波",
+    "天神",
+    "博多",
+    "三宮",
+    "横須賀",
+    "鎌倉",
+    "日本",
+    "東京",
+];
+
 /// Words that end like a name before an honorific but are not names (お母さん, 皆さん).
 const NOT_NAMES: &[&str] = &[
     "みな",
@@ -166,6 +230,9 @@ pub(crate) struct Names {
     municipalities: WordSet,
     surnames: WordSet,
     given: WordSet,
+    /// Prefectures without their last character (岡山 of 岡山県) and the places people meet
+    /// at (渋谷, 梅田): a surname that is also such a place is not taken as a name on its own.
+    place_stems: WordSet,
     /// The longest entry of each set, in characters.
     max_place: usize,
     max_name: usize,
@@ -495,6 +562,11 @@ impl Names {
         let prefectures: WordSet = lines(PREFECTURES).collect();
         let municipalities: WordSet = lines(MUNICIPALITIES).chain(TW_CITIES.iter().copied()).collect();
         let given: WordSet = lines(GIVEN_NAMES).collect();
+        let place_stems: WordSet = prefectures
+            .iter()
+            .filter_map(|p| p.char_indices().next_back().map(|(i, _)| &p[..i]))
+            .chain(MEETING_PLACES.iter().copied())
+            .collect();
         let chars = |s: &&str| s.chars().count();
         let max_place = prefectures
             .iter()
@@ -511,6 +583,7 @@ impl Names {
             municipalities,
             surnames,
             given,
+            place_stems,
             max_place,
             max_name,
         }
@@ -520,7 +593,10 @@ impl Names {
         let mut skip_to = 0;
         for m in self.words.find_iter(text) {
             let Some((_, trigger)) = TRIGGERS.get(m.pattern().as_usize()) else {
-                if let Some(f) = self.full_name_at(text, m.start(), m.end()) {
+                if let Some(f) = self
+                    .full_name_at(text, m.start(), m.end())
+                    .or_else(|| self.lone_surname(text, m.start(), m.end()))
+                {
                     out.push(f);
                 }
                 // A surname can cover a trigger that starts inside it (村 of 野村 in 忍野村,
@@ -845,6 +921,14 @@ impl Names {
                 score: 0.85,
             });
         }
+        if let Some(e) = unlisted_given_after_space(text, end) {
+            return Some(Found {
+                pii_type: PiiType::Person,
+                start,
+                end: e,
+                score: 0.7,
+            });
+        }
         let rest = &text[end..];
         let after = rest.chars().next();
         if before.is_some_and(|c| matches!(c, '（' | '(' | '「'))
@@ -870,6 +954,73 @@ impl Names {
         }
         None
     }
+}
+
+impl Names {
+    /// A surname on its own, as people name colleagues and friends (村上がさ, 佐野から,
+    /// 岩崎、野口、杉山の3名): after a boundary and before a particle or a separator. A
+    /// surname that is also a place (渋谷, 岡山) is left alone: 渋谷の店 is about the place.
+    fn lone_surname(&self, text: &str, start: usize, end: usize) -> Option<Found> {
+        let name = &text[start..end];
+        if name.chars().count() < 2 || self.place_stems.contains(name) {
+            return None;
+        }
+        let before = text[..start].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || is_kanji(c) || is_katakana(c) || is_hiragana(c)) {
+            return None;
+        }
+        let rest = &text[end..];
+        let mut next = rest.chars();
+        let ok = match next.next() {
+            None => true,
+            Some('が' | 'は' | 'の' | 'と' | 'も' | '、' | '，' | '。' | '」' | '）' | ')' | '・') => {
+                true
+            }
+            Some(' ' | '　') => next.next().is_some_and(is_digit),
+            Some(_) => ["って", "から", "より", "いわく"]
+                .iter()
+                .any(|p| rest.starts_with(p)),
+        };
+        ok.then_some(Found {
+            pii_type: PiiType::Person,
+            start,
+            end,
+            score: 0.6,
+        })
+    }
+}
+
+/// A given name not in the list after a surname and a space (青木 勇気, 吉田 真理奈): two or
+/// three kanji, or two to four hiragana, that end the word. Titles (部長, 先生) are not names.
+fn unlisted_given_after_space(text: &str, at: usize) -> Option<usize> {
+    let mut chars = text[at..].char_indices();
+    let (_, space) = chars.next()?;
+    if !is_space(space) {
+        return None;
+    }
+    let from = at + space.len_utf8();
+    let first = text[from..].chars().next()?;
+    let script: fn(char) -> bool = if is_kanji(first) {
+        is_kanji
+    } else if is_hiragana(first) {
+        is_hiragana
+    } else {
+        return None;
+    };
+    let len = text[from..].chars().take_while(|&c| script(c)).count();
+    let (min, max) = if is_kanji(first) { (2, 3) } else { (2, 4) };
+    if !(min..=max).contains(&len) {
+        return None;
+    }
+    let e = from + text[from..].chars().take(len).map(char::len_utf8).sum::<usize>();
+    let given = &text[from..e];
+    let after = text[e..].chars().next();
+    let boundary = after
+        .is_none_or(|c| !(is_kanji(c) || is_katakana(c) || is_hiragana(c) || c.is_alphanumeric()))
+        || (is_kanji(first) && after.is_some_and(|c| PARTICLES.contains(&c)));
+    let title =
+        TRIGGERS.iter().any(|(w, _)| given.starts_with(w)) || HONORIFICS.iter().any(|h| given.starts_with(h));
+    (boundary && !title).then_some(e)
 }
 
 #[cfg(test)]
@@ -963,6 +1114,12 @@ mod tests {
         assert_eq!(found("3F 有村様 099"), vec![(p, "有村")]);
         assert_eq!(found("お母さんに電話"), vec![]);
         assert_eq!(found("お客様各位"), vec![]);
+        assert_eq!(found("村上がさ、遅刻してきた"), vec![(p, "村上")]);
+        assert_eq!(found("岩崎、野口の2名"), vec![(p, "岩崎"), (p, "野口")]);
+        assert_eq!(found("連絡網：今井 090-1187-4420"), vec![(p, "今井")]);
+        assert_eq!(found("扶養の件、青木 勇気 個人番号"), vec![(p, "青木 勇気")]);
+        assert_eq!(found("岡山の高校"), vec![]);
+        assert_eq!(found("中村部長"), vec![(p, "中村")]);
         assert_eq!(found("みなさんこんにちは"), vec![]);
     }
 }
