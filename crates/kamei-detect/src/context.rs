@@ -79,10 +79,16 @@ const WORDS: &[(&str, Ctx)] = &[
     ("my number", Ctx::MY_NUMBER),
     ("mynumber", Ctx::MY_NUMBER),
     ("individual number", Ctx::MY_NUMBER),
+    // マイナ番号, マイナカード, and the half-width kana people paste from old forms.
+    ("マイナ", Ctx::MY_NUMBER),
+    ("ﾏｲﾅ", Ctx::MY_NUMBER),
+    ("通知カード", Ctx::MY_NUMBER),
     // Corporate number.
     ("法人番号", Ctx::CORPORATE),
     ("corporate number", Ctx::CORPORATE),
     ("会社番号", Ctx::CORPORATE),
+    ("インボイス", Ctx::CORPORATE),
+    ("適格請求書", Ctx::CORPORATE),
     // Postal code.
     ("〒", Ctx::POSTAL),
     ("郵便", Ctx::POSTAL),
@@ -171,6 +177,9 @@ const WORDS: &[(&str, Ctx)] = &[
     ("ビルド", Ctx::NEGATIVE),
     ("ファームウェア", Ctx::NEGATIVE),
     ("ver.", Ctx::NEGATIVE),
+    ("versi", Ctx::NEGATIVE),
+    ("เวอร์ชัน", Ctx::NEGATIVE),
+    ("版本", Ctx::NEGATIVE),
     ("バージョン", Ctx::NEGATIVE),
     ("room", Ctx::NEGATIVE),
     ("部屋", Ctx::NEGATIVE),

@@ -116,7 +116,18 @@ impl Detector {
                 }
                 AT => email(text, i, out),
                 COLON => ipv6(text, i, out),
-                UPPER => iban(text, i, out),
+                UPPER => match uk_postcode(text, i) {
+                    Some(end) => {
+                        out.push(Candidate {
+                            pii_type: PiiType::PostalCode,
+                            start: i,
+                            end,
+                            score: 0.75,
+                        });
+                        end
+                    }
+                    None => iban(text, i, out),
+                },
                 _ => i + 1,
             };
         }
@@ -373,6 +384,37 @@ fn iban(text: &str, i: usize, out: &mut Vec<Candidate>) -> usize {
         }
         None => i + 1,
     }
+}
+
+/// A UK postcode starting at `i` (`M20 6RT`, `YO21 3DT`, `SW1A 1AA`): its end.
+/// SPEC: BS 7666 — an outward code A9, A99, AA9, AA99, A9A or AA9A, a space, and an inward
+/// code of a digit and two letters other than C, I, K, M, O and V.
+fn uk_postcode(text: &str, i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    if i > 0 && b[i - 1].is_ascii_alphanumeric() {
+        return None;
+    }
+    let space = b[i..].iter().take(5).position(|&c| c == b' ')?;
+    let outward = &b[i..i + space];
+    // The outward code's shape as "a" for a letter and "9" for a digit.
+    let mut shape = [0u8; 4];
+    for (k, &c) in outward.iter().enumerate() {
+        shape[k] = match c {
+            b'A'..=b'Z' => b'a',
+            b'0'..=b'9' => b'9',
+            _ => return None,
+        };
+    }
+    let outward_ok = matches!(
+        &shape[..space],
+        b"a9" | b"a99" | b"aa9" | b"aa99" | b"a9a" | b"aa9a"
+    );
+    let inward = b.get(i + space + 1..i + space + 4)?;
+    let inward_letter = |c: &u8| c.is_ascii_uppercase() && !b"CIKMOV".contains(c);
+    let end = i + space + 4;
+    let boundary = b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric());
+    (outward_ok && inward[0].is_ascii_digit() && inward[1..].iter().all(inward_letter) && boundary)
+        .then_some(end)
 }
 
 /// Picks non-overlapping candidates: longest first, then highest score, then earliest start,

@@ -468,7 +468,7 @@ fn thai_address(text: &str, start: usize, end: usize) -> Option<Found> {
     // Back over Thai words, spaces and numbers, up to 40 characters of them.
     let mut s = start;
     for (i, c) in text[..start].char_indices().rev().take(60) {
-        if !(is_thai(c) || c == ' ' || c == '/' || c.is_ascii_digit()) {
+        if !(is_thai(c) || c == ' ' || c == '/' || c == '-' || c.is_ascii_digit()) {
             break;
         }
         s = i;
@@ -517,6 +517,19 @@ fn indonesian_address(text: &str, start: usize) -> Option<Found> {
         } else {
             break;
         }
+    }
+    // A five-digit number that ends the list is the postal code, a span of its own.
+    let tail = &b[start..last_good];
+    let word = tail
+        .iter()
+        .rposition(|&c| c == b' ' || c == b',')
+        .map_or(0, |p| p + 1);
+    if tail.len() - word == 5 && tail[word..].iter().all(u8::is_ascii_digit) {
+        last_good = start
+            + tail[..word]
+                .iter()
+                .rposition(u8::is_ascii_alphanumeric)
+                .map_or(0, |p| p + 1);
     }
     (last_good > start + 8).then_some(Found {
         pii_type: PiiType::Address,

@@ -367,14 +367,18 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
         return found(PiiType::CreditCard, bare, end, adjust(0.9, ctx, Ctx::CARD));
     }
 
-    // Corporate numbers: 13 digits, the first a check digit.
+    // Corporate numbers: 13 digits, the first a check digit. A `T` before them makes the
+    // invoice registration number (適格請求書発行事業者登録番号), which is the corporate
+    // number itself for a company: the printed form says what it is whatever the words around.
+    // SPEC: Consumption Tax Act Art. 57-2 (registration number = "T" + corporate number).
     if n == 13 && only(HYPHEN | SPACE) && validate::corporate_number(d) {
-        return found(
-            PiiType::CorporateNumber,
-            start,
-            end,
-            adjust(0.5, ctx, Ctx::CORPORATE),
-        );
+        let invoice = s.letters == 1 && b[bare - 1] == b'T';
+        let score = if invoice {
+            0.95
+        } else {
+            adjust(0.5, ctx, Ctx::CORPORATE)
+        };
+        return found(PiiType::CorporateNumber, bare, end, score);
     }
 
     // Domestic phone numbers of Japan, Thailand, Taiwan and Indonesia: a trunk 0, then a
@@ -429,9 +433,22 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
     if groups.len() == 1 && (n == 7 && (s.postal_mark || ctx.has(Ctx::POSTAL))) {
         return found(PiiType::PostalCode, start, end, 0.9);
     }
-    // Thai, Indonesian (5 digits) and Taiwanese (3, 5 or 6 digits) postal codes, with context.
-    if groups.len() == 1 && matches!(n, 3 | 5 | 6) && (s.postal_mark || ctx.has(Ctx::POSTAL)) {
+    // Thai, Indonesian (5 digits) and Taiwanese (3, 5 or 6 digits) postal codes, with context,
+    // or in front of the city they belong to (104 台北市…, 110208 臺北市…).
+    if groups.len() == 1
+        && matches!(n, 3 | 5 | 6)
+        && s.letters == 0
+        && (s.postal_mark || ctx.has(Ctx::POSTAL) || city_follows(text, end))
+    {
         return found(PiiType::PostalCode, start, end, 0.8);
+    }
+    // A US ZIP code (or ZIP+4) after its state's two-letter code: `Austin, TX 78731-4412`.
+    if s.letters == 0
+        && ((groups.len() == 1 && n == 5)
+            || (groups.len() == 2 && lens(0) == 5 && lens(1) == 4 && sepu == HYPHEN))
+        && us_state_before(b, bare)
+    {
+        return found(PiiType::PostalCode, start, end, 0.85);
     }
     // A five-digit code after an address (Thailand, Indonesia) is its postal code.
     if groups.len() == 1 && n == 5 && ctx.has(Ctx::ADDRESS) && !ctx.has(Ctx::NEGATIVE) && s.letters == 0 {
@@ -456,6 +473,41 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
         return found(PiiType::BankAccount, bare, end, 0.75);
     }
     None
+}
+
+/// A city or county of Taiwan (or a Japanese prefecture or city) right after `end`, a space
+/// allowed: up to three Han characters and then 市, 縣, 都, 道, 府 or 県.
+fn city_follows(text: &str, end: usize) -> bool {
+    let rest = text[end..]
+        .strip_prefix([' ', '\u{3000}'])
+        .unwrap_or(&text[end..]);
+    let mut han = 0;
+    for c in rest.chars().take(4) {
+        if matches!(c, '市' | '縣' | '都' | '道' | '府' | '県') {
+            return han >= 1;
+        }
+        if !matches!(c, '\u{4E00}'..='\u{9FFF}') {
+            return false;
+        }
+        han += 1;
+    }
+    false
+}
+
+/// The two-letter postal codes of the US states, DC and the territories.
+const US_STATES: &[&[u8; 2]] = &[
+    b"AL", b"AK", b"AZ", b"AR", b"CA", b"CO", b"CT", b"DE", b"DC", b"FL", b"GA", b"HI", b"ID", b"IL", b"IN",
+    b"IA", b"KS", b"KY", b"LA", b"ME", b"MD", b"MA", b"MI", b"MN", b"MS", b"MO", b"MT", b"NE", b"NV", b"NH",
+    b"NJ", b"NM", b"NY", b"NC", b"ND", b"OH", b"OK", b"OR", b"PA", b"RI", b"SC", b"SD", b"TN", b"TX", b"UT",
+    b"VT", b"VA", b"WA", b"WV", b"WI", b"WY", b"PR", b"GU", b"VI",
+];
+
+/// `XX ` directly before `at`, where XX is a state code standing as a word of its own.
+fn us_state_before(b: &[u8], at: usize) -> bool {
+    at >= 3
+        && b[at - 1] == b' '
+        && US_STATES.iter().any(|s| &b[at - 3..at - 1] == s.as_slice())
+        && (at == 3 || matches!(b[at - 4], b' ' | b','))
 }
 
 /// Month names of English, Indonesian and Thai, with their month number.

@@ -151,6 +151,38 @@ fn postal_codes() {
 }
 
 #[test]
+fn postal_codes_of_the_us_uk_taiwan_and_indonesia() {
+    one("Columbus, OH 43206", PiiType::PostalCode, "43206");
+    one("Austin, TX 78731-4412", PiiType::PostalCode, "78731-4412");
+    one("Didsbury, Manchester M20 6RT", PiiType::PostalCode, "M20 6RT");
+    one("Whitby YO21 3DT, opens", PiiType::PostalCode, "YO21 3DT");
+    one("寄到 104 台北市", PiiType::PostalCode, "104");
+    one("新地址：110208 台北市", PiiType::PostalCode, "110208");
+    // A word of capitals and digits that is not a postcode, and a number that is no ZIP.
+    none("model AB12 3CV in stock");
+    none("only 43206 left");
+    assert_eq!(
+        found("Jl. Darmo Permai III No. 41, Dukuh Pakis, Surabaya 60226, penerima"),
+        vec![
+            (
+                PiiType::Address,
+                "Jl. Darmo Permai III No. 41, Dukuh Pakis, Surabaya"
+            ),
+            (PiiType::PostalCode, "60226")
+        ]
+    );
+}
+
+#[test]
+fn invoice_registration_numbers_are_corporate_numbers() {
+    one(
+        "登録番号：T7101950214456　請求日",
+        PiiType::CorporateNumber,
+        "7101950214456",
+    );
+}
+
+#[test]
 fn ip_addresses() {
     use PiiType::IpAddress;
     one("from 192.168.10.25 at", IpAddress, "192.168.10.25");
