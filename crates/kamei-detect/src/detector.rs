@@ -4,6 +4,7 @@ use kamei_core::PiiType;
 
 use crate::context::{Context, TextContext};
 use crate::entity::Entity;
+use crate::latin::LatinNames;
 use crate::names::Names;
 use crate::numeric::{self, Run, Surround, Verdict};
 use crate::validate;
@@ -45,6 +46,7 @@ const TRIGGER: [u8; 256] = {
 pub struct Detector {
     context: Context,
     names: Names,
+    latin: LatinNames,
 }
 
 impl Default for Detector {
@@ -61,6 +63,7 @@ impl Detector {
         Detector {
             context: Context::new(),
             names: Names::new(),
+            latin: LatinNames::new(),
         }
     }
 
@@ -116,20 +119,39 @@ impl Detector {
                 }
                 AT => email(text, i, out),
                 COLON => ipv6(text, i, out),
-                UPPER => match uk_postcode(text, i) {
-                    Some(end) => {
-                        out.push(Candidate {
-                            pii_type: PiiType::PostalCode,
-                            start: i,
-                            end,
-                            score: 0.75,
-                        });
-                        end
-                    }
-                    None => iban(text, i, out),
-                },
+                UPPER => self.capital(text, i, out),
                 _ => i + 1,
             };
+        }
+    }
+
+    /// What starts at the capital letter at `i`: a UK postcode, an IBAN or a person's name.
+    fn capital(&self, text: &str, i: usize, out: &mut Vec<Candidate>) -> usize {
+        let b = text.as_bytes();
+        if i > 0 && b[i - 1].is_ascii_alphanumeric() {
+            return i + 1;
+        }
+        if let Some(end) = uk_postcode(text, i) {
+            out.push(Candidate {
+                pii_type: PiiType::PostalCode,
+                start: i,
+                end,
+                score: 0.75,
+            });
+            return end;
+        }
+        let next = iban(text, i, out);
+        if next > i + 1 {
+            return next;
+        }
+        match self.latin.at(text, i) {
+            // Scanning goes on inside the name: a name never hides an IBAN or a postcode, which
+            // have no lower-case letters, but the next word may start a name of its own.
+            Some(f) => {
+                out.push(f);
+                i + 1
+            }
+            None => i + 1,
         }
     }
 

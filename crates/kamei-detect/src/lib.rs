@@ -25,6 +25,7 @@ mod context;
 mod detector;
 mod entity;
 mod fx;
+mod latin;
 mod names;
 mod numeric;
 mod validate;

@@ -9,6 +9,7 @@
 //! the validated ones, and the evaluation reports them separately.
 
 use crate::fx::WordSet;
+use crate::latin::capitalised_word;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use kamei_core::PiiType;
@@ -201,6 +202,29 @@ const MEETING_PLACES: &[&str] = &[
     "鎌倉",
     "日本",
     "東京",
+    "金沢",
+    "大津",
+    "高松",
+    "松山",
+    "松江",
+    "那覇",
+    "盛岡",
+    "水戸",
+    "宇都宮",
+    "前橋",
+    "甲府",
+    "函館",
+    "旭川",
+    "姫路",
+    "倉敷",
+    "松本",
+    "軽井沢",
+    "箱根",
+    "熱海",
+    "日光",
+    "長崎",
+    "宮崎",
+    "鹿児島",
 ];
 
 /// Words that end like a name before an honorific but are not names (お母さん, 皆さん).
@@ -325,23 +349,6 @@ fn unlisted_surname_before(text: &str, end: usize) -> Option<usize> {
         n += 1;
     }
     (n >= 2 && !NOT_SURNAMES.contains(&&text[start..end])).then_some(start)
-}
-
-/// A capitalised word ("Emily", "O'Neill", "Jean-Luc") starting at `at`: its end.
-fn capitalised_word(text: &str, at: usize) -> Option<usize> {
-    let b = text.as_bytes();
-    if !b.get(at).is_some_and(u8::is_ascii_uppercase) {
-        return None;
-    }
-    let mut e = at + 1;
-    while e < b.len()
-        && (b[e].is_ascii_alphabetic()
-            || ((b[e] == b'\'' || b[e] == b'-') && b.get(e + 1).is_some_and(u8::is_ascii_alphabetic)))
-    {
-        e += 1;
-    }
-    // At least one lower-case letter: "IBAN" and "OK" are not names.
-    (e - at >= 2 && b[at + 1..e].iter().any(u8::is_ascii_lowercase)).then_some(e)
 }
 
 /// Up to three capitalised words after `at` (one space allowed before the first).
@@ -875,7 +882,9 @@ impl Names {
         }
         let max = self.max_name;
         if let Some(e) = self.longest_starting(text, start, &self.surnames, max) {
-            let full = self.given_after(text, e);
+            let full = self
+                .given_after(text, e)
+                .or_else(|| unlisted_given_after_space(text, e));
             return Some(Found {
                 pii_type: PiiType::Person,
                 start,
@@ -1028,9 +1037,9 @@ fn unlisted_given_after_space(text: &str, at: usize) -> Option<usize> {
     let e = from + text[from..].chars().take(len).map(char::len_utf8).sum::<usize>();
     let given = &text[from..e];
     let after = text[e..].chars().next();
-    let boundary = after
-        .is_none_or(|c| !(is_kanji(c) || is_katakana(c) || is_hiragana(c) || c.is_alphanumeric()))
-        || (is_kanji(first) && after.is_some_and(|c| PARTICLES.contains(&c)));
+    // Not before a particle: @田中 明日の資料 is tomorrow's papers.
+    let boundary =
+        after.is_none_or(|c| !(is_kanji(c) || is_katakana(c) || is_hiragana(c) || c.is_alphanumeric()));
     let title =
         TRIGGERS.iter().any(|(w, _)| given.starts_with(w)) || HONORIFICS.iter().any(|h| given.starts_with(h));
     (boundary && !title).then_some(e)
