@@ -20,6 +20,7 @@
 //! This crate does not read files, decide who may see what, or keep any state between calls:
 //! the command line streams input through it, and kamei-protect decides which level applies.
 
+mod chinese;
 mod column;
 mod context;
 mod detector;
@@ -28,6 +29,7 @@ mod fx;
 mod latin;
 mod names;
 mod numeric;
+mod thai;
 mod validate;
 
 pub use column::ColumnProposal;

@@ -59,6 +59,16 @@ enum Trigger {
     ThaiProvince,
     /// The street word that starts an Indonesian address (Jl.).
     IdStreet,
+    /// A title after a Chinese name (小姐, 老師); 先生 and the Japanese titles count too.
+    ZhTitle,
+    /// A word before a Chinese name (姓名, 戶名, 跟).
+    ZhBefore,
+    /// The start of a quotation, where a sentence and so maybe a name starts.
+    ZhOpen,
+    /// The list separator `、` between names.
+    ZhList,
+    /// A Thai title or phrase before a name; formal ones come with a surname.
+    ThaiBefore { formal: bool },
 }
 
 const TRIGGERS: &[(&str, Trigger)] = &[
@@ -138,6 +148,44 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("Jalan ", Trigger::IdStreet),
     ("代表者", Trigger::Latin),
     ("名義人", Trigger::Latin),
+    ("小姐", Trigger::ZhTitle),
+    ("女士", Trigger::ZhTitle),
+    ("老師", Trigger::ZhTitle),
+    ("老师", Trigger::ZhTitle),
+    ("太太", Trigger::ZhTitle),
+    ("醫師", Trigger::ZhTitle),
+    ("經理", Trigger::ZhTitle),
+    ("同學", Trigger::ZhTitle),
+    ("阿姨", Trigger::ZhTitle),
+    ("主任", Trigger::ZhTitle),
+    ("律師", Trigger::ZhTitle),
+    ("姓名", Trigger::ZhBefore),
+    ("戶名", Trigger::ZhBefore),
+    ("收件人", Trigger::ZhBefore),
+    ("聯絡人", Trigger::ZhBefore),
+    ("負責人", Trigger::ZhBefore),
+    ("持卡人", Trigger::ZhBefore),
+    ("申請人", Trigger::ZhBefore),
+    ("我是", Trigger::ZhBefore),
+    ("我叫", Trigger::ZhBefore),
+    ("名叫", Trigger::ZhBefore),
+    ("人資", Trigger::ZhBefore),
+    ("客戶", Trigger::ZhBefore),
+    ("跟", Trigger::ZhBefore),
+    ("告訴", Trigger::ZhBefore),
+    ("收款人", Trigger::ZhBefore),
+    ("「", Trigger::ZhOpen),
+    ("、", Trigger::ZhList),
+    ("คุณ", Trigger::ThaiBefore { formal: true }),
+    ("นาย", Trigger::ThaiBefore { formal: true }),
+    ("นาง", Trigger::ThaiBefore { formal: true }),
+    ("นางสาว", Trigger::ThaiBefore { formal: true }),
+    ("ชื่อ", Trigger::ThaiBefore { formal: true }),
+    ("ชื่อบัญชี", Trigger::ThaiBefore { formal: true }),
+    ("ลูกค้า", Trigger::ThaiBefore { formal: true }),
+    ("พี่", Trigger::ThaiBefore { formal: false }),
+    ("น้อง", Trigger::ThaiBefore { formal: false }),
+    ("ฝากบอก", Trigger::ThaiBefore { formal: false }),
 ];
 
 /// Cities, Tokyo's wards and the districts people name as meeting places, which are
@@ -611,6 +659,16 @@ impl Names {
 
     pub(crate) fn find(&self, text: &str, out: &mut Vec<Found>) {
         let mut skip_to = 0;
+        // Chinese triggers count only in text without kana, checked once on first need.
+        let chinese = std::cell::OnceCell::new();
+        let chinese = || *chinese.get_or_init(|| !crate::chinese::has_kana(text));
+        // A Chinese name that opens the text (林志豪換手機了).
+        if text.chars().next().is_some_and(crate::chinese::is_surname)
+            && chinese()
+            && let Some(f) = crate::chinese::opening(text, 0)
+        {
+            out.push(f);
+        }
         for m in self.words.find_iter(text) {
             let Some((_, trigger)) = TRIGGERS.get(m.pattern().as_usize()) else {
                 if let Some(f) = self
@@ -628,11 +686,19 @@ impl Names {
                         break;
                     }
                     let (_, trigger) = TRIGGERS[t.pattern().as_usize()];
-                    self.on_trigger(text, trigger, start, m.start() + t.end(), &mut skip_to, out);
+                    self.on_trigger(
+                        text,
+                        trigger,
+                        start,
+                        m.start() + t.end(),
+                        &mut skip_to,
+                        &chinese,
+                        out,
+                    );
                 }
                 continue;
             };
-            self.on_trigger(text, *trigger, m.start(), m.end(), &mut skip_to, out);
+            self.on_trigger(text, *trigger, m.start(), m.end(), &mut skip_to, &chinese, out);
         }
     }
 
@@ -644,12 +710,44 @@ impl Names {
         start: usize,
         end: usize,
         skip_to: &mut usize,
+        chinese: &dyn Fn() -> bool,
         out: &mut Vec<Found>,
     ) {
         if start < *skip_to {
             return;
         }
         match trigger {
+            Trigger::ZhTitle => {
+                if chinese()
+                    && let Some(f) = crate::chinese::before_title(text, start)
+                {
+                    out.push(f);
+                }
+            }
+            Trigger::ZhBefore => {
+                if chinese()
+                    && let Some(f) = crate::chinese::after_cue(text, end)
+                {
+                    out.push(f);
+                }
+            }
+            Trigger::ZhOpen => {
+                if chinese()
+                    && let Some(f) = crate::chinese::opening(text, end)
+                {
+                    out.push(f);
+                }
+            }
+            Trigger::ZhList => {
+                if chinese() {
+                    crate::chinese::list_items(text, start, out);
+                }
+            }
+            Trigger::ThaiBefore { formal } => {
+                if let Some(f) = crate::thai::name_after(text, start, end, formal) {
+                    out.push(f);
+                }
+            }
             Trigger::Place => {
                 if let Some(f) = self.address(text, end) {
                     *skip_to = f.end;
@@ -658,6 +756,11 @@ impl Names {
             }
             Trigger::After => {
                 if let Some(f) = self.name_before(text, start) {
+                    out.push(f);
+                }
+                if chinese()
+                    && let Some(f) = crate::chinese::before_title(text, start)
+                {
                     out.push(f);
                 }
             }
