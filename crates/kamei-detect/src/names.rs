@@ -65,8 +65,6 @@ enum Trigger {
     ZhBefore,
     /// The start of a quotation, where a sentence and so maybe a name starts.
     ZhOpen,
-    /// The list separator `、` between names.
-    ZhList,
     /// A Thai title or phrase before a name; formal ones come with a surname.
     ThaiBefore { formal: bool },
 }
@@ -175,7 +173,7 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("告訴", Trigger::ZhBefore),
     ("收款人", Trigger::ZhBefore),
     ("「", Trigger::ZhOpen),
-    ("、", Trigger::ZhList),
+    ("名單", Trigger::ZhBefore),
     ("คุณ", Trigger::ThaiBefore { formal: true }),
     ("นาย", Trigger::ThaiBefore { formal: true }),
     ("นาง", Trigger::ThaiBefore { formal: true }),
@@ -668,6 +666,7 @@ impl Names {
             && let Some(f) = crate::chinese::opening(text, 0)
         {
             out.push(f);
+            crate::chinese::list_after(text, f.end, out);
         }
         for m in self.words.find_iter(text) {
             let Some((_, trigger)) = TRIGGERS.get(m.pattern().as_usize()) else {
@@ -729,6 +728,7 @@ impl Names {
                     && let Some(f) = crate::chinese::after_cue(text, end)
                 {
                     out.push(f);
+                    crate::chinese::list_after(text, f.end, out);
                 }
             }
             Trigger::ZhOpen => {
@@ -736,11 +736,6 @@ impl Names {
                     && let Some(f) = crate::chinese::opening(text, end)
                 {
                     out.push(f);
-                }
-            }
-            Trigger::ZhList => {
-                if chinese() {
-                    crate::chinese::list_items(text, start, out);
                 }
             }
             Trigger::ThaiBefore { formal } => {
