@@ -230,7 +230,7 @@ impl Context {
         let words = AhoCorasickBuilder::new()
             .kind(Some(AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
+            .match_kind(MatchKind::LeftmostLongest)
             .build(WORDS.iter().map(|(w, _)| w))
             .unwrap_or_else(|_| unreachable!("the context word list is a valid, small pattern set"));
         Context { words }
@@ -242,13 +242,14 @@ impl Context {
         TextContext::new(self, text).around(start, end)
     }
 
-    /// Every context word of `text` with its position, in order of start. Short Latin words
-    /// count only as whole words ("tel" in "hotel" does not).
+    /// Every context word of `text` with its position, in order of start. Matches do not
+    /// overlap (the longest wins where words nest, マイナンバー over マイナ), which is one
+    /// cheaper pass than reporting every overlap. Short Latin words count only as whole words
+    /// ("tel" in "hotel" does not).
     fn hits(&self, text: &str) -> Vec<Hit> {
         let b = text.as_bytes();
-        let mut hits: Vec<Hit> = self
-            .words
-            .find_overlapping_iter(text)
+        self.words
+            .find_iter(text)
             .filter_map(|m| {
                 let (w, ctx) = WORDS[m.pattern().as_usize()];
                 if w.is_ascii() && w.len() <= 4 {
@@ -264,9 +265,7 @@ impl Context {
                     ctx,
                 })
             })
-            .collect();
-        hits.sort_by_key(|h| h.start);
-        hits
+            .collect()
     }
 }
 

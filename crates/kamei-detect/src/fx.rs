@@ -50,6 +50,9 @@ impl Hasher for FxHasher {
 /// A set of words hashed with [`FxHasher`].
 pub(crate) type WordSet = HashSet<&'static str, BuildHasherDefault<FxHasher>>;
 
+/// Words hashed with [`FxHasher`], each with a value (the lists a word is in, as bits).
+pub(crate) type WordMap<V> = std::collections::HashMap<&'static str, V, BuildHasherDefault<FxHasher>>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

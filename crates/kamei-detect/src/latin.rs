@@ -12,7 +12,7 @@
 
 use kamei_core::PiiType;
 
-use crate::fx::WordSet;
+use crate::fx::WordMap;
 use crate::names::Found;
 
 const EN_GIVEN: &str = include_str!("../data/en_given_names.txt");
@@ -228,14 +228,26 @@ const PARTICLES: &[&str] = &[
     "de", "van", "der", "den", "da", "di", "von", "bin", "binti", "le", "la",
 ];
 
+/// The lists a word is in, one bit each: a single lookup per capitalised word answers all.
+#[derive(Debug, Clone, Copy, Default)]
+struct Lists(u8);
+
+impl Lists {
+    const GIVEN: u8 = 1;
+    /// A first name frequent enough to stand alone as a name.
+    const GIVEN_ALONE: u8 = 1 << 1;
+    const SURNAME: u8 = 1 << 2;
+    const ROMAJI_GIVEN: u8 = 1 << 3;
+    const ROMAJI_SURNAME: u8 = 1 << 4;
+
+    fn has(self, list: u8) -> bool {
+        self.0 & list != 0
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct LatinNames {
-    given: WordSet,
-    /// The first names frequent enough to stand alone as a name.
-    given_alone: WordSet,
-    surnames: WordSet,
-    romaji_given: WordSet,
-    romaji_surnames: WordSet,
+    words: WordMap<Lists>,
 }
 
 fn lines(s: &'static str) -> impl Iterator<Item = &'static str> {
@@ -268,21 +280,29 @@ fn starts_sentence(b: &[u8], at: usize) -> bool {
 
 impl LatinNames {
     pub(crate) fn new() -> LatinNames {
-        LatinNames {
-            given: lines(EN_GIVEN)
-                .chain(ASIAN_GIVEN.iter().copied())
-                .chain(MODERN_GIVEN.iter().copied())
-                .collect(),
-            given_alone: lines(EN_GIVEN_COMMON)
-                .chain(ASIAN_GIVEN.iter().copied())
-                .chain(MODERN_GIVEN.iter().copied())
-                .collect(),
-            surnames: lines(EN_SURNAMES).collect(),
-            romaji_given: lines(ROMAJI_GIVEN).collect(),
-            romaji_surnames: lines(ROMAJI_SURNAMES)
-                .chain(CHINESE_SURNAMES.iter().copied())
-                .collect(),
-        }
+        let mut words: WordMap<Lists> = WordMap::default();
+        let mut add = |list: u8, names: &mut dyn Iterator<Item = &'static str>| {
+            for name in names {
+                words.entry(name).or_default().0 |= list;
+            }
+        };
+        let asian_and_modern = || ASIAN_GIVEN.iter().chain(MODERN_GIVEN).copied();
+        add(Lists::GIVEN, &mut lines(EN_GIVEN).chain(asian_and_modern()));
+        add(
+            Lists::GIVEN_ALONE,
+            &mut lines(EN_GIVEN_COMMON).chain(asian_and_modern()),
+        );
+        add(Lists::SURNAME, &mut lines(EN_SURNAMES));
+        add(Lists::ROMAJI_GIVEN, &mut lines(ROMAJI_GIVEN));
+        add(
+            Lists::ROMAJI_SURNAME,
+            &mut lines(ROMAJI_SURNAMES).chain(CHINESE_SURNAMES.iter().copied()),
+        );
+        LatinNames { words }
+    }
+
+    fn lists(&self, word: &str) -> Lists {
+        self.words.get(word).copied().unwrap_or_default()
     }
 
     /// A name that starts at the capital letter at `at`, which starts a word.
@@ -294,11 +314,13 @@ impl LatinNames {
             first_end -= 2;
         }
         let first = &text[at..first_end];
-        let first_given = self.given.contains(first);
-        let first_romaji_surname = self.romaji_surnames.contains(first);
-        if !first_given && !first_romaji_surname && !self.romaji_given.contains(first) {
+        let lists = self.lists(first);
+        if lists.0 == 0 {
             return None;
         }
+        let first_given = lists.has(Lists::GIVEN);
+        let first_romaji_given = lists.has(Lists::ROMAJI_GIVEN);
+        let first_romaji_surname = lists.has(Lists::ROMAJI_SURNAME);
         // The next capitalised word, one space (and maybe a particle) away.
         let mut second = None;
         let mut at2 = first_end;
@@ -321,25 +343,24 @@ impl LatinNames {
             if NOT_AFTER_NAME.contains(&word) || third_is_place {
                 return None;
             }
-            let score =
-                if first_given && (self.surnames.contains(word) || self.romaji_surnames.contains(word)) {
-                    0.85
-                } else if self.romaji_given.contains(first) && self.romaji_surnames.contains(word) {
-                    0.85
-                } else if first_romaji_surname && (self.romaji_given.contains(word) || word.contains('-')) {
-                    0.8
-                } else if first_given && !AMBIGUOUS_GIVEN.contains(&first) {
-                    0.7
-                } else {
-                    0.0
-                };
+            let second = self.lists(word);
+            let surname = second.has(Lists::SURNAME) || second.has(Lists::ROMAJI_SURNAME);
+            let score = if (first_given || first_romaji_given) && surname {
+                0.85
+            } else if first_romaji_surname && (second.has(Lists::ROMAJI_GIVEN) || word.contains('-')) {
+                0.8
+            } else if first_given && !AMBIGUOUS_GIVEN.contains(&first) {
+                0.7
+            } else {
+                0.0
+            };
             if score > 0.0 {
                 // A third name ("Siti Rahmawati Putri") when it is a name too.
                 let end = match b.get(e2) {
                     Some(b' ') => capitalised_word(text, e2 + 1)
                         .filter(|&e3| {
-                            let w = &text[e2 + 1..e3];
-                            self.given.contains(w) || self.surnames.contains(w)
+                            let third = self.lists(&text[e2 + 1..e3]);
+                            third.has(Lists::GIVEN) || third.has(Lists::SURNAME)
                         })
                         .unwrap_or(e2),
                     _ => e2,
@@ -360,7 +381,7 @@ impl LatinNames {
                     && b.get(first_end + 1 + v.len())
                         .is_none_or(|c| !c.is_ascii_alphabetic())
             });
-        let alone = self.given_alone.contains(first)
+        let alone = lists.has(Lists::GIVEN_ALONE)
             && !AMBIGUOUS_GIVEN.contains(&first)
             && (verb_after || !starts_sentence(b, at));
         alone.then_some(Found {
