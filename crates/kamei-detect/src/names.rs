@@ -288,6 +288,20 @@ const NOT_NAMES: &[&str] = &[
     "みんな",
 ];
 
+/// What the name pass keeps about the text it is in.
+struct Scan {
+    /// Triggers before this offset lie inside an address already found.
+    skip_to: usize,
+    /// Whether the text has no kana, so Chinese triggers count; checked once on first need.
+    chinese: std::cell::OnceCell<bool>,
+}
+
+impl Scan {
+    fn chinese(&self, text: &str) -> bool {
+        *self.chinese.get_or_init(|| !crate::chinese::has_kana(text))
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Names {
     /// The triggers, then the surnames, in one automaton.
@@ -656,13 +670,13 @@ impl Names {
     }
 
     pub(crate) fn find(&self, text: &str, out: &mut Vec<Found>) {
-        let mut skip_to = 0;
-        // Chinese triggers count only in text without kana, checked once on first need.
-        let chinese = std::cell::OnceCell::new();
-        let chinese = || *chinese.get_or_init(|| !crate::chinese::has_kana(text));
+        let mut scan = Scan {
+            skip_to: 0,
+            chinese: std::cell::OnceCell::new(),
+        };
         // A Chinese name that opens the text (林志豪換手機了).
         if text.chars().next().is_some_and(crate::chinese::is_surname)
-            && chinese()
+            && scan.chinese(text)
             && let Some(f) = crate::chinese::opening(text, 0)
         {
             out.push(f);
@@ -685,19 +699,11 @@ impl Names {
                         break;
                     }
                     let (_, trigger) = TRIGGERS[t.pattern().as_usize()];
-                    self.on_trigger(
-                        text,
-                        trigger,
-                        start,
-                        m.start() + t.end(),
-                        &mut skip_to,
-                        &chinese,
-                        out,
-                    );
+                    self.on_trigger(text, trigger, start, m.start() + t.end(), &mut scan, out);
                 }
                 continue;
             };
-            self.on_trigger(text, *trigger, m.start(), m.end(), &mut skip_to, &chinese, out);
+            self.on_trigger(text, *trigger, m.start(), m.end(), &mut scan, out);
         }
     }
 
@@ -708,23 +714,22 @@ impl Names {
         trigger: Trigger,
         start: usize,
         end: usize,
-        skip_to: &mut usize,
-        chinese: &dyn Fn() -> bool,
+        scan: &mut Scan,
         out: &mut Vec<Found>,
     ) {
-        if start < *skip_to {
+        if start < scan.skip_to {
             return;
         }
         match trigger {
             Trigger::ZhTitle => {
-                if chinese()
+                if scan.chinese(text)
                     && let Some(f) = crate::chinese::before_title(text, start)
                 {
                     out.push(f);
                 }
             }
             Trigger::ZhBefore => {
-                if chinese()
+                if scan.chinese(text)
                     && let Some(f) = crate::chinese::after_cue(text, end)
                 {
                     out.push(f);
@@ -732,7 +737,7 @@ impl Names {
                 }
             }
             Trigger::ZhOpen => {
-                if chinese()
+                if scan.chinese(text)
                     && let Some(f) = crate::chinese::opening(text, end)
                 {
                     out.push(f);
@@ -745,7 +750,7 @@ impl Names {
             }
             Trigger::Place => {
                 if let Some(f) = self.address(text, end) {
-                    *skip_to = f.end;
+                    scan.skip_to = f.end;
                     out.push(f);
                 }
             }
@@ -753,7 +758,7 @@ impl Names {
                 if let Some(f) = self.name_before(text, start) {
                     out.push(f);
                 }
-                if chinese()
+                if scan.chinese(text)
                     && let Some(f) = crate::chinese::before_title(text, start)
                 {
                     out.push(f);
@@ -769,13 +774,13 @@ impl Names {
             }
             Trigger::ThaiProvince => {
                 if let Some(f) = thai_address(text, start, end) {
-                    *skip_to = f.end;
+                    scan.skip_to = f.end;
                     out.push(f);
                 }
             }
             Trigger::IdStreet => {
                 if let Some(f) = indonesian_address(text, start) {
-                    *skip_to = f.end;
+                    scan.skip_to = f.end;
                     out.push(f);
                 }
             }

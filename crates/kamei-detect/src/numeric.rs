@@ -481,15 +481,13 @@ fn city_follows(text: &str, end: usize) -> bool {
     let rest = text[end..]
         .strip_prefix([' ', '\u{3000}'])
         .unwrap_or(&text[end..]);
-    let mut han = 0;
-    for c in rest.chars().take(4) {
+    for (han, c) in rest.chars().take(4).enumerate() {
         if matches!(c, '市' | '縣' | '都' | '道' | '府' | '県') {
             return han >= 1;
         }
         if !matches!(c, '\u{4E00}'..='\u{9FFF}') {
             return false;
         }
-        han += 1;
     }
     false
 }

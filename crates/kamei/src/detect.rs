@@ -109,12 +109,18 @@ fn read_chunk(
     Ok(())
 }
 
-/// What one input line gave.
-enum LineResult {
-    Ok(String),
-    /// A problem with the line itself (never quoting its content).
-    Bad(String),
+/// The output of a run of consecutive lines, made on one thread: one buffer for all of them
+/// rather than one string per line, and the lines that could not be read, each with where its
+/// output would go (its line number, the offset in `out`, and why, never quoting the line).
+#[derive(Default)]
+struct Block {
+    out: String,
+    bad: Vec<(usize, usize, String)>,
 }
+
+/// Lines per block: enough to make the per-block costs vanish, few enough to keep both cores
+/// busy to the end of a chunk.
+const BLOCK_LINES: usize = 256;
 
 /// The text of one input line, or why there is none.
 fn line_text(raw: &[u8], jsonl: bool) -> Result<std::borrow::Cow<'_, str>, String> {
@@ -157,9 +163,9 @@ fn code_points(text: &str, entities: &[Entity]) -> Vec<(PiiType, usize, usize, f
     out
 }
 
-fn detect_json(line: usize, text: &str, detector: &Detector) -> String {
+/// Appends the JSON line of `text`'s entities to `out` (without the newline).
+fn detect_json(line: usize, text: &str, detector: &Detector, out: &mut String) {
     let entities = detector.find(text);
-    let mut out = String::with_capacity(32 + entities.len() * 64);
     let _ = write!(out, "{{\"line\":{line},\"entities\":[");
     for (k, (t, s, e, score)) in code_points(text, &entities).into_iter().enumerate() {
         if k > 0 {
@@ -171,7 +177,6 @@ fn detect_json(line: usize, text: &str, detector: &Detector) -> String {
         );
     }
     out.push_str("]}");
-    out
 }
 
 fn error_json(line: usize, msg: &str) -> String {
@@ -179,10 +184,12 @@ fn error_json(line: usize, msg: &str) -> String {
 }
 
 /// Runs `per_line` over every line of the input on all cores, writing results in order.
-/// `on_bad` turns a bad line into output (or an error that stops the run).
+/// `per_line(raw, line_number, out)` appends a line's output to `out` (the newline is added
+/// here) or says why the line cannot be read; `on_bad` turns that into output, or into an
+/// error that stops the run after everything before the line has been written.
 fn stream(
     input: Option<&Path>,
-    mut per_line: impl FnMut(&[&[u8]], usize) -> Vec<LineResult>,
+    per_line: impl Fn(&[u8], usize, &mut String) -> Result<(), String> + Sync,
     mut on_bad: impl FnMut(usize, &str, &mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut reader = open_input(input)?;
@@ -195,22 +202,34 @@ fn stream(
         if spans.is_empty() {
             break;
         }
-        let lines: Vec<&[u8]> = spans.iter().map(|&(s, e)| &buf[s..e]).collect();
-        for (k, r) in per_line(&lines, first_line).into_iter().enumerate() {
-            match r {
-                LineResult::Ok(s) => {
-                    out.write_all(s.as_bytes())?;
-                    out.write_all(b"\n")?;
-                }
-                LineResult::Bad(msg) => {
-                    if let Err(e) = on_bad(first_line + k, &msg, &mut out) {
-                        out.flush()?;
-                        return Err(e);
+        let blocks: Vec<Block> = spans
+            .par_chunks(BLOCK_LINES)
+            .enumerate()
+            .map(|(c, block_spans)| {
+                let mut block = Block::default();
+                for (k, &(s, e)) in block_spans.iter().enumerate() {
+                    let line = first_line + c * BLOCK_LINES + k;
+                    match per_line(&buf[s..e], line, &mut block.out) {
+                        Ok(()) => block.out.push('\n'),
+                        Err(msg) => block.bad.push((line, block.out.len(), msg)),
                     }
                 }
+                block
+            })
+            .collect();
+        for block in &blocks {
+            let mut written = 0;
+            for (line, at, msg) in &block.bad {
+                out.write_all(&block.out.as_bytes()[written..*at])?;
+                written = *at;
+                if let Err(e) = on_bad(*line, msg, &mut out) {
+                    out.flush()?;
+                    return Err(e);
+                }
             }
+            out.write_all(&block.out.as_bytes()[written..])?;
         }
-        first_line += lines.len();
+        first_line += spans.len();
     }
     out.flush().context("cannot write the output")?;
     Ok(())
@@ -222,15 +241,10 @@ pub fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
     let strict = args.strict;
     stream(
         args.input.as_deref(),
-        |lines, first| {
-            lines
-                .par_iter()
-                .enumerate()
-                .map(|(k, raw)| match line_text(raw, jsonl) {
-                    Ok(text) => LineResult::Ok(detect_json(first + k, &text, &detector)),
-                    Err(msg) => LineResult::Bad(msg),
-                })
-                .collect()
+        |raw, line, out| {
+            let text = line_text(raw, jsonl)?;
+            detect_json(line, &text, &detector, out);
+            Ok(())
         },
         |line, msg, out| {
             if strict {
@@ -248,20 +262,14 @@ pub fn redact(args: RedactArgs) -> anyhow::Result<ExitCode> {
     let style = args.style;
     stream(
         args.input.as_deref(),
-        |lines, _| {
-            lines
-                .par_iter()
-                .map(|raw| match line_text(raw, false) {
-                    Ok(text) => {
-                        let found = detector.find(&text);
-                        LineResult::Ok(match style {
-                            RedactStyle::Tag => kamei_detect::redact_tag(&text, &found),
-                            RedactStyle::Mask => kamei_detect::redact_mask(&text, &found),
-                        })
-                    }
-                    Err(msg) => LineResult::Bad(msg),
-                })
-                .collect()
+        |raw, _, out| {
+            let text = line_text(raw, false)?;
+            let found = detector.find(&text);
+            out.push_str(&match style {
+                RedactStyle::Tag => kamei_detect::redact_tag(&text, &found),
+                RedactStyle::Mask => kamei_detect::redact_mask(&text, &found),
+            });
+            Ok(())
         },
         // A line that cannot be read cannot be redacted: it is replaced by an empty line (so
         // line numbers still match) rather than passed through.
