@@ -278,6 +278,21 @@ mod props {
             }
         }
 
+        /// The name recognizers of other scripts walk characters back and forth around their
+        /// triggers (Thai titles, Chinese titles and lists, capitalised Latin words).
+        #[test]
+        fn offsets_slice_the_original_text_in_every_script(
+            s in "([A-Z][a-z]{0,6}|คุณ|นาย|พี่|ฝากบอก|ขอบ|สมชาย|ศรีสุข|陳|林|黃|先生|小姐|跟|說|、|「|名單|志豪|雅婷|[ก-๛]|[一-龥]| |，|'s|-| de ){0,30}"
+        ) {
+            let es = detector().find(&s);
+            let mut last = 0;
+            for e in es {
+                prop_assert!(e.start >= last && e.start < e.end && e.end <= s.len());
+                prop_assert!(s.is_char_boundary(e.start) && s.is_char_boundary(e.end));
+                last = e.end;
+            }
+        }
+
         #[test]
         fn arbitrary_text_never_panics(s in any::<String>()) {
             for e in detector().find(&s) {
