@@ -448,3 +448,45 @@ fn keys_init_rotate_list_never_print_key_material() {
     assert!(record.contains("\"pseudonym_key_id\": \"p2\""), "{record}");
     assert!(record.contains("\"demo\": false"));
 }
+
+/// Regression (the first leak measurement): free text is only as protected as detection is
+/// complete. In the generated world, Thai, Chinese and Indonesian given names and Taiwan's
+/// postal codes survived cn_contractor's "redacted" message bodies verbatim. Now no labelled
+/// span of any message may reach the export.
+#[test]
+fn cn_contractor_export_of_messages_keeps_no_labelled_span_of_any_body() {
+    let input = read(&table("messages"));
+    let (output, _, _dir) = deid("cn_contractor", "messages");
+    let bodies: HashMap<i64, String> = ints(&input, "message_id")
+        .into_iter()
+        .zip(texts(&input, "body").into_iter().map(Option::unwrap))
+        .collect();
+    let exported: HashMap<i64, String> = ints(&output, "message_id")
+        .into_iter()
+        .zip(texts(&output, "body").into_iter().map(Option::unwrap))
+        .collect();
+    let labels = std::fs::read_to_string(demo().join("demo/labels/messages.jsonl")).unwrap();
+    let (mut spans, mut leaked) = (0, Vec::new());
+    for line in labels.lines() {
+        let label: serde_json::Value = serde_json::from_str(line).unwrap();
+        let id = label["message_id"].as_i64().unwrap();
+        let body: Vec<char> = bodies[&id].chars().collect();
+        for e in label["entities"].as_array().unwrap() {
+            let (s, t) = (
+                e["start"].as_u64().unwrap() as usize,
+                e["end"].as_u64().unwrap() as usize,
+            );
+            let value: String = body[s..t].iter().collect();
+            spans += 1;
+            if exported[&id].contains(&value) {
+                leaked.push(format!("message {id}: {}", e["type"]));
+            }
+        }
+    }
+    assert!(spans > 200, "{spans}");
+    assert!(
+        leaked.is_empty(),
+        "{} of {spans} labelled spans leaked: {leaked:?}",
+        leaked.len()
+    );
+}
