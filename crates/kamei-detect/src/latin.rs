@@ -239,6 +239,12 @@ impl Lists {
     const SURNAME: u8 = 1 << 2;
     const ROMAJI_GIVEN: u8 = 1 << 3;
     const ROMAJI_SURNAME: u8 = 1 << 4;
+    /// Any of the name lists above.
+    const NAME: u8 = (1 << 5) - 1;
+    /// A first name that is also an ordinary word (`AMBIGUOUS_GIVEN`).
+    const AMBIGUOUS: u8 = 1 << 5;
+    /// A word that makes a place of the name before it (`NOT_AFTER_NAME`).
+    const PLACE_WORD: u8 = 1 << 6;
 
     fn has(self, list: u8) -> bool {
         self.0 & list != 0
@@ -298,6 +304,8 @@ impl LatinNames {
             Lists::ROMAJI_SURNAME,
             &mut lines(ROMAJI_SURNAMES).chain(CHINESE_SURNAMES.iter().copied()),
         );
+        add(Lists::AMBIGUOUS, &mut AMBIGUOUS_GIVEN.iter().copied());
+        add(Lists::PLACE_WORD, &mut NOT_AFTER_NAME.iter().copied());
         LatinNames { words }
     }
 
@@ -315,9 +323,10 @@ impl LatinNames {
         }
         let first = &text[at..first_end];
         let lists = self.lists(first);
-        if lists.0 == 0 {
+        if !lists.has(Lists::NAME) {
             return None;
         }
+        let ambiguous = lists.has(Lists::AMBIGUOUS);
         let first_given = lists.has(Lists::GIVEN);
         let first_romaji_given = lists.has(Lists::ROMAJI_GIVEN);
         let first_romaji_surname = lists.has(Lists::ROMAJI_SURNAME);
@@ -339,17 +348,17 @@ impl LatinNames {
             // "Grace Hopper Street", "Lincoln Park": a place after all.
             let third_is_place = b.get(e2) == Some(&b' ')
                 && capitalised_word(text, e2 + 1)
-                    .is_some_and(|e3| NOT_AFTER_NAME.contains(&&text[e2 + 1..e3]));
-            if NOT_AFTER_NAME.contains(&word) || third_is_place {
+                    .is_some_and(|e3| self.lists(&text[e2 + 1..e3]).has(Lists::PLACE_WORD));
+            let second = self.lists(word);
+            if second.has(Lists::PLACE_WORD) || third_is_place {
                 return None;
             }
-            let second = self.lists(word);
             let surname = second.has(Lists::SURNAME) || second.has(Lists::ROMAJI_SURNAME);
             let score = if (first_given || first_romaji_given) && surname {
                 0.85
             } else if first_romaji_surname && (second.has(Lists::ROMAJI_GIVEN) || word.contains('-')) {
                 0.8
-            } else if first_given && !AMBIGUOUS_GIVEN.contains(&first) {
+            } else if first_given && !ambiguous {
                 0.7
             } else {
                 0.0
@@ -381,9 +390,7 @@ impl LatinNames {
                     && b.get(first_end + 1 + v.len())
                         .is_none_or(|c| !c.is_ascii_alphabetic())
             });
-        let alone = lists.has(Lists::GIVEN_ALONE)
-            && !AMBIGUOUS_GIVEN.contains(&first)
-            && (verb_after || !starts_sentence(b, at));
+        let alone = lists.has(Lists::GIVEN_ALONE) && !ambiguous && (verb_after || !starts_sentence(b, at));
         alone.then_some(Found {
             pii_type: PiiType::Person,
             start: at,

@@ -682,7 +682,14 @@ impl Names {
             out.push(f);
             crate::chinese::list_after(text, f.end, out);
         }
-        for m in self.words.find_iter(text) {
+        // A text in ASCII holds no Japanese surname and only the Latin triggers: the trigger
+        // automaton alone finds them, and its prefilter skips through Latin text.
+        let words = if text.is_ascii() {
+            &self.triggers
+        } else {
+            &self.words
+        };
+        for m in words.find_iter(text) {
             let Some((_, trigger)) = TRIGGERS.get(m.pattern().as_usize()) else {
                 if let Some(f) = self
                     .full_name_at(text, m.start(), m.end())
