@@ -1,7 +1,7 @@
 """Presidio (spaCy and regex-only) versus `kamei detect` on one English corpus.
 
-Throughput: the English lines of the hand-labelled gold set (tests/data/hand_labelled.jsonl,
-lang "en"), repeated to --mb megabytes, one text per line, analysed on one core.
+Throughput: the English lines (lang "en") of a gold set (--gold; run.sh passes the held-out set,
+tests/data/held_out.jsonl), repeated to --mb megabytes, one text per line, analysed on one core.
 F1: on those gold lines once, over the types both tools cover, with the issue's rule (same type,
 overlap >= half of the union). Presidio's names are mapped to kamei's.
 """
