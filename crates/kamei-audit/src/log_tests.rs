@@ -721,3 +721,147 @@ fn a_read_only_view_opens_while_the_writer_retires_journals() {
     let view = crate::LogView::open(&storage(dir.path()), Some(&vkey)).unwrap();
     assert_eq!((view.size(), view.checkpoint().size), (4000, 4000));
 }
+
+/// Runs `read` over and over while 8 threads append `n` records; returns what it reported.
+fn while_appending(n: u64, read: impl Fn(&LocalDir) -> Option<String>) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut found = Vec::new();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            fill(&log, n);
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let st = storage(dir.path());
+        let mut runs = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || runs == 0 {
+            found.extend(read(&st));
+            runs += 1;
+        }
+    });
+    log.close().unwrap();
+    found
+}
+
+/// Regression: `read_records` read the subject index, counted bundles, then read each journal;
+/// a journal retired in between was taken for an empty bundle and a query silently lost 256
+/// records (or failed on a missing subject index entry).
+#[test]
+fn read_records_while_the_writer_retires_journals_returns_every_record_without_a_gap() {
+    let found = while_appending(8000, |st| match crate::read_records(st) {
+        Err(e) => Some(e.to_string()),
+        Ok(records) => records
+            .iter()
+            .enumerate()
+            .position(|(k, r)| r.0 != k as u64)
+            .map(|k| {
+                format!(
+                    "{} records, record #{k} has index {}",
+                    records.len(),
+                    records[k].0
+                )
+            }),
+    });
+    assert!(found.is_empty(), "{found:?}");
+}
+
+/// Regression: `verify_log` on a live log reported a bundle retired while it read as missing
+/// (and tiles, partial bundles and subject index entries written meanwhile as damage).
+#[test]
+fn verify_while_the_writer_retires_journals_reports_no_damage() {
+    let found = while_appending(8000, |st| match verify_log(st, None, None) {
+        Err(e) => Some(format!("error: {e}")),
+        Ok(r) => r.problem.map(|p| p.to_string()),
+    });
+    assert!(found.is_empty(), "{found:?}");
+}
+
+/// Local storage on which a writer finishes retiring bundle 1 (writes its bundle and subject
+/// index entries, removes its journal) right after a reader lists the journals: the moment at
+/// which a reader that counted bundles first took the vanished journal for an empty bundle.
+#[derive(Debug)]
+struct RetiresAfterListing {
+    inner: LocalDir,
+    bundle: Vec<u8>,
+    index: Vec<u8>,
+    armed: std::sync::atomic::AtomicBool,
+}
+
+impl LogStorage for RetiresAfterListing {
+    fn lock_exclusive(&self) -> std::io::Result<()> {
+        self.inner.lock_exclusive()
+    }
+    fn read(&self, path: &str) -> std::io::Result<Option<Vec<u8>>> {
+        self.inner.read(path)
+    }
+    fn exists(&self, path: &str) -> std::io::Result<bool> {
+        self.inner.exists(path)
+    }
+    fn append(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.inner.append(path, bytes)
+    }
+    fn sync(&self, path: &str) -> std::io::Result<()> {
+        self.inner.sync(path)
+    }
+    fn write(&self, path: &str, bytes: &[u8], durable: bool) -> std::io::Result<()> {
+        self.inner.write(path, bytes, durable)
+    }
+    fn truncate(&self, path: &str, len: u64) -> std::io::Result<()> {
+        self.inner.truncate(path, len)
+    }
+    fn remove(&self, path: &str) -> std::io::Result<()> {
+        self.inner.remove(path)
+    }
+    fn list(&self, dir: &str) -> std::io::Result<Vec<String>> {
+        let listed = self.inner.list(dir)?;
+        if dir == "journal" && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.inner.write(&bundle_path(1, 256), &self.bundle, true)?;
+            self.inner.write(SUBJECTS, &self.index, true)?;
+            self.inner.remove(&journal_path(1))?;
+        }
+        Ok(listed)
+    }
+    fn create_private(&self, path: &str, bytes: &[u8]) -> std::io::Result<bool> {
+        self.inner.create_private(path, bytes)
+    }
+}
+
+/// The log of 600 records as it was just before bundle 1 was retired, on storage that retires
+/// it as soon as a reader has listed the journals.
+fn about_to_retire_bundle_1(d: &Path) -> RetiresAfterListing {
+    let log = AuditLog::open(d).unwrap();
+    fill(&log, 600);
+    log.close().unwrap();
+    drop(log);
+    std::fs::write(d.join(journal_path(1)), journal_of(d, 1)).unwrap();
+    let bundle = std::fs::read(d.join(bundle_path(1, 256))).unwrap();
+    let index = std::fs::read(d.join(SUBJECTS)).unwrap();
+    let (frames, _) = crate::subjects::parse_frames(&index);
+    let upto: usize = frames[..256].iter().map(|f| f.len() + 4).sum();
+    std::fs::write(d.join(SUBJECTS), &index[..upto]).unwrap();
+    std::fs::remove_file(d.join(bundle_path(1, 256))).unwrap();
+    RetiresAfterListing {
+        inner: storage(d),
+        bundle,
+        index,
+        armed: std::sync::atomic::AtomicBool::new(true),
+    }
+}
+
+#[test]
+fn read_records_when_a_journal_is_retired_after_listing_loses_no_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = about_to_retire_bundle_1(dir.path());
+    let records = crate::read_records(&st).unwrap();
+    let indices: Vec<u64> = records.iter().map(|r| r.0).collect();
+    assert_eq!(indices, (0..600).collect::<Vec<_>>());
+}
+
+#[test]
+fn verify_when_a_journal_is_retired_after_listing_reports_no_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = about_to_retire_bundle_1(dir.path());
+    let report = verify_log(&st, None, None).unwrap();
+    assert_eq!((report.size, report.problem), (600, None));
+}

@@ -14,6 +14,8 @@ use crate::storage::LogStorage;
 use crate::subjects::{SubjectSet, digest_bytes, parse_frames};
 use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, bundle_path, hash_tile_path, parse_bundle};
 use rayon::prelude::*;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// The first thing found wrong.
@@ -48,10 +50,16 @@ pub struct VerifyReport {
 
 /// Problems found so far. A mismatch in a hash tile above level 0 concerns a range of entries
 /// (`ranges` holds the end of it); it is reported only when nothing more precise lies inside.
+///
+/// A file a writer may have written after the snapshot was taken (a tile, a partial bundle
+/// or subject index entries for entries past it) is damage only if the log does not hold those
+/// entries now either: `ahead` holds such problems with the entries they need, until
+/// [`Problems::settle`].
 #[derive(Default)]
 struct Problems {
     found: Vec<Problem>,
     ranges: Vec<(Problem, u64)>,
+    ahead: Vec<(Problem, u64)>,
 }
 
 impl Problems {
@@ -70,6 +78,24 @@ impl Problems {
             end,
         ));
     }
+    /// A problem unless the log holds `needed` entries when verification ends.
+    fn ahead(&mut self, index: u64, needed: u64, what: impl Into<String>) {
+        self.ahead.push((
+            Problem {
+                index: Some(index),
+                what: what.into(),
+            },
+            needed,
+        ));
+    }
+    /// Keeps the `ahead` problems that the `stored` entries found now do not explain.
+    fn settle(&mut self, stored: u64) {
+        for (p, needed) in std::mem::take(&mut self.ahead) {
+            if needed > stored {
+                self.found.push(p);
+            }
+        }
+    }
     fn log(&mut self, what: impl Into<String>) {
         self.found.push(Problem {
             index: None,
@@ -79,9 +105,12 @@ impl Problems {
     fn extend(&mut self, other: Problems) {
         self.found.extend(other.found);
         self.ranges.extend(other.ranges);
+        self.ahead.extend(other.ahead);
     }
     fn first(self) -> Option<Problem> {
-        let Problems { mut found, ranges } = self;
+        let Problems {
+            mut found, ranges, ..
+        } = self;
         for (p, end) in ranges {
             let start = p.index.unwrap_or(0);
             if !found
@@ -96,13 +125,14 @@ impl Problems {
 }
 
 /// One bundle's files as found on disk.
-struct BundleFiles {
+struct BundleFiles<'s> {
     /// The full entry bundle, or else the journal of a bundle being filled.
-    bytes: Vec<u8>,
+    bytes: Cow<'s, [u8]>,
     journal: bool,
-    /// The journal of a full bundle, left by a crash while it was retired (its subject index
-    /// entries may be there rather than in `subjects/index`).
-    leftover: Option<Vec<u8>>,
+    /// The journal of a full bundle, left by a crash while it was retired or not yet removed by
+    /// a writer retiring it (its subject index entries may be there rather than in
+    /// `subjects/index`).
+    leftover: Option<&'s [u8]>,
 }
 
 /// One entry with its subject index entry, wherever each is stored.
@@ -121,29 +151,153 @@ struct Entries<'a> {
     torn_at: Option<usize>,
 }
 
-fn read_bundle_files(storage: &dyn LogStorage, n: u64, full: u64) -> Result<Option<BundleFiles>, AuditError> {
-    let path = if n < full {
-        bundle_path(n, TILE_WIDTH)
-    } else {
-        journal_path(n)
-    };
-    let Some(bytes) = storage.read(&path).map_err(io_err("read", &path))? else {
-        return Ok(None);
-    };
-    let leftover = if n < full {
-        let j = journal_path(n);
-        storage.read(&j).map_err(io_err("read", &j))?
-    } else {
-        None
-    };
-    Ok(Some(BundleFiles {
-        bytes,
-        journal: n >= full,
-        leftover,
-    }))
+/// Tries at taking a [`Snapshot`] while a writer keeps retiring journals.
+const SNAPSHOT_ATTEMPTS: usize = 8;
+
+/// The log's entries as of one moment, read without a lock while a writer may append and
+/// retire journals.
+///
+/// INVARIANT (no entry lost to a concurrent retirement): a writer retires bundle `n` by writing
+/// `tile/entries/<n>`, then appending its `subjects/index` entries, then removing
+/// `journal/<n>` (see `Publisher::retire`). [`Snapshot::take`] reads in the opposite order:
+/// it lists the journals, counts the full bundles, reads the journals, and reads the subject
+/// index last. So every entry is either in a bundle counted or in a journal listed, and every
+/// subject index entry of a counted bundle is either in the index or in a journal read. A
+/// journal of a bundle not yet full that vanished between listing and reading was retired
+/// meanwhile: the snapshot is taken again (bundles are never removed, so counting resumes
+/// where it stopped). A missing file is never taken for an empty bundle.
+struct Snapshot {
+    /// Full entry bundles.
+    full: u64,
+    /// The journals of bundles `full..`, without a gap.
+    journals: Vec<Vec<u8>>,
+    /// Journals of full bundles that were not removed yet.
+    leftovers: BTreeMap<u64, Vec<u8>>,
+    /// The first journal listed past a gap, if any.
+    stray: Option<u64>,
+    subjects: Vec<u8>,
 }
 
-impl BundleFiles {
+/// The number of full entry bundles, counting on from `from` (which are known to exist).
+fn count_full(storage: &dyn LogStorage, from: u64) -> Result<u64, AuditError> {
+    let mut full = from;
+    loop {
+        let path = bundle_path(full, TILE_WIDTH);
+        if !storage.exists(&path).map_err(io_err("read", &path))? {
+            return Ok(full);
+        }
+        full += 1;
+    }
+}
+
+impl Snapshot {
+    fn take(storage: &dyn LogStorage) -> Result<Snapshot, AuditError> {
+        let mut full = count_full(storage, 0)?;
+        for attempt in 1..=SNAPSHOT_ATTEMPTS {
+            let listed = list_journals(storage)?;
+            full = count_full(storage, full)?;
+            let mut journals = Vec::new();
+            let mut leftovers = BTreeMap::new();
+            let mut stray = None;
+            let mut vanished = false;
+            for n in listed {
+                let path = journal_path(n);
+                if n < full {
+                    // Removed meanwhile: its subject index entries are in the index, read last.
+                    if let Some(bytes) = storage.read(&path).map_err(io_err("read", &path))? {
+                        leftovers.insert(n, bytes);
+                    }
+                    continue;
+                }
+                if n != full + journals.len() as u64 {
+                    stray.get_or_insert(n);
+                    continue;
+                }
+                match storage.read(&path).map_err(io_err("read", &path))? {
+                    Some(bytes) => journals.push(bytes),
+                    None => {
+                        vanished = true;
+                        break;
+                    }
+                }
+            }
+            // A journal past a gap may be one a directory listing saw while another was being
+            // created: look again before calling it damage.
+            if vanished || (stray.is_some() && attempt < SNAPSHOT_ATTEMPTS) {
+                continue;
+            }
+            let subjects = storage
+                .read(SUBJECTS)
+                .map_err(io_err("read", SUBJECTS))?
+                .unwrap_or_default();
+            return Ok(Snapshot {
+                full,
+                journals,
+                leftovers,
+                stray,
+                subjects,
+            });
+        }
+        Err(AuditError::Vanished)
+    }
+
+    /// Bundles, full or being filled.
+    fn bundles(&self) -> u64 {
+        self.full + self.journals.len() as u64
+    }
+
+    /// Bundle `n`'s files; `None` only when a full bundle counted a moment ago is gone.
+    fn files(&self, storage: &dyn LogStorage, n: u64) -> Result<Option<BundleFiles<'_>>, AuditError> {
+        if n < self.full {
+            let path = bundle_path(n, TILE_WIDTH);
+            return Ok(storage
+                .read(&path)
+                .map_err(io_err("read", &path))?
+                .map(|bytes| BundleFiles {
+                    bytes: Cow::Owned(bytes),
+                    journal: false,
+                    leftover: self.leftovers.get(&n).map(Vec::as_slice),
+                }));
+        }
+        let k = usize::try_from(n - self.full).unwrap_or(usize::MAX);
+        Ok(self.journals.get(k).map(|bytes| BundleFiles {
+            bytes: Cow::Borrowed(bytes.as_slice()),
+            journal: true,
+            leftover: None,
+        }))
+    }
+}
+
+/// How many entries the log holds now, at least (a writer may be appending): `(full bundles,
+/// entries)`, counting the whole frames of the journals after the full bundles.
+fn stored_now(storage: &dyn LogStorage, from_full: u64) -> Result<(u64, u64), AuditError> {
+    let listed = list_journals(storage)?;
+    let full = count_full(storage, from_full)?;
+    let mut size = full * TILE_WIDTH;
+    for n in listed.into_iter().filter(|n| *n >= full) {
+        if n.checked_mul(TILE_WIDTH) != Some(size) {
+            break;
+        }
+        let path = journal_path(n);
+        let count = match storage.read(&path).map_err(io_err("read", &path))? {
+            Some(bytes) => (parse_journal(&bytes)
+                .frames
+                .iter()
+                .take_while(|f| f.intact)
+                .count() as u64)
+                .min(TILE_WIDTH),
+            // Retired since it was listed: its bundle is full.
+            None => TILE_WIDTH,
+        };
+        size += count;
+        if count < TILE_WIDTH {
+            break;
+        }
+    }
+    Ok((full, size))
+}
+
+impl BundleFiles<'_> {
     fn entries<'a>(&'a self, n: u64, frames: &[&'a [u8]]) -> Entries<'a> {
         let first = (n * TILE_WIDTH) as usize;
         if self.journal {
@@ -165,7 +319,7 @@ impl BundleFiles {
             return Entries { items, torn_at };
         }
         let b = parse_bundle(&self.bytes);
-        let leftover = self.leftover.as_deref().map(parse_journal);
+        let leftover = self.leftover.map(parse_journal);
         let items = b
             .entries
             .iter()
@@ -189,25 +343,6 @@ impl BundleFiles {
     }
 }
 
-/// Full bundles, then the journals that follow them without a gap: `(full, total)`.
-fn count_bundles(storage: &dyn LogStorage) -> Result<(u64, u64), AuditError> {
-    let mut full = 0;
-    loop {
-        let path = bundle_path(full, TILE_WIDTH);
-        if !storage.exists(&path).map_err(io_err("read", &path))? {
-            break;
-        }
-        full += 1;
-    }
-    let mut total = full;
-    for n in list_journals(storage)? {
-        if n == total {
-            total += 1;
-        }
-    }
-    Ok((full, total))
-}
-
 struct BundleCheck {
     /// The bundle's subtree, level by level (only its leaf hashes when it is not full).
     levels: Vec<Vec<Hash>>,
@@ -216,14 +351,14 @@ struct BundleCheck {
 
 fn check_bundle(
     storage: &dyn LogStorage,
+    snap: &Snapshot,
     n: u64,
-    (full, bundles): (u64, u64),
     frames: &[&[u8]],
 ) -> Result<BundleCheck, AuditError> {
     let mut problems = Problems::default();
     let first = n * TILE_WIDTH;
-    let last = n + 1 == bundles;
-    let Some(files) = read_bundle_files(storage, n, full)? else {
+    let last = n + 1 == snap.bundles();
+    let Some(files) = snap.files(storage, n)? else {
         problems.at(first, format!("entry bundle {n} is missing"));
         return Ok(BundleCheck {
             levels: Vec::new(),
@@ -309,6 +444,15 @@ fn check_bundle(
             continue;
         }
         for (j, e) in pb.entries.iter().enumerate() {
+            if j >= items.len() {
+                // Published after the snapshot, or entries since lost.
+                problems.ahead(
+                    first + j as u64,
+                    first + w,
+                    format!("the entry published in `{path}` is missing"),
+                );
+                break;
+            }
             if items.get(j).map(|it| it.entry) != Some(e) {
                 problems.at(
                     first + j as u64,
@@ -345,67 +489,77 @@ pub fn verify_log(
         }
     };
 
-    let subjects = storage
-        .read(SUBJECTS)
-        .map_err(io_err("read", SUBJECTS))?
-        .unwrap_or_default();
-    let (frames, whole) = parse_frames(&subjects);
-    if whole < subjects.len() {
-        problems.at(frames.len() as u64, "the subject index ends in a cut-short entry");
-    }
-
-    let (full, bundles) = count_bundles(storage)?;
+    // The checkpoint first: a writer publishes one only after the entries and tiles it covers,
+    // so the snapshot taken next holds all of them.
+    let checkpoint = storage.read(CHECKPOINT).map_err(io_err("read", CHECKPOINT))?;
+    let snap = Snapshot::take(storage)?;
+    let (frames, whole) = parse_frames(&snap.subjects);
+    let (full, bundles) = (snap.full, snap.bundles());
     let checks: Vec<BundleCheck> = (0..bundles)
         .into_par_iter()
-        .map(|n| check_bundle(storage, n, (full, bundles), &frames))
+        .map(|n| check_bundle(storage, &snap, n, &frames))
         .collect::<Result<_, _>>()?;
     let tree = assemble_tree(&checks);
     for c in checks {
         problems.extend(c.problems);
     }
     let size = tree.size();
-    if frames.len() as u64 > full * TILE_WIDTH {
-        problems.at(
-            full * TILE_WIDTH,
-            "the subject index has entries past the last full entry bundle",
-        );
-    }
-    // A full bundle or a journal past the last one found means entries in between are gone.
-    let after = bundle_path(full + 1, TILE_WIDTH);
-    if storage.exists(&after).map_err(io_err("read", &after))? {
-        problems.at(
-            full * TILE_WIDTH,
-            format!("entry bundle {full} is missing but a later one exists"),
-        );
-    }
-    if list_journals(storage)?.iter().any(|n| *n > bundles) {
+    if let Some(n) = snap.stray {
         problems.at(
             bundles * TILE_WIDTH,
-            format!("journal {bundles} is missing but a later one exists"),
+            format!("journal {bundles} is missing but a later one exists (journal {n})"),
         );
     }
 
-    check_tiles(storage, &tree, &mut problems)?;
-
-    let root = tree.root(size)?;
     let mut checkpoint_size = None;
+    let mut checkpoints = Vec::new();
     if let Some(vkey) = &vkey {
-        match storage.read(CHECKPOINT).map_err(io_err("read", CHECKPOINT))? {
+        match &checkpoint {
             None => problems.log("the log has no checkpoint"),
-            Some(bytes) => match Checkpoint::open(&bytes, vkey) {
+            Some(bytes) => match Checkpoint::open(bytes, vkey) {
                 Err(e) => problems.log(format!("the log's checkpoint: {e}")),
                 Ok(cp) => {
-                    check_against(&tree, &cp, "the log's checkpoint", &mut problems)?;
                     checkpoint_size = Some(cp.size);
+                    checkpoints.push((cp, "the log's checkpoint"));
                 }
             },
         }
         if let Some(saved) = saved {
             match Checkpoint::open(saved, vkey) {
                 Err(e) => problems.log(format!("the saved checkpoint: {e}")),
-                Ok(cp) => check_against(&tree, &cp, "the saved checkpoint", &mut problems)?,
+                Ok(cp) => checkpoints.push((cp, "the saved checkpoint")),
             }
         }
+    }
+    for (cp, which) in &checkpoints {
+        check_against(&tree, cp, which, &mut problems)?;
+    }
+    check_tiles(storage, &tree, checkpoint_size.unwrap_or(0), &mut problems)?;
+    let root = tree.root(size)?;
+
+    // What a writer may have added since the snapshot is judged against the log as it is now.
+    let (full_now, stored) = stored_now(storage, full)?;
+    problems.settle(stored.max(size));
+    if frames.len() as u64 > full_now * TILE_WIDTH {
+        problems.at(
+            full * TILE_WIDTH,
+            "the subject index has entries past the last full entry bundle",
+        );
+    }
+    if whole < snap.subjects.len() {
+        // A writer appending to the index as it was read leaves a longer one behind.
+        let now = storage.read(SUBJECTS).map_err(io_err("read", SUBJECTS))?;
+        if now.is_none_or(|b| b.len() == snap.subjects.len()) {
+            problems.at(frames.len() as u64, "the subject index ends in a cut-short entry");
+        }
+    }
+    // A full bundle past the last one found means entries in between are gone.
+    let after = bundle_path(full_now + 1, TILE_WIDTH);
+    if storage.exists(&after).map_err(io_err("read", &after))? {
+        problems.at(
+            full_now * TILE_WIDTH,
+            format!("entry bundle {full_now} is missing but a later one exists"),
+        );
     }
     Ok(VerifyReport {
         size,
@@ -464,7 +618,15 @@ fn check_against(
 }
 
 /// Compares every hash tile on disk, full and partial, with the recomputed tree.
-fn check_tiles(storage: &dyn LogStorage, tree: &Tree, problems: &mut Problems) -> Result<(), AuditError> {
+///
+/// A full tile is required only up to `published` entries (the checkpoint's size): a writer
+/// writes the tiles of newer entries after them, and opening the log rebuilds missing ones.
+fn check_tiles(
+    storage: &dyn LogStorage,
+    tree: &Tree,
+    published: u64,
+    problems: &mut Problems,
+) -> Result<(), AuditError> {
     let size = tree.size();
     let mut level = 0u32;
     loop {
@@ -481,7 +643,7 @@ fn check_tiles(storage: &dyn LogStorage, tree: &Tree, problems: &mut Problems) -
                 let full = hash_tile_path(level, n, TILE_WIDTH);
                 if let Some(bytes) = storage.read(&full).map_err(io_err("read", &full))? {
                     candidates.push((full, TILE_WIDTH, bytes));
-                } else if (n + 1) * TILE_WIDTH <= count {
+                } else if (n + 1) * TILE_WIDTH <= count && first_leaf((n + 1) * TILE_WIDTH) <= published {
                     p.at(
                         first_leaf(n * TILE_WIDTH),
                         format!("hash tile `{full}` is missing"),
@@ -498,7 +660,7 @@ fn check_tiles(storage: &dyn LogStorage, tree: &Tree, problems: &mut Problems) -
                     candidates.push((path, w, bytes));
                 }
                 for (path, w, bytes) in candidates {
-                    if bytes.len() as u64 != 32 * w {
+                    if bytes.len() as u64 != w.saturating_mul(32) {
                         p.at(
                             first_leaf(n * TILE_WIDTH),
                             format!("hash tile `{path}` has the wrong length"),
@@ -509,8 +671,9 @@ fn check_tiles(storage: &dyn LogStorage, tree: &Tree, problems: &mut Problems) -
                         let node = n * TILE_WIDTH + j as u64;
                         match hashes.get(node as usize) {
                             None => {
-                                p.at(
+                                p.ahead(
                                     first_leaf(node).min(size),
+                                    first_leaf((n * TILE_WIDTH).saturating_add(w)),
                                     format!("hash tile `{path}` covers entries the log does not hold"),
                                 );
                                 break;
@@ -544,18 +707,20 @@ fn check_tiles(storage: &dyn LogStorage, tree: &Tree, problems: &mut Problems) -
 
 /// Every record and its subject set, in log order, as far as the entries are whole (a torn
 /// tail is skipped). For queries; [`verify_log`] is what checks them.
+///
+/// It may run while a writer appends: it reads the snapshot [`Snapshot::take`] describes, so it
+/// returns every record up to some moment, without a gap, or an error.
 pub fn read_records(storage: &dyn LogStorage) -> Result<Vec<(u64, AuditRecord, SubjectSet)>, AuditError> {
-    let subjects = storage
-        .read(SUBJECTS)
-        .map_err(io_err("read", SUBJECTS))?
-        .unwrap_or_default();
-    let (frames, _) = parse_frames(&subjects);
-    let (full, bundles) = count_bundles(storage)?;
-    let per_bundle: Vec<Vec<(u64, AuditRecord, SubjectSet)>> = (0..bundles)
+    let snap = Snapshot::take(storage)?;
+    let (frames, _) = parse_frames(&snap.subjects);
+    let per_bundle: Vec<Vec<(u64, AuditRecord, SubjectSet)>> = (0..snap.bundles())
         .into_par_iter()
         .map(|n| -> Result<_, AuditError> {
-            let Some(files) = read_bundle_files(storage, n, full)? else {
-                return Ok(Vec::new());
+            let Some(files) = snap.files(storage, n)? else {
+                return Err(AuditError::Damaged {
+                    index: n * TILE_WIDTH,
+                    what: format!("entry bundle {n} is missing"),
+                });
             };
             let Entries { mut items, torn_at } = files.entries(n, &frames);
             items.truncate(torn_at.unwrap_or(items.len()));
