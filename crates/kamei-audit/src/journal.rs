@@ -61,6 +61,7 @@ pub(crate) struct Frame<'a> {
 /// A journal read back.
 #[derive(Debug)]
 pub(crate) struct Journal<'a> {
+    bytes: &'a [u8],
     /// Every frame whose lengths fit in the bytes, intact or not.
     pub frames: Vec<Frame<'a>>,
     /// Byte offset of a last frame cut short, if any.
@@ -68,14 +69,30 @@ pub(crate) struct Journal<'a> {
 }
 
 impl Journal<'_> {
-    /// The frames that recovery keeps: all of them up to the first frame that is not intact, if
-    /// no intact frame follows it (a crash's torn tail: a partly written frame, or zeros).
-    /// `Err(i)`: frame `i` is not intact but a later one is, which no crash leaves.
+    /// The frames that recovery keeps: all of them before a torn tail. `Err(i)`: frame `i` is
+    /// damaged, which no crash leaves, and recovery must not cut it (nor any frame after it)
+    /// away.
+    ///
+    /// INVARIANT (a torn tail is only what a crash leaves): a crash interrupts the append of
+    /// the last batch, so its tail is either cut short (the file ends inside the first frame
+    /// that does not parse, and no intact frame starts anywhere after it) or, after power loss
+    /// on a file system that extends a file before its data lands, all zeros from the first bad
+    /// frame on. A whole frame whose check fails, or a frame running past the end with intact
+    /// frames after it (a damaged length), is damage: it may hold an acknowledged append.
     pub fn whole(&self) -> Result<usize, usize> {
         match self.frames.iter().position(|f| !f.intact) {
-            None => Ok(self.frames.len()),
-            Some(i) if self.frames[i..].iter().any(|f| f.intact) => Err(i),
-            Some(i) => Ok(i),
+            None => match self.torn_at {
+                Some(at) if intact_frame_after(self.bytes, at) => Err(self.frames.len()),
+                _ => Ok(self.frames.len()),
+            },
+            Some(i) => {
+                let start = self.len_of(i);
+                if self.bytes[start..].iter().all(|b| *b == 0) {
+                    Ok(i)
+                } else {
+                    Err(i)
+                }
+            }
         }
     }
 
@@ -95,6 +112,7 @@ pub(crate) fn parse_journal(bytes: &[u8]) -> Journal<'_> {
     while pos < bytes.len() {
         let Some(frame) = parse_frame(bytes, pos) else {
             return Journal {
+                bytes,
                 frames,
                 torn_at: Some(pos),
             };
@@ -103,9 +121,17 @@ pub(crate) fn parse_journal(bytes: &[u8]) -> Journal<'_> {
         frames.push(frame);
     }
     Journal {
+        bytes,
         frames,
         torn_at: None,
     }
+}
+
+/// Whether an intact frame starts anywhere after `at` (a frame that runs past the end of the
+/// file then had its length damaged, since frames are only ever appended). Only offsets whose
+/// lengths fit in the file are hashed, so a real torn tail (less than one frame) costs little.
+fn intact_frame_after(bytes: &[u8], at: usize) -> bool {
+    (at + 1..bytes.len()).any(|pos| parse_frame(bytes, pos).is_some_and(|f| f.intact))
 }
 
 fn parse_frame(bytes: &[u8], start: usize) -> Option<Frame<'_>> {
@@ -167,5 +193,34 @@ mod tests {
         let mut changed = j.clone();
         changed[3] ^= 1;
         assert_eq!(parse_journal(&changed).whole(), Err(0));
+    }
+
+    /// Regression: a bad frame with no intact frame after it was taken for a torn tail, so a
+    /// flipped bit in the last frame, or a damaged length that makes a frame run past the end,
+    /// had recovery cut acknowledged frames away.
+    #[test]
+    fn a_damaged_frame_is_not_a_torn_tail_unless_cut_short_or_zeros() {
+        let mut j = Vec::new();
+        push_frame(&mut j, b"one", b"s1");
+        push_frame(&mut j, b"two", b"s2");
+        push_frame(&mut j, b"three", b"s3");
+        let ends: Vec<usize> = parse_journal(&j).frames.iter().map(|f| f.end).collect();
+        // A flipped bit inside the last frame.
+        let mut last = j.clone();
+        last[ends[1] + 3] ^= 1;
+        assert_eq!(parse_journal(&last).whole(), Err(2));
+        // A subject length made huge: frame 1 runs past the end, frame 2 is intact after it.
+        let mut long = j.clone();
+        long[ends[0] + 2 + 3] ^= 0x80;
+        let p = parse_journal(&long);
+        assert_eq!((p.frames.len(), p.whole()), (1, Err(1)));
+        // A subject length one byte longer: frame 1 is whole but fails its check.
+        let mut short = j.clone();
+        short[ends[0] + 2 + 3 + 3] ^= 0x01;
+        assert_eq!(parse_journal(&short).whole(), Err(1));
+        // Zeros from the first bad frame to the end are a torn tail, however long.
+        let mut zeros = j[..ends[1]].to_vec();
+        zeros.resize(j.len() + 40, 0);
+        assert_eq!(parse_journal(&zeros).whole(), Ok(2));
     }
 }

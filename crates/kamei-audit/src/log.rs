@@ -153,27 +153,11 @@ impl AuditLog {
             None => Arc::new(load_or_create_key(storage.as_ref(), &options.origin)?),
         };
         let origin = key.name().to_owned();
-        let (tree, retired) = recover(storage.as_ref())?;
-        // The stored checkpoint must describe a prefix of what is here.
-        if let Some(bytes) = storage.read(CHECKPOINT).map_err(io_err("read", CHECKPOINT))? {
-            let cp = Checkpoint::open(&bytes, key.verifier_key())?;
-            if cp.size > tree.size() {
-                return Err(AuditError::Damaged {
-                    index: tree.size(),
-                    what: format!(
-                        "the checkpoint commits to {} entries but only {} are stored",
-                        cp.size,
-                        tree.size()
-                    ),
-                });
-            }
-            if tree.root(cp.size)? != cp.root {
-                return Err(AuditError::DamagedLog(format!(
-                    "the entries no longer match the signed checkpoint at size {}",
-                    cp.size
-                )));
-            }
-        }
+        let checkpoint = match storage.read(CHECKPOINT).map_err(io_err("read", CHECKPOINT))? {
+            Some(bytes) => Some(Checkpoint::open(&bytes, key.verifier_key())?),
+            None => None,
+        };
+        let (tree, retired) = recover(storage.as_ref(), checkpoint.as_ref())?;
         let size = tree.size();
         let failed = Arc::new(AtomicBool::new(false));
         let tree = Arc::new(RwLock::new(tree));
@@ -488,17 +472,25 @@ pub(crate) fn list_journals(storage: &dyn LogStorage) -> Result<Vec<u64>, AuditE
     Ok(out)
 }
 
+/// A change to the journals that recovery makes once it knows it loses nothing acknowledged.
+enum Repair {
+    /// Cut a torn tail.
+    Truncate(String, u64),
+    /// A journal past the bundle being filled: its appends also needed the torn tail.
+    Remove(String),
+}
+
 /// Reads the journals of the bundles from `full` on (the bundle being filled, and full ones not
-/// yet retired) and pushes their entries onto `tree`. With `repair`, cuts a torn tail and
-/// removes journals past an incomplete one; without, only reads.
+/// yet retired) and pushes their entries onto `tree`. Changes nothing; returns the journals
+/// kept and the repairs (torn tails to cut, journals past an incomplete one to remove).
 fn load_journals(
     storage: &dyn LogStorage,
     full: u64,
     journals: &[u64],
     tree: &mut Tree,
-    repair: bool,
-) -> Result<Vec<u64>, AuditError> {
+) -> Result<(Vec<u64>, Vec<Repair>), AuditError> {
     let mut kept = Vec::new();
+    let mut repairs = Vec::new();
     let mut expect = full;
     let mut rest = journals.iter().copied().filter(|n| *n >= full);
     while let Some(n) = rest.next() {
@@ -517,7 +509,9 @@ fn load_journals(
         let journal = parse_journal(&bytes);
         let count = journal.whole().map_err(|i| AuditError::Damaged {
             index: first + i as u64,
-            what: "the journal entry was changed (its check fails) and later ones are whole".into(),
+            what: format!(
+                "entry {i} of `{path}` is damaged (its check or length is wrong, and it is not a torn tail)"
+            ),
         })?;
         if count as u64 > TILE_WIDTH {
             return Err(AuditError::Damaged {
@@ -526,10 +520,8 @@ fn load_journals(
             });
         }
         let keep = journal.len_of(count);
-        if repair && keep < bytes.len() {
-            storage
-                .truncate(&path, keep as u64)
-                .map_err(io_err("truncate", &path))?;
+        if keep < bytes.len() {
+            repairs.push(Repair::Truncate(path, keep as u64));
         }
         for f in &journal.frames[..count] {
             tree.push(leaf_hash(f.entry));
@@ -538,26 +530,45 @@ fn load_journals(
         if (count as u64) < TILE_WIDTH {
             // The bundle being filled. A later journal holds only appends that were never
             // acknowledged: their commit also needed this journal's missing tail.
-            if repair {
-                for later in rest {
-                    let path = journal_path(later);
-                    storage.remove(&path).map_err(io_err("remove", &path))?;
-                }
-            }
+            repairs.extend(rest.map(|later| Repair::Remove(journal_path(later))));
             break;
         }
         expect += 1;
     }
-    Ok(kept)
+    Ok((kept, repairs))
 }
 
-/// Finds the entries, finishes retiring journals that a crash interrupted, cuts a torn journal
-/// tail that no acknowledged append covers, and rebuilds the tree. Returns the tree and the
-/// number of full (retired) bundles.
-fn recover(storage: &dyn LogStorage) -> Result<(Tree, u64), AuditError> {
+/// Finds the entries, checks them against the stored checkpoint, finishes retiring journals
+/// that a crash interrupted, cuts a torn journal tail that no acknowledged append covers, and
+/// rebuilds the tree. Returns the tree and the number of full (retired) bundles.
+///
+/// INVARIANT (recovery never destroys what it refuses): every file is changed only after the
+/// entries found, torn tails excluded, are checked against the checkpoint; a log that fails
+/// that check is left as it is, for `kamei audit verify` and repair by hand.
+fn recover(storage: &dyn LogStorage, checkpoint: Option<&Checkpoint>) -> Result<(Tree, u64), AuditError> {
     let mut tree = Tree::new();
     let full = load_full_bundles(storage, &mut tree)?;
     let journals = list_journals(storage)?;
+    let (kept, repairs) = load_journals(storage, full, &journals, &mut tree)?;
+    // The stored checkpoint must describe a prefix of what is here.
+    if let Some(cp) = checkpoint {
+        if cp.size > tree.size() {
+            return Err(AuditError::Damaged {
+                index: tree.size(),
+                what: format!(
+                    "the checkpoint commits to {} entries but only {} are stored",
+                    cp.size,
+                    tree.size()
+                ),
+            });
+        }
+        if tree.root(cp.size)? != cp.root {
+            return Err(AuditError::DamagedLog(format!(
+                "the entries no longer match the signed checkpoint at size {}",
+                cp.size
+            )));
+        }
+    }
 
     // The subject index covers exactly the full bundles; a crash while retiring may have left
     // it short (or with a torn frame): complete it from the journals, which are still there.
@@ -623,7 +634,12 @@ fn recover(storage: &dyn LogStorage) -> Result<(Tree, u64), AuditError> {
         storage.remove(&path).map_err(io_err("remove", &path))?;
     }
 
-    let kept = load_journals(storage, full, &journals, &mut tree, true)?;
+    for repair in repairs {
+        match repair {
+            Repair::Truncate(path, len) => storage.truncate(&path, len).map_err(io_err("truncate", &path))?,
+            Repair::Remove(path) => storage.remove(&path).map_err(io_err("remove", &path))?,
+        }
+    }
     // What a crash left written but unsynced is adopted now: make it durable before a
     // checkpoint can cover it.
     for n in kept {
@@ -646,7 +662,7 @@ pub(crate) fn read_tree(storage: &dyn LogStorage) -> Result<Tree, AuditError> {
         let journals = list_journals(storage)?;
         let mut tree = Tree::new();
         let full = load_full_bundles(storage, &mut tree)?;
-        match load_journals(storage, full, &journals, &mut tree, false) {
+        match load_journals(storage, full, &journals, &mut tree) {
             Ok(_) => return Ok(tree),
             Err(AuditError::Vanished) if attempt < 3 => attempt += 1,
             Err(AuditError::Vanished) => {

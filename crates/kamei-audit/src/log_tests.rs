@@ -865,3 +865,87 @@ fn verify_when_a_journal_is_retired_after_listing_reports_no_damage() {
     let report = verify_log(&st, None, None).unwrap();
     assert_eq!((report.size, report.problem), (600, None));
 }
+
+/// A log of 300 records whose stored checkpoint is at `checkpoint` (256 or 300): with 256, the
+/// state a writer killed after 300 acknowledged appends leaves (the next automatic checkpoint
+/// was due at 512).
+fn three_hundred_acknowledged(d: &Path, checkpoint: u64) {
+    let log = AuditLog::open(d).unwrap();
+    fill(&log, 256);
+    let cp = log.checkpoint().unwrap();
+    for i in 256..300 {
+        assert_eq!(log.append_input(input(i)).unwrap(), i);
+    }
+    log.close().unwrap();
+    drop(log);
+    if checkpoint == 256 {
+        std::fs::write(d.join("checkpoint"), &cp).unwrap();
+        std::fs::remove_file(d.join(bundle_path(1, 44))).unwrap();
+        std::fs::remove_file(d.join(crate::tiles::hash_tile_path(0, 1, 44))).unwrap();
+    }
+    assert_eq!(verify_log(&storage(d), None, None).unwrap().problem, None);
+}
+
+/// Damages journal 1 with `damage`, then checks that opening the log refuses it with a one-line
+/// error naming the journal and the entry's index, changes no byte of the journal, that verify
+/// names the same index, and that the log opens with all 300 records once the byte is back.
+fn open_refuses_and_keeps(checkpoint: u64, index: u64, damage: impl Fn(&mut Vec<u8>)) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    three_hundred_acknowledged(d, checkpoint);
+    let path = d.join(journal_path(1));
+    let good = std::fs::read(&path).unwrap();
+    let mut bad = good.clone();
+    damage(&mut bad);
+    std::fs::write(&path, &bad).unwrap();
+
+    let problem = verify_log(&storage(d), None, None).unwrap().problem.unwrap();
+    assert_eq!(problem.index, Some(index), "{problem}");
+    let err = AuditLog::open(d).unwrap_err().to_string();
+    assert!(
+        err.contains(&format!("index {index}")) && err.contains("`journal/1`") && !err.contains('\n'),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bad,
+        "open changed the damaged journal"
+    );
+
+    std::fs::write(&path, &good).unwrap();
+    let log = AuditLog::open(d).unwrap();
+    assert_eq!(log.size(), 300);
+    log.close().unwrap();
+}
+
+/// Regression: one damaged byte (the high byte of a subject entry length) in an acknowledged
+/// journal frame past the checkpoint was taken for a torn tail; open cut entries 266..300 away
+/// and the log then verified clean.
+#[test]
+fn a_damaged_length_in_a_journal_frame_is_not_cut_away_as_a_torn_tail() {
+    open_refuses_and_keeps(256, 266, |bytes| {
+        let p = parse_journal(bytes);
+        let at = p.frames[9].end + 2 + p.frames[10].entry.len();
+        bytes[at] ^= 0x80;
+    });
+}
+
+/// Regression: with the checkpoint covering the damaged entries, open truncated them first and
+/// only then refused to open; repairing the byte could not bring them back.
+#[test]
+fn open_refuses_damage_within_the_checkpoint_before_changing_the_journal() {
+    open_refuses_and_keeps(300, 266, |bytes| {
+        let p = parse_journal(bytes);
+        let at = p.frames[9].end + 2 + p.frames[10].entry.len();
+        bytes[at] ^= 0x80;
+    });
+}
+
+/// Regression: a flipped bit in the last acknowledged frame was dropped as a torn tail.
+#[test]
+fn a_flipped_bit_in_the_last_journal_frame_is_not_cut_away_as_a_torn_tail() {
+    open_refuses_and_keeps(256, 299, |bytes| {
+        let at = parse_journal(bytes).frames[42].end + 10;
+        bytes[at] ^= 0x01;
+    });
+}

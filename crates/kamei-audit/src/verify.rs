@@ -149,6 +149,9 @@ struct Entries<'a> {
     /// Index in `items` where a torn tail begins (cut short, or frames whose checks fail with
     /// no whole frame after them); those items are not entries of the log.
     torn_at: Option<usize>,
+    /// What begins at `torn_at` is damage, not what a crash leaves (see
+    /// [`crate::journal::Journal::whole`]).
+    damaged: bool,
 }
 
 /// Tries at taking a [`Snapshot`] while a writer keeps retiring journals.
@@ -311,12 +314,16 @@ impl BundleFiles<'_> {
                     intact: f.intact,
                 })
                 .collect();
-            let whole = match j.whole() {
-                Ok(c) => c,
-                Err(_) => items.len(),
+            let (whole, damaged) = match j.whole() {
+                Ok(c) => (c, false),
+                Err(_) => (items.len(), true),
             };
             let torn_at = (whole < items.len() || j.torn_at.is_some()).then_some(whole);
-            return Entries { items, torn_at };
+            return Entries {
+                items,
+                torn_at,
+                damaged,
+            };
         }
         let b = parse_bundle(&self.bytes);
         let leftover = self.leftover.map(parse_journal);
@@ -339,6 +346,7 @@ impl BundleFiles<'_> {
         Entries {
             items,
             torn_at: b.torn_at.map(|_| b.entries.len()),
+            damaged: false,
         }
     }
 }
@@ -365,10 +373,22 @@ fn check_bundle(
             problems,
         });
     };
-    let Entries { mut items, torn_at } = files.entries(n, frames);
+    let Entries {
+        mut items,
+        torn_at,
+        damaged,
+    } = files.entries(n, frames);
     if let Some(t) = torn_at {
         let i = first + t as u64;
-        if files.journal && last {
+        if damaged {
+            problems.at(
+                i,
+                format!(
+                    "entry {t} of `{}` runs past its end but whole entries follow (a damaged length, not a torn tail)",
+                    journal_path(n)
+                ),
+            );
+        } else if files.journal && last {
             problems.at(
                 i,
                 format!("entry {i} is cut short (a torn tail; opening the log recovers it)"),
@@ -722,7 +742,17 @@ pub fn read_records(storage: &dyn LogStorage) -> Result<Vec<(u64, AuditRecord, S
                     what: format!("entry bundle {n} is missing"),
                 });
             };
-            let Entries { mut items, torn_at } = files.entries(n, &frames);
+            let Entries {
+                mut items,
+                torn_at,
+                damaged,
+            } = files.entries(n, &frames);
+            if let Some(t) = torn_at.filter(|_| damaged) {
+                return Err(AuditError::Damaged {
+                    index: n * TILE_WIDTH + t as u64,
+                    what: format!("entry {t} of `{}` is damaged", journal_path(n)),
+                });
+            }
             items.truncate(torn_at.unwrap_or(items.len()));
             let mut out = Vec::with_capacity(items.len());
             for (j, item) in items.iter().enumerate() {
