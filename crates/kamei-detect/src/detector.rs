@@ -71,7 +71,7 @@ impl Detector {
     /// byte offsets on char boundaries. Where candidates overlap, the longest wins, then the
     /// higher score, then the earlier start, so the result does not depend on scan order.
     pub fn find(&self, text: &str) -> Vec<Entity> {
-        let mut cands = Vec::new();
+        let mut cands = Vec::with_capacity(16);
         self.structured(text, &mut cands);
         self.names.find(text, &mut cands);
         resolve(text, cands)
