@@ -335,10 +335,11 @@ impl LatinNames {
         let mut at2 = first_end;
         if b.get(at2) == Some(&b' ') {
             at2 += 1;
-            if let Some(p) = PARTICLES
-                .iter()
-                .find(|p| b[at2..].starts_with(p.as_bytes()) && b.get(at2 + p.len()) == Some(&b' '))
-            {
+            if let Some(p) = PARTICLES.iter().find(|p| {
+                b.get(at2).is_some_and(u8::is_ascii_lowercase)
+                    && b[at2..].starts_with(p.as_bytes())
+                    && b.get(at2 + p.len()) == Some(&b' ')
+            }) {
                 at2 += p.len() + 1;
             }
             second = capitalised_word(text, at2).map(|e| (at2, e));
@@ -384,13 +385,15 @@ impl LatinNames {
         }
         // A first name alone, not at the start of a sentence, where it is often another word,
         // unless a verb says it is someone ("Grace said").
-        let verb_after = b.get(first_end) == Some(&b' ')
-            && VERBS_AFTER_NAME.iter().any(|v| {
-                b[first_end + 1..].starts_with(v.as_bytes())
-                    && b.get(first_end + 1 + v.len())
-                        .is_none_or(|c| !c.is_ascii_alphabetic())
-            });
-        let alone = lists.has(Lists::GIVEN_ALONE) && !ambiguous && (verb_after || !starts_sentence(b, at));
+        let verb_after = || {
+            b.get(first_end) == Some(&b' ')
+                && VERBS_AFTER_NAME.iter().any(|v| {
+                    b[first_end + 1..].starts_with(v.as_bytes())
+                        && b.get(first_end + 1 + v.len())
+                            .is_none_or(|c| !c.is_ascii_alphabetic())
+                })
+        };
+        let alone = lists.has(Lists::GIVEN_ALONE) && !ambiguous && (!starts_sentence(b, at) || verb_after());
         alone.then_some(Found {
             pii_type: PiiType::Person,
             start: at,
