@@ -4,9 +4,12 @@
 //! types found by a single pass over the bytes that stops only at cheap triggers (a digit, `@`,
 //! `:`, an upper-case letter, a full-width form) and validates candidates by their format's own
 //! rule (Luhn and issuer ranges, My Number and Corporate Number check digits, IBAN mod-97,
-//! IPv4/IPv6 parsing, real calendar dates), scored by the words around them; and Japanese
+//! IPv4/IPv6 parsing, real calendar dates), scored by the words around them; Japanese
 //! names and addresses found with reference lists (Japan Post municipalities, surnames and
-//! given names) compiled into Aho-Corasick automata. Full-width digits and the many dash
+//! given names) compiled into Aho-Corasick automata; names in Latin letters looked up at the
+//! capital letters the structured pass stops at (US Census and romaji lists); and Chinese and
+//! Thai names found where a title, a cue word or the shape of the text points at a person
+//! (Chinese only in text without kana). Full-width digits and the many dash
 //! characters are folded only inside a candidate, so the reported offsets are byte offsets
 //! into the original text.
 //!
