@@ -13,7 +13,7 @@
 use kamei_core::PiiType;
 
 use crate::fx::WordMap;
-use crate::names::Found;
+use crate::names::{Found, lines};
 
 const EN_GIVEN: &str = include_str!("../data/en_given_names.txt");
 const EN_GIVEN_COMMON: &str = include_str!("../data/en_given_common.txt");
@@ -254,10 +254,6 @@ impl Lists {
 #[derive(Debug)]
 pub(crate) struct LatinNames {
     words: WordMap<Lists>,
-}
-
-fn lines(s: &'static str) -> impl Iterator<Item = &'static str> {
-    s.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
 /// A capitalised word ("Emily", "O'Neill", "Mei-Ling") starting at `at`: its end.

@@ -331,7 +331,8 @@ pub(crate) struct Found {
     pub(crate) score: f32,
 }
 
-fn lines(s: &'static str) -> impl Iterator<Item = &'static str> {
+/// The entries of a reference list: one per line, blank lines skipped.
+pub(crate) fn lines(s: &'static str) -> impl Iterator<Item = &'static str> {
     s.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
