@@ -389,8 +389,10 @@ fn check_bundle(
                 ),
             );
         } else if files.journal && last {
-            problems.at(
+            // On a live log, an append being written; it is a torn tail if it stays so.
+            problems.ahead(
                 i,
+                i + 1,
                 format!("entry {i} is cut short (a torn tail; opening the log recovers it)"),
             );
         } else {
