@@ -460,13 +460,14 @@ fn bundle_leaves(storage: &dyn LogStorage, n: u64) -> Result<Vec<Hash>, AuditErr
     Ok(b.entries.iter().map(|e| leaf_hash(e)).collect())
 }
 
-/// The bundle numbers that have a journal, ascending.
+/// The bundle numbers that have a journal, ascending. Names the log never writes (`01`, `+1`,
+/// temporary files) are not journals and are left alone.
 pub(crate) fn list_journals(storage: &dyn LogStorage) -> Result<Vec<u64>, AuditError> {
     let mut out: Vec<u64> = storage
         .list(JOURNAL_DIR)
         .map_err(io_err("list", JOURNAL_DIR))?
         .iter()
-        .filter_map(|name| name.parse().ok())
+        .filter_map(|name| name.parse::<u64>().ok().filter(|n| n.to_string() == *name))
         .collect();
     out.sort_unstable();
     Ok(out)
@@ -494,13 +495,17 @@ fn load_journals(
     let mut expect = full;
     let mut rest = journals.iter().copied().filter(|n| *n >= full);
     while let Some(n) = rest.next() {
-        let first = n * TILE_WIDTH;
+        // Checked before any arithmetic on `n`: a stray file may carry any number.
         if n != expect {
             return Err(AuditError::Damaged {
                 index: expect * TILE_WIDTH,
-                what: format!("journal {expect} is missing but a later one exists"),
+                what: format!(
+                    "journal {expect} is missing but a later one (`{}`) exists",
+                    journal_path(n)
+                ),
             });
         }
+        let first = n * TILE_WIDTH;
         let path = journal_path(n);
         let Some(bytes) = storage.read(&path).map_err(io_err("read", &path))? else {
             // Listed a moment ago: only a writer retiring it removes a journal.

@@ -949,3 +949,31 @@ fn a_flipped_bit_in_the_last_journal_frame_is_not_cut_away_as_a_torn_tail() {
         bytes[at] ^= 0x01;
     });
 }
+
+/// Regression: a stray file named like a journal whose first index overflows u64
+/// (`journal/72057594037927936`) made open and every read-only command panic on `n * 256`.
+#[test]
+fn a_journal_named_past_the_last_index_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = AuditLog::open(d).unwrap();
+    fill(&log, 256);
+    log.close().unwrap();
+    drop(log);
+    // Names the log never writes are not journals.
+    std::fs::write(d.join("journal/01"), b"").unwrap();
+    std::fs::write(d.join("journal/+2"), b"").unwrap();
+    assert_eq!(verify_log(&storage(d), None, None).unwrap().problem, None);
+    AuditLog::open(d).unwrap().close().unwrap();
+
+    std::fs::write(d.join("journal/72057594037927936"), b"").unwrap();
+    let err = crate::LogView::open(&storage(d), None).unwrap_err().to_string();
+    assert!(err.contains("`journal/72057594037927936`"), "{err}");
+    let err = AuditLog::open(d).unwrap_err().to_string();
+    assert!(
+        err.contains("`journal/72057594037927936`") && !err.contains('\n'),
+        "{err}"
+    );
+    let problem = verify_log(&storage(d), None, None).unwrap().problem.unwrap();
+    assert_eq!(problem.index, Some(256), "{problem}");
+}
