@@ -76,14 +76,37 @@ impl LocalDir {
         Ok(self.root.join(rel))
     }
 
+    /// Creates the missing directories above `path`.
+    ///
+    /// INVARIANT (a durable object's path is durable): every directory created here is synced,
+    /// and so is the directory holding it, before the object is written. `write(.., true)`
+    /// and `sync` then make the whole path survive power loss, not only the last name: the log
+    /// removes a journal once its bundle (`tile/entries/<N>`, whose `tile/` and `tile/entries/`
+    /// the first retirement creates) is durable, and a bundle whose directory entry was lost
+    /// would leave neither. (SPEC: POSIX fsync makes a file's data durable, not the names
+    /// leading to it; each directory must be synced for its entries.)
     fn ensure_parent(&self, path: &Path) -> io::Result<()> {
-        if let Some(parent) = path.parent()
-            && !parent.exists()
-        {
-            fs::create_dir_all(parent)?;
-            sync_dir(parent)?;
-            if let Some(grand) = parent.parent() {
-                sync_dir(grand)?;
+        let Some(parent) = path.parent() else {
+            return Ok(());
+        };
+        let mut missing = Vec::new();
+        let mut dir = parent;
+        while !dir.exists() {
+            missing.push(dir);
+            match dir.parent() {
+                Some(up) => dir = up,
+                None => break,
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        fs::create_dir_all(parent)?;
+        // Deepest first, up to the directory that already existed.
+        for dir in &missing {
+            sync_dir(dir)?;
+            if let Some(up) = dir.parent() {
+                sync_dir(up)?;
             }
         }
         Ok(())
