@@ -577,6 +577,13 @@ fn recover(storage: &dyn LogStorage, checkpoint: Option<&Checkpoint>) -> Result<
 
     // The subject index covers exactly the full bundles; a crash while retiring may have left
     // it short (or with a torn frame): complete it from the journals, which are still there.
+    //
+    // INVARIANT (index entries of a bundle with a journal are rebuilt, not trusted): a
+    // retirement removes journals only after the index entries of all the bundles it retired
+    // are synced, so the journals of full bundles left by a crash form a run ending at `full`,
+    // and the index entries of the bundles before that run are durable. Those of the run may
+    // not be: after power loss between the append and its sync, they can read as zeros (which
+    // parse as empty entries). They are cut and rebuilt from the journals.
     let subjects = storage
         .read(SUBJECTS)
         .map_err(io_err("read", SUBJECTS))?
@@ -584,14 +591,18 @@ fn recover(storage: &dyn LogStorage, checkpoint: Option<&Checkpoint>) -> Result<
     let (frames, whole) = parse_frames(&subjects);
     let want = full * TILE_WIDTH;
     let have = frames.len() as u64;
-    if have > want {
+    let mut journaled = full;
+    while journaled > 0 && journals.binary_search(&(journaled - 1)).is_ok() {
+        journaled -= 1;
+    }
+    if have > want && journaled == full {
         return Err(AuditError::Damaged {
             index: want,
             what: "the subject index has entries past the last full entry bundle".into(),
         });
     }
-    if have < want || whole < subjects.len() {
-        let from = have / TILE_WIDTH;
+    if have < want || whole < subjects.len() || journaled < full {
+        let from = (have / TILE_WIDTH).min(journaled);
         let keep: usize = frames[..(from * TILE_WIDTH) as usize]
             .iter()
             .map(|f| f.len() + 4)

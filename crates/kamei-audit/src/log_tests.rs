@@ -977,3 +977,49 @@ fn a_journal_named_past_the_last_index_is_an_error_not_a_panic() {
     let problem = verify_log(&storage(d), None, None).unwrap().problem.unwrap();
     assert_eq!(problem.index, Some(256), "{problem}");
 }
+
+/// The log of 600 records as a power loss during the retirement of bundle 1 leaves it: bundle
+/// 1 written, its journal still there, and the subject index entries appended for it read as
+/// `zeros` bytes of zeros (the append was not synced).
+fn index_zeros_while_retiring_bundle_1(d: &Path, zeros: impl FnOnce(&[u8], usize) -> usize) -> Vec<u8> {
+    let log = AuditLog::open(d).unwrap();
+    fill(&log, 600);
+    log.close().unwrap();
+    drop(log);
+    std::fs::write(d.join(journal_path(1)), journal_of(d, 1)).unwrap();
+    let index = std::fs::read(d.join(SUBJECTS)).unwrap();
+    let (frames, _) = crate::subjects::parse_frames(&index);
+    let upto: usize = frames[..256].iter().map(|f| f.len() + 4).sum();
+    let mut torn = index[..upto].to_vec();
+    torn.resize(zeros(&index, upto), 0);
+    std::fs::write(d.join(SUBJECTS), &torn).unwrap();
+    index
+}
+
+/// Regression: zeros at the end of the subject index while the journal of the bundle they
+/// belong to still existed made the log unopenable (more entries than full bundles), or were
+/// kept as empty subject sets (as many entries as full bundles).
+#[test]
+fn zeros_in_the_subject_index_of_a_bundle_with_a_journal_are_rebuilt_from_it() {
+    let same_length = |index: &[u8], _: usize| index.len();
+    let one_empty_entry_each = |_: &[u8], upto: usize| upto + 4 * 256;
+    for (name, zeros) in [
+        ("same length", &same_length as &dyn Fn(&[u8], usize) -> usize),
+        ("one empty entry each", &one_empty_entry_each),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let index = index_zeros_while_retiring_bundle_1(d, zeros);
+        let log = AuditLog::open(d).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(log.size(), 600, "{name}");
+        log.close().unwrap();
+        drop(log);
+        assert!(!d.join(journal_path(1)).exists(), "{name}");
+        assert_eq!(std::fs::read(d.join(SUBJECTS)).unwrap(), index, "{name}");
+        assert_eq!(
+            verify_log(&storage(d), None, None).unwrap().problem,
+            None,
+            "{name}"
+        );
+    }
+}
