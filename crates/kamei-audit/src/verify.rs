@@ -495,6 +495,9 @@ fn check_bundle(
 
 /// Verifies the log on `storage`; `saved` is a checkpoint saved earlier that the log must still
 /// be consistent with. `vkey` overrides the verifier key stored in the log (`key.vkey`).
+///
+/// It may run while a writer appends: it verifies the log as of one moment after the stored
+/// checkpoint was read, and does not take files the writer adds meanwhile for damage.
 pub fn verify_log(
     storage: &dyn LogStorage,
     saved: Option<&[u8]>,
@@ -730,8 +733,9 @@ fn check_tiles(
 /// Every record and its subject set, in log order, as far as the entries are whole (a torn
 /// tail is skipped). For queries; [`verify_log`] is what checks them.
 ///
-/// It may run while a writer appends: it reads the snapshot [`Snapshot::take`] describes, so it
-/// returns every record up to some moment, without a gap, or an error.
+/// It may run while a writer appends and retires journals: it reads the files in the reverse of
+/// the order the writer changes them, so it returns every record up to some moment, without a
+/// gap, or an error (never a missing file taken for an empty bundle).
 pub fn read_records(storage: &dyn LogStorage) -> Result<Vec<(u64, AuditRecord, SubjectSet)>, AuditError> {
     let snap = Snapshot::take(storage)?;
     let (frames, _) = parse_frames(&snap.subjects);
