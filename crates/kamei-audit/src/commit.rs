@@ -349,8 +349,11 @@ impl Publisher {
                 .write(&full_path, &bundle, true)
                 .map_err(io_err("write", &full_path))?;
         }
-        // Bundles first, then their subject index entries, then the journals go: opening the
-        // log after a crash anywhere here still finds every journal it needs.
+        // INVARIANT (retirement order): bundles first (durable, with every directory on their
+        // path, see `LocalDir::ensure_parent`), then their subject index entries (synced), then
+        // the journals go, lowest first. Opening the log after a crash anywhere here still finds
+        // every journal it needs, and a reader without the lock (`verify::Snapshot`), which
+        // reads in the reverse order, never misses an entry.
         self.storage
             .append(SUBJECTS, &frames)
             .map_err(io_err("append to", SUBJECTS))?;
