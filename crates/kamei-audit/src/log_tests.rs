@@ -565,17 +565,24 @@ fn a_log_signed_by_an_external_key_keeps_no_secret_and_refuses_another_key() {
     assert_eq!(reopened.size(), 300);
 }
 
-/// Local storage whose `n`th journal sync fails once; the syncs after it succeed again, as on a
-/// disk whose write-back error is reported once (a later sync may then succeed on pages an
-/// earlier one lost).
+/// Local storage that lets a test act around two calls: before a sync (which may fail) and
+/// after a listing (when a writer may change the log under a reader).
 #[derive(Debug)]
-struct FailingSync {
+struct Hooked<H> {
     inner: LocalDir,
-    syncs: std::sync::atomic::AtomicU64,
-    fail_at: u64,
+    hook: H,
 }
 
-impl LogStorage for FailingSync {
+trait Hook: std::fmt::Debug + Send + Sync {
+    fn before_sync(&self, _path: &str) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn after_list(&self, _inner: &LocalDir, _dir: &str) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<H: Hook> LogStorage for Hooked<H> {
     fn lock_exclusive(&self) -> std::io::Result<()> {
         self.inner.lock_exclusive()
     }
@@ -589,11 +596,7 @@ impl LogStorage for FailingSync {
         self.inner.append(path, bytes)
     }
     fn sync(&self, path: &str) -> std::io::Result<()> {
-        if path.starts_with("journal/")
-            && self.syncs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == self.fail_at
-        {
-            return Err(std::io::Error::other("injected sync failure"));
-        }
+        self.hook.before_sync(path)?;
         self.inner.sync(path)
     }
     fn write(&self, path: &str, bytes: &[u8], durable: bool) -> std::io::Result<()> {
@@ -606,10 +609,32 @@ impl LogStorage for FailingSync {
         self.inner.remove(path)
     }
     fn list(&self, dir: &str) -> std::io::Result<Vec<String>> {
-        self.inner.list(dir)
+        let listed = self.inner.list(dir)?;
+        self.hook.after_list(&self.inner, dir)?;
+        Ok(listed)
     }
     fn create_private(&self, path: &str, bytes: &[u8]) -> std::io::Result<bool> {
         self.inner.create_private(path, bytes)
+    }
+}
+
+/// The `n`th journal sync fails once; the syncs after it succeed again, as on a disk whose
+/// write-back error is reported once (a later sync may then succeed on pages an earlier one
+/// lost).
+#[derive(Debug)]
+struct FailingSync {
+    syncs: std::sync::atomic::AtomicU64,
+    fail_at: u64,
+}
+
+impl Hook for FailingSync {
+    fn before_sync(&self, path: &str) -> std::io::Result<()> {
+        if path.starts_with("journal/")
+            && self.syncs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == self.fail_at
+        {
+            return Err(std::io::Error::other("injected sync failure"));
+        }
+        Ok(())
     }
 }
 
@@ -617,10 +642,12 @@ impl LogStorage for FailingSync {
 fn nothing_is_acknowledged_after_a_failed_sync_and_the_log_reopens_with_every_acknowledged_record() {
     for fail_at in [0, 3, 40] {
         let dir = tempfile::tempdir().unwrap();
-        let storage = std::sync::Arc::new(FailingSync {
+        let storage = std::sync::Arc::new(Hooked {
             inner: LocalDir::new(dir.path()).unwrap(),
-            syncs: Default::default(),
-            fail_at,
+            hook: FailingSync {
+                syncs: Default::default(),
+                fail_at,
+            },
         });
         let log = AuditLog::open_storage(storage.clone(), Options::default()).unwrap();
         let next = std::sync::atomic::AtomicU64::new(0);
@@ -777,59 +804,30 @@ fn verify_while_the_writer_retires_journals_reports_no_damage() {
     assert!(found.is_empty(), "{found:?}");
 }
 
-/// Local storage on which a writer finishes retiring bundle 1 (writes its bundle and subject
-/// index entries, removes its journal) right after a reader lists the journals: the moment at
-/// which a reader that counted bundles first took the vanished journal for an empty bundle.
+/// A writer finishes retiring bundle 1 (writes its bundle and subject index entries, removes
+/// its journal) right after a reader lists the journals: the moment at which a reader that
+/// counted bundles first took the vanished journal for an empty bundle.
 #[derive(Debug)]
 struct RetiresAfterListing {
-    inner: LocalDir,
     bundle: Vec<u8>,
     index: Vec<u8>,
     armed: std::sync::atomic::AtomicBool,
 }
 
-impl LogStorage for RetiresAfterListing {
-    fn lock_exclusive(&self) -> std::io::Result<()> {
-        self.inner.lock_exclusive()
-    }
-    fn read(&self, path: &str) -> std::io::Result<Option<Vec<u8>>> {
-        self.inner.read(path)
-    }
-    fn exists(&self, path: &str) -> std::io::Result<bool> {
-        self.inner.exists(path)
-    }
-    fn append(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
-        self.inner.append(path, bytes)
-    }
-    fn sync(&self, path: &str) -> std::io::Result<()> {
-        self.inner.sync(path)
-    }
-    fn write(&self, path: &str, bytes: &[u8], durable: bool) -> std::io::Result<()> {
-        self.inner.write(path, bytes, durable)
-    }
-    fn truncate(&self, path: &str, len: u64) -> std::io::Result<()> {
-        self.inner.truncate(path, len)
-    }
-    fn remove(&self, path: &str) -> std::io::Result<()> {
-        self.inner.remove(path)
-    }
-    fn list(&self, dir: &str) -> std::io::Result<Vec<String>> {
-        let listed = self.inner.list(dir)?;
+impl Hook for RetiresAfterListing {
+    fn after_list(&self, inner: &LocalDir, dir: &str) -> std::io::Result<()> {
         if dir == "journal" && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            self.inner.write(&bundle_path(1, 256), &self.bundle, true)?;
-            self.inner.write(SUBJECTS, &self.index, true)?;
-            self.inner.remove(&journal_path(1))?;
+            inner.write(&bundle_path(1, 256), &self.bundle, true)?;
+            inner.write(SUBJECTS, &self.index, true)?;
+            inner.remove(&journal_path(1))?;
         }
-        Ok(listed)
-    }
-    fn create_private(&self, path: &str, bytes: &[u8]) -> std::io::Result<bool> {
-        self.inner.create_private(path, bytes)
+        Ok(())
     }
 }
 
 /// The log of 600 records as it was just before bundle 1 was retired, on storage that retires
 /// it as soon as a reader has listed the journals.
-fn about_to_retire_bundle_1(d: &Path) -> RetiresAfterListing {
+fn about_to_retire_bundle_1(d: &Path) -> Hooked<RetiresAfterListing> {
     let log = AuditLog::open(d).unwrap();
     fill(&log, 600);
     log.close().unwrap();
@@ -841,11 +839,13 @@ fn about_to_retire_bundle_1(d: &Path) -> RetiresAfterListing {
     let upto: usize = frames[..256].iter().map(|f| f.len() + 4).sum();
     std::fs::write(d.join(SUBJECTS), &index[..upto]).unwrap();
     std::fs::remove_file(d.join(bundle_path(1, 256))).unwrap();
-    RetiresAfterListing {
+    Hooked {
         inner: storage(d),
-        bundle,
-        index,
-        armed: std::sync::atomic::AtomicBool::new(true),
+        hook: RetiresAfterListing {
+            bundle,
+            index,
+            armed: std::sync::atomic::AtomicBool::new(true),
+        },
     }
 }
 
