@@ -543,6 +543,27 @@ fn load_journals(
     Ok((kept, repairs))
 }
 
+/// That `cp` describes a prefix of the entries in `tree`: as many or fewer, with its root.
+fn check_against(tree: &Tree, cp: &Checkpoint) -> Result<(), AuditError> {
+    if cp.size > tree.size() {
+        return Err(AuditError::Damaged {
+            index: tree.size(),
+            what: format!(
+                "the checkpoint commits to {} entries but only {} are stored",
+                cp.size,
+                tree.size()
+            ),
+        });
+    }
+    if tree.root(cp.size)? != cp.root {
+        return Err(AuditError::DamagedLog(format!(
+            "the entries no longer match the signed checkpoint at size {}",
+            cp.size
+        )));
+    }
+    Ok(())
+}
+
 /// Finds the entries, checks them against the stored checkpoint, finishes retiring journals
 /// that a crash interrupted, cuts a torn journal tail that no acknowledged append covers, and
 /// rebuilds the tree. Returns the tree and the number of full (retired) bundles.
@@ -557,22 +578,7 @@ fn recover(storage: &dyn LogStorage, checkpoint: Option<&Checkpoint>) -> Result<
     let (kept, repairs) = load_journals(storage, full, &journals, &mut tree)?;
     // The stored checkpoint must describe a prefix of what is here.
     if let Some(cp) = checkpoint {
-        if cp.size > tree.size() {
-            return Err(AuditError::Damaged {
-                index: tree.size(),
-                what: format!(
-                    "the checkpoint commits to {} entries but only {} are stored",
-                    cp.size,
-                    tree.size()
-                ),
-            });
-        }
-        if tree.root(cp.size)? != cp.root {
-            return Err(AuditError::DamagedLog(format!(
-                "the entries no longer match the signed checkpoint at size {}",
-                cp.size
-            )));
-        }
+        check_against(&tree, cp)?;
     }
 
     // The subject index covers exactly the full bundles; a crash while retiring may have left
@@ -741,22 +747,7 @@ impl LogView {
             .ok_or_else(|| AuditError::DamagedLog("the log has no checkpoint".into()))?;
         let checkpoint = Checkpoint::open(&note, &vkey)?;
         let tree = read_tree(storage)?;
-        if checkpoint.size > tree.size() {
-            return Err(AuditError::Damaged {
-                index: tree.size(),
-                what: format!(
-                    "the checkpoint commits to {} entries but only {} are stored",
-                    checkpoint.size,
-                    tree.size()
-                ),
-            });
-        }
-        if tree.root(checkpoint.size)? != checkpoint.root {
-            return Err(AuditError::DamagedLog(format!(
-                "the entries no longer match the signed checkpoint at size {}",
-                checkpoint.size
-            )));
-        }
+        check_against(&tree, &checkpoint)?;
         Ok(LogView {
             tree,
             checkpoint,
