@@ -273,16 +273,7 @@ fn the_independent_verifier_accepts_kamei_proofs_and_rejects_altered_ones() {
 fn verify_names_the_first_bad_index_after_tampering() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
-    let lines: Vec<String> = (0..20)
-        .map(|i| {
-            record(
-                "cn_contractor",
-                "ldt-shanghai",
-                "2026-01-05T09:12:00Z",
-                &format!("[{i}]"),
-            )
-        })
-        .collect();
+    let lines = contractor_records(20);
     append(&log, &lines);
     let saved = dir.path().join("saved.cp");
     std::fs::write(&saved, stdout_of(&["audit", "checkpoint"], &log)).unwrap();
@@ -434,16 +425,7 @@ fn after_sigkill_at_random_moments_the_log_opens_verifies_and_keeps_every_acknow
 fn prove_consistency_and_checkpoint_read_only_while_a_writer_holds_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
-    let lines: Vec<String> = (0..300)
-        .map(|i| {
-            record(
-                "cn_contractor",
-                "ldt-shanghai",
-                "2026-01-05T09:12:00Z",
-                &format!("[{i}]"),
-            )
-        })
-        .collect();
+    let lines = contractor_records(300);
     append(&log, &lines);
     let mut writer = kamei()
         .args(["audit", "append", "--log"])
@@ -671,4 +653,18 @@ fn the_keyring_holds_the_log_signing_key_across_rotation() {
         serde_json::from_str(&stdout_of(&["audit", "consistency", "--old-size", "1"], &old_log)).unwrap();
     assert_eq!(cons["tree_size"], 2);
     assert_eq!(cons["root"], proof["root"]);
+}
+
+/// `n` records of cn_contractor at one time, each touching one subject (`[i]`).
+fn contractor_records(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            record(
+                "cn_contractor",
+                "ldt-shanghai",
+                "2026-01-05T09:12:00Z",
+                &format!("[{i}]"),
+            )
+        })
+        .collect()
 }
