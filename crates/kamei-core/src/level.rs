@@ -17,6 +17,19 @@ pub enum Level {
     Raw,
 }
 
+impl Level {
+    /// The level's position from least to most revealing (denied 0 … raw 3): the one index
+    /// every per-level table (cell counts, kernels) uses.
+    pub const fn index(self) -> usize {
+        match self {
+            Level::Denied => 0,
+            Level::Pseudonymized => 1,
+            Level::Masked => 2,
+            Level::Raw => 3,
+        }
+    }
+}
+
 named_enum!(Level, "level", {
     Denied => "denied",
     Pseudonymized => "pseudonymized",

@@ -18,6 +18,7 @@
 //! decide or transform anything, and depends on nothing of kamei.
 
 mod category;
+mod column_type;
 mod jurisdiction;
 mod level;
 mod pii_type;
@@ -25,10 +26,11 @@ mod plan;
 mod transform;
 
 pub use category::Category;
+pub use column_type::ColumnType;
 pub use jurisdiction::Jurisdiction;
 pub use level::Level;
 pub use pii_type::PiiType;
-pub use plan::{ColumnPlan, Decision, JurisdictionSource, TablePlan};
+pub use plan::{ColumnPlan, Decision, JurisdictionSource, PlanError, Subject, TablePlan};
 pub use transform::{Transform, TransformChoice};
 
 /// A name that is not one of the vocabulary's names, with the list of names that are.

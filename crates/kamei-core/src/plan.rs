@@ -3,57 +3,169 @@ use std::collections::BTreeMap;
 use crate::{Category, Jurisdiction, Level, TransformChoice};
 
 /// What one principal may read of one table: the compiled decision for every column and
-/// jurisdiction, in the form the protection kernels apply per batch.
+/// jurisdiction, and whose data each column is, in the form the protection kernels apply per
+/// batch.
 ///
 /// kamei-policy produces it from Cedar's decisions when configuration loads; kamei-protect
 /// compiles it into a projection (RecordBatch → RecordBatch); the gateway and `kamei deid`
 /// call that projection on every batch before anything else sees the data; the audit log
 /// records the levels it applied. Nothing here is evaluated per row except the lookup of a
-/// row's jurisdiction in `by_jurisdiction`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// row's subjects' jurisdictions.
+///
+/// INVARIANT (every column has an owner): each column names at least one subject and only
+/// subjects of `subjects`; [`TablePlan::new`] is the only constructor and checks it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TablePlan {
-    /// The principal's name.
-    pub principal: String,
-    /// The recipient domain pseudonyms are keyed for: the principal's org. The same value
-    /// gives the same pseudonym within one domain and a different one in another.
-    pub domain: String,
-    /// The catalog table.
-    pub table: String,
-    /// Where each row's data-subject jurisdiction comes from.
-    pub jurisdiction: JurisdictionSource,
-    /// One entry per column of the table, in the table's column order.
-    pub columns: Vec<ColumnPlan>,
+    principal: String,
+    domain: String,
+    table: String,
+    subjects: Vec<Subject>,
+    columns: Vec<ColumnPlan>,
 }
 
-/// Where a row's data-subject jurisdiction comes from.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// One data subject of a row: the subject-key column that says who it is, and where that
+/// person's jurisdiction comes from. A message has two (sender and recipient); the level of a
+/// cell is decided by the jurisdiction of the person the cell is about, never by a neighbour's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Subject {
+    /// The subject-key column (`sender_id`).
+    pub key: String,
+    pub jurisdiction: JurisdictionSource,
+}
+
+/// Where a subject's jurisdiction comes from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum JurisdictionSource {
-    /// A column of the table holding an ISO 3166-1 alpha-2 code per row.
+    /// A column of the same row holding an ISO 3166-1 alpha-2 code (`sender_country`).
     Column(String),
-    /// Every row of the table belongs to one jurisdiction.
+    /// Every row's subject belongs to one jurisdiction.
     Fixed(Jurisdiction),
+    /// The subject directory: the table that maps any subject key to its jurisdiction
+    /// (`users.user_id → users.country`), looked up by the key's value.
+    Directory,
+}
+
+/// A plan that breaks the invariant of [`TablePlan`]: a bug of whoever built it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("column `{column}` of table `{table}` belongs to no data subject")]
+    NoSubject { table: String, column: String },
+    #[error("column `{column}` of table `{table}` names subject {subject}, which the table does not have")]
+    UnknownSubject {
+        table: String,
+        column: String,
+        subject: usize,
+    },
+    #[error("table `{table}` lists column `{column}` twice")]
+    DuplicateColumn { table: String, column: String },
+}
+
+impl TablePlan {
+    /// A plan whose columns each belong to at least one of `subjects`.
+    pub fn new(
+        principal: String,
+        domain: String,
+        table: String,
+        subjects: Vec<Subject>,
+        columns: Vec<ColumnPlan>,
+    ) -> Result<TablePlan, PlanError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &columns {
+            if !seen.insert(c.column.as_str()) {
+                return Err(PlanError::DuplicateColumn {
+                    table,
+                    column: c.column.clone(),
+                });
+            }
+            if c.subjects.is_empty() {
+                return Err(PlanError::NoSubject {
+                    table,
+                    column: c.column.clone(),
+                });
+            }
+            if let Some(s) = c.subjects.iter().find(|s| **s >= subjects.len()) {
+                return Err(PlanError::UnknownSubject {
+                    table,
+                    column: c.column.clone(),
+                    subject: *s,
+                });
+            }
+        }
+        Ok(TablePlan {
+            principal,
+            domain,
+            table,
+            subjects,
+            columns,
+        })
+    }
+
+    /// The principal's name.
+    pub fn principal(&self) -> &str {
+        &self.principal
+    }
+
+    /// The recipient domain pseudonyms are keyed for: the principal's org. The same value
+    /// gives the same pseudonym within one domain and a different one in another.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The catalog table.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The data subjects of a row; the first is the table's own subject key.
+    pub fn subjects(&self) -> &[Subject] {
+        &self.subjects
+    }
+
+    /// One entry per column of the table, in the table's column order.
+    pub fn columns(&self) -> &[ColumnPlan] {
+        &self.columns
+    }
+
+    pub fn column(&self, name: &str) -> Option<&ColumnPlan> {
+        self.columns.iter().find(|c| c.column == name)
+    }
+
+    /// The subjects a column belongs to.
+    pub fn subjects_of<'a>(&'a self, column: &'a ColumnPlan) -> impl Iterator<Item = &'a Subject> + 'a {
+        column.subjects.iter().filter_map(|s| self.subjects.get(*s))
+    }
+
+    /// Whether any subject's jurisdiction comes from the subject directory.
+    pub fn needs_directory(&self) -> bool {
+        self.subjects
+            .iter()
+            .any(|s| s.jurisdiction == JurisdictionSource::Directory)
+    }
 }
 
 /// The decision for one column.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+///
+/// INVARIANT (fail closed): `otherwise`, the decision for a row whose subject's jurisdiction is
+/// null, malformed or unknown, reveals no more than the least revealing entry of
+/// `by_jurisdiction`; the fields are private and [`ColumnPlan::new`] and
+/// [`ColumnPlan::with_transforms`] maintain it, so no caller can build a plan whose fallback
+/// (or [`ColumnPlan::is_raw_everywhere`], which filter pushdown trusts) claims more than its
+/// decisions.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ColumnPlan {
-    pub column: String,
-    pub category: Category,
-    /// The decision per jurisdiction the configuration knows.
-    pub by_jurisdiction: BTreeMap<Jurisdiction, Decision>,
-    /// The decision for a row whose jurisdiction is null, malformed or not in
-    /// `by_jurisdiction`. INVARIANT (fail closed): no more revealing than the least revealing
-    /// entry of `by_jurisdiction`; `ColumnPlan::new` maintains it.
-    pub otherwise: Decision,
-    /// The transforms the catalog chose for this column where they differ from the
-    /// category's defaults (kamei-protect applies the defaults where none is chosen).
-    #[serde(default)]
-    pub transforms: TransformChoice,
+    column: String,
+    category: Category,
+    by_jurisdiction: BTreeMap<Jurisdiction, Decision>,
+    otherwise: Decision,
+    transforms: TransformChoice,
+    /// Indices into the table's subjects; several for a column about several people (a
+    /// message body), which gets the least revealing of their levels.
+    subjects: Vec<usize>,
 }
 
 impl ColumnPlan {
-    /// A column plan whose fallback for unknown jurisdictions is the least revealing of the
-    /// known decisions (denied when there are none).
+    /// A column of the table's first subject whose fallback for unknown jurisdictions is the
+    /// least revealing of the known decisions (denied when there are none).
     pub fn new(
         column: String,
         category: Category,
@@ -73,6 +185,7 @@ impl ColumnPlan {
             by_jurisdiction,
             otherwise,
             transforms: TransformChoice::default(),
+            subjects: vec![0],
         }
     }
 
@@ -81,16 +194,51 @@ impl ColumnPlan {
     /// jurisdictions is chosen again by what each decision reveals (fail closed).
     pub fn with_transforms(mut self, transforms: TransformChoice) -> Self {
         self.transforms = transforms;
-        let reveals = |d: &&Decision| match transforms.at(d.level) {
-            Some(crate::Transform::Suppress) => Level::Denied,
-            _ => d.level,
-        };
-        if let Some(least) = self.by_jurisdiction.values().min_by_key(reveals)
-            && reveals(&least) < reveals(&&self.otherwise)
+        if let Some(least) = self.by_jurisdiction.values().min_by_key(|d| self.reveals(d))
+            && self.reveals(least) < self.reveals(&self.otherwise)
         {
             self.otherwise = least.clone();
         }
         self
+    }
+
+    /// The same plan owned by the table's subjects at these indices (see [`TablePlan::new`]).
+    pub fn with_subjects(mut self, subjects: Vec<usize>) -> Self {
+        self.subjects = subjects;
+        self
+    }
+
+    pub fn column(&self) -> &str {
+        &self.column
+    }
+
+    pub fn category(&self) -> Category {
+        self.category
+    }
+
+    /// The catalog's transform choices for this column (kamei-protect applies the category's
+    /// defaults where none is chosen).
+    pub fn transforms(&self) -> TransformChoice {
+        self.transforms
+    }
+
+    /// Indices of the subjects this column belongs to.
+    pub fn subject_indices(&self) -> &[usize] {
+        &self.subjects
+    }
+
+    /// The jurisdictions with a decision of their own, in order.
+    pub fn jurisdictions(&self) -> impl Iterator<Item = Jurisdiction> + '_ {
+        self.by_jurisdiction.keys().copied()
+    }
+
+    /// What a decision reveals: its level, except that a level whose transform is `suppress`
+    /// reveals nothing.
+    pub fn reveals(&self, decision: &Decision) -> Level {
+        match self.transforms.at(decision.level) {
+            Some(crate::Transform::Suppress) => Level::Denied,
+            _ => decision.level,
+        }
     }
 
     /// The decision for a row of the given jurisdiction (`None`: null or malformed).
@@ -100,21 +248,37 @@ impl ColumnPlan {
             .unwrap_or(&self.otherwise)
     }
 
-    /// The most revealing level any row of this column can be read at.
-    pub fn max_level(&self) -> Level {
-        self.by_jurisdiction
-            .values()
-            .map(|d| d.level)
-            .chain([self.otherwise.level])
-            .max()
-            .unwrap_or(Level::Denied)
+    /// The decision for rows of a jurisdiction without one of its own (null, malformed, unknown).
+    pub fn fallback(&self) -> &Decision {
+        &self.otherwise
     }
 
-    /// Whether every row, whatever its jurisdiction, is read raw. Only such columns may take
-    /// part in anything computed before the protection (a filter pushed to a source,
-    /// statistics).
+    /// Every decision: per known jurisdiction, then the fallback.
+    pub fn decisions(&self) -> impl Iterator<Item = &Decision> + '_ {
+        self.by_jurisdiction.values().chain([&self.otherwise])
+    }
+
+    /// The ids of every policy that decides some row of this column, sorted, once each.
+    pub fn policies(&self) -> Vec<&str> {
+        let mut policies: Vec<&str> = self
+            .decisions()
+            .flat_map(|d| d.policies.iter().map(String::as_str))
+            .collect();
+        policies.sort_unstable();
+        policies.dedup();
+        policies
+    }
+
+    /// The most revealing level any row of this column can be read at.
+    pub fn max_level(&self) -> Level {
+        self.decisions().map(|d| d.level).max().unwrap_or(Level::Denied)
+    }
+
+    /// Whether every row, whatever its subjects' jurisdictions, is read raw: derived from every
+    /// decision, never from one field. Only such columns may take part in anything computed
+    /// before the protection (a filter pushed to a source, statistics).
     pub fn is_raw_everywhere(&self) -> bool {
-        self.otherwise.level == Level::Raw
+        self.decisions().all(|d| d.level == Level::Raw)
     }
 }
 

@@ -358,15 +358,17 @@ impl Config {
                     .collect();
                 ColumnPlan::new(column.name.clone(), column.category, by_jurisdiction)
                     .with_transforms(column.transforms)
+                    .with_subjects(column.subjects.clone())
             })
             .collect();
-        Ok(TablePlan {
-            principal: principal.name.clone(),
-            domain: principal.org.clone(),
-            table: table.name.clone(),
-            jurisdiction: table.jurisdiction.clone(),
+        TablePlan::new(
+            principal.name.clone(),
+            principal.org.clone(),
+            table.name.clone(),
+            table.subjects.clone(),
             columns,
-        })
+        )
+        .map_err(|e| PolicyError::Internal(e.to_string()))
     }
 
     /// The decision for one cell, for `kamei policy explain`.
@@ -610,15 +612,15 @@ mod tests {
     fn table_plan_lists_every_column_in_catalog_order() {
         let c = Config::demo().unwrap();
         let plan = c.table_plan("jp_support", "users").unwrap();
-        assert_eq!(plan.domain, "line-jp");
+        assert_eq!(plan.domain(), "line-jp");
         assert_eq!(
-            plan.jurisdiction,
+            plan.subjects()[0].jurisdiction,
             kamei_core::JurisdictionSource::Column("country".into())
         );
-        let names: Vec<_> = plan.columns.iter().map(|c| c.column.as_str()).collect();
+        let names: Vec<_> = plan.columns().iter().map(|c| c.column()).collect();
         assert_eq!(names[..3], ["user_id", "line_id", "display_name"]);
         assert_eq!(names.len(), 14);
-        let phone = &plan.columns[5];
+        let phone = &plan.columns()[5];
         assert_eq!(phone.decision(Some(Jurisdiction::JP)).level, Level::Raw);
         assert_eq!(phone.decision(Some(Jurisdiction::TH)).level, Level::Pseudonymized);
         assert_eq!(
@@ -784,19 +786,22 @@ mod load_tests {
             ),
             (
                 "catalog.toml",
-                "{ name = \"phone\", category = \"PHONE\" }",
+                "{ name = \"phone\", category = \"PHONE\", type = \"TEXT\" }",
                 "{ name = \"phone\", category = \"PHONE\", pseudonymized = \"token-digits\" }",
             ),
         ])
         .unwrap();
         let plan = c.table_plan("cn_contractor", "users").unwrap();
-        let column = |name: &str| plan.columns.iter().find(|c| c.column == name).unwrap();
-        assert_eq!(column("gender").transforms.masked, Some(Transform::Suppress));
+        let column = |name: &str| plan.column(name).unwrap();
+        assert_eq!(column("gender").transforms().masked, Some(Transform::Suppress));
         assert_eq!(
-            column("phone").transforms.pseudonymized,
+            column("phone").transforms().pseudonymized,
             Some(Transform::TokenDigits)
         );
-        assert_eq!(column("email").transforms, kamei_core::TransformChoice::default());
+        assert_eq!(
+            column("email").transforms(),
+            kamei_core::TransformChoice::default()
+        );
     }
 
     #[test]
@@ -805,12 +810,12 @@ mod load_tests {
             load_edited(&[
                 (
                     "catalog.toml",
-                    "{ name = \"phone\", category = \"PHONE\" }",
+                    "{ name = \"phone\", category = \"PHONE\", type = \"TEXT\" }",
                     "{ name = \"phone\", category = \"PHONE\", pseudonymized = \"mask-digits\" }",
                 ),
                 (
                     "catalog.toml",
-                    "{ name = \"email\", category = \"EMAIL\" }",
+                    "{ name = \"email\", category = \"EMAIL\", type = \"TEXT\" }",
                     "{ name = \"email\", category = \"EMAIL\", masked = \"keep\" }",
                 ),
                 (
@@ -842,7 +847,7 @@ mod load_tests {
         .unwrap();
         let plan = c.table_plan("th_support", "reports").unwrap();
         assert_eq!(
-            plan.jurisdiction,
+            plan.subjects()[0].jurisdiction,
             kamei_core::JurisdictionSource::Fixed(Jurisdiction::TH)
         );
     }

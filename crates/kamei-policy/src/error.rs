@@ -86,4 +86,7 @@ pub enum PolicyError {
     UnknownJurisdiction(String),
     #[error("`{0}` is not TABLE.COLUMN")]
     NotTableColumn(String),
+    /// A bug in kamei: the validated catalog produced a plan that breaks its invariant.
+    #[error("internal error: {0}")]
+    Internal(String),
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use arrow::array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
 use kamei_core::{
-    Category, ColumnPlan, Decision, Jurisdiction, JurisdictionSource, Level, PiiType, TablePlan,
+    Category, ColumnPlan, Decision, Jurisdiction, JurisdictionSource, Level, PiiType, Subject, TablePlan,
 };
 use kamei_protect::{DomainKeys, Projection};
 
@@ -30,6 +30,20 @@ fn column(name: &str, category: Category, level: Level) -> ColumnPlan {
         .map(|j| (j, decision.clone()))
         .collect::<BTreeMap<_, _>>(),
     )
+}
+
+/// The same column as jp_support reads it: raw for JP, the given level elsewhere.
+fn jp_raw_column(name: &str, category: Category, level: Level) -> ColumnPlan {
+    let decision = |level| Decision {
+        level,
+        policies: vec![],
+    };
+    let by_jurisdiction = [Jurisdiction::TH, Jurisdiction::TW, Jurisdiction::ID]
+        .into_iter()
+        .map(|j| (j, decision(level)))
+        .chain([(Jurisdiction::JP, decision(Level::Raw))])
+        .collect();
+    ColumnPlan::new(name.into(), category, by_jurisdiction)
 }
 
 fn main() {
@@ -80,12 +94,8 @@ fn main() {
     ])
     .unwrap_or_else(|e| panic!("{e}"));
     let pseud = Level::Pseudonymized;
-    let plan = TablePlan {
-        principal: "cn_contractor".into(),
-        domain: "ldt-shanghai".into(),
-        table: "users".into(),
-        jurisdiction: JurisdictionSource::Column("country".into()),
-        columns: vec![
+    let users = |column: &dyn Fn(&str, Category, Level) -> ColumnPlan| {
+        let columns = vec![
             column("user_id", Category::SubjectKey, pseud),
             column("line_id", Category::AccountId, pseud),
             column("display_name", Category::AccountId, pseud),
@@ -98,12 +108,25 @@ fn main() {
             column("postal_code", Category::Pii(PiiType::PostalCode), Level::Masked),
             column("address", Category::Pii(PiiType::Address), Level::Masked),
             column("country", Category::NonPersonal, Level::Raw),
-        ],
+        ];
+        let subjects = vec![Subject {
+            key: "user_id".into(),
+            jurisdiction: JurisdictionSource::Column("country".into()),
+        }];
+        TablePlan::new(
+            "cn_contractor".into(),
+            "ldt-shanghai".into(),
+            "users".into(),
+            subjects,
+            columns,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
     };
-    let names: Vec<&str> = plan.columns.iter().map(|c| c.column.as_str()).collect();
+    let plan = users(&column);
+    let names: Vec<&str> = plan.columns().iter().map(|c| c.column()).collect();
     let keys = DomainKeys::for_testing("ldt-shanghai");
     let projection =
-        Projection::compile(&plan, &batch.schema(), &names, &keys).unwrap_or_else(|e| panic!("{e}"));
+        Projection::compile(&plan, &batch.schema(), &names, &keys, None).unwrap_or_else(|e| panic!("{e}"));
     projection.apply(&batch).unwrap_or_else(|e| panic!("{e}"));
     let mut best = f64::MAX;
     for _ in 0..3 {
@@ -119,15 +142,9 @@ fn main() {
         rows / best
     );
     // Mixed levels: the same table as jp_support (raw for JP, pseudonymized otherwise).
-    let mut mixed = plan.clone();
-    for c in &mut mixed.columns {
-        if let Some(d) = c.by_jurisdiction.get_mut(&Jurisdiction::JP) {
-            d.level = Level::Raw;
-        }
-        *c = ColumnPlan::new(c.column.clone(), c.category, c.by_jurisdiction.clone());
-    }
+    let mixed = users(&jp_raw_column);
     let projection =
-        Projection::compile(&mixed, &batch.schema(), &names, &keys).unwrap_or_else(|e| panic!("{e}"));
+        Projection::compile(&mixed, &batch.schema(), &names, &keys, None).unwrap_or_else(|e| panic!("{e}"));
     let start = Instant::now();
     for _ in 0..BATCHES {
         std::hint::black_box(projection.apply(&batch).unwrap_or_else(|e| panic!("{e}")));

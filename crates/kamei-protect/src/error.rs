@@ -54,6 +54,15 @@ pub enum ProtectError {
         level: Level,
         data_type: String,
     },
+    #[error("subject key column holds {data_type}; expected integers or text")]
+    KeyType { data_type: String },
+    #[error(
+        "table `{table}`: subject `{key}` takes its jurisdiction from the subject directory, and none was \
+         loaded"
+    )]
+    NoDirectory { table: String, key: String },
+    #[error("table `{table}` has more jurisdictions than a projection can group ({count})")]
+    TooManyJurisdictions { table: String, count: usize },
     #[error("jurisdiction column `{column}` holds {data_type}; expected text")]
     JurisdictionType { column: String, data_type: String },
     #[error("token does not decode: not made with key `{key_id}` of this domain, or altered")]

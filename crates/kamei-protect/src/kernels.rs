@@ -20,8 +20,11 @@ use kamei_core::PiiType;
 use kamei_detect::{Detector, Entity};
 use sha2::Sha256;
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::error::ProtectError;
 use crate::keyring::DomainKeys;
+use crate::masks;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -31,10 +34,14 @@ type HmacSha256 = Hmac<Sha256>;
 pub(crate) enum Normalize {
     /// The bytes as stored.
     Exact,
-    /// Only the ASCII digits (phone, card, My Number).
+    /// Only the digits, of any script, as ASCII (card, My Number, bank account).
     Digits,
-    /// ASCII lower case (e-mail).
-    Lowercase,
+    /// The national significant number: the digits without a leading `+` country code or
+    /// trunk `0`, so `090-1234-5678`, `+81 90 1234 5678` and `０９０…` join (E.164 without its
+    /// country code: numbers of two countries with equal national digits share a pseudonym).
+    Phone,
+    /// NFKC, the domain lower-cased (e-mail: `ＴＡＲＯ＠Example.JP` is `TARO@example.jp`).
+    Email,
 }
 
 /// How free text is redacted.
@@ -63,16 +70,19 @@ pub(crate) enum Kernel {
     /// Keyed pseudonym of a 64-bit integer id, kept an integer (63 bits of the same HMAC) so
     /// joins on ids still work inside one domain.
     PseudonymInt { family: &'static str },
-    /// Every digit but the last `keep_last` replaced by `*`, other characters kept.
+    /// `****` and at most the last `keep_last` digits (never more than half), nothing else.
     MaskDigits { keep_last: usize },
-    /// Every letter and digit but the last `keep_last` replaced by `*`.
+    /// `****` and at most the last `keep_last` letters and digits (never more than half).
     MaskAlnum { keep_last: usize },
-    /// First character of the local part, then `***@domain`.
+    /// First letter of the local part, `***@`, and the domain only if a public provider's.
     MaskEmail,
-    /// The prefecture of a Japanese address; the last comma-separated part of others.
+    /// The region (prefecture, province, city) from a reference list, else `***`.
     Prefecture,
-    /// The first three digits of a postal code.
+    /// At most the first three digits of a postal code, fewer than half of them.
     PostalPrefix,
+    /// The value as stored, unless the detector finds structured personal data in it (a phone
+    /// number typed into a gender column): then null, and counted.
+    KeepChecked,
     /// The first character, then `＊＊`.
     FirstChar,
     /// A date generalised to its year (`1987`).
@@ -94,7 +104,7 @@ impl Kernel {
     /// The data type this kernel produces from `input` (already cast to what it accepts).
     pub(crate) fn output_type(&self, input: &DataType) -> DataType {
         match self {
-            Kernel::Raw | Kernel::Null => input.clone(),
+            Kernel::Raw | Kernel::Null | Kernel::KeepChecked => input.clone(),
             Kernel::PseudonymInt { .. } => DataType::Int64,
             Kernel::PseudonymText { .. }
             | Kernel::MaskDigits { .. }
@@ -116,6 +126,8 @@ impl Kernel {
     pub(crate) fn input_type(&self, data: &DataType) -> DataType {
         match self {
             Kernel::Raw | Kernel::Null => data.clone(),
+            // Checked as text, put back into the column's type by the projection.
+            Kernel::KeepChecked => DataType::Utf8,
             Kernel::PseudonymInt { .. } => DataType::Int64,
             Kernel::Year | Kernel::YearMonth => DataType::Date32,
             Kernel::AgeBand => DataType::Int64,
@@ -139,11 +151,16 @@ impl Kernel {
             Kernel::Null => "suppress".into(),
             Kernel::PseudonymText { prefix, .. } => format!("hmac-sha256-pseudonym ({prefix}…)"),
             Kernel::PseudonymInt { .. } => "hmac-sha256-pseudonym (63-bit integer)".into(),
-            Kernel::MaskDigits { keep_last } => format!("mask-digits (last {keep_last} kept)"),
-            Kernel::MaskAlnum { keep_last } => format!("mask-alphanumerics (last {keep_last} kept)"),
-            Kernel::MaskEmail => "mask-email (first letter and domain kept)".into(),
-            Kernel::Prefecture => "generalize-address (prefecture)".into(),
-            Kernel::PostalPrefix => "generalize-postal-code (first three digits)".into(),
+            Kernel::MaskDigits { keep_last } => format!("mask-digits (at most the last {keep_last} kept)"),
+            Kernel::MaskAlnum { keep_last } => {
+                format!("mask-alphanumerics (at most the last {keep_last} kept)")
+            }
+            Kernel::MaskEmail => "mask-email (first letter; the domain of public providers only)".into(),
+            Kernel::Prefecture => "generalize-address (listed region)".into(),
+            Kernel::PostalPrefix => {
+                "generalize-postal-code (at most three leading digits, under half)".into()
+            }
+            Kernel::KeepChecked => "none (suppressed where structured personal data is detected)".into(),
             Kernel::FirstChar => "mask (first character kept)".into(),
             Kernel::Year => "generalize-date (year)".into(),
             Kernel::YearMonth => "generalize-date (year-month)".into(),
@@ -163,6 +180,7 @@ impl Kernel {
             Kernel::TokenSiv | Kernel::TokenFf1 => Some(crate::KeyPurpose::Token),
             Kernel::Raw
             | Kernel::Null
+            | Kernel::KeepChecked
             | Kernel::MaskDigits { .. }
             | Kernel::MaskAlnum { .. }
             | Kernel::MaskEmail
@@ -174,6 +192,11 @@ impl Kernel {
             | Kernel::AgeBand
             | Kernel::RedactText(TextStyle::Tags) => None,
         }
+    }
+
+    /// Whether the kernel runs the detector.
+    pub(crate) fn needs_detector(&self) -> bool {
+        matches!(self, Kernel::RedactText(_) | Kernel::KeepChecked)
     }
 
     /// Applies the kernel to a whole array already of `self.input_type(..)`.
@@ -202,18 +225,27 @@ impl Kernel {
                     let out: Int64Array = ints.unary(|v| pseudonymizer.int(v));
                     Arc::new(out)
                 }
-                Kernel::MaskDigits { keep_last } => map_text(strings(array)?, |v, out| {
-                    // Any script's digits: a full-width phone number is still a phone number.
-                    mask_chars(v, *keep_last, |c| c.is_numeric(), out)
-                }),
-                Kernel::MaskAlnum { keep_last } => map_text(strings(array)?, |v, out| {
-                    mask_chars(v, *keep_last, |c| c.is_alphanumeric(), out)
-                }),
-                Kernel::MaskEmail => map_text(strings(array)?, mask_email),
-                Kernel::Prefecture => map_text(strings(array)?, prefecture),
-                Kernel::PostalPrefix => map_text(strings(array)?, |v, out| {
-                    out.extend(v.chars().filter(char::is_ascii_digit).take(3));
-                }),
+                Kernel::MaskDigits { keep_last } => {
+                    map_text(strings(array)?, |v, out| masks::mask_digits(v, *keep_last, out))
+                }
+                Kernel::MaskAlnum { keep_last } => {
+                    map_text(strings(array)?, |v, out| masks::mask_alnum(v, *keep_last, out))
+                }
+                Kernel::MaskEmail => map_text(strings(array)?, masks::mask_email),
+                Kernel::Prefecture => map_text(strings(array)?, masks::region),
+                Kernel::PostalPrefix => map_text(strings(array)?, masks::postal_prefix),
+                Kernel::KeepChecked => {
+                    let detector = ctx.detector.ok_or("no detector for the check of kept values")?;
+                    let values = strings(array)?;
+                    let mut b = StringBuilder::with_capacity(values.len(), values.value_data().len());
+                    for v in values.iter() {
+                        match v {
+                            Some(v) if !holds_structured_pii(detector, v) => b.append_value(v),
+                            _ => b.append_null(),
+                        }
+                    }
+                    Arc::new(b.finish())
+                }
                 Kernel::FirstChar => map_text(strings(array)?, |v, out| {
                     if let Some(c) = v.chars().next() {
                         out.push(c);
@@ -380,21 +412,62 @@ impl Pseudonymizer {
 fn normalized<'a>(value: &'a str, how: Normalize, buf: &'a mut Vec<u8>) -> &'a [u8] {
     match how {
         Normalize::Exact => value.as_bytes(),
-        Normalize::Digits => {
+        Normalize::Digits | Normalize::Phone => {
             buf.clear();
-            buf.extend(value.bytes().filter(u8::is_ascii_digit));
+            buf.extend(value.chars().filter_map(masks::digit_value).map(|d| b'0' + d));
             if buf.is_empty() {
                 // No digit at all: pseudonymise the text itself rather than all to one code.
-                value.as_bytes()
-            } else {
-                buf
+                return value.as_bytes();
             }
-        }
-        Normalize::Lowercase => {
-            buf.clear();
-            buf.extend(value.bytes().map(|b| b.to_ascii_lowercase()));
+            if how == Normalize::Phone {
+                let plus = value.trim_start().starts_with(['+', '＋']);
+                let double_zero = !plus && buf.starts_with(b"00");
+                let international = plus || double_zero;
+                let skip = if international {
+                    let prefix = if double_zero { 2 } else { 0 };
+                    prefix + calling_code_len(buf.get(prefix..).unwrap_or_default())
+                } else {
+                    usize::from(buf.first() == Some(&b'0'))
+                };
+                buf.drain(..skip.min(buf.len()));
+                // A trunk zero after the country code (`+81 (0)90…`) is not part of the number.
+                if international && buf.first() == Some(&b'0') {
+                    buf.remove(0);
+                }
+            }
             buf
         }
+        Normalize::Email => {
+            buf.clear();
+            let value: String = value.nfkc().collect();
+            let value = value.trim();
+            match value.rsplit_once('@') {
+                Some((local, domain)) => {
+                    buf.extend_from_slice(local.as_bytes());
+                    buf.push(b'@');
+                    buf.extend(domain.bytes().map(|b| b.to_ascii_lowercase()));
+                }
+                None => buf.extend_from_slice(value.as_bytes()),
+            }
+            buf
+        }
+    }
+}
+
+/// The length of the E.164 country calling code that `digits` start with (the codes are
+/// prefix-free: 1 and 7; the two-digit codes of ITU-T E.164 Annex; all others three).
+// SPEC: ITU-T E.164 (assigned country codes)
+fn calling_code_len(digits: &[u8]) -> usize {
+    match digits {
+        [b'1' | b'7', ..] => 1,
+        [b'2', b'0' | b'7', ..]
+        | [b'3', b'0'..=b'4' | b'6' | b'9', ..]
+        | [b'4', b'0' | b'1' | b'3'..=b'9', ..]
+        | [b'5', b'1'..=b'8', ..]
+        | [b'6', b'0'..=b'6', ..]
+        | [b'8', b'1' | b'2' | b'4' | b'6', ..]
+        | [b'9', b'0'..=b'5' | b'8', ..] => 2,
+        _ => 3,
     }
 }
 
@@ -415,110 +488,25 @@ fn write_pseudonym(prefix: &str, digest: &[u8; 32], out: &mut String) {
     }
 }
 
-fn mask_chars(value: &str, keep_last: usize, is_masked: impl Fn(&char) -> bool, out: &mut String) {
-    let total = value.chars().filter(|c| is_masked(c)).count();
-    let mut seen = 0;
-    for c in value.chars() {
-        if is_masked(&c) {
-            seen += 1;
-            out.push(if seen + keep_last > total { c } else { '*' });
-        } else {
-            out.push(c);
-        }
-    }
-}
-
-fn mask_email(value: &str, out: &mut String) {
-    match value.rsplit_once('@') {
-        Some((local, domain)) => {
-            if let Some(c) = local.chars().next() {
-                out.push(c);
-            }
-            out.push_str("***@");
-            out.push_str(domain);
-        }
-        None => out.push_str("***"),
-    }
-}
-
-/// The 47 prefectures of Japan, as addresses begin with them.
-const PREFECTURES: [&str; 47] = [
-    "北海道",
-    "青森県",
-    "岩手県",
-    "宮城県",
-    "秋田県",
-    "山形県",
-    "福島県",
-    "茨城県",
-    "栃木県",
-    "群馬県",
-    "埼玉県",
-    "千葉県",
-    "東京都",
-    "神奈川県",
-    "新潟県",
-    "富山県",
-    "石川県",
-    "福井県",
-    "山梨県",
-    "長野県",
-    "岐阜県",
-    "静岡県",
-    "愛知県",
-    "三重県",
-    "滋賀県",
-    "京都府",
-    "大阪府",
-    "兵庫県",
-    "奈良県",
-    "和歌山県",
-    "鳥取県",
-    "島根県",
-    "岡山県",
-    "広島県",
-    "山口県",
-    "徳島県",
-    "香川県",
-    "愛媛県",
-    "高知県",
-    "福岡県",
-    "佐賀県",
-    "長崎県",
-    "熊本県",
-    "大分県",
-    "宮崎県",
-    "鹿児島県",
-    "沖縄県",
-];
-
-/// The prefecture of a Japanese address; for other addresses the last comma-separated part
-/// (a province or country); else only `***`.
-fn prefecture(value: &str, out: &mut String) {
-    let trimmed = value.trim_start();
-    if let Some(p) = PREFECTURES.iter().find(|p| trimmed.starts_with(*p)) {
-        out.push_str(p);
-        return;
-    }
-    // Taiwan: the city or county comes first (臺北市, 新北市, 彰化縣).
-    let head: Vec<(usize, char)> = trimmed.char_indices().take(3).collect();
-    if let [_, _, (at, c @ ('市' | '縣'))] = head.as_slice() {
-        out.push_str(&trimmed[..at + c.len_utf8()]);
-        return;
-    }
-    // Thailand: the province follows จังหวัด; Bangkok is named as such.
-    if let Some(at) = trimmed.find("จังหวัด") {
-        out.push_str(trimmed[at..].split_whitespace().next().unwrap_or("จังหวัด"));
-        return;
-    }
-    if trimmed.contains("กรุงเทพ") {
-        out.push_str("กรุงเทพมหานคร");
-        return;
-    }
-    match value.rsplit_once(',') {
-        Some((_, last)) if !last.trim().is_empty() => out.push_str(last.trim()),
-        _ => out.push_str("***"),
-    }
+/// Whether text holds a value of a structured type (a number, an address on the network, a
+/// code with a check digit): such a value in a column kept as it is would be read raw.
+fn holds_structured_pii(detector: &Detector, value: &str) -> bool {
+    detector.find(value).iter().any(|e| {
+        matches!(
+            e.pii_type,
+            PiiType::Email
+                | PiiType::Phone
+                | PiiType::CreditCard
+                | PiiType::MyNumber
+                | PiiType::CorporateNumber
+                | PiiType::IpAddress
+                | PiiType::Iban
+                | PiiType::Passport
+                | PiiType::DriverLicense
+                | PiiType::BankAccount
+                | PiiType::PostalCode
+        )
+    })
 }
 
 /// FF1 over the ASCII digits of `value`, other characters kept in place.
@@ -603,8 +591,8 @@ impl TextPseudonymizers {
 /// The pseudonym family, prefix and normalisation of a personal-data type.
 pub(crate) fn pii_pseudonym(t: PiiType) -> (&'static str, &'static str, Normalize) {
     match t {
-        PiiType::Email => ("EMAIL", "email_", Normalize::Lowercase),
-        PiiType::Phone => ("PHONE", "tel_", Normalize::Digits),
+        PiiType::Email => ("EMAIL", "email_", Normalize::Email),
+        PiiType::Phone => ("PHONE", "tel_", Normalize::Phone),
         PiiType::CreditCard => ("CREDIT_CARD", "card_", Normalize::Digits),
         PiiType::MyNumber => ("MY_NUMBER", "mynum_", Normalize::Digits),
         PiiType::CorporateNumber => ("CORPORATE_NUMBER", "corp_", Normalize::Digits),
@@ -821,17 +809,13 @@ mod tests {
     #[test]
     fn masks_reveal_what_design_md_says_and_no_more() {
         let cases: [(Kernel, &str, &str); 13] = [
-            (
-                Kernel::MaskDigits { keep_last: 4 },
-                "090-1234-5678",
-                "***-****-5678",
-            ),
+            (Kernel::MaskDigits { keep_last: 4 }, "090-1234-5678", "****5678"),
             (
                 Kernel::MaskDigits { keep_last: 4 },
                 "4111 1111 1111 1111",
-                "**** **** **** 1111",
+                "****1111",
             ),
-            (Kernel::MaskEmail, "taro.yamada@example.jp", "t***@example.jp"),
+            (Kernel::MaskEmail, "taro.yamada@example.jp", "t***@***"),
             (Kernel::Prefecture, "東京都渋谷区道玄坂1-2-3", "東京都"),
             (Kernel::Prefecture, "北海道札幌市中央区", "北海道"),
             (Kernel::Prefecture, "神奈川県横浜市", "神奈川県"),
@@ -841,10 +825,10 @@ mod tests {
             (
                 Kernel::Prefecture,
                 "533/26 ถนนนิมมานเหมินท์ ตำบลในเมือง จังหวัดขอนแก่น",
-                "จังหวัดขอนแก่น",
+                "ขอนแก่น",
             ),
-            (Kernel::Prefecture, "99 Sukhumvit Rd, Bangkok", "Bangkok"),
-            (Kernel::PostalPrefix, "150-0043", "150"),
+            (Kernel::Prefecture, "99 Sukhumvit Rd, Bangkok", "กรุงเทพมหานคร"),
+            (Kernel::PostalPrefix, "150-0043", "150****"),
             (Kernel::FirstChar, "山田太郎", "山＊＊"),
         ];
         for (k, input, expected) in cases {
@@ -909,8 +893,8 @@ mod tests {
             "org",
         );
         let s = out_strings(&out);
-        assert_eq!(s[0].as_deref(), Some("***－****－５６７８"));
-        assert_eq!(s[1].as_deref(), Some("*** *** ๕๖๗๘"));
+        assert_eq!(s[0].as_deref(), Some("****5678"));
+        assert_eq!(s[1].as_deref(), Some("****5678"));
         let out = run(
             Kernel::TokenFf1,
             texts(&[

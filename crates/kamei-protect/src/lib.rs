@@ -14,11 +14,14 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod directory;
 mod error;
 mod kernels;
 mod keyring;
+mod masks;
 mod projection;
 
+pub use directory::SubjectDirectory;
 pub use error::{KeyError, ProtectError};
 pub use kernels::{detokenize, detokenize_digits, tokenize};
 pub use keyring::{DomainKeys, KeyInfo, KeyPurpose, Keyring, MASTER_KEY_ENV, MasterKey, rfc3339};

@@ -14,10 +14,11 @@ use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UI
 use arrow::compute::{interleave, take};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use kamei_core::{
-    Category, ColumnPlan, Jurisdiction, JurisdictionSource, Level, PiiType, TablePlan, Transform,
+    Category, ColumnPlan, Jurisdiction, JurisdictionSource, Level, PiiType, Subject, TablePlan, Transform,
 };
 use kamei_detect::Detector;
 
+use crate::directory::SubjectDirectory;
 use crate::error::ProtectError;
 use crate::kernels::{Kernel, KernelContext, Normalize, TextStyle, cast_to, pii_pseudonym};
 use crate::keyring::DomainKeys;
@@ -33,19 +34,27 @@ pub(crate) fn detector() -> &'static Detector {
 #[derive(Debug)]
 pub struct Projection {
     columns: Vec<ColumnProgram>,
-    jurisdiction: JurisdictionReader,
+    /// The subjects the projected columns belong to, each with where its jurisdiction is read.
+    subjects: Vec<SubjectReader>,
     /// The jurisdictions with their own decisions; group `known.len()` is every other row.
     known: Vec<Jurisdiction>,
     output_schema: SchemaRef,
     keys: Arc<DomainKeys>,
-    /// Whether a kernel redacts free text (the detector is built on first use only).
+    /// Whether a kernel runs the detector (it is built on first use only).
     needs_detector: bool,
 }
 
 #[derive(Debug)]
-enum JurisdictionReader {
-    Column { name: String, index: usize },
+enum SubjectReader {
+    Column {
+        name: String,
+        index: usize,
+    },
     Fixed(Jurisdiction),
+    Directory {
+        key_index: usize,
+        directory: Arc<SubjectDirectory>,
+    },
 }
 
 #[derive(Debug)]
@@ -53,6 +62,8 @@ struct ColumnProgram {
     name: String,
     input_index: usize,
     category: Category,
+    /// Indices into the projection's subjects: whose data this column is.
+    subjects: Vec<usize>,
     /// Per jurisdiction group, the index into `levels`.
     group_slot: Vec<u8>,
     /// The distinct levels this column can be read at, each with its kernel.
@@ -66,6 +77,9 @@ struct LevelProgram {
     kernel: Kernel,
     input_type: DataType,
     policies: Vec<String>,
+    /// How much this level reveals (0: nothing, a suppressed or denied level); a cell about
+    /// several people gets the least revealing level of theirs.
+    reveals: u8,
 }
 
 /// What one projected column does, for the processing record and the audit log.
@@ -89,11 +103,16 @@ pub struct LevelReport {
     pub policies: Vec<String>,
 }
 
-/// Per projected column, how many cells of a batch were read at each level
-/// (index: denied, pseudonymized, masked, raw). Denied cells are the suppressed ones.
+/// Per projected column, how many cells of a batch were read at each level (indexed by
+/// [`Level::index`]; denied cells are the suppressed ones), and how many cells a kept column
+/// suppressed because the detector found structured personal data in them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApplyStats {
     pub cells_by_level: Vec<[u64; 4]>,
+    pub suppressed_as_personal: Vec<u64>,
+    /// Rows with a data subject whose jurisdiction is null, malformed or unknown (they get the
+    /// fail-closed fallback).
+    pub rows_with_unknown_jurisdiction: u64,
 }
 
 impl ApplyStats {
@@ -101,143 +120,121 @@ impl ApplyStats {
     pub fn add(&mut self, other: &ApplyStats) {
         if self.cells_by_level.len() < other.cells_by_level.len() {
             self.cells_by_level.resize(other.cells_by_level.len(), [0; 4]);
+            self.suppressed_as_personal.resize(other.cells_by_level.len(), 0);
         }
         for (a, b) in self.cells_by_level.iter_mut().zip(&other.cells_by_level) {
-            for i in 0..4 {
-                a[i] += b[i];
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
             }
         }
-    }
-}
-
-pub(crate) fn level_index(level: Level) -> usize {
-    match level {
-        Level::Denied => 0,
-        Level::Pseudonymized => 1,
-        Level::Masked => 2,
-        Level::Raw => 3,
+        for (a, b) in self
+            .suppressed_as_personal
+            .iter_mut()
+            .zip(&other.suppressed_as_personal)
+        {
+            *a += b;
+        }
+        self.rows_with_unknown_jurisdiction += other.rows_with_unknown_jurisdiction;
     }
 }
 
 impl Projection {
     /// Compiles the projection of `columns` (by name, in that order) of `plan` over data of
-    /// `input_schema`. Errors if a column is denied for every jurisdiction (naming the deciding
+    /// `input_schema`. `directory` maps subject keys to jurisdictions for subjects whose
+    /// jurisdiction is not in their row; it must be given when a projected column has such a
+    /// subject. Errors if a column is denied for every jurisdiction (naming the deciding
     /// policies), unknown to the plan or the data, or of a type its category cannot hold.
     pub fn compile(
         plan: &TablePlan,
         input_schema: &SchemaRef,
         columns: &[&str],
         keys: &DomainKeys,
+        directory: Option<&Arc<SubjectDirectory>>,
     ) -> Result<Projection, ProtectError> {
-        let jurisdiction = match &plan.jurisdiction {
-            JurisdictionSource::Fixed(j) => JurisdictionReader::Fixed(*j),
-            JurisdictionSource::Column(name) => {
-                let index = input_schema
-                    .index_of(name)
-                    .map_err(|_| ProtectError::MissingColumn { column: name.clone() })?;
-                let dt = input_schema.field(index).data_type();
-                if !is_text(dt) {
-                    return Err(ProtectError::JurisdictionType {
-                        column: name.clone(),
-                        data_type: dt.to_string(),
-                    });
-                }
-                JurisdictionReader::Column {
-                    name: name.clone(),
-                    index,
-                }
-            }
-        };
         let plans: Vec<&ColumnPlan> = columns
             .iter()
             .map(|c| {
-                plan.columns
-                    .iter()
-                    .find(|p| p.column == *c)
-                    .ok_or_else(|| ProtectError::UnknownColumn {
-                        table: plan.table.clone(),
-                        column: (*c).to_owned(),
-                    })
+                plan.column(c).ok_or_else(|| ProtectError::UnknownColumn {
+                    table: plan.table().to_owned(),
+                    column: (*c).to_owned(),
+                })
             })
             .collect::<Result<_, _>>()?;
         let known: Vec<Jurisdiction> = plans
             .iter()
-            .flat_map(|p| p.by_jurisdiction.keys().copied())
+            .flat_map(|p| p.jurisdictions())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
+        if known.len() >= usize::from(u16::MAX) {
+            return Err(ProtectError::TooManyJurisdictions {
+                table: plan.table().to_owned(),
+                count: known.len(),
+            });
+        }
+
+        // The subjects the projected columns belong to, in plan order.
+        let needed: BTreeSet<usize> = plans
+            .iter()
+            .flat_map(|p| p.subject_indices().iter().copied())
+            .collect();
+        let mut subjects = Vec::with_capacity(needed.len());
+        let mut reader_of = Vec::with_capacity(needed.len());
+        for s in needed {
+            let subject = plan.subjects().get(s).ok_or_else(|| ProtectError::Internal {
+                column: String::new(),
+                message: format!("the plan names subject {s}, which it does not have"),
+            })?;
+            subjects.push(subject_reader(plan, subject, input_schema, directory)?);
+            reader_of.push(s);
+        }
 
         let mut programs = Vec::with_capacity(plans.len());
         let mut fields = Vec::with_capacity(plans.len());
         for cp in plans {
             if cp.max_level() == Level::Denied {
-                let mut policies: Vec<String> = cp
-                    .by_jurisdiction
-                    .values()
-                    .chain([&cp.otherwise])
-                    .flat_map(|d| d.policies.iter().cloned())
-                    .collect();
-                policies.sort();
-                policies.dedup();
                 return Err(ProtectError::DeniedColumn {
-                    column: cp.column.clone(),
-                    policies,
+                    column: cp.column().to_owned(),
+                    policies: cp.policies().into_iter().map(str::to_owned).collect(),
                 });
             }
-            let input_index = input_schema
-                .index_of(&cp.column)
-                .map_err(|_| ProtectError::MissingColumn {
-                    column: cp.column.clone(),
-                })?;
+            let input_index =
+                input_schema
+                    .index_of(cp.column())
+                    .map_err(|_| ProtectError::MissingColumn {
+                        column: cp.column().to_owned(),
+                    })?;
             let data_type = input_schema.field(input_index).data_type().clone();
-            if !accepts(cp.category, &data_type) {
+            if !accepts(cp.category(), &data_type) {
                 return Err(ProtectError::TypeMismatch {
-                    column: cp.column.clone(),
-                    category: cp.category,
+                    column: cp.column().to_owned(),
+                    category: cp.category(),
                     data_type: data_type.to_string(),
                 });
             }
-            let group_decisions: Vec<&kamei_core::Decision> = known
-                .iter()
-                .map(|j| cp.decision(Some(*j)))
-                .chain([&cp.otherwise])
-                .collect();
+            let group_decisions = known.iter().map(|j| cp.decision(Some(*j))).chain([cp.fallback()]);
             let mut levels: Vec<LevelProgram> = Vec::new();
-            let mut group_slot = Vec::with_capacity(group_decisions.len());
-            for d in &group_decisions {
+            let mut group_slot = Vec::with_capacity(known.len() + 1);
+            for d in group_decisions {
                 let slot = match levels.iter().position(|l| l.level == d.level) {
-                    Some(slot) => {
-                        for p in &d.policies {
-                            if !levels[slot].policies.contains(p) {
-                                levels[slot].policies.push(p.clone());
-                            }
-                        }
-                        slot
-                    }
+                    Some(slot) => slot,
                     None => {
-                        let chosen = cp.transforms.at(d.level);
-                        let kernel = match chosen {
-                            // Checked again here: a plan may come from elsewhere than the catalog.
-                            Some(t) if !(t.allowed_at(d.level) && t.fits(cp.category)) => None,
-                            Some(t) => chosen_kernel(t, cp.category, &data_type),
-                            None => select(cp.category, d.level, &data_type),
-                        };
-                        let kernel = kernel.ok_or_else(|| ProtectError::NoTransform {
-                            column: cp.column.clone(),
-                            category: cp.category,
-                            level: d.level,
-                            data_type: data_type.to_string(),
-                        })?;
-                        levels.push(LevelProgram {
-                            level: d.level,
-                            input_type: kernel.input_type(&data_type),
-                            kernel,
-                            policies: d.policies.clone(),
-                        });
+                        levels.push(level_program(cp, d.level, &data_type)?);
                         levels.len() - 1
                     }
                 };
-                group_slot.push(u8::try_from(slot).unwrap_or(0));
+                if let Some(l) = levels.get_mut(slot) {
+                    for p in &d.policies {
+                        if !l.policies.contains(p) {
+                            l.policies.push(p.clone());
+                        }
+                    }
+                }
+                // At most one slot per level: four.
+                group_slot.push(u8::try_from(slot).map_err(|_| ProtectError::Internal {
+                    column: cp.column().to_owned(),
+                    message: "more level slots than levels".into(),
+                })?);
             }
             // One output type per column: the kernels' common type, else text (the raw value
             // printed), so rows of different levels fit one column.
@@ -250,11 +247,16 @@ impl Projection {
                 Some(l) if types.len() == 1 => l.kernel.output_type(&l.input_type),
                 _ => DataType::Utf8,
             };
-            fields.push(Field::new(&cp.column, output_type.clone(), true));
+            fields.push(Field::new(cp.column(), output_type.clone(), true));
             programs.push(ColumnProgram {
-                name: cp.column.clone(),
+                name: cp.column().to_owned(),
                 input_index,
-                category: cp.category,
+                category: cp.category(),
+                subjects: cp
+                    .subject_indices()
+                    .iter()
+                    .filter_map(|s| reader_of.iter().position(|r| r == s))
+                    .collect(),
                 group_slot,
                 levels,
                 output_type,
@@ -262,11 +264,11 @@ impl Projection {
         }
         let needs_detector = programs
             .iter()
-            .any(|c| c.levels.iter().any(|l| matches!(l.kernel, Kernel::RedactText(_))));
+            .any(|c| c.levels.iter().any(|l| l.kernel.needs_detector()));
         Ok(Projection {
             needs_detector,
             columns: programs,
-            jurisdiction,
+            subjects,
             known,
             output_schema: Arc::new(Schema::new(fields)),
             keys: Arc::new(keys.clone()),
@@ -321,13 +323,28 @@ impl Projection {
     /// Applies the levels to one batch and counts the cells read at each level per column.
     pub fn apply_with_stats(&self, batch: &RecordBatch) -> Result<(RecordBatch, ApplyStats), ProtectError> {
         let rows = batch.num_rows();
-        let groups = self.groups(batch)?;
+        let groups = self
+            .subjects
+            .iter()
+            .map(|s| self.groups(s, batch))
+            .collect::<Result<Vec<_>, _>>()?;
         let ctx = KernelContext {
             keys: &self.keys,
             detector: self.needs_detector.then(detector),
         };
+        let other = self.known.len() as u16;
+        let unknown = (0..rows)
+            .filter(|r| {
+                groups.iter().any(|g| match g {
+                    Groups::All(g) => *g == other,
+                    Groups::PerRow(v) => v.get(*r) == Some(&other),
+                })
+            })
+            .count();
         let mut stats = ApplyStats {
             cells_by_level: Vec::with_capacity(self.columns.len()),
+            suppressed_as_personal: Vec::with_capacity(self.columns.len()),
+            rows_with_unknown_jurisdiction: unknown as u64,
         };
         let mut arrays = Vec::with_capacity(self.columns.len());
         for c in &self.columns {
@@ -336,55 +353,70 @@ impl Projection {
                 column: c.name.clone(),
                 message,
             };
-            let run = |slot: usize, values: &ArrayRef| -> Result<ArrayRef, ProtectError> {
-                let l = &c.levels[slot];
+            let mut checked = 0u64;
+            let mut run = |slot: usize, values: &ArrayRef| -> Result<ArrayRef, ProtectError> {
+                let l = c
+                    .levels
+                    .get(slot)
+                    .ok_or_else(|| internal(format!("no level in slot {slot}")))?;
                 if l.kernel == Kernel::Null {
                     return Ok(arrow::array::new_null_array(&c.output_type, values.len()));
                 }
                 let cast_in = cast_to(values, &l.input_type).map_err(internal)?;
                 let out = l.kernel.apply(&cast_in, &ctx).map_err(internal)?;
+                if l.kernel == Kernel::KeepChecked {
+                    checked += (out.null_count() - cast_in.null_count()) as u64;
+                }
                 cast_to(&out, &c.output_type).map_err(internal)
             };
+            let slots = c.slots(&groups, rows).map_err(internal)?;
             let mut counts = vec![0usize; c.levels.len()];
-            let slots: Vec<u8> = match &groups {
-                Groups::All(g) => {
-                    counts[usize::from(c.group_slot[*g])] = rows;
-                    Vec::new()
-                }
-                Groups::PerRow(g) => {
-                    let slots: Vec<u8> = g.iter().map(|g| c.group_slot[usize::from(*g)]).collect();
-                    for s in &slots {
-                        counts[usize::from(*s)] += 1;
+            match &slots {
+                Slots::All(s) => {
+                    if let Some(n) = counts.get_mut(usize::from(*s)) {
+                        *n = rows;
                     }
-                    slots
                 }
-            };
+                Slots::PerRow(v) => {
+                    for s in v {
+                        if let Some(n) = counts.get_mut(usize::from(*s)) {
+                            *n += 1;
+                        }
+                    }
+                }
+            }
             let mut by_level = [0u64; 4];
-            for (slot, n) in counts.iter().enumerate() {
-                by_level[level_index(c.levels[slot].level)] += *n as u64;
+            for (l, n) in c.levels.iter().zip(&counts) {
+                by_level[l.level.index()] += *n as u64;
             }
             stats.cells_by_level.push(by_level);
-            let used: Vec<usize> = (0..counts.len()).filter(|s| counts[*s] > 0).collect();
-            let out = match used.as_slice() {
-                [] => arrow::array::new_null_array(&c.output_type, 0),
-                [only] => run(*only, input)?,
-                _ => {
+            let out = match &slots {
+                _ if rows == 0 => arrow::array::new_null_array(&c.output_type, 0),
+                Slots::All(s) => run(usize::from(*s), input)?,
+                // Every row at one level (the common case): the kernel over the whole array.
+                Slots::PerRow(_) if counts.iter().filter(|n| **n > 0).count() == 1 => {
+                    run(counts.iter().position(|n| *n > 0).unwrap_or(0), input)?
+                }
+                Slots::PerRow(slots) => {
                     // Each level's kernel only on its rows, then back into row order.
-                    let mut position = vec![0usize; c.levels.len()];
-                    let mut pieces: Vec<ArrayRef> = Vec::with_capacity(used.len());
+                    let mut pieces: Vec<ArrayRef> = Vec::with_capacity(c.levels.len());
                     let mut piece_of_slot = vec![usize::MAX; c.levels.len()];
-                    for slot in &used {
+                    for (slot, n) in counts.iter().enumerate() {
+                        if *n == 0 {
+                            continue;
+                        }
                         let indices: UInt32Array = slots
                             .iter()
                             .enumerate()
-                            .filter(|(_, s)| usize::from(**s) == *slot)
+                            .filter(|(_, s)| usize::from(**s) == slot)
                             .map(|(i, _)| i as u32)
                             .collect();
                         let taken =
                             take(input.as_ref(), &indices, None).map_err(|e| internal(e.to_string()))?;
-                        piece_of_slot[*slot] = pieces.len();
-                        pieces.push(run(*slot, &taken)?);
+                        piece_of_slot[slot] = pieces.len();
+                        pieces.push(run(slot, &taken)?);
                     }
+                    let mut position = vec![0usize; c.levels.len()];
                     let order: Vec<(usize, usize)> = slots
                         .iter()
                         .map(|s| {
@@ -398,6 +430,7 @@ impl Projection {
                     interleave(&refs, &order).map_err(|e| internal(e.to_string()))?
                 }
             };
+            stats.suppressed_as_personal.push(checked);
             arrays.push(out);
         }
         let batch = RecordBatch::try_new_with_options(
@@ -412,19 +445,27 @@ impl Projection {
         Ok((batch, stats))
     }
 
-    /// The jurisdiction group of every row: one lookup per row in a list of at most a few
-    /// two-letter codes, no allocation per row.
-    fn groups(&self, batch: &RecordBatch) -> Result<Groups, ProtectError> {
-        let other = self.known.len();
-        let group_of = |j: Option<Jurisdiction>| -> u8 {
-            let g = j
-                .and_then(|j| self.known.iter().position(|k| *k == j))
-                .unwrap_or(other);
-            u8::try_from(g).unwrap_or(u8::MAX)
+    /// The jurisdiction group of one subject in every row: one lookup per row in a list of
+    /// at most a few two-letter codes.
+    fn groups(&self, subject: &SubjectReader, batch: &RecordBatch) -> Result<Groups, ProtectError> {
+        let other = self.known.len() as u16;
+        let group_of = |j: Option<Jurisdiction>| -> u16 {
+            j.and_then(|j| self.known.iter().position(|k| *k == j))
+                .map_or(other, |g| g as u16)
         };
-        match &self.jurisdiction {
-            JurisdictionReader::Fixed(j) => Ok(Groups::All(usize::from(group_of(Some(*j))))),
-            JurisdictionReader::Column { name, index } => {
+        match subject {
+            SubjectReader::Fixed(j) => Ok(Groups::All(group_of(Some(*j)))),
+            SubjectReader::Directory { key_index, directory } => {
+                let found =
+                    directory
+                        .lookup(batch.column(*key_index))
+                        .map_err(|message| ProtectError::Internal {
+                            column: String::new(),
+                            message,
+                        })?;
+                Ok(Groups::PerRow(found.into_iter().map(group_of).collect()))
+            }
+            SubjectReader::Column { name, index } => {
                 let column = cast_to(batch.column(*index), &DataType::Utf8).map_err(|message| {
                     ProtectError::JurisdictionType {
                         column: name.clone(),
@@ -437,23 +478,12 @@ impl Projection {
                         column: name.clone(),
                         data_type: batch.column(*index).data_type().to_string(),
                     })?;
-                let codes: Vec<[u8; 2]> = self
-                    .known
-                    .iter()
-                    .map(|j| {
-                        let b = j.as_str().as_bytes();
-                        [b[0], b[1]]
-                    })
-                    .collect();
-                let other = u8::try_from(other).unwrap_or(u8::MAX);
+                let codes: Vec<&[u8]> = self.known.iter().map(|j| j.as_str().as_bytes()).collect();
                 let groups = values
                     .iter()
-                    .map(|v| match v.map(str::as_bytes) {
-                        Some([a, b]) => codes
-                            .iter()
-                            .position(|c| c == &[*a, *b])
-                            .map_or(other, |g| g as u8),
-                        _ => other,
+                    .map(|v| {
+                        v.and_then(|v| codes.iter().position(|c| *c == v.as_bytes()))
+                            .map_or(other, |g| g as u16)
                     })
                     .collect();
                 Ok(Groups::PerRow(groups))
@@ -462,8 +492,135 @@ impl Projection {
     }
 }
 
+/// Where one subject's jurisdiction is read, checked against the input.
+fn subject_reader(
+    plan: &TablePlan,
+    subject: &Subject,
+    input_schema: &SchemaRef,
+    directory: Option<&Arc<SubjectDirectory>>,
+) -> Result<SubjectReader, ProtectError> {
+    let index_of = |name: &str| {
+        input_schema
+            .index_of(name)
+            .map_err(|_| ProtectError::MissingColumn {
+                column: name.to_owned(),
+            })
+    };
+    Ok(match &subject.jurisdiction {
+        JurisdictionSource::Fixed(j) => SubjectReader::Fixed(*j),
+        JurisdictionSource::Column(name) => {
+            let index = index_of(name)?;
+            let dt = input_schema.field(index).data_type();
+            if !is_text(dt) {
+                return Err(ProtectError::JurisdictionType {
+                    column: name.clone(),
+                    data_type: dt.to_string(),
+                });
+            }
+            SubjectReader::Column {
+                name: name.clone(),
+                index,
+            }
+        }
+        JurisdictionSource::Directory => SubjectReader::Directory {
+            key_index: index_of(&subject.key)?,
+            directory: directory.cloned().ok_or_else(|| ProtectError::NoDirectory {
+                table: plan.table().to_owned(),
+                key: subject.key.clone(),
+            })?,
+        },
+    })
+}
+
+/// The kernel of one level of a column: the catalog's choice, else the category's default.
+fn level_program(cp: &ColumnPlan, level: Level, data_type: &DataType) -> Result<LevelProgram, ProtectError> {
+    let chosen = cp.transforms().at(level);
+    let kernel = match chosen {
+        // Checked again here: a plan may come from elsewhere than the catalog.
+        Some(t) if !(t.allowed_at(level) && t.fits(cp.category())) => None,
+        Some(t) => chosen_kernel(t, cp.category(), data_type),
+        None => select(cp.category(), level, data_type),
+    };
+    let kernel = kernel.ok_or_else(|| ProtectError::NoTransform {
+        column: cp.column().to_owned(),
+        category: cp.category(),
+        level,
+        data_type: data_type.to_string(),
+    })?;
+    let reveals = match (&kernel, level) {
+        (Kernel::Null, _) | (_, Level::Denied) => 0,
+        (_, level) => level.index() as u8,
+    };
+    Ok(LevelProgram {
+        level,
+        input_type: kernel.input_type(data_type),
+        kernel,
+        policies: Vec::new(),
+        reveals,
+    })
+}
+
+impl ColumnProgram {
+    /// The level slot of every row: its subject's group's slot, or for a column about several
+    /// people the least revealing of their slots.
+    fn slots(&self, groups: &[Groups], rows: usize) -> Result<Slots, String> {
+        let slot_of = |g: u16| -> Result<u8, String> {
+            self.group_slot
+                .get(usize::from(g))
+                .copied()
+                .ok_or_else(|| format!("no slot for group {g}"))
+        };
+        let reveals = |slot: u8| self.levels.get(usize::from(slot)).map_or(0, |l| l.reveals);
+        let mine: Vec<&Groups> = self
+            .subjects
+            .iter()
+            .map(|s| groups.get(*s).ok_or_else(|| format!("no subject {s}")))
+            .collect::<Result<_, _>>()?;
+        let least = |a: u8, b: u8| if reveals(b) < reveals(a) { b } else { a };
+        match mine.as_slice() {
+            [] => Err("a column with no subject".into()),
+            [Groups::All(g)] => Ok(Slots::All(slot_of(*g)?)),
+            [Groups::PerRow(v)] => Ok(Slots::PerRow(
+                v.iter().map(|g| slot_of(*g)).collect::<Result<_, _>>()?,
+            )),
+            [first, rest @ ..] => {
+                let mut slots: Vec<u8> = match first {
+                    Groups::All(g) => vec![slot_of(*g)?; rows],
+                    Groups::PerRow(v) => v.iter().map(|g| slot_of(*g)).collect::<Result<_, _>>()?,
+                };
+                for other in rest {
+                    match other {
+                        Groups::All(g) => {
+                            let s = slot_of(*g)?;
+                            for x in &mut slots {
+                                *x = least(*x, s);
+                            }
+                        }
+                        Groups::PerRow(v) => {
+                            if v.len() != slots.len() {
+                                return Err("subjects of different row counts".into());
+                            }
+                            for (x, g) in slots.iter_mut().zip(v) {
+                                *x = least(*x, slot_of(*g)?);
+                            }
+                        }
+                    }
+                }
+                Ok(Slots::PerRow(slots))
+            }
+        }
+    }
+}
+
+/// The jurisdiction group of one subject: the same for every row, or one per row.
 enum Groups {
-    All(usize),
+    All(u16),
+    PerRow(Vec<u16>),
+}
+
+/// The level slot of a column: the same for every row, or one per row.
+enum Slots {
+    All(u8),
     PerRow(Vec<u8>),
 }
 
@@ -524,7 +681,7 @@ fn accepts(category: Category, dt: &DataType) -> bool {
 fn chosen_kernel(transform: Transform, category: Category, dt: &DataType) -> Option<Kernel> {
     let kernel = match transform {
         Transform::Suppress => Kernel::Null,
-        Transform::Keep => Kernel::Raw,
+        Transform::Keep => keep_checked(dt),
         Transform::Pseudonym => return select(category, Level::Pseudonymized, dt),
         Transform::Token => Kernel::TokenSiv,
         Transform::TokenDigits => Kernel::TokenFf1,
@@ -542,6 +699,16 @@ fn chosen_kernel(transform: Transform, category: Category, dt: &DataType) -> Opt
         Transform::RedactPseudonyms => Kernel::RedactText(TextStyle::Pseudonyms),
     };
     Some(kernel)
+}
+
+/// A column kept as it is below raw: text is checked for structured personal data on the way
+/// (a number or a date cannot hold an e-mail address).
+fn keep_checked(dt: &DataType) -> Kernel {
+    if is_text(dt) {
+        Kernel::KeepChecked
+    } else {
+        Kernel::Raw
+    }
 }
 
 /// The default transform of a category at a level (DESIGN.md, "Levels mean, per category").
@@ -606,10 +773,9 @@ fn select(category: Category, level: Level, dt: &DataType) -> Option<Kernel> {
             Category::FreeText => Kernel::RedactText(TextStyle::Tags),
             Category::QuasiIdentifier if is_int(dt) => Kernel::AgeBand,
             Category::QuasiIdentifier if is_date(dt) => Kernel::YearMonth,
-            // A categorical quasi-identifier (gender) is already coarse; `kamei deid
-            // --k-anonymity` measures what the combination reveals.
-            Category::QuasiIdentifier => Kernel::Raw,
-            Category::NonPersonal => Kernel::Raw,
+            // A categorical quasi-identifier (gender) is already coarse; `kamei deid`
+            // measures what the combination reveals (k-anonymity).
+            Category::QuasiIdentifier | Category::NonPersonal => keep_checked(dt),
         },
     };
     Some(kernel)
@@ -641,13 +807,15 @@ mod tests {
     }
 
     fn plan(domain: &str, columns: Vec<ColumnPlan>) -> TablePlan {
-        TablePlan {
-            principal: "p".into(),
-            domain: domain.into(),
-            table: "users".into(),
-            jurisdiction: JurisdictionSource::Column("country".into()),
-            columns,
-        }
+        plan_with(domain, "country", columns)
+    }
+
+    fn plan_with(domain: &str, jurisdiction_column: &str, columns: Vec<ColumnPlan>) -> TablePlan {
+        let subjects = vec![Subject {
+            key: "user_id".into(),
+            jurisdiction: JurisdictionSource::Column(jurisdiction_column.into()),
+        }];
+        TablePlan::new("p".into(), domain.into(), "users".into(), subjects, columns).unwrap()
     }
 
     fn batch() -> RecordBatch {
@@ -725,6 +893,7 @@ mod tests {
             &b.schema(),
             &["user_id", "phone", "birth_date", "country"],
             &keys,
+            None,
         )
         .unwrap();
         let (out, stats) = p.apply_with_stats(&b).unwrap();
@@ -768,7 +937,7 @@ mod tests {
             ],
         );
         let keys = DomainKeys::for_testing("line-jp");
-        let proj = Projection::compile(&p, &b.schema(), &["phone"], &keys).unwrap();
+        let proj = Projection::compile(&p, &b.schema(), &["phone"], &keys, None).unwrap();
         let out = proj.apply(&b).unwrap();
         let phones = out.column(0).as_string::<i32>();
         // JP at pseudonymized: a format-preserving token, same shape, other digits.
@@ -795,8 +964,8 @@ mod tests {
             masked: Some(Transform::AgeBand),
             pseudonymized: None,
         });
-        let err =
-            Projection::compile(&plan("o", vec![age]), &b.schema(), &["birth_date"], &keys).unwrap_err();
+        let err = Projection::compile(&plan("o", vec![age]), &b.schema(), &["birth_date"], &keys, None)
+            .unwrap_err();
         assert!(err.to_string().contains("birth_date"), "{err}");
     }
 
@@ -808,6 +977,7 @@ mod tests {
             &b.schema(),
             &["secret"],
             &DomainKeys::for_testing("x"),
+            None,
         )
         .unwrap_err()
         .to_string();
@@ -829,10 +999,11 @@ mod tests {
                 Level::Denied,
             )],
         );
-        let proj = Projection::compile(&p, &b.schema(), &["phone"], &DomainKeys::for_testing("org")).unwrap();
+        let proj =
+            Projection::compile(&p, &b.schema(), &["phone"], &DomainKeys::for_testing("org"), None).unwrap();
         let (out, stats) = proj.apply_with_stats(&b).unwrap();
         let phones = out.column(0).as_string::<i32>();
-        assert_eq!(phones.value(0), "***-****-2222");
+        assert_eq!(phones.value(0), "****2222");
         assert!(phones.is_null(1), "TH is denied");
         assert!(
             phones.is_null(3),
@@ -857,7 +1028,7 @@ mod tests {
                 Level::Raw,
             )],
         );
-        let err = Projection::compile(&p, &b.schema(), &["phone"], &DomainKeys::for_testing("org"))
+        let err = Projection::compile(&p, &b.schema(), &["phone"], &DomainKeys::for_testing("org"), None)
             .unwrap_err()
             .to_string();
         assert!(
@@ -879,8 +1050,9 @@ mod tests {
         ])
         .unwrap();
         let run = |domain: &str, b: &RecordBatch, column: &str, jcol: &str| {
-            let mut p = plan(
+            let p = plan_with(
                 domain,
+                jcol,
                 vec![col(
                     column,
                     Category::SubjectKey,
@@ -888,9 +1060,9 @@ mod tests {
                     Level::Pseudonymized,
                 )],
             );
-            p.jurisdiction = JurisdictionSource::Column(jcol.into());
             let proj =
-                Projection::compile(&p, &b.schema(), &[column], &DomainKeys::for_testing(domain)).unwrap();
+                Projection::compile(&p, &b.schema(), &[column], &DomainKeys::for_testing(domain), None)
+                    .unwrap();
             proj.apply(b)
                 .unwrap()
                 .column(0)
@@ -914,6 +1086,7 @@ mod tests {
             &b.schema(),
             &["phone"],
             &DomainKeys::for_testing("org"),
+            None,
         )
         .unwrap();
         let r = p.report();
@@ -952,7 +1125,7 @@ mod tests {
             ),
         ) {
             let plan = plan("org", vec![col("phone", Category::Pii(PiiType::Phone), jp, th)]);
-            let cp = plan.columns[0].clone();
+            let cp = plan.columns()[0].clone();
             let countries: Vec<Option<&str>> = rows.iter().map(|(c, _)| *c).collect();
             let phones: Vec<&str> = rows.iter().map(|(_, p)| p.as_str()).collect();
             let b = RecordBatch::try_from_iter([
@@ -961,7 +1134,7 @@ mod tests {
             ])
             .unwrap();
             let keys = DomainKeys::for_testing("org");
-            match Projection::compile(&plan, &b.schema(), &["phone"], &keys) {
+            match Projection::compile(&plan, &b.schema(), &["phone"], &keys, None) {
                 Err(_) => proptest::prop_assert_eq!(cp.max_level(), Level::Denied),
                 Ok(p) => {
                     let out = p.apply(&b).unwrap();
@@ -971,14 +1144,97 @@ mod tests {
                         match cp.decision(j).level {
                             Level::Raw => proptest::prop_assert_eq!(out.value(i), *phone),
                             Level::Masked => {
-                                proptest::prop_assert!(out.value(i).starts_with("***-****-"));
-                                proptest::prop_assert!(phone.ends_with(&out.value(i)[9..]));
+                                proptest::prop_assert!(out.value(i).starts_with("****"));
+                                proptest::prop_assert!(phone.ends_with(&out.value(i)[4..]));
                             }
                             Level::Pseudonymized => {
                                 proptest::prop_assert!(out.value(i).starts_with("tel_"));
                                 proptest::prop_assert!(!out.value(i).contains(*phone));
                             }
                             Level::Denied => proptest::prop_assert!(out.is_null(i)),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Rows about two people (a sender whose jurisdiction is in the row, a recipient looked
+        /// up in the directory): each key gets its own person's level, and a column about both
+        /// the least revealing of theirs, whatever the mix of jurisdictions, unknown ones and
+        /// keys the directory does not know.
+        #[test]
+        fn every_cell_is_at_most_as_revealing_as_its_own_subjects_allow(
+            levels in proptest::collection::vec(level_strategy(), 4),
+            rows in proptest::collection::vec(
+                (proptest::sample::select(vec![Some("JP"), Some("TH"), Some("US"), None]),
+                 0i64..6,
+                 "[0-9]{3}-[0-9]{4}-[0-9]{4}"),
+                1..60,
+            ),
+        ) {
+            let decision = |j: usize| d(levels[j]);
+            let per = |a: usize, b: usize| BTreeMap::from([(Jurisdiction::JP, decision(a)), (Jurisdiction::TH, decision(b))]);
+            let subjects = vec![
+                Subject { key: "sender_id".into(), jurisdiction: JurisdictionSource::Column("sender_country".into()) },
+                Subject { key: "recipient_id".into(), jurisdiction: JurisdictionSource::Directory },
+            ];
+            let columns = vec![
+                ColumnPlan::new("sender_id".into(), Category::SubjectKey, per(0, 1)).with_subjects(vec![0]),
+                ColumnPlan::new("recipient_id".into(), Category::SubjectKey, per(0, 1)).with_subjects(vec![1]),
+                ColumnPlan::new("phone".into(), Category::Pii(PiiType::Phone), per(2, 3)).with_subjects(vec![0, 1]),
+            ];
+            let plan = TablePlan::new("p".into(), "org".into(), "messages".into(), subjects, columns).unwrap();
+            // Directory: recipients 0..3 are JP, TH, ID; 3 is in two jurisdictions; 4, 5 unknown.
+            let mut directory = SubjectDirectory::new();
+            directory.add(&RecordBatch::try_from_iter([
+                ("user_id", Arc::new(Int64Array::from(vec![0, 1, 2, 3, 3])) as ArrayRef),
+                ("country", Arc::new(StringArray::from(vec!["JP", "TH", "ID", "JP", "TH"]))),
+            ]).unwrap(), "user_id", "country").unwrap();
+            let directory = Arc::new(directory);
+            let recipient_j = |k: i64| match k { 0 => Some(Jurisdiction::JP), 1 => Some(Jurisdiction::TH), _ => None };
+            let b = RecordBatch::try_from_iter([
+                ("sender_id", Arc::new(Int64Array::from_iter_values(0..rows.len() as i64)) as ArrayRef),
+                ("recipient_id", Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1)))),
+                ("sender_country", Arc::new(StringArray::from(rows.iter().map(|r| r.0).collect::<Vec<_>>()))),
+                ("phone", Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2.as_str())))),
+            ]).unwrap();
+            let names = ["sender_id", "recipient_id", "phone"];
+            let keys = DomainKeys::for_testing("org");
+            // A column denied everywhere cannot be compiled; leave those out.
+            let live: Vec<&str> = names.iter().copied().filter(|n| plan.column(n).unwrap().max_level() != Level::Denied).collect();
+            let p = Projection::compile(&plan, &b.schema(), &live, &keys, Some(&directory)).unwrap();
+            // Without the directory the recipient's columns fail closed at compile time.
+            if live.iter().any(|n| *n != "sender_id") {
+                proptest::prop_assert!(Projection::compile(&plan, &b.schema(), &live, &keys, None).is_err());
+            }
+            let out = p.apply(&b).unwrap();
+            for (i, (country, recipient, phone)) in rows.iter().enumerate() {
+                let sender = country.and_then(|c| c.parse::<Jurisdiction>().ok());
+                let recipient = recipient_j(*recipient);
+                for (c, name) in live.iter().enumerate() {
+                    let cp = plan.column(name).unwrap();
+                    let level = match *name {
+                        "sender_id" => cp.decision(sender).level,
+                        "recipient_id" => cp.decision(recipient).level,
+                        _ => cp.decision(sender).level.min(cp.decision(recipient).level),
+                    };
+                    let col = out.column(c);
+                    match (*name, level) {
+                        (_, Level::Denied) => proptest::prop_assert!(col.is_null(i)),
+                        ("phone", Level::Raw) => proptest::prop_assert_eq!(col.as_string::<i32>().value(i), phone.as_str()),
+                        ("phone", _) => {
+                            let v = col.as_string::<i32>().value(i);
+                            proptest::prop_assert!(!v.contains(phone.as_str()) && !v.contains(&phone[4..]));
+                            if level == Level::Pseudonymized {
+                                proptest::prop_assert!(v.starts_with("tel_"));
+                            }
+                        }
+                        (key, level) => {
+                            let raw = if key == "sender_id" { i as i64 } else { rows[i].1 };
+                            let v = col.as_primitive::<Int64Type>().value(i);
+                            proptest::prop_assert_eq!(v == raw, level == Level::Raw);
                         }
                     }
                 }

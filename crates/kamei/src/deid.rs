@@ -2,23 +2,28 @@
 //!
 //! Streams record batches from the input (Parquet or CSV by extension) through the compiled
 //! projection on all cores, keeping order, into a temporary file beside the output that is
-//! renamed only on success; then writes the processing record (`OUT.processing.json`) the
-//! same way. Columns denied for every jurisdiction are left out and the record says so.
+//! renamed only on success, after the processing record (`OUT.processing.json`) is in place
+//! the same way. Columns denied for every jurisdiction are left out and the record says so.
+//! SIGINT, SIGTERM and SIGHUP stop it cleanly; temporaries a killed run left are removed by
+//! the next run for the same output.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use anyhow::{Context, anyhow, bail};
-use arrow::array::{ArrayRef, BooleanArray, RecordBatch};
+use arrow::array::{ArrayRef, AsArray, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::row::{RowConverter, SortField};
-use kamei_core::{Category, Level, PiiType, TablePlan};
-use kamei_protect::{ApplyStats, Projection};
+use kamei_core::{Category, ColumnType, Level, PiiType, TablePlan};
+use kamei_policy::CatalogTable;
+use kamei_protect::{ApplyStats, Projection, SubjectDirectory};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
@@ -44,18 +49,28 @@ pub struct DeidArgs {
     /// Output file, Parquet or CSV by extension; written under a temporary name and renamed on success.
     #[arg(long)]
     pub out: PathBuf,
-    /// Report the smallest equivalence class over the quasi-identifiers and the rows below K.
-    #[arg(long, requires = "quasi")]
+    /// The smallest equivalence class over the quasi-identifiers (default: the catalog's
+    /// `k_anonymity`); every export reports its smallest class and warns below K.
+    #[arg(long)]
     pub k_anonymity: Option<u64>,
-    /// Quasi-identifier columns for --k-anonymity, comma separated.
+    /// Quasi-identifier columns, comma separated (default: the catalog's).
     #[arg(long, value_delimiter = ',')]
     pub quasi: Vec<String>,
     /// Drop the rows whose equivalence class is smaller than K.
-    #[arg(long, requires = "k_anonymity")]
+    #[arg(long)]
     pub suppress: bool,
     /// The keyring file; overrides `[keyring] path` of kamei.toml (master key from `KAMEI_MASTER_KEY`).
     #[arg(long)]
     pub keyring: Option<PathBuf>,
+    /// The subject directory as a file (the catalog's `directory` table, e.g. users.parquet),
+    /// for tables whose rows name people by key only (a message's recipient). Default: that
+    /// table in `[sources] dir` of kamei.toml.
+    #[arg(long)]
+    pub directory: Option<PathBuf>,
+    /// Write CSV cells that begin with `=`, `+`, `-` or `@` as they are (by default they get a
+    /// leading `'`, so a spreadsheet shows them as text instead of running them as formulas).
+    #[arg(long)]
+    pub csv_formulas: bool,
     /// Benchmark baseline: read and write through the same reader and writer with no transform.
     #[arg(long, hide = true)]
     pub plain_copy: bool,
@@ -96,53 +111,60 @@ impl Format {
 /// Batches from the input file.
 enum Source {
     Parquet(parquet::arrow::arrow_reader::ParquetRecordBatchReader),
-    Csv(Box<arrow::csv::Reader<BufReader<File>>>),
+    Csv(Box<arrow::csv::Reader<BufReader<File>>>, SchemaRef),
 }
 
 impl Source {
-    /// Opens the input; for CSV the schema is inferred and then every column the catalog says
-    /// holds text is read as text (a phone number or My Number is not a number).
+    /// Opens the input. CSV columns are read as the catalog's `type` where it has one (so a
+    /// value that does not fit is an error naming its line and column, never a silent switch
+    /// of the whole column to text), else as inferred, with every column the catalog says
+    /// holds text read as text (a phone number or My Number is not a number). Duplicate column
+    /// names are an error: which of two `country` columns decides would be a guess.
     fn open(
         path: &Path,
         format: Format,
-        plan: &TablePlan,
+        table: &CatalogTable,
     ) -> anyhow::Result<(Source, SchemaRef, Option<u64>)> {
         let where_ = || format!("`{}`", path.display());
         let file = File::open(path).with_context(where_)?;
-        match format {
+        let (source, schema, rows) = match format {
             Format::Parquet => {
                 let builder = ParquetRecordBatchReaderBuilder::try_new(file)
                     .map_err(|_| anyhow!("{}: not a readable Parquet file", where_()))?;
                 let rows = u64::try_from(builder.metadata().file_metadata().num_rows()).ok();
                 let schema = builder.schema().clone();
+                refuse_duplicates(path, &schema)?;
                 let reader = builder
                     .with_batch_size(BATCH_ROWS)
                     .build()
                     .map_err(|_| anyhow!("{}: not a readable Parquet file", where_()))?;
-                Ok((Source::Parquet(reader), schema, rows))
+                (Source::Parquet(reader), schema, rows)
             }
             Format::Csv => {
                 let mut file = file;
                 let (inferred, _) = arrow::csv::reader::Format::default()
                     .with_header(true)
                     .infer_schema(BufReader::new(&mut file), Some(1000))
-                    .map_err(|e| csv_error(path, &e))?;
+                    .map_err(|e| csv_error(path, &e, None))?;
+                refuse_duplicates(path, &inferred)?;
                 file.seek(SeekFrom::Start(0)).with_context(where_)?;
                 let fields: Vec<Field> = inferred
                     .fields()
                     .iter()
                     .map(|f| {
-                        let text = plan
-                            .columns
-                            .iter()
-                            .find(|c| c.column == *f.name())
-                            .is_some_and(|c| reads_as_text(c.category))
-                            || matches!(&plan.jurisdiction, kamei_core::JurisdictionSource::Column(j) if j == f.name());
-                        if text {
-                            Field::new(f.name(), DataType::Utf8, true)
-                        } else {
-                            f.as_ref().clone().with_nullable(true)
-                        }
+                        let column = table.column(f.name());
+                        let data_type = match column.and_then(|c| c.data_type) {
+                            Some(ty) => arrow_type(ty),
+                            None if column.is_some_and(|c| reads_as_text(c.category))
+                                || table.subjects.iter().any(|s| {
+                                    matches!(&s.jurisdiction, kamei_core::JurisdictionSource::Column(j) if j == f.name())
+                                }) =>
+                            {
+                                DataType::Utf8
+                            }
+                            None => f.data_type().clone(),
+                        };
+                        Field::new(f.name(), data_type, true)
                     })
                     .collect();
                 let schema = std::sync::Arc::new(Schema::new(fields));
@@ -150,10 +172,12 @@ impl Source {
                     .with_header(true)
                     .with_batch_size(BATCH_ROWS)
                     .build(BufReader::with_capacity(1 << 20, file))
-                    .map_err(|e| csv_error(path, &e))?;
-                Ok((Source::Csv(Box::new(reader)), schema, None))
+                    .map_err(|e| csv_error(path, &e, None))?;
+                (Source::Csv(Box::new(reader), schema.clone()), schema, None)
             }
-        }
+        };
+        check_types(path, &schema, table)?;
+        Ok((source, schema, rows))
     }
 
     fn next_batch(&mut self, path: &Path) -> Option<anyhow::Result<RecordBatch>> {
@@ -161,7 +185,7 @@ impl Source {
             Source::Parquet(r) => r
                 .next()
                 .map(|b| b.map_err(|_| anyhow!("`{}`: corrupt Parquet data", path.display()))),
-            Source::Csv(r) => r.next().map(|b| b.map_err(|e| csv_error(path, &e))),
+            Source::Csv(r, schema) => r.next().map(|b| b.map_err(|e| csv_error(path, &e, Some(schema)))),
         }
     }
 }
@@ -191,21 +215,32 @@ fn reads_as_text(category: Category) -> bool {
     }
 }
 
-/// A CSV error without the cell values Arrow's messages quote: only the line number.
-fn csv_error(path: &Path, e: &arrow::error::ArrowError) -> anyhow::Error {
+/// A CSV error without the cell values Arrow's messages quote: only the line number and the
+/// column's name.
+fn csv_error(path: &Path, e: &arrow::error::ArrowError, schema: Option<&SchemaRef>) -> anyhow::Error {
     let text = e.to_string();
-    let line = text.find("line ").and_then(|at| {
-        let digits: String = text[at + 5..].chars().take_while(char::is_ascii_digit).collect();
-        (!digits.is_empty()).then_some(digits)
-    });
-    let what = if text.contains("incorrect number of fields") {
-        "wrong number of fields"
-    } else if text.contains("parsing") || text.contains("Parser error") {
-        "a value does not match its column's type"
-    } else {
-        "malformed CSV"
+    let number_after = |mark: &str| {
+        text.find(mark).and_then(|at| {
+            let digits: String = text[at + mark.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse::<usize>().ok()
+        })
     };
-    match line {
+    let column = number_after("for column ")
+        .and_then(|i| schema.and_then(|s| s.fields().get(i)))
+        .map(|f| format!(" column `{}`:", f.name()))
+        .unwrap_or_default();
+    let what = if text.contains("incorrect number of fields") {
+        "wrong number of fields".to_owned()
+    } else if text.contains("parsing") || text.contains("Parser error") {
+        format!("{column} a value does not match the column's type")
+    } else {
+        "malformed CSV".to_owned()
+    };
+    let what = what.trim_start();
+    match number_after("line ") {
         Some(line) => anyhow!(
             "`{}`: line {line}: {what}; fix the file or the catalog",
             path.display()
@@ -214,16 +249,94 @@ fn csv_error(path: &Path, e: &arrow::error::ArrowError) -> anyhow::Error {
     }
 }
 
+/// Two columns of one name: which one is output and which decides a jurisdiction would be a
+/// guess, so the input is refused.
+fn refuse_duplicates(path: &Path, schema: &Schema) -> anyhow::Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for f in schema.fields() {
+        if !seen.insert(f.name().as_str()) {
+            bail!(
+                "`{}`: column `{}` appears twice; rename or drop one so it is clear which is meant",
+                path.display(),
+                safe_name(f.name())
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A column name from an input file as messages show it: a name the catalog could hold, or a
+/// placeholder (a header cell of a CSV file may be anything, personal data included).
+fn safe_name(name: &str) -> &str {
+    if !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        name
+    } else {
+        "<a column whose name is not an identifier>"
+    }
+}
+
+/// The Arrow type a catalog type is read as.
+fn arrow_type(ty: ColumnType) -> DataType {
+    match ty {
+        ColumnType::Bigint => DataType::Int64,
+        ColumnType::Integer => DataType::Int32,
+        ColumnType::Double => DataType::Float64,
+        ColumnType::Boolean => DataType::Boolean,
+        ColumnType::Text => DataType::Utf8,
+        ColumnType::Date => DataType::Date32,
+        ColumnType::Timestamp => DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, None),
+    }
+}
+
+/// Whether data of type `dt` is what the catalog's type says.
+fn fits(ty: ColumnType, dt: &DataType) -> bool {
+    match ty {
+        ColumnType::Bigint | ColumnType::Integer => dt.is_integer(),
+        ColumnType::Double => dt.is_floating(),
+        ColumnType::Boolean => dt == &DataType::Boolean,
+        ColumnType::Text => matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
+        ColumnType::Date => matches!(dt, DataType::Date32 | DataType::Date64),
+        ColumnType::Timestamp => matches!(dt, DataType::Timestamp(..)),
+    }
+}
+
+/// Every column whose catalog type the data does not have is refused before a value is read.
+fn check_types(path: &Path, schema: &Schema, table: &CatalogTable) -> anyhow::Result<()> {
+    for f in schema.fields() {
+        if let Some(ty) = table.column(f.name()).and_then(|c| c.data_type)
+            && !fits(ty, f.data_type())
+        {
+            bail!(
+                "`{}`: column `{}` holds {}, but the catalog says {ty}; fix the file or the catalog",
+                path.display(),
+                f.name(),
+                f.data_type()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The output file being written.
 enum Sink {
     Parquet(ArrowWriter<BufWriter<File>>),
-    Csv(arrow::csv::Writer<BufWriter<File>>),
+    /// With `neutralize`, text cells a spreadsheet would run as a formula get a leading `'`.
+    Csv {
+        writer: arrow::csv::Writer<BufWriter<File>>,
+        neutralize: bool,
+    },
 }
 
 impl Sink {
     /// `unique_columns`: columns of (nearly) unique values, written without a dictionary:
     /// a dictionary of pseudonyms only grows until the writer gives up on it.
-    fn new(file: File, format: Format, schema: SchemaRef, unique_columns: &[String]) -> anyhow::Result<Sink> {
+    fn new(
+        file: File,
+        format: Format,
+        schema: SchemaRef,
+        unique_columns: &[String],
+        neutralize: bool,
+    ) -> anyhow::Result<Sink> {
         let file = BufWriter::with_capacity(1 << 20, file);
         Ok(match format {
             Format::Parquet => {
@@ -234,14 +347,21 @@ impl Sink {
                 let props = props.build();
                 Sink::Parquet(ArrowWriter::try_new(file, schema, Some(props))?)
             }
-            Format::Csv => Sink::Csv(arrow::csv::WriterBuilder::new().with_header(true).build(file)),
+            Format::Csv => Sink::Csv {
+                writer: arrow::csv::WriterBuilder::new().with_header(true).build(file),
+                neutralize,
+            },
         })
     }
 
     fn write(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
         match self {
             Sink::Parquet(w) => w.write(batch)?,
-            Sink::Csv(w) => w.write(batch)?,
+            Sink::Csv {
+                writer,
+                neutralize: true,
+            } => writer.write(&neutralize_formulas(batch)?)?,
+            Sink::Csv { writer, .. } => writer.write(batch)?,
         }
         Ok(())
     }
@@ -252,8 +372,9 @@ impl Sink {
                 let file = w.into_inner()?;
                 file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             }
-            Sink::Csv(w) => {
-                w.into_inner()
+            Sink::Csv { writer, .. } => {
+                writer
+                    .into_inner()
                     .into_inner()
                     .map_err(|e| e.into_error())?
                     .sync_all()?;
@@ -261,6 +382,36 @@ impl Sink {
         }
         Ok(())
     }
+}
+
+/// Text cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return get a leading
+/// `'`, so a spreadsheet opening the CSV shows them instead of evaluating them (CWE-1236).
+fn neutralize_formulas(batch: &RecordBatch) -> anyhow::Result<RecordBatch> {
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| match c.as_string_opt::<i32>() {
+            Some(text) if text.iter().flatten().any(is_formula) => Arc::new(
+                text.iter()
+                    .map(|v| {
+                        v.map(|v| {
+                            if is_formula(v) {
+                                format!("'{v}")
+                            } else {
+                                v.to_owned()
+                            }
+                        })
+                    })
+                    .collect::<arrow::array::StringArray>(),
+            ) as ArrayRef,
+            _ => c.clone(),
+        })
+        .collect();
+    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+}
+
+fn is_formula(v: &str) -> bool {
+    v.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
 /// Counts equivalence classes over the protected quasi-identifiers.
@@ -333,82 +484,17 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
     let plan = config
         .table_plan(&args.principal, &args.table)
         .map_err(|e| anyhow!("{e}"))?;
+    let table = config
+        .catalog()
+        .table(&args.table)
+        .ok_or_else(|| anyhow!("unknown table `{}`", args.table))?;
     let in_format = Format::of(&args.input)?;
     let out_format = Format::of(&args.out)?;
     if args.k_anonymity == Some(0) {
         bail!("--k-anonymity must be at least 1");
     }
-    let keyring = crate::keys::open_keyring(&config, args.keyring.as_deref())?;
-    let keys = keyring.domain_keys(&plan.domain)?;
-    let (_, input_schema, total_rows) = Source::open(&args.input, in_format, &plan)?;
-
-    // Which columns go out: those the principal reads at some level, in input order; the
-    // others are deleted and recorded.
-    let mut kept: Vec<&str> = Vec::new();
-    let mut deleted: Vec<serde_json::Value> = Vec::new();
-    for field in input_schema.fields() {
-        let name = field.name().as_str();
-        match plan.columns.iter().find(|c| c.column == name) {
-            Some(c) if c.max_level() != Level::Denied => kept.push(name),
-            Some(c) => {
-                let mut policies: Vec<&String> = c
-                    .by_jurisdiction
-                    .values()
-                    .chain([&c.otherwise])
-                    .flat_map(|d| &d.policies)
-                    .collect();
-                policies.sort();
-                policies.dedup();
-                deleted.push(serde_json::json!({
-                    "column": name,
-                    "category": c.category,
-                    "reason": "denied for every jurisdiction",
-                    "policies": policies,
-                }));
-            }
-            None => deleted.push(serde_json::json!({
-                "column": name,
-                "reason": "not in the catalog (treated as the strictest category)",
-            })),
-        }
-    }
-    if let Some(missing) = plan
-        .columns
-        .iter()
-        .find(|c| input_schema.index_of(&c.column).is_err())
-    {
-        bail!(
-            "`{}`: column `{}` of table `{}` is missing; is this the `{}` table?",
-            args.input.display(),
-            missing.column,
-            plan.table,
-            plan.table
-        );
-    }
-    let projection = Projection::compile(&plan, &input_schema, &kept, &keys)
-        .with_context(|| format!("table `{}` for `{}`", plan.table, plan.principal))?;
-    let output_schema = if args.plain_copy {
-        input_schema.clone()
-    } else {
-        projection.output_schema()
-    };
-
-    // With --suppress, a first pass counts the classes of the protected quasi-identifiers.
-    let mut counter = match args.k_anonymity {
-        Some(_) => Some(ClassCounter::new(&projection.output_schema(), &args.quasi)?),
-        None => None,
-    };
-    if let (true, Some(counter)) = (args.suppress, counter.as_mut()) {
-        let quasi: Vec<&str> = args.quasi.iter().map(String::as_str).collect();
-        let quasi_projection = Projection::compile(&plan, &input_schema, &quasi, &keys)?;
-        let mut qcounter = ClassCounter::new(&quasi_projection.output_schema(), &args.quasi)?;
-        let (mut source, _, _) = Source::open(&args.input, in_format, &plan)?;
-        while let Some(batch) = source.next_batch(&args.input) {
-            qcounter.count(&quasi_projection.apply(&batch?)?)?;
-        }
-        counter.counts = qcounter.counts;
-    }
-
+    refuse_same_file(&args.input, &args.out)?;
+    let interrupted = interrupt_flag()?;
     let out_dir = match args.out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
@@ -418,8 +504,109 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_abandoned_temporaries(&out_dir, &out_name);
+
+    let keyring = crate::keys::open_keyring(&config, args.keyring.as_deref())?;
+    let keys = keyring.domain_keys(plan.domain())?;
+    let (_, input_schema, total_rows) = Source::open(&args.input, in_format, table)?;
+
+    // Which columns go out: those the principal reads at some level, in input order; the
+    // others are deleted and recorded (an unlisted column only counted: its name is data).
+    let mut kept: Vec<&str> = Vec::new();
+    let mut deleted: Vec<serde_json::Value> = Vec::new();
+    let mut unlisted = 0u64;
+    for field in input_schema.fields() {
+        let name = field.name().as_str();
+        match plan.column(name) {
+            Some(c) if c.max_level() != Level::Denied => kept.push(name),
+            Some(c) => deleted.push(serde_json::json!({
+                "column": name,
+                "category": c.category(),
+                "reason": "denied for every jurisdiction",
+                "policies": c.policies(),
+            })),
+            None => unlisted += 1,
+        }
+    }
+    if let Some(missing) = plan
+        .columns()
+        .iter()
+        .find(|c| input_schema.index_of(c.column()).is_err())
+    {
+        bail!(
+            "`{}`: column `{}` of table `{}` is missing; is this the `{}` table?",
+            args.input.display(),
+            missing.column(),
+            plan.table(),
+            plan.table()
+        );
+    }
+    if kept.is_empty() {
+        let mut policies: Vec<&str> = plan.columns().iter().flat_map(|c| c.policies()).collect();
+        policies.sort_unstable();
+        policies.dedup();
+        bail!(
+            "`{}` may read no column of table `{}` (decided by {}); nothing was written",
+            plan.principal(),
+            plan.table(),
+            if policies.is_empty() {
+                "no policy permitting it".to_owned()
+            } else {
+                policies
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+    }
+    let directory = load_directory(&config, &plan, &kept, args.directory.as_deref())?;
+    let projection = Projection::compile(&plan, &input_schema, &kept, &keys, directory.as_ref())
+        .with_context(|| format!("table `{}` for `{}`", plan.table(), plan.principal()))?;
+    let output_schema = if args.plain_copy {
+        input_schema.clone()
+    } else {
+        projection.output_schema()
+    };
+
+    // k-anonymity over the quasi-identifiers the reader gets, checked on every export: the
+    // catalog's (or --quasi), at the catalog's minimum (or --k-anonymity).
+    let k = args.k_anonymity.unwrap_or(config.catalog().min_k);
+    let quasi: Vec<String> = if args.quasi.is_empty() {
+        table
+            .quasi_identifiers
+            .iter()
+            .filter(|q| kept.contains(&q.as_str()))
+            .cloned()
+            .collect()
+    } else {
+        args.quasi.clone()
+    };
+    let mut counter = match (quasi.is_empty() || args.plain_copy, args.suppress) {
+        (true, true) => bail!(
+            "--suppress: table `{}` has no quasi-identifiers in this export",
+            plan.table()
+        ),
+        (true, false) => None,
+        (false, _) => Some(ClassCounter::new(&projection.output_schema(), &quasi)?),
+    };
+    // With --suppress, a first pass counts the classes of the protected quasi-identifiers.
+    if let (true, Some(counter)) = (args.suppress, counter.as_mut()) {
+        let names: Vec<&str> = quasi.iter().map(String::as_str).collect();
+        let quasi_projection = Projection::compile(&plan, &input_schema, &names, &keys, directory.as_ref())?;
+        let mut qcounter = ClassCounter::new(&quasi_projection.output_schema(), &quasi)?;
+        let (mut source, _, _) = Source::open(&args.input, in_format, table)?;
+        while let Some(batch) = source.next_batch(&args.input) {
+            if interrupted.load(Ordering::Relaxed) {
+                bail!("interrupted; nothing was written");
+            }
+            qcounter.count(&quasi_projection.apply(&batch?)?)?;
+        }
+        counter.counts = qcounter.counts;
+    }
+
     let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{out_name}."))
+        .prefix(&temporary_prefix(&out_name))
         .suffix(".tmp")
         .tempfile_in(&out_dir)
         .with_context(|| format!("cannot create a file in `{}`", out_dir.display()))?;
@@ -435,45 +622,67 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
         out_format,
         output_schema,
         &unique_columns,
+        !args.csv_formulas,
     )?;
-    let (source, _, _) = Source::open(&args.input, in_format, &plan)?;
+    let (source, _, _) = Source::open(&args.input, in_format, table)?;
 
     let bar = crate::progress::bar(total_rows.unwrap_or(0), "rows");
-    bar.set_message(format!("deid {} for {}", plan.table, plan.principal));
+    bar.set_message(format!("deid {} for {}", plan.table(), plan.principal()));
     let started = std::time::SystemTime::now();
-    let outcome = pipeline(source, sink, &args, &projection, counter.as_mut(), |n| {
-        bar.inc(n as u64)
-    });
+    let outcome = pipeline(
+        source,
+        sink,
+        &args,
+        &projection,
+        counter.as_mut().map(|c| (c, k)),
+        &interrupted,
+        |n| bar.inc(n as u64),
+    );
     bar.finish_and_clear();
+    // On any error the temporary file is dropped, and with it removed.
     let totals = outcome?;
 
-    // The output is complete: move it into place, then write the record beside it.
-    tmp.persist(&args.out)
-        .map_err(|e| anyhow!("cannot write `{}`: {}", args.out.display(), e.error))?;
+    if totals.stats.rows_with_unknown_jurisdiction > 0 {
+        eprintln!(
+            "kamei: warning: {} row(s) of `{}` have a data subject of unknown jurisdiction; they got the least \
+             revealing level",
+            totals.stats.rows_with_unknown_jurisdiction,
+            plan.table()
+        );
+    }
     let mut record = serde_json::json!({
         "record": "processing record for pseudonymously processed information (仮名加工情報; APPI Art. 41, Enforcement Rules Art. 31)",
         "created_at": kamei_protect::rfc3339(
             started.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
         ),
         "tool": format!("kamei {}", env!("CARGO_PKG_VERSION")),
-        "recipient": { "principal": plan.principal, "org": plan.domain },
-        "table": plan.table,
-        "jurisdiction": match &plan.jurisdiction {
-            kamei_core::JurisdictionSource::Column(c) => serde_json::json!({ "column": c }),
-            kamei_core::JurisdictionSource::Fixed(j) => serde_json::json!({ "fixed": j }),
+        "recipient": { "principal": plan.principal(), "org": plan.domain() },
+        "table": plan.table(),
+        "subjects": plan.subjects(),
+        // A file name may itself be personal data (`tanaka-taro.csv`): only its digest.
+        "input": {
+            "file_name_sha256": hex_sha256(args.input.as_os_str().as_encoded_bytes()),
+            "format": in_format.name(),
+            "rows": totals.rows_in,
         },
-        "input": { "file": args.input.display().to_string(), "format": in_format.name(), "rows": totals.rows_in },
         "output": { "file": args.out.display().to_string(), "format": out_format.name(), "rows": totals.rows_out },
+        "rows_with_unknown_jurisdiction": totals.stats.rows_with_unknown_jurisdiction,
         "keys": {
             "demo": keyring.is_demo(),
             "pseudonym_key_id": keys.pseudonym_key_id(),
             "token_key_id": keys.token_key_id(),
         },
         "deleted_columns": deleted,
-        "columns": projection.report().into_iter().zip(&totals.stats.cells_by_level).map(|(report, cells)| {
+        "unlisted_columns_deleted": unlisted,
+        "columns": projection.report().into_iter().enumerate().map(|(i, report)| {
+            let cells = totals.stats.cells_by_level.get(i).copied().unwrap_or_default();
             let mut v = serde_json::to_value(&report).unwrap_or_default();
             v["cells"] = serde_json::json!({
-                "suppressed": cells[0], "pseudonymized": cells[1], "masked": cells[2], "raw": cells[3],
+                "suppressed": cells[Level::Denied.index()],
+                "pseudonymized": cells[Level::Pseudonymized.index()],
+                "masked": cells[Level::Masked.index()],
+                "raw": cells[Level::Raw.index()],
+                "suppressed_as_personal_data": totals.stats.suppressed_as_personal.get(i).copied().unwrap_or(0),
             });
             v
         }).collect::<Vec<_>>(),
@@ -481,41 +690,191 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
     if args.plain_copy {
         record["plain_copy"] = serde_json::json!("benchmark baseline: no transform applied");
     }
-    if let (Some(k), Some(counter)) = (args.k_anonymity, counter.as_ref()) {
+    if let Some(counter) = counter.as_ref() {
         let mut summary = counter.summary(k);
         summary["k"] = k.into();
-        summary["quasi_identifiers"] = serde_json::json!(args.quasi);
+        summary["quasi_identifiers"] = serde_json::json!(quasi);
         summary["rows_suppressed"] = (totals.rows_in - totals.rows_out).into();
         summary["computed_on"] = "protected values".into();
-        eprintln!(
-            "kamei: k-anonymity over {}: smallest class {}, {} row(s) in classes below k={k}{}",
-            args.quasi.join(","),
-            summary["smallest_class"],
-            summary["rows_below_k"],
-            if args.suppress { " (suppressed)" } else { "" }
-        );
+        let below = summary["rows_below_k"].as_u64().unwrap_or(0);
+        if below > 0 || args.k_anonymity.is_some() {
+            eprintln!(
+                "kamei: {}k-anonymity over {}: smallest class {}, {below} row(s) in classes below k={k}{}",
+                if below > 0 && !args.suppress {
+                    "warning: "
+                } else {
+                    ""
+                },
+                quasi.join(","),
+                summary["smallest_class"],
+                if args.suppress {
+                    " (suppressed)"
+                } else {
+                    "; --suppress drops them"
+                }
+            );
+        }
         record["k_anonymity"] = summary;
     }
+
+    // The record is written first and the output moved into place last, so a failure leaves
+    // neither an output without its record nor a record of an output that is not there.
     let record_path = PathBuf::from(format!("{}.processing.json", args.out.display()));
     let mut rec_tmp = tempfile::Builder::new()
-        .prefix(&format!(".{out_name}.processing."))
+        .prefix(&temporary_prefix(&format!("{out_name}.processing")))
         .suffix(".tmp")
         .tempfile_in(&out_dir)?;
     serde_json::to_writer_pretty(&mut rec_tmp, &record)?;
     std::io::Write::write_all(&mut rec_tmp, b"\n")?;
+    rec_tmp.as_file().sync_all()?;
+    if interrupted.load(Ordering::Relaxed) {
+        bail!("interrupted; nothing was written");
+    }
     rec_tmp
         .persist(&record_path)
         .map_err(|e| anyhow!("cannot write `{}`: {}", record_path.display(), e.error))?;
+    if let Err(e) = tmp.persist(&args.out) {
+        let _ = std::fs::remove_file(&record_path);
+        bail!("cannot write `{}`: {}", args.out.display(), e.error);
+    }
     eprintln!(
         "kamei: wrote {} row(s) of `{}` for `{}` to `{}` ({} column(s) deleted); record `{}`",
         totals.rows_out,
-        plan.table,
-        plan.principal,
+        plan.table(),
+        plan.principal(),
         args.out.display(),
-        deleted.len(),
+        deleted.len() as u64 + unlisted,
         record_path.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses an output that is the input, by path or by file identity (a hard link, `./x` and
+/// `x`): writing it would destroy the source.
+fn refuse_same_file(input: &Path, out: &Path) -> anyhow::Result<()> {
+    let same_path = match (
+        std::fs::canonicalize(input),
+        out.parent().map(std::fs::canonicalize),
+    ) {
+        (Ok(i), Some(Ok(dir))) => out.file_name().is_some_and(|n| dir.join(n) == i),
+        _ => input == out,
+    };
+    #[cfg(unix)]
+    let same_file = {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(input), std::fs::metadata(out)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    };
+    #[cfg(not(unix))]
+    let same_file = false;
+    if same_path || same_file {
+        bail!(
+            "--out `{}` is the input file; choose another output so the source stays intact",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// The prefix of this process's temporary files for `name`: its pid, so a later run can tell
+/// an abandoned one (its writer gone, after SIGKILL or power loss) from one being written.
+fn temporary_prefix(name: &str) -> String {
+    format!(".{name}.kamei-{}.", std::process::id())
+}
+
+/// Removes temporary files an earlier run for the same output left when it was killed.
+fn remove_abandoned_temporaries(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefixes = [format!(".{name}.kamei-"), format!(".{name}.processing.kamei-")];
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(file) = file.to_str() else { continue };
+        let Some(rest) = prefixes.iter().find_map(|p| file.strip_prefix(p.as_str())) else {
+            continue;
+        };
+        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
+        if file.ends_with(".tmp") && pid.is_some_and(|pid| !process_alive(pid)) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether a process with this pid exists (Linux: its /proc entry).
+fn process_alive(pid: u32) -> bool {
+    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// A flag set by SIGINT, SIGTERM or SIGHUP: the export stops at the next batch and removes its
+/// temporary files instead of dying with them on disk.
+fn interrupt_flag() -> anyhow::Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register(signal, flag.clone()).context("cannot install a signal handler")?;
+    }
+    Ok(flag)
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// The subject directory, when a projected column has a subject looked up there: from
+/// `--directory`, else the directory table's file in `[sources] dir`.
+fn load_directory(
+    config: &kamei_policy::Config,
+    plan: &TablePlan,
+    kept: &[&str],
+    file: Option<&Path>,
+) -> anyhow::Result<Option<Arc<SubjectDirectory>>> {
+    let needed = kept.iter().filter_map(|c| plan.column(c)).any(|c| {
+        plan.subjects_of(c)
+            .any(|s| s.jurisdiction == kamei_core::JurisdictionSource::Directory)
+    });
+    if !needed {
+        return Ok(None);
+    }
+    let Some((table, key, jurisdiction)) = config.catalog().directory_table() else {
+        bail!(
+            "table `{}` needs the subject directory, and the catalog names none",
+            plan.table()
+        );
+    };
+    let path = match file {
+        Some(f) => f.to_owned(),
+        None => ["parquet", "csv"]
+            .iter()
+            .filter_map(|ext| {
+                config
+                    .sources_dir()
+                    .map(|d| d.join(format!("{}.{ext}", table.name)))
+            })
+            .find(|p| p.exists())
+            .ok_or_else(|| {
+                anyhow!(
+                    "table `{}` names people by key only; give --directory FILE (the `{}` table) so their \
+                     jurisdictions can be looked up",
+                    plan.table(),
+                    table.name
+                )
+            })?,
+    };
+    let (mut source, _, _) = Source::open(&path, Format::of(&path)?, table)?;
+    let mut directory = SubjectDirectory::new();
+    while let Some(batch) = source.next_batch(&path) {
+        directory
+            .add(&batch?, key, jurisdiction)
+            .with_context(|| format!("--directory `{}`", path.display()))?;
+    }
+    Ok(Some(Arc::new(directory)))
 }
 
 struct Totals {
@@ -531,7 +890,8 @@ fn pipeline(
     sink: Sink,
     args: &DeidArgs,
     projection: &Projection,
-    mut counter: Option<&mut ClassCounter>,
+    mut counter: Option<(&mut ClassCounter, u64)>,
+    interrupted: &AtomicBool,
     progress: impl Fn(usize),
 ) -> anyhow::Result<Totals> {
     let chunk = rayon::current_num_threads().max(1) * 2;
@@ -564,6 +924,9 @@ fn pipeline(
             let mut pending = Vec::with_capacity(chunk);
             let mut done = false;
             while !done {
+                if interrupted.load(Ordering::Relaxed) {
+                    bail!("interrupted; nothing was written");
+                }
                 pending.clear();
                 while pending.len() < chunk {
                     match read_rx.recv() {
@@ -589,16 +952,16 @@ fn pipeline(
                     totals.rows_in += batch.num_rows() as u64;
                     totals.stats.add(&stats);
                     progress(batch.num_rows());
-                    let batch = match (args.suppress, args.k_anonymity, counter.as_deref_mut()) {
-                        (true, Some(k), Some(c)) => {
-                            let keep = c.keep_mask(&batch, k)?;
+                    let batch = match (args.suppress, counter.as_mut()) {
+                        (true, Some((c, k))) => {
+                            let keep = c.keep_mask(&batch, *k)?;
                             filter_record_batch(&batch, &keep)?
                         }
-                        (false, Some(_), Some(c)) => {
+                        (false, Some((c, _))) => {
                             c.count(&batch)?;
                             batch
                         }
-                        _ => batch,
+                        (_, None) => batch,
                     };
                     totals.rows_out += batch.num_rows() as u64;
                     if write_tx.send(batch).is_err() {
@@ -630,8 +993,9 @@ mod tests {
             "Error while parsing value '090-1234-5678' as type 'Int64' for column 0 at line 7. Row data: [090-1234-5678]"
                 .into(),
         );
-        let msg = csv_error(Path::new("in.csv"), &e).to_string();
-        assert!(msg.contains("line 7"), "{msg}");
+        let schema = Arc::new(Schema::new(vec![Field::new("user_id", DataType::Int64, true)]));
+        let msg = csv_error(Path::new("in.csv"), &e, Some(&schema)).to_string();
+        assert!(msg.contains("line 7: column `user_id`"), "{msg}");
         assert!(!msg.contains("090"), "{msg}");
     }
 }

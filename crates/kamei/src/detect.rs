@@ -330,6 +330,20 @@ fn read_rows(path: &Path, rows: usize) -> anyhow::Result<Vec<arrow::record_batch
     Ok(out)
 }
 
+/// The catalog type of a column's data as read.
+fn catalog_type(dt: &arrow::datatypes::DataType) -> &'static str {
+    use arrow::datatypes::DataType;
+    match dt {
+        DataType::Int64 | DataType::UInt32 | DataType::UInt64 => "BIGINT",
+        t if t.is_integer() => "INTEGER",
+        t if t.is_floating() => "DOUBLE",
+        DataType::Boolean => "BOOLEAN",
+        DataType::Date32 | DataType::Date64 => "DATE",
+        DataType::Timestamp(..) => "TIMESTAMP",
+        _ => "TEXT",
+    }
+}
+
 /// A TOML basic string (JSON's escapes are TOML's).
 fn toml_str(s: &str) -> String {
     serde_json::Value::String(s.to_owned()).to_string()
@@ -356,6 +370,9 @@ pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let detector = Detector::new();
     let mut tables = String::new();
     let mut jurisdictions = std::collections::BTreeSet::new();
+    // The first table whose subject has a jurisdiction column: the proposed subject directory.
+    let mut directory: Option<String> = None;
+    let mut uses_directory = false;
     let progress = crate::progress::bar(files.len() as u64, "tables");
     for path in &files {
         let table = path.file_stem().and_then(|s| s.to_str()).unwrap_or("table");
@@ -385,14 +402,23 @@ pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            columns.push((field.name().clone(), proposal, is_jurisdiction));
+            columns.push((
+                field.name().clone(),
+                proposal,
+                is_jurisdiction,
+                field.data_type().clone(),
+            ));
         }
         let _ = writeln!(tables, "\n[[tables]]\nname = {}", toml_str(table));
-        let subject = columns
+        let mut keys = columns
             .iter()
-            .find(|(_, p, _)| p.category == Category::SubjectKey);
+            .filter(|(_, p, _, _)| p.category == Category::SubjectKey);
+        let subject = keys.next();
+        let others: Vec<String> = keys
+            .map(|(name, ..)| format!("{{ key = {}, jurisdiction = \"directory\" }}", toml_str(name)))
+            .collect();
         match subject {
-            Some((name, _, _)) => {
+            Some((name, ..)) => {
                 let _ = writeln!(tables, "subject_key = {}", toml_str(name));
             }
             None => {
@@ -402,9 +428,12 @@ pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        match columns.iter().find(|(_, _, j)| *j) {
-            Some((name, _, _)) => {
+        match columns.iter().find(|(_, _, j, _)| *j) {
+            Some((name, ..)) => {
                 let _ = writeln!(tables, "jurisdiction_column = {}", toml_str(name));
+                if subject.is_some() && directory.is_none() {
+                    directory = Some(table.to_owned());
+                }
             }
             None => {
                 let _ = writeln!(
@@ -413,8 +442,16 @@ pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        if !others.is_empty() {
+            uses_directory = true;
+            let _ = writeln!(
+                tables,
+                "# other people of a row: check where their jurisdictions come from\nsubjects = [{}]",
+                others.join(", ")
+            );
+        }
         let _ = writeln!(tables, "columns = [");
-        for (name, p, j) in &columns {
+        for (name, p, j, data_type) in &columns {
             let category = if *j { Category::NonPersonal } else { p.category };
             let _ = writeln!(
                 tables,
@@ -423,8 +460,9 @@ pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
             );
             let _ = writeln!(
                 tables,
-                "  {{ name = {}, category = \"{category}\" }},",
-                toml_str(name)
+                "  {{ name = {}, category = \"{category}\", type = \"{}\" }},",
+                toml_str(name),
+                catalog_type(data_type)
             );
         }
         let _ = writeln!(tables, "]");
@@ -443,6 +481,13 @@ pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     );
     let list: Vec<String> = jurisdictions.iter().map(|j| toml_str(j)).collect();
     let _ = writeln!(out, "jurisdictions = [{}]", list.join(", "));
+    if let (true, Some(d)) = (uses_directory, &directory) {
+        let _ = writeln!(
+            out,
+            "# the table mapping any subject key to its jurisdiction: check it\ndirectory = {}",
+            toml_str(d)
+        );
+    }
     out.push_str(&tables);
     match &args.out {
         Some(path) => {

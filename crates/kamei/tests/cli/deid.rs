@@ -66,6 +66,8 @@ fn deid(principal: &str, table_name: &str) -> (RecordBatch, serde_json::Value, t
         .arg(table(table_name))
         .arg("--out")
         .arg(&out)
+        .arg("--directory")
+        .arg(table("users"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
@@ -332,7 +334,9 @@ fn bad_input_is_one_line_exit_2_and_leaves_no_output() {
         d,
         &["bad.csv", "mismatch.csv"],
     );
-    assert!(e.contains("`user_id` is SUBJECT_KEY in the catalog"), "{e}");
+    // Read as the catalog's BIGINT: the value is refused with its line and column, never
+    // turning the whole column into text.
+    assert!(e.contains("line ") && e.contains("column `user_id`"), "{e}");
 
     // Missing key: a keyring file that does not exist, and one without its master key.
     let missing = d.join("missing.json");
@@ -489,4 +493,145 @@ fn cn_contractor_export_of_messages_keeps_no_labelled_span_of_any_body() {
         "{} of {spans} labelled spans leaked: {leaked:?}",
         leaked.len()
     );
+}
+
+/// The jurisdiction of every user of the demo world, as the directory has it.
+fn countries_by_user() -> HashMap<i64, String> {
+    let users = read(&table("users"));
+    ints(&users, "user_id")
+        .into_iter()
+        .zip(texts(&users, "country").into_iter().map(Option::unwrap))
+        .collect()
+}
+
+/// Issue 13 regression: a row holds several people, and each cell is read at the level of the
+/// person it is about. jp_support reads a JP subject's id raw and no other's; a body (about
+/// both people of the row) raw only when both are JP.
+#[test]
+fn jp_support_reads_each_person_of_a_message_or_report_at_their_own_level() {
+    let country = countries_by_user();
+    let is_jp = |id: i64| country.get(&id).map(String::as_str) == Some("JP");
+    for (table_name, own, own_country, other) in [
+        ("messages", "sender_id", "sender_country", "recipient_id"),
+        ("reports", "reporter_id", "reporter_country", "reported_user_id"),
+    ] {
+        let input = read(&table(table_name));
+        let (output, record, _d) = deid("jp_support", table_name);
+        assert_eq!(record["rows_with_unknown_jurisdiction"], 0, "{table_name}");
+        let own_in = ints(&input, own);
+        let own_out = ints(&output, own);
+        let own_jp: Vec<bool> = texts(&input, own_country)
+            .iter()
+            .map(|c| c.as_deref() == Some("JP"))
+            .collect();
+        let other_in = ints(&input, other);
+        let other_out = ints(&output, other);
+        let bodies_in = texts(&input, "body");
+        let bodies_out = texts(&output, "body");
+        let (mut mixed, mut foreign_other) = (0, 0);
+        for i in 0..input.num_rows() {
+            assert_eq!(
+                own_out[i] == own_in[i],
+                own_jp[i],
+                "{table_name} row {i}: `{own}`"
+            );
+            let other_jp = is_jp(other_in[i]);
+            assert_eq!(
+                other_out[i] == other_in[i],
+                other_jp,
+                "{table_name} row {i}: `{other}`"
+            );
+            if !other_jp {
+                foreign_other += 1;
+            }
+            let both_jp = own_jp[i] && other_jp;
+            if !both_jp && bodies_in[i] != bodies_out[i] {
+                mixed += 1;
+            }
+            if !both_jp {
+                // Not raw: protected, so it is not the stored body unless nothing in it was
+                // personal; it never equals a stored body that holds a labelled value.
+                assert!(bodies_out[i].is_some(), "{table_name} row {i}");
+            } else {
+                assert_eq!(
+                    bodies_out[i], bodies_in[i],
+                    "{table_name} row {i}: both JP, body raw"
+                );
+            }
+        }
+        assert!(foreign_other > 0, "{table_name}: no row about a foreign person");
+        assert!(
+            mixed > 0 || table_name == "reports",
+            "{table_name}: no body was redacted"
+        );
+    }
+}
+
+/// Issue 13, done when: the contractor's and the moderator's exports hold no raw value of any
+/// user (names, phones, e-mails, LINE ids, addresses, My Number, cards, ids), checked against
+/// the raw tables cell by cell and inside every text cell.
+#[test]
+fn contractor_and_moderator_exports_hold_no_raw_value_of_any_user() {
+    let users = read(&table("users"));
+    let payments = read(&table("payments"));
+    let mut raw: HashSet<String> = HashSet::new();
+    for column in [
+        "line_id",
+        "full_name",
+        "full_name_kana",
+        "phone",
+        "email",
+        "address",
+        "my_number",
+    ] {
+        raw.extend(
+            texts(&users, column)
+                .into_iter()
+                .flatten()
+                .filter(|v| v.chars().count() >= 4),
+        );
+    }
+    raw.extend(texts(&payments, "card_number").into_iter().flatten());
+    let ids: HashSet<i64> = ints(&users, "user_id").into_iter().collect();
+    let needles: Vec<&String> = raw.iter().collect();
+    let finder = aho_corasick::AhoCorasick::new(&needles).unwrap();
+    for (principal, tables) in [
+        ("cn_contractor", &["users", "messages", "reports", "payments"][..]),
+        ("kr_moderator", &["messages", "reports"][..]),
+    ] {
+        for table_name in tables {
+            let (output, _, _d) = deid(principal, table_name);
+            for field in output.schema().fields() {
+                let name = field.name();
+                let column = output.column_by_name(name).unwrap();
+                if [
+                    "user_id",
+                    "sender_id",
+                    "recipient_id",
+                    "reporter_id",
+                    "reported_user_id",
+                ]
+                .contains(&name.as_str())
+                {
+                    let leaked = ints(&output, name)
+                        .into_iter()
+                        .filter(|v| ids.contains(v))
+                        .count();
+                    assert_eq!(leaked, 0, "{principal} {table_name}.{name}: raw ids");
+                    continue;
+                }
+                if column.data_type() != &DataType::Utf8 {
+                    continue;
+                }
+                for v in texts(&output, name).into_iter().flatten() {
+                    if let Some(m) = finder.find(&v) {
+                        panic!(
+                            "{principal} {table_name}.{name}: a raw value of a user ({} characters) in a cell",
+                            m.end() - m.start()
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -181,7 +181,7 @@ fn scan_proposes_the_demo_categories_for_a_generated_world() {
         ("body", "FREE_TEXT"),
         ("gender", "QUASI_IDENTIFIER"),
     ] {
-        let line = format!("{{ name = \"{column}\", category = \"{category}\" }}");
+        let line = format!("{{ name = \"{column}\", category = \"{category}\", type = ");
         assert!(text.contains(&line), "missing {line} in\n{text}");
     }
     assert!(text.contains("jurisdiction_column = \"sender_country\""));
