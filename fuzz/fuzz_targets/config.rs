@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
             for p in config.principals() {
                 for t in &config.catalog().tables {
                     let plan = config.table_plan(&p.name, &t.name).expect("known principal and table");
-                    assert_eq!(plan.columns.len(), t.columns.len());
+                    assert_eq!(plan.columns().len(), t.columns.len());
                 }
             }
         }
