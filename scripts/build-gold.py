@@ -7,8 +7,9 @@ Standard library only. Usage:
 
 Source format (see tests/data/README.md):
   - one text per line; blank lines and lines starting with '#' are skipped;
-  - '@lang CODE' sets the language of the lines that follow (ja, en, th, zh-TW, id);
-  - '[[TYPE|value]]' labels value as personal data of TYPE (a kamei personal-data type);
+  - '@lang CODE' sets the language of the lines that follow (ja, en, th, zh-TW, id, zh-CN, ko, vi);
+  - '[[TYPE|value]]' labels value as personal data of TYPE (a kamei personal-data type); value may
+    contain single square brackets (taro[at]example[dot]jp), never a double one;
   - '[[~kind|value]]' marks a hard negative: value stays in the text, unlabelled, and is counted
     under 'kind' in the summary (documentation only, never an entity).
 
@@ -16,6 +17,8 @@ Checks, each failing with exit 1 and the offending source line: known type, non-
 surrounding whitespace, no nested or stray markup, no overlapping spans, no duplicate texts, and the
 validators of the check-digit types: MY_NUMBER (My Number Act check digit), CORPORATE_NUMBER
 (法人番号 check digit), CREDIT_CARD (Luhn), IBAN (ISO 13616 mod-97), plus IP_ADDRESS must parse.
+The check-digit validators read any Unicode digit (full-width, Thai, Arabic-Indic…) and kanji
+numerals (〇一二…, 零壱弐参…), and ignore separators, punctuation, symbols and emoji between them.
 The output is written to a temporary file and renamed, so a failed run leaves the old file intact.
 """
 import ipaddress
@@ -30,8 +33,9 @@ TYPES = (
     "EMAIL", "PHONE", "CREDIT_CARD", "MY_NUMBER", "CORPORATE_NUMBER", "POSTAL_CODE", "ADDRESS",
     "PERSON", "DATE_OF_BIRTH", "IP_ADDRESS", "IBAN", "PASSPORT", "DRIVER_LICENSE", "BANK_ACCOUNT",
 )
-LANGS = ("ja", "en", "th", "zh-TW", "id")
-MARK = re.compile(r"\[\[([^\[\]|]*)\|([^\[\]]*?)\]\]")
+LANGS = ("ja", "en", "th", "zh-TW", "id", "zh-CN", "ko", "vi")
+# The value may hold single brackets ("[dot]"), but no "[[" or "]]".
+MARK = re.compile(r"\[\[([^\[\]|]*)\|((?:[^\[\]]|\[(?!\[)|\](?!\]))*?)\]\]")
 SEPARATORS = " -\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\u3000"
 
 
@@ -39,11 +43,33 @@ class GoldError(Exception):
     pass
 
 
+KANJI_DIGITS = {
+    "〇": "0", "零": "0", "一": "1", "壱": "1", "壹": "1", "二": "2", "弐": "2", "貳": "2",
+    "三": "3", "参": "3", "參": "3", "四": "4", "肆": "4", "五": "5", "伍": "5", "六": "6",
+    "陸": "6", "七": "7", "漆": "7", "八": "8", "捌": "8", "九": "9", "玖": "9",
+}
+
+
 def digits_only(value):
-    """NFKC (full-width digits to ASCII), then drop spaces and dash-like separators."""
+    """NFKC (full-width digits to ASCII), then drop spaces and dash-like separators.
+
+    Any other Unicode digit (Thai ๐-๙, Arabic-Indic, …) and kanji numerals become ASCII digits,
+    and punctuation, symbols, spaces, format characters and combining marks (dots, slashes,
+    emoji, keycaps) between them are dropped. Values made of ASCII digits, letters, spaces and
+    dashes come out as before."""
     v = unicodedata.normalize("NFKC", value)
     v = "".join(ch for ch in v if ch not in SEPARATORS)
-    return v
+    out = []
+    for ch in v:
+        if ch in KANJI_DIGITS:
+            out.append(KANJI_DIGITS[ch])
+        elif not ch.isascii() and unicodedata.digit(ch, None) is not None:
+            out.append(str(unicodedata.digit(ch)))
+        elif unicodedata.category(ch)[0] in "PSZ" or unicodedata.category(ch) in ("Cf", "Mn", "Me"):
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def my_number_ok(value):
@@ -206,14 +232,16 @@ def build(src, out):
     os.replace(tmp, out)
 
     total = len(records)
+    # The five original languages are always shown; the newer ones only when the set has them.
+    langs = [l for l in LANGS if l in LANGS[:5] or lang_lines[l]]
     print(f"wrote {out}: {total} lines, {sum(type_counts.values())} entities")
     print("lines per language: " + ", ".join(
-        f"{l} {lang_lines[l]} ({100 * lang_lines[l] / total:.0f}%)" for l in LANGS))
-    print("\n| type | " + " | ".join(LANGS) + " | total |")
-    print("|---|" + "---:|" * (len(LANGS) + 1))
+        f"{l} {lang_lines[l]} ({100 * lang_lines[l] / total:.0f}%)" for l in langs))
+    print("\n| type | " + " | ".join(langs) + " | total |")
+    print("|---|" + "---:|" * (len(langs) + 1))
     for t in TYPES:
-        print(f"| {t} | " + " | ".join(str(lang_type[(l, t)]) for l in LANGS) + f" | {type_counts[t]} |")
-    print(f"| all | " + " | ".join(str(sum(lang_type[(l, t)] for t in TYPES)) for l in LANGS)
+        print(f"| {t} | " + " | ".join(str(lang_type[(l, t)]) for l in langs) + f" | {type_counts[t]} |")
+    print(f"| all | " + " | ".join(str(sum(lang_type[(l, t)] for t in TYPES)) for l in langs)
           + f" | {sum(type_counts.values())} |")
     no_entity = sum(1 for r in records if not r["entities"])
     print(f"\nlines without any entity: {no_entity}")
