@@ -454,24 +454,95 @@ impl Config {
             .collect()
     }
 
-    /// The cells whose level differs from `old`'s (same catalog and principals, other
-    /// policies), in configuration order.
+    /// The cells whose level differs from `old`'s, in configuration order, then the cells
+    /// `old` had and this configuration has not. The two may differ in everything — policies,
+    /// principals (a country or a role changed), catalog (a column recategorised, a table
+    /// added) — so cells are matched by principal, table, column and jurisdiction; a cell one
+    /// side lacks is denied there.
     pub fn exposure_changes_since(&self, old: &Config) -> Vec<ExposureChange> {
-        self.cells()
-            .filter_map(|(p, principal, table, column, code, d)| {
-                let before = old.decisions.level(p, d);
-                let after = self.decisions.level(p, d);
-                (before != after).then(|| ExposureChange {
-                    principal: principal.name.clone(),
-                    table: table.name.clone(),
-                    column: column.name.clone(),
-                    jurisdiction: code.to_string(),
-                    old: before,
-                    new: after,
-                    policies: self.decisions.decision(p, d).policies,
-                })
-            })
-            .collect()
+        type Key<'a> = (&'a str, &'a str, &'a str, Jurisdiction);
+        let before: std::collections::HashMap<Key<'_>, kamei_core::Level> = old
+            .matrix()
+            .into_iter()
+            .map(|r| ((r.principal, r.table, r.column, r.jurisdiction), r.level))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut changes = Vec::new();
+        let change =
+            |r: &MatrixRow<'_>, old: kamei_core::Level, new: kamei_core::Level, policies: &[&str]| {
+                ExposureChange {
+                    principal: r.principal.to_owned(),
+                    table: r.table.to_owned(),
+                    column: r.column.to_owned(),
+                    jurisdiction: r.jurisdiction.to_string(),
+                    old,
+                    new,
+                    policies: policies.iter().map(|p| (*p).to_owned()).collect(),
+                }
+            };
+        for r in self.matrix() {
+            let key = (r.principal, r.table, r.column, r.jurisdiction);
+            let was = before.get(&key).copied().unwrap_or(kamei_core::Level::Denied);
+            seen.insert(key);
+            if was != r.level {
+                changes.push(change(&r, was, r.level, &r.policies));
+            }
+        }
+        for r in old.matrix() {
+            let key = (r.principal, r.table, r.column, r.jurisdiction);
+            if !seen.contains(&key) && r.level != kamei_core::Level::Denied {
+                changes.push(change(&r, r.level, kamei_core::Level::Denied, &[]));
+            }
+        }
+        changes
+    }
+
+    /// The columns whose owners changed since `old`: a column that belongs to fewer people,
+    /// or whose people's jurisdictions come from elsewhere, is read at other levels though no
+    /// policy changed (a message body that no longer belongs to its recipient follows the
+    /// sender's level alone), so every such change counts as a possible widening.
+    pub fn ownership_changes_since(&self, old: &Config) -> Vec<String> {
+        let owners = |t: &CatalogTable, c: &CatalogColumn| -> Vec<String> {
+            let mut v: Vec<String> = c
+                .subjects
+                .iter()
+                .filter_map(|s| t.subjects.get(*s))
+                .map(|s| format!("{} ({})", s.key, source_name(&s.jurisdiction)))
+                .collect();
+            v.sort();
+            v
+        };
+        let mut changes = Vec::new();
+        for t in &self.catalog.tables {
+            let Some(old_table) = old.catalog.table(&t.name) else {
+                continue;
+            };
+            for c in &t.columns {
+                let Some(old_column) = old_table.column(&c.name) else {
+                    continue;
+                };
+                let (was, now) = (owners(old_table, old_column), owners(t, c));
+                if was != now {
+                    changes.push(format!(
+                        "{}.{} belonged to {}; now to {}",
+                        t.name,
+                        c.name,
+                        was.join(", "),
+                        now.join(", ")
+                    ));
+                }
+            }
+        }
+        changes
+    }
+}
+
+/// How a subject's jurisdiction source reads in a message.
+fn source_name(source: &kamei_core::JurisdictionSource) -> String {
+    match source {
+        kamei_core::JurisdictionSource::Column(c) => format!("jurisdiction from `{c}`"),
+        kamei_core::JurisdictionSource::Fixed(j) => format!("always {j}"),
+        kamei_core::JurisdictionSource::Directory => "jurisdiction from the directory".into(),
     }
 }
 

@@ -35,13 +35,14 @@ pub enum PolicyCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: MatrixFormat,
     },
-    /// Compare the exposure two policy files grant over the same catalog and principals; exit 1 if any grows.
+    /// Compare the exposure two configurations grant (directories or kamei.toml files; or two policy files over
+    /// --config's catalog and principals); exit 1 if any grows.
     Diff {
         #[command(flatten)]
         config: ConfigArgs,
-        /// The policy file before the change.
+        /// The configuration before the change: a directory holding kamei.toml, a kamei.toml, or a .cedar file.
         old: PathBuf,
-        /// The policy file after the change.
+        /// The configuration after the change, in the same forms.
         new: PathBuf,
     },
     /// Show the level one principal gets for one column and jurisdiction, and the policies that decided it.
@@ -124,7 +125,7 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         PolicyCommand::Check(config) => check(&config),
         PolicyCommand::Matrix { config, format } => matrix(&load_config(&config)?, format),
-        PolicyCommand::Diff { config, old, new } => diff(&load_config(&config)?, &old, &new),
+        PolicyCommand::Diff { config, old, new } => diff(&config, &old, &new),
         PolicyCommand::Explain {
             config,
             principal,
@@ -269,12 +270,31 @@ fn write_matrix(
     Ok(())
 }
 
-fn diff(config: &Config, old: &Path, new: &Path) -> anyhow::Result<ExitCode> {
-    let read =
-        |p: &Path| std::fs::read_to_string(p).with_context(|| format!("cannot read `{}`", p.display()));
-    let old_config = config.with_policies(&old.display().to_string(), &read(old)?)?;
-    let new_config = config.with_policies(&new.display().to_string(), &read(new)?)?;
+/// One side of a diff: a whole configuration (a directory with kamei.toml, or a kamei.toml), or
+/// a policy file over the catalog and principals of `--config`.
+fn diff_side(config: &ConfigArgs, path: &Path) -> anyhow::Result<Config> {
+    let whole = if path.is_dir() {
+        Some(path.join("kamei.toml"))
+    } else if path.extension().is_some_and(|e| e == "toml") {
+        Some(path.to_owned())
+    } else {
+        None
+    };
+    match whole {
+        Some(toml) => Config::load(&toml).map_err(|e| anyhow::anyhow!("{e}")),
+        None => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+            Ok(load_config(config)?.with_policies(&path.display().to_string(), &text)?)
+        }
+    }
+}
+
+fn diff(config: &ConfigArgs, old: &Path, new: &Path) -> anyhow::Result<ExitCode> {
+    let old_config = diff_side(config, old)?;
+    let new_config = diff_side(config, new)?;
     let changes = new_config.exposure_changes_since(&old_config);
+    let owners = new_config.ownership_changes_since(&old_config);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut gains: Vec<(&str, usize)> = Vec::new();
@@ -301,8 +321,21 @@ fn diff(config: &Config, old: &Path, new: &Path) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    for o in &owners {
+        writeln!(
+            out,
+            "! {o} (each cell follows its people's levels: review as a widening)"
+        )?;
+    }
     out.flush()?;
     drop(out);
+    if !owners.is_empty() {
+        eprintln!(
+            "kamei: whose data {} column(s) are changed; exposure may grow",
+            owners.len()
+        );
+        return Ok(ExitCode::from(1));
+    }
     if changes.is_empty() {
         println!("no exposure changes");
         return Ok(ExitCode::SUCCESS);

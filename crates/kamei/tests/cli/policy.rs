@@ -246,6 +246,51 @@ fn diff_exits_1_and_names_who_gains_raw() {
     assert!(stdout(&o).contains("no exposure changes"));
 }
 
+/// Issue 13: exposure that grows through principals.toml or catalog.toml, with the policies
+/// unchanged, is a widening too.
+#[test]
+fn diff_of_whole_configurations_sees_widening_through_principals_and_catalog() {
+    let (_old_dir, old) = init();
+    let (_new_dir, new) = init();
+    let new_cfg = new.parent().unwrap();
+    // The contractor gets the support role: raw for its home country's subjects and
+    // pseudonyms elsewhere; no policy file changed.
+    edit(
+        &new_cfg.join("principals.toml"),
+        "country = \"CN\"\nroles = [\"engineer\"]",
+        "country = \"JP\"\nroles = [\"engineer\", \"support\"]",
+    );
+    let o = run(&[
+        "policy",
+        "diff",
+        old.parent().unwrap().to_str().unwrap(),
+        new_cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("+ cn_contractor gains raw (was pseudonymized) on users.phone for JP subjects"),
+        "{}",
+        stdout(&o)
+    );
+    // A message body that no longer belongs to its recipient follows the sender alone.
+    let (_d3, third) = init();
+    edit(
+        &third.parent().unwrap().join("catalog.toml"),
+        "subjects = [\"sender_id\", \"recipient_id\"], ",
+        "",
+    );
+    let o = run(&["policy", "diff", old.to_str().unwrap(), third.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("! messages.body belonged to"),
+        "{}",
+        stdout(&o)
+    );
+    // The same configuration twice: nothing changed.
+    let o = run(&["policy", "diff", old.to_str().unwrap(), old.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
 #[test]
 fn explain_prints_the_level_and_the_deciding_policies() {
     let o = run(&[
