@@ -142,6 +142,7 @@ impl Source {
             }
             Format::Csv => {
                 let mut file = file;
+                refuse_unterminated_quote(path, &mut file)?;
                 let (inferred, _) = arrow::csv::reader::Format::default()
                     .with_header(true)
                     .infer_schema(BufReader::new(&mut file), Some(1000))
@@ -247,6 +248,32 @@ fn csv_error(path: &Path, e: &arrow::error::ArrowError, schema: Option<&SchemaRe
         ),
         None => anyhow!("`{}`: {what}; fix the file or the catalog", path.display()),
     }
+}
+
+/// An odd number of `"` means a quoted cell never ends: the CSV reader would take every later
+/// row into that one cell, read at the level of its first row. Refused before anything is read.
+fn refuse_unterminated_quote(path: &Path, file: &mut File) -> anyhow::Result<()> {
+    use std::io::Read;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut quotes = 0u64;
+    loop {
+        let n = file
+            .read(&mut buf)
+            .with_context(|| format!("`{}`", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        quotes += buf[..n].iter().filter(|b| **b == b'"').count() as u64;
+    }
+    file.seek(SeekFrom::Start(0))
+        .with_context(|| format!("`{}`", path.display()))?;
+    if quotes % 2 == 1 {
+        bail!(
+            "`{}`: a quoted cell is never closed (an odd number of `\"`); fix the file",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Two columns of one name: which one is output and which decides a jurisdiction would be a
@@ -493,7 +520,10 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
     if args.k_anonymity == Some(0) {
         bail!("--k-anonymity must be at least 1");
     }
-    refuse_same_file(&args.input, &args.out)?;
+    refuse_same_file(&args.input, &args.out, "the input file")?;
+    if let Some(directory) = &args.directory {
+        refuse_same_file(directory, &args.out, "the --directory file")?;
+    }
     let interrupted = interrupt_flag()?;
     let out_dir = match args.out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
@@ -751,7 +781,7 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
 
 /// Refuses an output that is the input, by path or by file identity (a hard link, `./x` and
 /// `x`): writing it would destroy the source.
-fn refuse_same_file(input: &Path, out: &Path) -> anyhow::Result<()> {
+fn refuse_same_file(input: &Path, out: &Path, what: &str) -> anyhow::Result<()> {
     let same_path = match (
         std::fs::canonicalize(input),
         out.parent().map(std::fs::canonicalize),
@@ -771,7 +801,7 @@ fn refuse_same_file(input: &Path, out: &Path) -> anyhow::Result<()> {
     let same_file = false;
     if same_path || same_file {
         bail!(
-            "--out `{}` is the input file; choose another output so the source stays intact",
+            "--out `{}` is {what}; choose another output so the source stays intact",
             out.display()
         );
     }

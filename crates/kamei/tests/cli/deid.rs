@@ -635,3 +635,91 @@ fn contractor_and_moderator_exports_hold_no_raw_value_of_any_user() {
         }
     }
 }
+
+/// Review findings of issue 13: a quoted cell that never closes swallowed later rows into one
+/// body read at the first row's level; personal data typed into a non-personal column was read
+/// raw by everyone; `--out` naming the directory file overwrote it.
+#[test]
+fn malformed_csv_non_personal_columns_and_the_directory_file_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let header = "message_id,chat_id,sender_id,recipient_id,sender_country,sent_at,body";
+    let unclosed = d.join("unclosed.csv");
+    std::fs::write(
+        &unclosed,
+        format!(
+            "{header}\n1,1,1,1,JP,2026-01-01T00:00:00,\"note to self\n2,9,2,2,TH,2026-01-02T00:00:00,call 0812345678\n"
+        ),
+    )
+    .unwrap();
+    let users = table("users");
+    let users = users.to_str().unwrap();
+    let out = d.join("out.csv");
+    let args = |input: &str, out: &str| -> Vec<String> {
+        [
+            "deid",
+            "--as",
+            "jp_support",
+            "--table",
+            "messages",
+            "--in",
+            input,
+            "--directory",
+            users,
+            "--out",
+            out,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let run_args = args(unclosed.to_str().unwrap(), out.to_str().unwrap());
+    let refs: Vec<&str> = run_args.iter().map(String::as_str).collect();
+    let e = fails(&refs, d, &["unclosed.csv"]);
+    assert!(e.contains("never closed"), "{e}");
+
+    // --out is the directory file: refused, the file intact.
+    let copy = d.join("users.parquet");
+    std::fs::copy(users, &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let messages = table("messages");
+    let run_args: Vec<String> = [
+        "deid",
+        "--as",
+        "jp_support",
+        "--table",
+        "messages",
+        "--in",
+        messages.to_str().unwrap(),
+        "--directory",
+        copy.to_str().unwrap(),
+        "--out",
+        copy.to_str().unwrap(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let refs: Vec<&str> = run_args.iter().map(String::as_str).collect();
+    let e = fails(&refs, d, &["unclosed.csv", "users.parquet"]);
+    assert!(e.contains("--directory"), "{e}");
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+
+    // A phone number in a report's `reason` (NON_PERSONAL, raw for everyone) is suppressed.
+    let reports = d.join("reports.csv");
+    std::fs::write(
+        &reports,
+        "report_id,reporter_id,reported_user_id,message_id,reporter_country,reason,body,reported_at\n\
+         1,1,2,3,JP,spam,hello,2026-01-01T00:00:00\n\
+         2,1,2,3,JP,call me 090-1234-5678,hello,2026-01-01T00:00:00\n",
+    )
+    .unwrap();
+    let out = d.join("reports-out.csv");
+    let o = kamei()
+        .args(["deid", "--as", "kr_moderator", "--table", "reports", "--in"])
+        .arg(&reports)
+        .args(["--directory", users, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("spam") && !text.contains("1234-5678"), "{text}");
+}

@@ -366,9 +366,9 @@ fn broken(file: &str, from: &str, to: &str) -> (String, String) {
 #[test]
 fn bad_toml_names_file_line_and_column() {
     let (check, matrix) = broken("catalog.toml", "name = \"users\"", "name = \"users");
-    assert!(check.contains("catalog.toml:65:"), "{check}");
+    assert!(check.contains("catalog.toml:72:"), "{check}");
     assert!(
-        matrix.starts_with("kamei: error: ") && matrix.contains("catalog.toml:65:"),
+        matrix.starts_with("kamei: error: ") && matrix.contains("catalog.toml:72:"),
         "{matrix}"
     );
 }
@@ -380,7 +380,7 @@ fn unknown_category_names_the_field_and_the_known_ones() {
         "category = \"PHONE\"",
         "category = \"PHONE_NUMBER\"",
     );
-    assert!(check.contains("catalog.toml:74:"), "{check}");
+    assert!(check.contains("catalog.toml:81:"), "{check}");
     assert!(
         check
             .contains("field `category` of column `phone` in table `users`: unknown category `PHONE_NUMBER`")
