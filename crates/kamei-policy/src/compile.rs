@@ -64,6 +64,11 @@ impl DecisionTable {
         (cell.level, reasons)
     }
 
+    #[cfg(test)]
+    pub(crate) fn level(&self, p: usize, d: usize) -> Level {
+        self.cell(p, d).level
+    }
+
     pub(crate) fn decision(&self, p: usize, d: usize) -> Decision {
         let (level, reasons) = self.get(p, d);
         Decision {

@@ -497,6 +497,54 @@ impl Config {
         changes
     }
 
+    /// Permits that name a principal, table or column this configuration does not have: they
+    /// grant nothing today and would grant at once when such a name is added (a principal
+    /// hired, a table catalogued), unreviewed. One line each, for `kamei policy check`.
+    pub fn latent_grants(&self) -> Vec<String> {
+        let tables: std::collections::HashSet<&str> =
+            self.catalog.tables.iter().map(|t| t.name.as_str()).collect();
+        let columns: std::collections::HashSet<&str> = self
+            .catalog
+            .tables
+            .iter()
+            .flat_map(|t| t.columns.iter().map(|c| c.name.as_str()))
+            .collect();
+        let mut out = Vec::new();
+        for policy in &self.policies.list {
+            if policy.effect() != cedar_policy::Effect::Permit {
+                continue;
+            }
+            let id = policy.id();
+            for uid in policy.entity_literals() {
+                let name = uid.id().unescaped();
+                if uid.type_name().basename() == "Principal" && self.principal(name).is_none() {
+                    out.push(format!(
+                        "policy `{id}` names principal `{}`, which principals.toml does not have",
+                        name.escape_debug()
+                    ));
+                }
+            }
+            let Ok(json) = policy.to_json() else { continue };
+            let mut named = Vec::new();
+            compared_names(&json, &mut named);
+            for (attr, name) in named {
+                let known = match attr {
+                    "table" => tables.contains(name.as_str()),
+                    _ => columns.contains(name.as_str()),
+                };
+                if !known {
+                    out.push(format!(
+                        "policy `{id}` names {attr} `{}`, which catalog.toml does not have",
+                        name.escape_debug()
+                    ));
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The columns whose owners changed since `old`: a column that belongs to fewer people,
     /// or whose people's jurisdictions come from elsewhere, is read at other levels though no
     /// policy changed (a message body that no longer belongs to its recipient follows the
@@ -534,6 +582,54 @@ impl Config {
             }
         }
         changes
+    }
+}
+
+/// The string literals a policy compares `resource.table` or `resource.column` with (`==`,
+/// `in`, or a set's `contains`), from Cedar's JSON form of the policy.
+fn compared_names(json: &serde_json::Value, out: &mut Vec<(&'static str, String)>) {
+    use serde_json::Value;
+    let attr_of = |v: &Value| -> Option<&'static str> {
+        let access = v.get(".")?;
+        if access.get("left")?.get("Var")?.as_str()? != "resource" {
+            return None;
+        }
+        match access.get("attr")?.as_str()? {
+            "table" => Some("table"),
+            "column" => Some("column"),
+            _ => None,
+        }
+    };
+    let strings = |v: &Value| -> Vec<String> {
+        match (
+            v.get("Value").and_then(Value::as_str),
+            v.get("Set").and_then(Value::as_array),
+        ) {
+            (Some(s), _) => vec![s.to_owned()],
+            (None, Some(set)) => set
+                .iter()
+                .filter_map(|e| e.get("Value").and_then(Value::as_str).map(str::to_owned))
+                .collect(),
+            (None, None) => Vec::new(),
+        }
+    };
+    match json {
+        Value::Object(map) => {
+            for (op, args) in map {
+                if ["==", "contains", "containsAny", "containsAll", "in"].contains(&op.as_str())
+                    && let (Some(l), Some(r)) = (args.get("left"), args.get("right"))
+                {
+                    for (a, b) in [(l, r), (r, l)] {
+                        if let Some(attr) = attr_of(a) {
+                            out.extend(strings(b).into_iter().map(|s| (attr, s)));
+                        }
+                    }
+                }
+                compared_names(args, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| compared_names(v, out)),
+        _ => {}
     }
 }
 

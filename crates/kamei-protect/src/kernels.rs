@@ -81,8 +81,9 @@ pub(crate) enum Kernel {
     /// At most the first three digits of a postal code, fewer than half of them.
     PostalPrefix,
     /// The value as stored, unless the detector finds structured personal data in it (a phone
-    /// number typed into a gender column): then null, and counted.
-    KeepChecked,
+    /// number typed into a gender column), or with `names` a person's name: then null, and
+    /// counted.
+    KeepChecked { names: bool },
     /// The first character, then `＊＊`.
     FirstChar,
     /// A date generalised to its year (`1987`).
@@ -104,7 +105,7 @@ impl Kernel {
     /// The data type this kernel produces from `input` (already cast to what it accepts).
     pub(crate) fn output_type(&self, input: &DataType) -> DataType {
         match self {
-            Kernel::Raw | Kernel::Null | Kernel::KeepChecked => input.clone(),
+            Kernel::Raw | Kernel::Null | Kernel::KeepChecked { .. } => input.clone(),
             Kernel::PseudonymInt { .. } => DataType::Int64,
             Kernel::PseudonymText { .. }
             | Kernel::MaskDigits { .. }
@@ -127,7 +128,7 @@ impl Kernel {
         match self {
             Kernel::Raw | Kernel::Null => data.clone(),
             // Checked as text, put back into the column's type by the projection.
-            Kernel::KeepChecked => DataType::Utf8,
+            Kernel::KeepChecked { .. } => DataType::Utf8,
             Kernel::PseudonymInt { .. } => DataType::Int64,
             Kernel::Year | Kernel::YearMonth => DataType::Date32,
             Kernel::AgeBand => DataType::Int64,
@@ -160,7 +161,12 @@ impl Kernel {
             Kernel::PostalPrefix => {
                 "generalize-postal-code (at most three leading digits, under half)".into()
             }
-            Kernel::KeepChecked => "none (suppressed where structured personal data is detected)".into(),
+            Kernel::KeepChecked { names: false } => {
+                "none (suppressed where structured personal data is detected)".into()
+            }
+            Kernel::KeepChecked { names: true } => {
+                "none (suppressed where structured personal data or a name is detected)".into()
+            }
             Kernel::FirstChar => "mask (first character kept)".into(),
             Kernel::Year => "generalize-date (year)".into(),
             Kernel::YearMonth => "generalize-date (year-month)".into(),
@@ -180,7 +186,7 @@ impl Kernel {
             Kernel::TokenSiv | Kernel::TokenFf1 => Some(crate::KeyPurpose::Token),
             Kernel::Raw
             | Kernel::Null
-            | Kernel::KeepChecked
+            | Kernel::KeepChecked { .. }
             | Kernel::MaskDigits { .. }
             | Kernel::MaskAlnum { .. }
             | Kernel::MaskEmail
@@ -196,7 +202,7 @@ impl Kernel {
 
     /// Whether the kernel runs the detector.
     pub(crate) fn needs_detector(&self) -> bool {
-        matches!(self, Kernel::RedactText(_) | Kernel::KeepChecked)
+        matches!(self, Kernel::RedactText(_) | Kernel::KeepChecked { .. })
     }
 
     /// Applies the kernel to a whole array already of `self.input_type(..)`.
@@ -234,13 +240,13 @@ impl Kernel {
                 Kernel::MaskEmail => map_text(strings(array)?, masks::mask_email),
                 Kernel::Prefecture => map_text(strings(array)?, masks::region),
                 Kernel::PostalPrefix => map_text(strings(array)?, masks::postal_prefix),
-                Kernel::KeepChecked => {
+                Kernel::KeepChecked { names } => {
                     let detector = ctx.detector.ok_or("no detector for the check of kept values")?;
                     let values = strings(array)?;
                     let mut b = StringBuilder::with_capacity(values.len(), values.value_data().len());
                     for v in values.iter() {
                         match v {
-                            Some(v) if !holds_structured_pii(detector, v) => b.append_value(v),
+                            Some(v) if !holds_personal_data(detector, v, *names) => b.append_value(v),
                             _ => b.append_null(),
                         }
                     }
@@ -489,23 +495,25 @@ fn write_pseudonym(prefix: &str, digest: &[u8; 32], out: &mut String) {
 }
 
 /// Whether text holds a value of a structured type (a number, an address on the network, a
-/// code with a check digit): such a value in a column kept as it is would be read raw.
-fn holds_structured_pii(detector: &Detector, value: &str) -> bool {
+/// code with a check digit), or with `names` a person's name: such a value in a column kept as
+/// it is would be read raw.
+fn holds_personal_data(detector: &Detector, value: &str, names: bool) -> bool {
     detector.find(value).iter().any(|e| {
-        matches!(
-            e.pii_type,
-            PiiType::Email
-                | PiiType::Phone
-                | PiiType::CreditCard
-                | PiiType::MyNumber
-                | PiiType::CorporateNumber
-                | PiiType::IpAddress
-                | PiiType::Iban
-                | PiiType::Passport
-                | PiiType::DriverLicense
-                | PiiType::BankAccount
-                | PiiType::PostalCode
-        )
+        (names && e.pii_type == PiiType::Person)
+            || matches!(
+                e.pii_type,
+                PiiType::Email
+                    | PiiType::Phone
+                    | PiiType::CreditCard
+                    | PiiType::MyNumber
+                    | PiiType::CorporateNumber
+                    | PiiType::IpAddress
+                    | PiiType::Iban
+                    | PiiType::Passport
+                    | PiiType::DriverLicense
+                    | PiiType::BankAccount
+                    | PiiType::PostalCode
+            )
     })
 }
 

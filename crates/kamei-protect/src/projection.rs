@@ -364,7 +364,7 @@ impl Projection {
                 }
                 let cast_in = cast_to(values, &l.input_type).map_err(internal)?;
                 let out = l.kernel.apply(&cast_in, &ctx).map_err(internal)?;
-                if l.kernel == Kernel::KeepChecked {
+                if matches!(l.kernel, Kernel::KeepChecked { .. }) {
                     checked += (out.null_count() - cast_in.null_count()) as u64;
                 }
                 cast_to(&out, &c.output_type).map_err(internal)
@@ -394,8 +394,8 @@ impl Projection {
                 _ if rows == 0 => arrow::array::new_null_array(&c.output_type, 0),
                 Slots::All(s) => run(usize::from(*s), input)?,
                 // Every row at one level (the common case): the kernel over the whole array.
-                Slots::PerRow(_) if counts.iter().filter(|n| **n > 0).count() == 1 => {
-                    run(counts.iter().position(|n| *n > 0).unwrap_or(0), input)?
+                Slots::PerRow(v) if v.iter().all(|s| Some(s) == v.first()) => {
+                    run(v.first().map_or(0, |s| usize::from(*s)), input)?
                 }
                 Slots::PerRow(slots) => {
                     // Each level's kernel only on its rows, then back into row order.
@@ -681,7 +681,7 @@ fn accepts(category: Category, dt: &DataType) -> bool {
 fn chosen_kernel(transform: Transform, category: Category, dt: &DataType) -> Option<Kernel> {
     let kernel = match transform {
         Transform::Suppress => Kernel::Null,
-        Transform::Keep => keep_checked(dt),
+        Transform::Keep => keep_checked(category, dt),
         Transform::Pseudonym => return select(category, Level::Pseudonymized, dt),
         Transform::Token => Kernel::TokenSiv,
         Transform::TokenDigits => Kernel::TokenFf1,
@@ -702,10 +702,13 @@ fn chosen_kernel(transform: Transform, category: Category, dt: &DataType) -> Opt
 }
 
 /// A column kept as it is below raw: text is checked for structured personal data on the way
-/// (a number or a date cannot hold an e-mail address).
-fn keep_checked(dt: &DataType) -> Kernel {
+/// (a number or a date cannot hold an e-mail address), a quasi-identifier's for names too (a
+/// name typed into `gender`; a merchant of a non-personal column may look like a surname).
+fn keep_checked(category: Category, dt: &DataType) -> Kernel {
     if is_text(dt) {
-        Kernel::KeepChecked
+        Kernel::KeepChecked {
+            names: category == Category::QuasiIdentifier,
+        }
     } else {
         Kernel::Raw
     }
@@ -722,7 +725,7 @@ fn select(category: Category, level: Level, dt: &DataType) -> Option<Kernel> {
         // A column said to be non-personal is granted raw to everyone: its text is checked on
         // the way, so personal data typed into it (a phone in a `reason`) is suppressed and
         // counted instead of read raw by all.
-        Level::Raw if category == Category::NonPersonal => keep_checked(dt),
+        Level::Raw if category == Category::NonPersonal => keep_checked(category, dt),
         Level::Raw => Kernel::Raw,
         Level::Denied => Kernel::Null,
         Level::Pseudonymized => match category {
@@ -779,7 +782,7 @@ fn select(category: Category, level: Level, dt: &DataType) -> Option<Kernel> {
             Category::QuasiIdentifier if is_date(dt) => Kernel::YearMonth,
             // A categorical quasi-identifier (gender) is already coarse; `kamei deid`
             // measures what the combination reveals (k-anonymity).
-            Category::QuasiIdentifier | Category::NonPersonal => keep_checked(dt),
+            Category::QuasiIdentifier | Category::NonPersonal => keep_checked(category, dt),
         },
     };
     Some(kernel)

@@ -346,12 +346,41 @@ fn check_types(path: &Path, schema: &Schema, table: &CatalogTable) -> anyhow::Re
 
 /// The output file being written.
 enum Sink {
-    Parquet(ArrowWriter<BufWriter<File>>),
+    Parquet(ArrowWriter<Hashing>),
     /// With `neutralize`, text cells a spreadsheet would run as a formula get a leading `'`.
     Csv {
-        writer: arrow::csv::Writer<BufWriter<File>>,
+        writer: arrow::csv::Writer<Hashing>,
         neutralize: bool,
     },
+}
+
+/// The output file, hashed as it is written: the processing record carries the digest, so a
+/// record and an output that do not belong together can be told apart.
+struct Hashing {
+    file: BufWriter<File>,
+    digest: sha2::Sha256,
+}
+
+impl std::io::Write for Hashing {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.file.write(bytes)?;
+        self.digest.update(&bytes[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Hashing {
+    /// Flushes and syncs the file; the hex SHA-256 of everything written.
+    fn finish(self) -> anyhow::Result<String> {
+        use sha2::Digest;
+        self.file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        Ok(hex::encode(self.digest.finalize()))
+    }
 }
 
 impl Sink {
@@ -364,7 +393,10 @@ impl Sink {
         unique_columns: &[String],
         neutralize: bool,
     ) -> anyhow::Result<Sink> {
-        let file = BufWriter::with_capacity(1 << 20, file);
+        let file = Hashing {
+            file: BufWriter::with_capacity(1 << 20, file),
+            digest: sha2::Digest::new(),
+        };
         Ok(match format {
             Format::Parquet => {
                 let mut props = WriterProperties::builder().set_compression(Compression::SNAPPY);
@@ -393,21 +425,12 @@ impl Sink {
         Ok(())
     }
 
-    fn finish(self) -> anyhow::Result<()> {
+    /// Finishes the file; the hex SHA-256 of its bytes.
+    fn finish(self) -> anyhow::Result<String> {
         match self {
-            Sink::Parquet(w) => {
-                let file = w.into_inner()?;
-                file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            }
-            Sink::Csv { writer, .. } => {
-                writer
-                    .into_inner()
-                    .into_inner()
-                    .map_err(|e| e.into_error())?
-                    .sync_all()?;
-            }
+            Sink::Parquet(w) => w.into_inner()?.finish(),
+            Sink::Csv { writer, .. } => writer.into_inner().finish(),
         }
-        Ok(())
     }
 }
 
@@ -535,6 +558,7 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     remove_abandoned_temporaries(&out_dir, &out_name);
+    let lock = OutputLock::take(&out_dir, &out_name)?;
 
     let keyring = crate::keys::open_keyring(&config, args.keyring.as_deref())?;
     let keys = keyring.domain_keys(plan.domain())?;
@@ -695,7 +719,12 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
             "format": in_format.name(),
             "rows": totals.rows_in,
         },
-        "output": { "file": args.out.display().to_string(), "format": out_format.name(), "rows": totals.rows_out },
+        "output": {
+            "file": args.out.display().to_string(),
+            "format": out_format.name(),
+            "rows": totals.rows_out,
+            "sha256": totals.sha256,
+        },
         "rows_with_unknown_jurisdiction": totals.stats.rows_with_unknown_jurisdiction,
         "keys": {
             "demo": keyring.is_demo(),
@@ -747,8 +776,10 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
         record["k_anonymity"] = summary;
     }
 
-    // The record is written first and the output moved into place last, so a failure leaves
-    // neither an output without its record nor a record of an output that is not there.
+    // Both are complete on disk under temporary names. The old record goes first, then the
+    // output and its record move into place: an interruption leaves at worst an output without
+    // a record, never a record beside an output it does not describe (the record names the
+    // output's SHA-256 too).
     let record_path = PathBuf::from(format!("{}.processing.json", args.out.display()));
     let mut rec_tmp = tempfile::Builder::new()
         .prefix(&temporary_prefix(&format!("{out_name}.processing")))
@@ -760,13 +791,17 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
     if interrupted.load(Ordering::Relaxed) {
         bail!("interrupted; nothing was written");
     }
+    match std::fs::remove_file(&record_path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => bail!("cannot replace `{}`: {e}", record_path.display()),
+    }
+    tmp.persist(&args.out)
+        .map_err(|e| anyhow!("cannot write `{}`: {}", args.out.display(), e.error))?;
     rec_tmp
         .persist(&record_path)
         .map_err(|e| anyhow!("cannot write `{}`: {}", record_path.display(), e.error))?;
-    if let Err(e) = tmp.persist(&args.out) {
-        let _ = std::fs::remove_file(&record_path);
-        bail!("cannot write `{}`: {}", args.out.display(), e.error);
-    }
+    drop(lock);
     eprintln!(
         "kamei: wrote {} row(s) of `{}` for `{}` to `{}` ({} column(s) deleted); record `{}`",
         totals.rows_out,
@@ -812,6 +847,54 @@ fn refuse_same_file(input: &Path, out: &Path, what: &str) -> anyhow::Result<()> 
 /// an abandoned one (its writer gone, after SIGKILL or power loss) from one being written.
 fn temporary_prefix(name: &str) -> String {
     format!(".{name}.kamei-{}.", std::process::id())
+}
+
+/// One export at a time per output: a second run for the same `--out` is refused while the
+/// first holds this lock file (its pid inside; a lock whose process is gone is taken over).
+struct OutputLock(PathBuf);
+
+impl OutputLock {
+    fn take(dir: &Path, name: &str) -> anyhow::Result<OutputLock> {
+        let path = dir.join(format!(".{name}.kamei-lock"));
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    std::io::Write::write_all(&mut f, std::process::id().to_string().as_bytes())?;
+                    return Ok(OutputLock(path));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|p| p.trim().parse::<u32>().ok());
+                    if holder.is_some_and(process_alive) {
+                        bail!(
+                            "another export to `{}` is running (process {}); wait for it or choose another --out",
+                            dir.join(name).display(),
+                            holder.unwrap_or_default()
+                        );
+                    }
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot create a file in `{}`", dir.display()));
+                }
+            }
+        }
+        bail!(
+            "cannot take the lock `{}`; remove it if no export is running",
+            path.display()
+        )
+    }
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Removes temporary files an earlier run for the same output left when it was killed.
@@ -911,6 +994,8 @@ struct Totals {
     rows_in: u64,
     rows_out: u64,
     stats: ApplyStats,
+    /// Of the output file's bytes.
+    sha256: String,
 }
 
 /// Reader thread → chunks of batches transformed in parallel on the rayon pool (order kept)
@@ -938,7 +1023,7 @@ fn pipeline(
                 }
             }
         });
-        let writer = s.spawn(move || -> anyhow::Result<()> {
+        let writer = s.spawn(move || -> anyhow::Result<String> {
             let mut sink = sink;
             for batch in write_rx {
                 sink.write(&batch)?;
@@ -949,6 +1034,7 @@ fn pipeline(
             rows_in: 0,
             rows_out: 0,
             stats: ApplyStats::default(),
+            sha256: String::new(),
         };
         let result = (|| -> anyhow::Result<()> {
             let mut pending = Vec::with_capacity(chunk);
@@ -1008,7 +1094,7 @@ fn pipeline(
             .join()
             .map_err(|_| anyhow!("internal error: the writer thread panicked"))?;
         result?;
-        written.with_context(|| format!("cannot write `{}`", args.out.display()))?;
+        totals.sha256 = written.with_context(|| format!("cannot write `{}`", args.out.display()))?;
         Ok(totals)
     })
 }

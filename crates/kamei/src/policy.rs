@@ -156,6 +156,12 @@ fn check(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
                 config.catalog().jurisdictions.len(),
                 config.policy_ids().len(),
             );
+            for latent in config.latent_grants() {
+                eprintln!(
+                    "kamei: warning: {}: {latent}: it grants nothing today and would grant at once if one were added",
+                    config.policies_file()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {

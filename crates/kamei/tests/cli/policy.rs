@@ -291,6 +291,34 @@ fn diff_of_whole_configurations_sees_widening_through_principals_and_catalog() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
+/// Issue 13: a permit for a principal, table or column that does not exist yet grants nothing
+/// today and everything the day the name appears; `policy check` warns about it.
+#[test]
+fn check_warns_about_latent_grants() {
+    let (_dir, kamei_toml) = init();
+    let policies = kamei_toml.parent().unwrap().join("policies.cedar");
+    let mut text = std::fs::read_to_string(&policies).unwrap();
+    text.push_str(
+        "\n@id(\"future-vendor\")\npermit(principal == Kamei::Principal::\"vn_vendor\", action, resource)\n\
+         when { [\"audit_trail\", \"users\"].contains(resource.table) && resource.column == \"passport_no\" };\n",
+    );
+    std::fs::write(&policies, text).unwrap();
+    let o = run(&["policy", "check", "--config", kamei_toml.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    for name in [
+        "principal `vn_vendor`",
+        "table `audit_trail`",
+        "column `passport_no`",
+    ] {
+        assert!(e.contains(&format!("policy `future-vendor` names {name}")), "{e}");
+    }
+    assert!(!e.contains("table `users`"), "{e}");
+    // The demo policies name only what exists.
+    let o = run(&["policy", "check"]);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}
+
 #[test]
 fn explain_prints_the_level_and_the_deciding_policies() {
     let o = run(&[
