@@ -226,6 +226,14 @@ impl AuditLog {
 
     /// Appends a record with its subject set; returns its index once both are durable.
     pub fn append(&self, record: &AuditRecord, subjects: &SubjectSet) -> Result<u64, AuditError> {
+        // The record's digest must be the subject set's: a record bound to other subjects
+        // would make the subject index lie about who was read.
+        if record.subjects.count != subjects.count() || record.subjects.digest != subjects.digest().to_hex() {
+            return Err(AuditError::Record(crate::record::RecordError::Field {
+                field: "subjects",
+                what: "the record's subject digest is not that of the subject set given with it".into(),
+            }));
+        }
         let leaf = record.to_leaf()?;
         self.append_leaf(leaf, subjects.to_bytes())
     }

@@ -57,6 +57,21 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Issue 14: a record is bound to its subject set; one appended with another set is refused,
+/// and a record's statement never carries the literals it was given.
+#[test]
+fn a_record_is_bound_to_its_subjects_and_holds_no_literal() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    let (record, subjects) = input(7).into_record().unwrap();
+    assert_eq!(record.statement(), "SELECT phone FROM users WHERE user_id = ?");
+    let (_, other) = input(8).into_record().unwrap();
+    let err = log.append(&record, &other).unwrap_err().to_string();
+    assert!(err.contains("subject"), "{err}");
+    assert_eq!(log.size(), 0);
+    assert_eq!(log.append(&record, &subjects).unwrap(), 0);
+}
+
 #[test]
 fn concurrent_appends_get_distinct_indices_and_provable_entries() {
     let dir = tempfile::tempdir().unwrap();

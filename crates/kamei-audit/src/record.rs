@@ -142,19 +142,24 @@ pub struct SubjectRef {
 /// writes them sorted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+///
+/// INVARIANT (no personal data, digest bound to the subjects): the fields are private and a
+/// record is built only by [`RecordInput::into_record`], which redacts the statement's literals
+/// and computes `subjects` from the [`SubjectSet`] it returns beside the record, or read back
+/// from a canonical leaf. [`crate::AuditLog::append`] refuses a set whose digest differs.
 pub struct AuditRecord {
-    pub action: Action,
-    pub client_addr: String,
-    pub country: String,
-    pub org: String,
-    pub policies: Vec<String>,
-    pub principal: String,
-    pub rows: u64,
-    pub statement: String,
-    pub subjects: SubjectRef,
-    pub tables: BTreeMap<String, BTreeMap<String, Level>>,
-    pub time: String,
-    pub v: u32,
+    pub(crate) action: Action,
+    pub(crate) client_addr: String,
+    pub(crate) country: String,
+    pub(crate) org: String,
+    pub(crate) policies: Vec<String>,
+    pub(crate) principal: String,
+    pub(crate) rows: u64,
+    pub(crate) statement: String,
+    pub(crate) subjects: SubjectRef,
+    pub(crate) tables: BTreeMap<String, BTreeMap<String, Level>>,
+    pub(crate) time: String,
+    pub(crate) v: u32,
 }
 
 /// Why an input record was refused.
@@ -378,6 +383,56 @@ fn canonical_addr(s: &str) -> Option<String> {
 }
 
 impl AuditRecord {
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    pub fn client_addr(&self) -> &str {
+        &self.client_addr
+    }
+
+    /// The principal's country.
+    pub fn country(&self) -> &str {
+        &self.country
+    }
+
+    pub fn org(&self) -> &str {
+        &self.org
+    }
+
+    /// The deciding policy ids (of a denial), sorted.
+    pub fn policies(&self) -> &[String] {
+        &self.policies
+    }
+
+    pub fn principal(&self) -> &str {
+        &self.principal
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The statement with its literals replaced by `?`.
+    pub fn statement(&self) -> &str {
+        &self.statement
+    }
+
+    /// How many subjects, and the digest of their subject index entry.
+    pub fn subjects(&self) -> &SubjectRef {
+        &self.subjects
+    }
+
+    /// `{table: {column: level}}`.
+    pub fn tables(&self) -> &BTreeMap<String, BTreeMap<String, Level>> {
+        &self.tables
+    }
+
+    /// UTC, RFC 3339.
+    pub fn time(&self) -> &str {
+        &self.time
+    }
+
     /// The canonical leaf bytes (see the module docs).
     pub fn to_leaf(&self) -> Result<Vec<u8>, RecordError> {
         let bytes = serde_json::to_vec(self).map_err(|e| RecordError::Shape(e.to_string()))?;

@@ -122,10 +122,11 @@ impl SubjectSet {
         let mut out = Vec::new();
         for ((jurisdiction, level), set) in &self.levels {
             let mut body = Vec::with_capacity(set.serialized_size());
-            // Writing to a Vec cannot fail.
-            if set.serialize_into(&mut body).is_err() {
-                continue;
-            }
+            #[expect(
+                clippy::expect_used,
+                reason = "writing to a Vec cannot fail; a group is never dropped"
+            )]
+            set.serialize_into(&mut body).expect("serialize into a Vec");
             out.extend_from_slice(jurisdiction);
             out.push(level_code(*level));
             out.extend_from_slice(&(body.len() as u32).to_be_bytes());

@@ -1,5 +1,6 @@
-//! Check digits of the identifiers the generator writes, so that generated My Numbers and
-//! card numbers are valid and detectors can be tested on their validators.
+//! Check digits of the identifiers kamei generates and recognises (card numbers, My Number),
+//! in one place for the generator and the detector. Digits are values 0–9, most significant
+//! first.
 
 /// The check digit of a My Number (個人番号) from its first eleven digits.
 ///

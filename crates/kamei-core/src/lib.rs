@@ -10,14 +10,19 @@
 //! (labels, detector JSON, catalog files, the policy matrix, audit records).
 //!
 //! A [`TablePlan`] is what one principal may read of one table: the compiled decision per
-//! column and jurisdiction, handed from kamei-policy (which decides) to kamei-protect (which
-//! applies) and to the audit log (which records). A [`Transform`] is a catalog's choice of how
-//! a level is applied to a column where the default does not suit.
+//! column and jurisdiction, and whose data each column is (a row can hold several people, each
+//! a [`Subject`] with the source of their jurisdiction), handed from kamei-policy (which
+//! decides) to kamei-protect (which applies) and to the audit log (which records). A
+//! [`Transform`] is a catalog's choice of how a level is applied to a column where the default
+//! does not suit.
 //!
-//! This crate holds no logic beyond parsing and printing those names: it does not detect,
-//! decide or transform anything, and depends on nothing of kamei.
+//! The logic here is the logic that keeps those types true: a plan's fields are private and its
+//! constructors keep the fail-closed fallback for unknown jurisdictions and every column's
+//! owner. This crate does not detect, decide or transform anything, and depends on nothing of
+//! kamei.
 
 mod category;
+pub mod check_digit;
 mod column_type;
 mod jurisdiction;
 mod level;

@@ -339,6 +339,42 @@ mod tests {
         assert_eq!(plan.decision(Some("US".parse().unwrap())).level, Level::Masked);
     }
 
+    /// Issue 14: what filter pushdown trusts is derived from every decision; nothing a caller
+    /// can set makes a column raw everywhere while one jurisdiction is protected.
+    #[test]
+    fn raw_everywhere_only_when_every_decision_is_raw() {
+        let raw_jp = ColumnPlan::new(
+            "phone".into(),
+            Category::Pii(PiiType::Phone),
+            BTreeMap::from([
+                (Jurisdiction::JP, decision(Level::Raw)),
+                (Jurisdiction::TH, decision(Level::Masked)),
+            ]),
+        );
+        assert!(!raw_jp.is_raw_everywhere());
+        assert!(
+            !raw_jp
+                .clone()
+                .with_transforms(TransformChoice::default())
+                .is_raw_everywhere()
+        );
+        let all_raw = ColumnPlan::new(
+            "country".into(),
+            Category::NonPersonal,
+            BTreeMap::from([(Jurisdiction::JP, decision(Level::Raw))]),
+        );
+        assert!(all_raw.is_raw_everywhere());
+        // A plan whose column names no subject, or one the table lacks, cannot be built.
+        let subjects = vec![Subject {
+            key: "user_id".into(),
+            jurisdiction: JurisdictionSource::Directory,
+        }];
+        let orphan = raw_jp.clone().with_subjects(vec![]);
+        assert!(TablePlan::new("p".into(), "o".into(), "t".into(), subjects.clone(), vec![orphan]).is_err());
+        let stranger = raw_jp.with_subjects(vec![1]);
+        assert!(TablePlan::new("p".into(), "o".into(), "t".into(), subjects, vec![stranger]).is_err());
+    }
+
     #[test]
     fn no_known_jurisdiction_means_denied() {
         let plan = ColumnPlan::new("phone".into(), Category::Pii(PiiType::Phone), BTreeMap::new());

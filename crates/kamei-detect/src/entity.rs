@@ -16,24 +16,48 @@ pub struct Entity {
 
 /// Replaces each entity's span of `text` by what `replace(entity, matched_text)` returns.
 ///
-/// `entities` must be sorted by start and non-overlapping, as [`crate::Detector::find`]
-/// returns them; an entity that overlaps an earlier one or lies outside the text is skipped
-/// rather than allowed to corrupt the output.
+/// Nothing of an entity is ever left in the text: entities that overlap (a detector's
+/// recognizers may disagree on where a value ends) are merged into one span, replaced once as
+/// the type of the longest of them; an offset inside a character widens to the whole
+/// character, and one past the end stops at the end.
 pub fn redact(text: &str, entities: &[Entity], mut replace: impl FnMut(&Entity, &str) -> String) -> String {
+    let mut spans: Vec<Entity> = entities
+        .iter()
+        .filter(|e| e.start < e.end.min(text.len()))
+        .map(|e| {
+            let mut start = e.start;
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = e.end.min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            Entity { start, end, ..*e }
+        })
+        .collect();
+    spans.sort_by_key(|e| e.start);
+    let mut merged: Vec<(Entity, usize)> = Vec::with_capacity(spans.len());
+    for e in spans {
+        match merged.last_mut() {
+            Some((m, longest)) if e.start < m.end => {
+                if e.end - e.start > *longest {
+                    *longest = e.end - e.start;
+                    m.pii_type = e.pii_type;
+                }
+                m.end = m.end.max(e.end);
+            }
+            _ => merged.push((e, e.end - e.start)),
+        }
+    }
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    for e in entities {
-        if e.start < at || e.end < e.start || e.end > text.len() {
-            continue;
-        }
-        let (Some(before), Some(matched)) = (text.get(at..e.start), text.get(e.start..e.end)) else {
-            continue;
-        };
-        out.push_str(before);
-        out.push_str(&replace(e, matched));
+    for (e, _) in &merged {
+        out.push_str(text.get(at..e.start).unwrap_or_default());
+        out.push_str(&replace(e, text.get(e.start..e.end).unwrap_or_default()));
         at = e.end;
     }
-    out.push_str(text.get(at..).unwrap_or(""));
+    out.push_str(text.get(at..).unwrap_or_default());
     out
 }
 
@@ -75,6 +99,27 @@ mod tests {
         }
     }
 
+    /// Issue 14 regression: an entity overlapping an earlier one was skipped, leaving its tail
+    /// in the text.
+    #[test]
+    fn overlapping_entities_are_redacted_whole() {
+        let text = "mail taro@example.jp or call 090-1234-5678";
+        let ents = [
+            e(PiiType::Email, 5, 20),
+            e(PiiType::Phone, 8, 24),
+            e(PiiType::Phone, 29, 42),
+        ];
+        assert_eq!(redact_tag(text, &ents), "mail <PHONE>call <PHONE>");
+        let ents = [
+            e(PiiType::Phone, 29, 40),
+            e(PiiType::Phone, 35, 42),
+            e(PiiType::Email, 5, 20),
+        ];
+        assert_eq!(redact_tag(text, &ents), "mail <EMAIL> or call <PHONE>");
+        // Offsets inside a character widen to it; past the end stop at the end.
+        assert_eq!(redact_tag("電話は090", &[e(PiiType::Phone, 4, 99)]), "電<PHONE>");
+    }
+
     #[test]
     fn tag_and_mask_replace_only_the_spans() {
         let text = "call 090-1234-5678 now";
@@ -93,13 +138,8 @@ mod tests {
     }
 
     #[test]
-    fn overlapping_or_out_of_range_entities_are_skipped() {
-        let text = "abcdef";
-        let ents = [
-            e(PiiType::Email, 1, 3),
-            e(PiiType::Phone, 2, 4),
-            e(PiiType::Iban, 5, 99),
-        ];
-        assert_eq!(redact_tag(text, &ents), "a<EMAIL>def");
+    fn overlapping_and_out_of_range_entities_leave_nothing_of_themselves() {
+        let ents = [e(PiiType::Email, 1, 3), e(PiiType::Phone, 2, 4), e(PiiType::Iban, 5, 99)];
+        assert_eq!(redact_tag("abcdef", &ents), "a<EMAIL>e<IBAN>");
     }
 }

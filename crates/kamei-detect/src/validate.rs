@@ -1,20 +1,24 @@
 //! Check digits and format rules. Every function takes ASCII digits (`b'0'..=b'9'`) already
 //! folded from full-width forms.
 
-/// SPEC: ISO/IEC 7812-1 Annex B (the Luhn formula).
+/// The Luhn check over ASCII digits (kamei-core holds the formula).
 pub(crate) fn luhn(digits: &[u8]) -> bool {
-    let mut sum = 0u32;
-    for (i, d) in digits.iter().rev().enumerate() {
-        let mut v = u32::from(d - b'0');
-        if i % 2 == 1 {
-            v *= 2;
-            if v > 9 {
-                v -= 9;
+    with_values(digits, kamei_core::check_digit::luhn_valid)
+}
+
+/// Runs `check` over the digit values of ASCII digits, without allocating for the short
+/// numbers the validators see (longer runs are not identifiers and fail).
+fn with_values(digits: &[u8], check: fn(&[u8]) -> bool) -> bool {
+    let mut values = [0u8; 32];
+    match values.get_mut(..digits.len()) {
+        Some(v) => {
+            for (out, d) in v.iter_mut().zip(digits) {
+                *out = d.wrapping_sub(b'0');
             }
+            check(v)
         }
-        sum += v;
+        None => false,
     }
-    sum.is_multiple_of(10)
 }
 
 fn prefix_num(digits: &[u8], n: usize) -> u32 {
@@ -45,22 +49,9 @@ pub(crate) fn card_issuer(digits: &[u8]) -> bool {
     }
 }
 
-/// SPEC: 行政手続における特定の個人を識別するための番号の利用等に関する法律施行令 第八条
-/// (the Individual Number check digit): weights 2..7,2..6 from the right over the first 11
-/// digits, check = 11 - (sum mod 11), or 0 when the remainder is 0 or 1.
+/// The My Number check digit over 12 ASCII digits (kamei-core holds the formula).
 pub(crate) fn my_number(digits: &[u8]) -> bool {
-    if digits.len() != 12 {
-        return false;
-    }
-    let mut sum = 0u32;
-    for n in 1..=11 {
-        let p = u32::from(digits[11 - n] - b'0');
-        let q = if n <= 6 { n + 1 } else { n - 5 } as u32;
-        sum += p * q;
-    }
-    let r = sum % 11;
-    let check = if r <= 1 { 0 } else { 11 - r };
-    u32::from(digits[11] - b'0') == check
+    with_values(digits, kamei_core::check_digit::my_number_valid)
 }
 
 /// SPEC: 法人番号の指定等に関する省令 第二条 (the Corporate Number check digit, the first of

@@ -12,7 +12,6 @@
 //! It does not detect, protect or decide anything, and it never writes half a data set: it
 //! builds the output in a hidden sibling directory and renames it into place when complete.
 
-mod check_digit;
 mod country;
 mod person;
 mod refdata;
@@ -23,6 +22,6 @@ mod text;
 mod time;
 mod world;
 
-pub use check_digit::{digits_of, luhn_valid, my_number_valid};
+pub use kamei_core::check_digit::{digits_of, luhn_valid, my_number_valid};
 pub use text::Label;
 pub use world::{Format, GenerateError, GenerateOptions, Summary, generate};

@@ -1,9 +1,9 @@
 //! One user of the demo world: every attribute is a pure function of (seed, user id).
 
-use crate::check_digit::{luhn_check_digit, my_number_check_digit};
 use crate::country::{self, Country, PhoneStyle};
 use crate::rng::Rng;
 use crate::time;
+use kamei_core::check_digit::{luhn_check_digit, my_number_check_digit};
 
 const USER_STREAM: u64 = 0x05E2;
 
@@ -391,7 +391,7 @@ const ID_FEMALE: [(&str, &str); 8] = [
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check_digit::{digits_of, luhn_valid, my_number_valid};
+    use kamei_core::check_digit::{digits_of, luhn_valid, my_number_valid};
 
     #[test]
     fn generated_identifiers_carry_valid_check_digits() {

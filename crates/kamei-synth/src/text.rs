@@ -550,7 +550,7 @@ mod tests {
                 1
             );
             let corp = corporate_number(&mut rng);
-            let d = crate::check_digit::digits_of(&corp);
+            let d = kamei_core::check_digit::digits_of(&corp);
             let sum: u32 = d[1..]
                 .iter()
                 .rev()

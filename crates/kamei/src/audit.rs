@@ -339,7 +339,7 @@ fn query(args: &QueryArgs) -> anyhow::Result<ExitCode> {
             for m in &matches {
                 let r = &m.record;
                 let columns: Vec<String> = r
-                    .tables
+                    .tables()
                     .iter()
                     .flat_map(|(t, cols)| cols.iter().map(move |(c, l)| format!("{t}.{c}={l}")))
                     .collect();
@@ -347,12 +347,12 @@ fn query(args: &QueryArgs) -> anyhow::Result<ExitCode> {
                     out,
                     "{:>8}  {:<24} {:<16} {:<14} {:<3} {:<10} {:>6} {:>8}  {}",
                     m.index,
-                    r.time,
-                    r.principal,
-                    r.org,
-                    r.country,
-                    r.action.as_str(),
-                    r.rows,
+                    r.time(),
+                    r.principal(),
+                    r.org(),
+                    r.country(),
+                    r.action().as_str(),
+                    r.rows(),
                     m.subjects.count(),
                     columns.join(" ")
                 )?;
