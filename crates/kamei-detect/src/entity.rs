@@ -139,7 +139,11 @@ mod tests {
 
     #[test]
     fn overlapping_and_out_of_range_entities_leave_nothing_of_themselves() {
-        let ents = [e(PiiType::Email, 1, 3), e(PiiType::Phone, 2, 4), e(PiiType::Iban, 5, 99)];
+        let ents = [
+            e(PiiType::Email, 1, 3),
+            e(PiiType::Phone, 2, 4),
+            e(PiiType::Iban, 5, 99),
+        ];
         assert_eq!(redact_tag("abcdef", &ents), "a<EMAIL>e<IBAN>");
     }
 }

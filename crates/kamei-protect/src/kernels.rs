@@ -373,10 +373,13 @@ fn map_date(array: &ArrayRef, f: impl Fn(i64, u32) -> String) -> Result<ArrayRef
     let mut b = StringBuilder::with_capacity(dates.len(), dates.len() * 7);
     for v in dates.iter() {
         match v {
-            Some(days) => {
-                let (y, m, _) = crate::keyring::civil_from_days(i64::from(days));
-                b.append_value(f(y, m));
-            }
+            Some(days) => match arrow::temporal_conversions::date32_to_datetime(days) {
+                Some(t) => b.append_value(f(
+                    i64::from(chrono::Datelike::year(&t)),
+                    chrono::Datelike::month(&t),
+                )),
+                None => b.append_null(),
+            },
             None => b.append_null(),
         }
     }

@@ -1,32 +1,21 @@
-//! Civil dates to and from days since 1970-01-01, enough for generated dates and timestamps.
+//! Civil dates to and from days since 1970-01-01, for generated dates and timestamps (chrono).
+
+use chrono::{Datelike, NaiveDate};
 
 use crate::rng::Rng;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-///
-/// SPEC: H. Hinnant, "chrono-Compatible Low-Level Date Algorithms", days_from_civil.
+/// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
+const UNIX_EPOCH_FROM_CE: i32 = 719_163;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (0 for a date that does not exist).
 pub(crate) fn days(year: i32, month: u32, day: u32) -> i32 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = month as i32;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i32 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    NaiveDate::from_ymd_opt(year, month, day).map_or(0, |d| d.num_days_from_ce() - UNIX_EPOCH_FROM_CE)
 }
 
-/// The (year, month, day) of a day number; the inverse of [`days`] (civil_from_days).
+/// The (year, month, day) of a day number; the inverse of [`days`].
 pub(crate) fn civil(days: i32) -> (i32, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i32::from(month <= 2);
-    (year, month, day)
+    NaiveDate::from_num_days_from_ce_opt(days + UNIX_EPOCH_FROM_CE)
+        .map_or((1970, 1, 1), |d| (d.year(), d.month(), d.day()))
 }
 
 pub(crate) const MICROS_PER_DAY: i64 = 86_400_000_000;
