@@ -53,9 +53,9 @@ pub enum AuditError {
     Proof(#[from] ProofError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
-    #[error("the log is damaged at index {index}: {what}; run `kamei audit verify`")]
+    #[error("the log is damaged at index {index}: {what}")]
     Damaged { index: u64, what: String },
-    #[error("the log is damaged: {0}; run `kamei audit verify`")]
+    #[error("the log is damaged: {0}")]
     DamagedLog(String),
     #[error("the log is closed after an earlier write failure; reopen it")]
     Closed,

@@ -57,6 +57,13 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+#[test]
+fn the_log_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<AuditLog>();
+    check::<crate::AuditRecord>();
+}
+
 /// Issue 14: a record is bound to its subject set; one appended with another set is refused,
 /// and a record's statement never carries the literals it was given.
 #[test]

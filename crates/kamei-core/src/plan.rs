@@ -135,6 +135,34 @@ impl TablePlan {
         column.subjects.iter().filter_map(|s| self.subjects.get(*s))
     }
 
+    /// The columns the principal may read at some level, in table order: what `SELECT *` and
+    /// a catalog view show it.
+    pub fn readable_columns(&self) -> impl Iterator<Item = &ColumnPlan> + '_ {
+        self.columns.iter().filter(|c| c.max_level() != Level::Denied)
+    }
+
+    /// The columns a scan of `columns` must read besides them, so the protection can place
+    /// every row: the jurisdiction columns and the directory-looked-up keys of their subjects.
+    pub fn inputs_for<'a>(&'a self, columns: &[&str]) -> Vec<&'a str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in columns.iter().filter_map(|c| self.column(c)) {
+            for s in self.subjects_of(c) {
+                let needed = match &s.jurisdiction {
+                    JurisdictionSource::Column(j) => Some(j.as_str()),
+                    JurisdictionSource::Directory => Some(s.key.as_str()),
+                    JurisdictionSource::Fixed(_) => None,
+                };
+                if let Some(n) = needed
+                    && !columns.contains(&n)
+                    && !out.contains(&n)
+                {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+
     /// Whether any subject's jurisdiction comes from the subject directory.
     pub fn needs_directory(&self) -> bool {
         self.subjects
@@ -373,6 +401,37 @@ mod tests {
         assert!(TablePlan::new("p".into(), "o".into(), "t".into(), subjects.clone(), vec![orphan]).is_err());
         let stranger = raw_jp.with_subjects(vec![1]);
         assert!(TablePlan::new("p".into(), "o".into(), "t".into(), subjects, vec![stranger]).is_err());
+    }
+
+    #[test]
+    fn a_scan_adds_the_columns_that_place_each_row() {
+        let d = |l| BTreeMap::from([(Jurisdiction::JP, decision(l)), (Jurisdiction::TH, decision(l))]);
+        let subjects = vec![
+            Subject {
+                key: "sender_id".into(),
+                jurisdiction: JurisdictionSource::Column("sender_country".into()),
+            },
+            Subject {
+                key: "recipient_id".into(),
+                jurisdiction: JurisdictionSource::Directory,
+            },
+        ];
+        let columns = vec![
+            ColumnPlan::new("sender_id".into(), Category::SubjectKey, d(Level::Raw)),
+            ColumnPlan::new("recipient_id".into(), Category::SubjectKey, d(Level::Raw))
+                .with_subjects(vec![1]),
+            ColumnPlan::new("sender_country".into(), Category::NonPersonal, d(Level::Raw)),
+            ColumnPlan::new("body".into(), Category::FreeText, d(Level::Masked)).with_subjects(vec![0, 1]),
+            ColumnPlan::new("secret".into(), Category::FreeText, d(Level::Denied)),
+        ];
+        let plan = TablePlan::new("p".into(), "o".into(), "messages".into(), subjects, columns).unwrap();
+        assert_eq!(plan.inputs_for(&["body"]), vec!["sender_country", "recipient_id"]);
+        assert_eq!(
+            plan.inputs_for(&["sender_id", "sender_country"]),
+            Vec::<&str>::new()
+        );
+        let readable: Vec<&str> = plan.readable_columns().map(ColumnPlan::column).collect();
+        assert_eq!(readable, ["sender_id", "recipient_id", "sender_country", "body"]);
     }
 
     #[test]

@@ -52,6 +52,23 @@ pub struct Config {
     /// Global index of each table's first column (tables in catalog order).
     column_offset: Vec<usize>,
     decisions: DecisionTable,
+    /// Each principal's plan of each table (principal-major), built once on first use and
+    /// shared: the gateway asks for one per statement.
+    plans: Plans,
+}
+
+/// One slot per principal and table.
+#[derive(Debug, Clone, Default)]
+struct Plans(Vec<std::sync::OnceLock<std::sync::Arc<TablePlan>>>);
+
+impl Plans {
+    fn empty(principals: usize, tables: usize) -> Plans {
+        Plans(
+            (0..principals * tables)
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+        )
+    }
 }
 
 #[derive(Deserialize)]
@@ -235,6 +252,7 @@ impl Config {
         let decisions = compile_decisions(&schema, &policies, &catalog, &principals)
             .map_err(|e| ConfigError::one(&texts.policies.0, None, e))?;
         Ok(Config {
+            plans: Plans::empty(principals.len(), catalog.tables.len()),
             demo,
             policies_file: texts.policies.0,
             keyring,
@@ -261,6 +279,8 @@ impl Config {
             policies_file: name.to_owned(),
             policies,
             decisions,
+            // The plans of the other policies must not be reused.
+            plans: Plans::empty(self.principals.len(), self.catalog.tables.len()),
             ..self.clone()
         })
     }
@@ -338,11 +358,26 @@ impl Config {
 
     /// What `principal` may read of `table`: every catalog column in order, its decision per
     /// known jurisdiction, and the fail-closed fallback for any other.
-    pub fn table_plan(&self, principal: &str, table: &str) -> Result<TablePlan, PolicyError> {
+    pub fn table_plan(&self, principal: &str, table: &str) -> Result<std::sync::Arc<TablePlan>, PolicyError> {
         let p = self.principal_index(principal)?;
         let t = self.table_index(table)?;
+        let slot = self
+            .plans
+            .0
+            .get(p * self.catalog.tables.len() + t)
+            .ok_or_else(|| PolicyError::Internal("no plan slot".into()))?;
+        if let Some(plan) = slot.get() {
+            return Ok(plan.clone());
+        }
+        let plan = std::sync::Arc::new(self.build_plan(p, t)?);
+        Ok(slot.get_or_init(|| plan).clone())
+    }
+
+    fn build_plan(&self, p: usize, t: usize) -> Result<TablePlan, PolicyError> {
         let Some((principal, table)) = self.principals.get(p).zip(self.catalog.tables.get(t)) else {
-            return Err(PolicyError::UnknownTable(table.to_owned()));
+            return Err(PolicyError::Internal(
+                "plan of an unknown principal or table".into(),
+            ));
         };
         let columns = table
             .columns
@@ -773,6 +808,29 @@ mod tests {
             c.explain("admin", "users", "phone", "US"),
             Err(PolicyError::UnknownJurisdiction(_))
         ));
+    }
+
+    /// Issue 14: the gateway shares one configuration across connections and asks for a plan
+    /// per statement: built once, shared, and never reused across policy sets.
+    #[test]
+    fn plans_are_built_once_shared_and_config_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Config>();
+        let c = Config::demo().unwrap();
+        let a = c.table_plan("jp_support", "users").unwrap();
+        let b = c.table_plan("jp_support", "users").unwrap();
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        let text = "@id(\"all\") permit(principal, action, resource);";
+        let wide = c.with_policies("wide.cedar", text).unwrap();
+        let w = wide.table_plan("jp_support", "users").unwrap();
+        assert_eq!(
+            w.column("phone").unwrap().decision(Some(Jurisdiction::TH)).level,
+            Level::Raw
+        );
+        assert_ne!(
+            a.column("phone").unwrap().decision(Some(Jurisdiction::TH)).level,
+            Level::Raw
+        );
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl fmt::Display for ConfigError {
             Some((first, [])) => write!(f, "{first}"),
             Some((first, rest)) => write!(
                 f,
-                "{first} (and {} more problem{}; run `kamei policy check` to list them)",
+                "{first} (and {} more problem{})",
                 rest.len(),
                 if rest.len() == 1 { "" } else { "s" }
             ),

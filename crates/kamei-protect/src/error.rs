@@ -21,7 +21,7 @@ pub enum KeyError {
     Malformed { path: String, message: String },
     #[error("`{path}`: {message}")]
     Io { path: String, message: String },
-    #[error("the keyring holds no {purpose} key; run `kamei keys rotate` to add one")]
+    #[error("the keyring holds no {purpose} key")]
     NoKey { purpose: KeyPurpose },
     #[error("the keyring holds no key `{id}`")]
     UnknownKeyId { id: String },

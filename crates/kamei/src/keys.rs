@@ -56,12 +56,12 @@ impl From<PurposeArg> for KeyPurpose {
 /// The configuration named by `--config`, else the built-in demo (said on stderr).
 pub(crate) fn load_config(args: &ConfigArgs) -> anyhow::Result<Config> {
     match &args.config {
-        Some(path) => Config::load(path).map_err(|e| anyhow::anyhow!("{e}")),
+        Some(path) => Ok(Config::load(path)?),
         None => {
             eprintln!(
                 "kamei: using the built-in demo configuration (kamei init DIR writes it; --config to use yours)"
             );
-            Config::demo().map_err(|e| anyhow::anyhow!("{e}"))
+            Ok(Config::demo()?)
         }
     }
 }

@@ -55,6 +55,27 @@ enum Command {
     Audit(audit::AuditCommand),
 }
 
+/// What to run next, for the library errors that have a command to help: the libraries name
+/// what is wrong, never a command (a psql user of the gateway cannot run one).
+fn hint(err: &anyhow::Error) -> &'static str {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<kamei_policy::ConfigError>() {
+            if e.problems().len() > 1 {
+                return "; run `kamei policy check` to list them";
+            }
+        } else if let Some(kamei_audit::AuditError::Damaged { .. } | kamei_audit::AuditError::DamagedLog(_)) =
+            cause.downcast_ref::<kamei_audit::AuditError>()
+        {
+            return "; run `kamei audit verify` to find the first bad entry";
+        } else if let Some(kamei_protect::KeyError::NoKey { .. }) =
+            cause.downcast_ref::<kamei_protect::KeyError>()
+        {
+            return "; run `kamei keys rotate` to add one";
+        }
+    }
+    ""
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
@@ -73,7 +94,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             // `{:#}` prints the whole context chain on one line: "what: where: why".
-            eprintln!("kamei: error: {err:#}");
+            eprintln!("kamei: error: {err:#}{}", hint(&err));
             ExitCode::from(2)
         }
     }

@@ -287,7 +287,7 @@ fn diff_side(config: &ConfigArgs, path: &Path) -> anyhow::Result<Config> {
         None
     };
     match whole {
-        Some(toml) => Config::load(&toml).map_err(|e| anyhow::anyhow!("{e}")),
+        Some(toml) => Ok(Config::load(&toml)?),
         None => {
             let text =
                 std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
