@@ -16,8 +16,9 @@
 //!
 //! This crate does not decide who may see what (kamei-policy), transform data (kamei-protect)
 //! or hold personal data: records carry redacted statements and subject counts and digests;
-//! subject keys live only in the subject index. It does not serve tiles over HTTP, and it keeps
-//! its own signing key file until `kamei keys` manages it.
+//! subject keys live only in the subject index. It does not serve tiles over HTTP. It signs
+//! with a key the caller holds (the keyring's `audit-signing` key: [`AuditLog::open_signed_by`]
+//! picks the one the log names), or with a key file of its own where no real keyring is given.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

@@ -57,6 +57,8 @@ pub enum AuditError {
     Damaged { index: u64, what: String },
     #[error("the log is damaged: {0}")]
     DamagedLog(String),
+    #[error("the log is signed by a key this keyring does not hold (see its `key.vkey`)")]
+    UnknownKey,
     #[error("the log is closed after an earlier write failure; reopen it")]
     Closed,
     /// A journal disappeared while a reader read the log (a writer retired it); the reader
@@ -331,6 +333,35 @@ impl AuditLog {
 impl Drop for AuditLog {
     fn drop(&mut self) {
         let _ = self.close();
+    }
+}
+
+impl AuditLog {
+    /// Opens (or creates) the log at `dir` signed by one of `seeds` (the keyring's audit-signing
+    /// keys, newest first): the one whose public key the log names (`key.vkey`), or for a new
+    /// log the first. A log that keeps its own key file (`key`) signs with it. Errors when the
+    /// log names a key none of the seeds is.
+    pub fn open_signed_by(dir: &Path, seeds: &[&[u8; 32]], options: Options) -> Result<Self, AuditError> {
+        if dir.join(KEY).exists() {
+            return Self::open_with(dir, options);
+        }
+        let stored = if dir.exists() {
+            let storage = LocalDir::new(dir).map_err(io_err("open", &dir.display().to_string()))?;
+            stored_verifier_key(&storage)?
+        } else {
+            None
+        };
+        for seed in seeds {
+            let key = LogKey::from_seed(&options.origin, seed)?;
+            if stored.as_deref().is_none_or(|vkey| vkey == key.verifier_key()) {
+                let options = Options {
+                    key: Some(Arc::new(key)),
+                    ..options
+                };
+                return Self::open_with(dir, options);
+            }
+        }
+        Err(AuditError::UnknownKey)
     }
 }
 

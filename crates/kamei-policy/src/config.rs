@@ -127,6 +127,18 @@ impl Texts {
 }
 
 impl KeyringSettings {
+    /// The keyring file to open: `override_path` (a command-line choice), else `[keyring] path`;
+    /// `None` for the built-in demo, whose fixed keys need no file. An error when neither is
+    /// set and this is no demo: a real configuration never falls back to the public demo keys.
+    pub fn file(&self, override_path: Option<&Path>) -> Result<Option<PathBuf>, PolicyError> {
+        match (override_path, &self.path) {
+            (Some(path), _) => Ok(Some(path.to_owned())),
+            (None, Some(path)) => Ok(Some(path.clone())),
+            (None, None) if self.demo => Ok(None),
+            (None, None) => Err(PolicyError::NoKeyring),
+        }
+    }
+
     /// No keyring file configured (`demo`: the built-in demo keyring stands in).
     const fn unset(demo: bool) -> KeyringSettings {
         KeyringSettings {
@@ -525,8 +537,22 @@ impl Config {
         }
         for r in old.matrix() {
             let key = (r.principal, r.table, r.column, r.jurisdiction);
-            if !seen.contains(&key) && r.level != kamei_core::Level::Denied {
-                changes.push(change(&r, r.level, kamei_core::Level::Denied, &[]));
+            if seen.contains(&key) {
+                continue;
+            }
+            // A jurisdiction no longer listed is not denied: its subjects get the fallback of
+            // the principal's column, which can be as revealing as the least revealing listed
+            // jurisdiction.
+            let fallback = self
+                .table_plan(r.principal, r.table)
+                .ok()
+                .and_then(|plan| plan.column(r.column).map(|c| c.fallback().clone()));
+            let (now, policies) = match &fallback {
+                Some(d) => (d.level, d.policies.iter().map(String::as_str).collect()),
+                None => (kamei_core::Level::Denied, Vec::new()),
+            };
+            if now != r.level {
+                changes.push(change(&r, r.level, now, &policies));
             }
         }
         changes
@@ -552,6 +578,12 @@ impl Config {
             let id = policy.id();
             for uid in policy.entity_literals() {
                 let name = uid.id().unescaped();
+                if uid.type_name().basename() == "Data" && !self.data_exists(name) {
+                    out.push(format!(
+                        "policy `{id}` names data `{}`, which catalog.toml does not have",
+                        name.escape_debug()
+                    ));
+                }
                 if uid.type_name().basename() == "Principal" && self.principal(name).is_none() {
                     out.push(format!(
                         "policy `{id}` names principal `{}`, which principals.toml does not have",
@@ -565,11 +597,18 @@ impl Config {
             for (attr, name) in named {
                 let known = match attr {
                     "table" => tables.contains(name.as_str()),
-                    _ => columns.contains(name.as_str()),
+                    "column" => columns.contains(name.as_str()),
+                    "jurisdiction" => self.catalog.jurisdictions.iter().any(|j| j.as_str() == name),
+                    "role" => self.principals.iter().any(|p| p.roles.contains(&name)),
+                    _ => self.principals.iter().any(|p| p.org == name),
+                };
+                let file = match attr {
+                    "role" | "org" => "principals.toml",
+                    _ => "catalog.toml",
                 };
                 if !known {
                     out.push(format!(
-                        "policy `{id}` names {attr} `{}`, which catalog.toml does not have",
+                        "policy `{id}` names {attr} `{}`, which {file} does not have",
                         name.escape_debug()
                     ));
                 }
@@ -580,11 +619,31 @@ impl Config {
         out
     }
 
-    /// The columns whose owners changed since `old`: a column that belongs to fewer people,
-    /// or whose people's jurisdictions come from elsewhere, is read at other levels though no
-    /// policy changed (a message body that no longer belongs to its recipient follows the
-    /// sender's level alone), so every such change counts as a possible widening.
-    pub fn ownership_changes_since(&self, old: &Config) -> Vec<String> {
+    /// Whether a `Data` entity id (`table.column@JP`) names a catalogued cell.
+    fn data_exists(&self, id: &str) -> bool {
+        let Some((column, jurisdiction)) = id.rsplit_once('@') else {
+            return false;
+        };
+        let Some((table, column)) = column.split_once('.') else {
+            return false;
+        };
+        self.catalog
+            .table(table)
+            .is_some_and(|t| t.column(column).is_some())
+            && self
+                .catalog
+                .jurisdictions
+                .iter()
+                .any(|j| j.as_str() == jurisdiction)
+    }
+
+    /// Changes since `old` that can let someone read more though no cell's level changed, one
+    /// line each: a column whose people changed (a message body that no longer belongs to its
+    /// recipient follows the sender's level alone); a transform chosen differently (a postal
+    /// prefix where there was none, a reversible token where there was a pseudonym); a weaker
+    /// k-anonymity (a lower `k_anonymity`, fewer quasi-identifiers); a principal moved to
+    /// another org (its pseudonyms then join another org's); another subject directory.
+    pub fn review_changes_since(&self, old: &Config) -> Vec<String> {
         let owners = |t: &CatalogTable, c: &CatalogColumn| -> Vec<String> {
             let mut v: Vec<String> = c
                 .subjects
@@ -596,10 +655,45 @@ impl Config {
             v
         };
         let mut changes = Vec::new();
+        if self.catalog.min_k < old.catalog.min_k {
+            changes.push(format!(
+                "k_anonymity lowered from {} to {}",
+                old.catalog.min_k, self.catalog.min_k
+            ));
+        }
+        if self.catalog.directory != old.catalog.directory {
+            changes.push(format!(
+                "the subject directory is now {}",
+                self.catalog.directory.as_deref().unwrap_or("none")
+            ));
+        }
+        for p in &self.principals {
+            if let Some(before) = old.principal(&p.name)
+                && before.org != p.org
+            {
+                changes.push(format!(
+                    "principal `{}` moved from org `{}` to `{}`: its pseudonyms now join that org's",
+                    p.name, before.org, p.org
+                ));
+            }
+        }
         for t in &self.catalog.tables {
             let Some(old_table) = old.catalog.table(&t.name) else {
                 continue;
             };
+            let dropped: Vec<&str> = old_table
+                .quasi_identifiers
+                .iter()
+                .filter(|q| !t.quasi_identifiers.contains(q))
+                .map(String::as_str)
+                .collect();
+            if !dropped.is_empty() {
+                changes.push(format!(
+                    "{}: no longer quasi-identifiers: {}",
+                    t.name,
+                    dropped.join(", ")
+                ));
+            }
             for c in &t.columns {
                 let Some(old_column) = old_table.column(&c.name) else {
                     continue;
@@ -614,24 +708,35 @@ impl Config {
                         now.join(", ")
                     ));
                 }
+                if c.transforms != old_column.transforms {
+                    changes.push(format!(
+                        "{}.{}: transforms were {}; now {}",
+                        t.name,
+                        c.name,
+                        choice_text(old_column.transforms),
+                        choice_text(c.transforms)
+                    ));
+                }
             }
         }
         changes
     }
 }
 
-/// The string literals a policy compares `resource.table` or `resource.column` with (`==`,
-/// `in`, or a set's `contains`), from Cedar's JSON form of the policy.
+/// The string literals a policy compares `resource.table`, `.column`, `.jurisdiction`,
+/// `principal.roles` or `.org` with (`==`, `in`, a set's `contains`), from Cedar's JSON form of
+/// the policy.
 fn compared_names(json: &serde_json::Value, out: &mut Vec<(&'static str, String)>) {
     use serde_json::Value;
     let attr_of = |v: &Value| -> Option<&'static str> {
         let access = v.get(".")?;
-        if access.get("left")?.get("Var")?.as_str()? != "resource" {
-            return None;
-        }
-        match access.get("attr")?.as_str()? {
-            "table" => Some("table"),
-            "column" => Some("column"),
+        let var = access.get("left")?.get("Var")?.as_str()?;
+        match (var, access.get("attr")?.as_str()?) {
+            ("resource", "table") => Some("table"),
+            ("resource", "column") => Some("column"),
+            ("resource", "jurisdiction") => Some("jurisdiction"),
+            ("principal", "roles") => Some("role"),
+            ("principal", "org") => Some("org"),
             _ => None,
         }
     };
@@ -666,6 +771,16 @@ fn compared_names(json: &serde_json::Value, out: &mut Vec<(&'static str, String)
         Value::Array(items) => items.iter().for_each(|v| compared_names(v, out)),
         _ => {}
     }
+}
+
+/// A column's transform choices as a message shows them.
+fn choice_text(choice: kamei_core::TransformChoice) -> String {
+    let one = |t: Option<kamei_core::Transform>| t.map_or("default".to_owned(), |t| t.to_string());
+    format!(
+        "masked {}, pseudonymized {}",
+        one(choice.masked),
+        one(choice.pseudonymized)
+    )
 }
 
 /// How a subject's jurisdiction source reads in a message.
@@ -808,6 +923,62 @@ mod tests {
             c.explain("admin", "users", "phone", "US"),
             Err(PolicyError::UnknownJurisdiction(_))
         ));
+    }
+
+    /// Second review of issue 13: a jurisdiction removed from the catalog is not "denied" but
+    /// the fallback, which can be raw; transform, k-anonymity and org changes are flagged.
+    #[test]
+    fn diff_models_the_fallback_and_flags_changes_that_reveal_more() {
+        let old = Config::demo().unwrap();
+        let [_, (_, catalog), (_, principals), (_, policies)] = DEMO_FILES;
+        let policies = format!(
+            "{policies}\n@id(\"glob-raw\") permit(principal, action == Kamei::Action::\"read_raw\", resource) \
+             when {{ principal.roles.contains(\"support\") }} unless {{ resource.jurisdiction == \"TH\" }};"
+        );
+        let wide = Config::from_texts(catalog, principals, &policies).unwrap();
+        let catalog_without_th = catalog.replace("\"TH\", ", "").replace(
+            "k_anonymity = 5",
+            "k_anonymity = 2\n[transforms.CREDIT_CARD]\npseudonymized = \"token-digits\"",
+        );
+        let principals_moved = principals.replacen("org = \"ldt-shanghai\"", "org = \"line-jp\"", 1);
+        let new = Config::from_texts(&catalog_without_th, &principals_moved, &policies).unwrap();
+        let changes = new.exposure_changes_since(&wide);
+        assert!(
+            changes.iter().any(|c| c.principal == "jp_support"
+                && c.column == "phone"
+                && c.jurisdiction == "TH"
+                && c.increases()),
+            "{changes:?}"
+        );
+        let review = new.review_changes_since(&old).join("\n");
+        for expected in [
+            "k_anonymity lowered from 5 to 2",
+            "payments.card_number: transforms",
+            "moved from org `ldt-shanghai`",
+        ] {
+            assert!(review.contains(expected), "{review}");
+        }
+        assert!(old.review_changes_since(&old).is_empty());
+    }
+
+    #[test]
+    fn latent_grants_name_data_roles_orgs_and_jurisdictions_nobody_has() {
+        let [_, (_, catalog), (_, principals), (_, policies)] = DEMO_FILES;
+        let policies = format!(
+            "{policies}\n@id(\"later\") permit(principal, action, resource == Kamei::Data::\"refunds.iban@JP\");\n\
+             @id(\"analysts\") permit(principal, action, resource) when {{ principal.roles.contains(\"analyst\") || principal.org == \"acme\" || resource.jurisdiction == \"KR\" }};"
+        );
+        let c = Config::from_texts(catalog, principals, &policies).unwrap();
+        let latent = c.latent_grants().join("\n");
+        for expected in [
+            "data `refunds.iban@JP`",
+            "role `analyst`",
+            "org `acme`",
+            "jurisdiction `KR`",
+        ] {
+            assert!(latent.contains(expected), "{latent}");
+        }
+        assert!(Config::demo().unwrap().latent_grants().is_empty());
     }
 
     /// Issue 14: the gateway shares one configuration across connections and asks for a plan

@@ -86,6 +86,8 @@ pub enum PolicyError {
     UnknownJurisdiction(String),
     #[error("`{0}` is not TABLE.COLUMN")]
     NotTableColumn(String),
+    #[error("no keyring configured: set `path` under [keyring] in kamei.toml")]
+    NoKeyring,
     /// A bug in kamei: the validated catalog produced a plan that breaks its invariant.
     #[error("internal error: {0}")]
     Internal(String),

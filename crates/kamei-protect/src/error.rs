@@ -21,6 +21,8 @@ pub enum KeyError {
     Malformed { path: String, message: String },
     #[error("`{path}`: {message}")]
     Io { path: String, message: String },
+    #[error("keyring `{path}` does not exist")]
+    Missing { path: String },
     #[error("the keyring holds no {purpose} key")]
     NoKey { purpose: KeyPurpose },
     #[error("the keyring holds no key `{id}`")]

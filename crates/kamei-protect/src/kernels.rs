@@ -84,6 +84,9 @@ pub(crate) enum Kernel {
     /// number typed into a gender column), or with `names` a person's name: then null, and
     /// counted.
     KeepChecked { names: bool },
+    /// A jurisdiction column's value only when it is an ISO 3166-1 alpha-2 code (`JP`);
+    /// anything else (a name or a number typed into it) is null, and counted.
+    JurisdictionCode,
     /// The first character, then `＊＊`.
     FirstChar,
     /// A date generalised to its year (`1987`).
@@ -105,7 +108,9 @@ impl Kernel {
     /// The data type this kernel produces from `input` (already cast to what it accepts).
     pub(crate) fn output_type(&self, input: &DataType) -> DataType {
         match self {
-            Kernel::Raw | Kernel::Null | Kernel::KeepChecked { .. } => input.clone(),
+            Kernel::Raw | Kernel::Null | Kernel::KeepChecked { .. } | Kernel::JurisdictionCode => {
+                input.clone()
+            }
             Kernel::PseudonymInt { .. } => DataType::Int64,
             Kernel::PseudonymText { .. }
             | Kernel::MaskDigits { .. }
@@ -128,7 +133,7 @@ impl Kernel {
         match self {
             Kernel::Raw | Kernel::Null => data.clone(),
             // Checked as text, put back into the column's type by the projection.
-            Kernel::KeepChecked { .. } => DataType::Utf8,
+            Kernel::KeepChecked { .. } | Kernel::JurisdictionCode => DataType::Utf8,
             Kernel::PseudonymInt { .. } => DataType::Int64,
             Kernel::Year | Kernel::YearMonth => DataType::Date32,
             Kernel::AgeBand => DataType::Int64,
@@ -164,6 +169,7 @@ impl Kernel {
             Kernel::KeepChecked { names: false } => {
                 "none (suppressed where structured personal data is detected)".into()
             }
+            Kernel::JurisdictionCode => "none (ISO 3166-1 alpha-2 codes only)".into(),
             Kernel::KeepChecked { names: true } => {
                 "none (suppressed where structured personal data or a name is detected)".into()
             }
@@ -187,6 +193,7 @@ impl Kernel {
             Kernel::Raw
             | Kernel::Null
             | Kernel::KeepChecked { .. }
+            | Kernel::JurisdictionCode
             | Kernel::MaskDigits { .. }
             | Kernel::MaskAlnum { .. }
             | Kernel::MaskEmail
@@ -240,6 +247,14 @@ impl Kernel {
                 Kernel::MaskEmail => map_text(strings(array)?, masks::mask_email),
                 Kernel::Prefecture => map_text(strings(array)?, masks::region),
                 Kernel::PostalPrefix => map_text(strings(array)?, masks::postal_prefix),
+                Kernel::JurisdictionCode => {
+                    let values = strings(array)?;
+                    let codes: StringArray = values
+                        .iter()
+                        .map(|v| v.filter(|v| v.parse::<kamei_core::Jurisdiction>().is_ok()))
+                        .collect();
+                    Arc::new(codes)
+                }
                 Kernel::KeepChecked { names } => {
                     let detector = ctx.detector.ok_or("no detector for the check of kept values")?;
                     let values = strings(array)?;
@@ -497,27 +512,19 @@ fn write_pseudonym(prefix: &str, digest: &[u8; 32], out: &mut String) {
     }
 }
 
-/// Whether text holds a value of a structured type (a number, an address on the network, a
-/// code with a check digit), or with `names` a person's name: such a value in a column kept as
-/// it is would be read raw.
+/// Whether text kept as it is could hold personal data: anything the detector finds (names
+/// only with `names`: a merchant may look like a surname), an `@` in any form, or seven digits
+/// or more in any script (a number with no context word is still a phone or a My Number).
 fn holds_personal_data(detector: &Detector, value: &str, names: bool) -> bool {
-    detector.find(value).iter().any(|e| {
-        (names && e.pii_type == PiiType::Person)
-            || matches!(
-                e.pii_type,
-                PiiType::Email
-                    | PiiType::Phone
-                    | PiiType::CreditCard
-                    | PiiType::MyNumber
-                    | PiiType::CorporateNumber
-                    | PiiType::IpAddress
-                    | PiiType::Iban
-                    | PiiType::Passport
-                    | PiiType::DriverLicense
-                    | PiiType::BankAccount
-                    | PiiType::PostalCode
-            )
-    })
+    if value.contains(['@', '＠', '﹫'])
+        || value.chars().filter(|c| masks::digit_value(*c).is_some()).count() >= 7
+    {
+        return true;
+    }
+    detector
+        .find(value)
+        .iter()
+        .any(|e| names || e.pii_type != PiiType::Person)
 }
 
 /// FF1 over the ASCII digits of `value`, other characters kept in place.

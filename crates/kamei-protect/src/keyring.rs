@@ -362,6 +362,18 @@ impl Keyring {
         Ok(DomainKeys::derive(domain, pseudonym, token))
     }
 
+    /// Opens the keyring file at `path`, unsealed with the master key from `master_key_file`
+    /// or `KAMEI_MASTER_KEY`: what the CLI and the gateway do at start.
+    pub fn open(path: &Path, master_key_file: Option<&Path>) -> Result<Keyring, KeyError> {
+        if !path.exists() {
+            return Err(KeyError::Missing {
+                path: path.display().to_string(),
+            });
+        }
+        let master = MasterKey::from_file_or_env(master_key_file)?;
+        Keyring::load(path, &master)
+    }
+
     /// Reads and unseals a keyring file.
     pub fn load(path: &Path, master: &MasterKey) -> Result<Keyring, KeyError> {
         let io = |e: std::io::Error| KeyError::Io {

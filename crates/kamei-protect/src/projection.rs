@@ -46,9 +46,14 @@ pub struct Projection {
 
 #[derive(Debug)]
 enum SubjectReader {
+    /// The jurisdiction from a column of the row; where a directory is given and knows the
+    /// subject's key (`key_index`) under another jurisdiction, the row is of unknown
+    /// jurisdiction: which one holds is not guessed.
     Column {
         name: String,
         index: usize,
+        key_index: Option<usize>,
+        directory: Option<Arc<SubjectDirectory>>,
     },
     Fixed(Jurisdiction),
     Directory {
@@ -219,7 +224,17 @@ impl Projection {
                 let slot = match levels.iter().position(|l| l.level == d.level) {
                     Some(slot) => slot,
                     None => {
-                        levels.push(level_program(cp, d.level, &data_type)?);
+                        let mut program = level_program(cp, d.level, &data_type)?;
+                        // A jurisdiction column holds codes: anything else typed into it is
+                        // suppressed, whatever level it is read at.
+                        if is_jurisdiction_column(plan, cp.column())
+                            && matches!(program.kernel, Kernel::Raw | Kernel::KeepChecked { .. })
+                            && is_text(&data_type)
+                        {
+                            program.kernel = Kernel::JurisdictionCode;
+                            program.input_type = DataType::Utf8;
+                        }
+                        levels.push(program);
                         levels.len() - 1
                     }
                 };
@@ -364,7 +379,7 @@ impl Projection {
                 }
                 let cast_in = cast_to(values, &l.input_type).map_err(internal)?;
                 let out = l.kernel.apply(&cast_in, &ctx).map_err(internal)?;
-                if matches!(l.kernel, Kernel::KeepChecked { .. }) {
+                if matches!(l.kernel, Kernel::KeepChecked { .. } | Kernel::JurisdictionCode) {
                     checked += (out.null_count() - cast_in.null_count()) as u64;
                 }
                 cast_to(&out, &c.output_type).map_err(internal)
@@ -465,7 +480,12 @@ impl Projection {
                         })?;
                 Ok(Groups::PerRow(found.into_iter().map(group_of).collect()))
             }
-            SubjectReader::Column { name, index } => {
+            SubjectReader::Column {
+                name,
+                index,
+                key_index,
+                directory,
+            } => {
                 let column = cast_to(batch.column(*index), &DataType::Utf8).map_err(|message| {
                     ProtectError::JurisdictionType {
                         column: name.clone(),
@@ -479,17 +499,38 @@ impl Projection {
                         data_type: batch.column(*index).data_type().to_string(),
                     })?;
                 let codes: Vec<&[u8]> = self.known.iter().map(|j| j.as_str().as_bytes()).collect();
-                let groups = values
+                let mut groups: Vec<u16> = values
                     .iter()
                     .map(|v| {
                         v.and_then(|v| codes.iter().position(|c| *c == v.as_bytes()))
                             .map_or(other, |g| g as u16)
                     })
                     .collect();
+                if let (Some(key_index), Some(directory)) = (key_index, directory) {
+                    let listed = directory.lookup(batch.column(*key_index)).map_err(|message| {
+                        ProtectError::Internal {
+                            column: name.clone(),
+                            message,
+                        }
+                    })?;
+                    for ((g, listed), v) in groups.iter_mut().zip(listed).zip(values.iter()) {
+                        if let Some(listed) = listed
+                            && v != Some(listed.as_str())
+                        {
+                            *g = other;
+                        }
+                    }
+                }
                 Ok(Groups::PerRow(groups))
             }
         }
     }
+}
+
+fn is_jurisdiction_column(plan: &TablePlan, column: &str) -> bool {
+    plan.subjects()
+        .iter()
+        .any(|s| matches!(&s.jurisdiction, JurisdictionSource::Column(c) if c == column))
 }
 
 /// Where one subject's jurisdiction is read, checked against the input.
@@ -520,6 +561,8 @@ fn subject_reader(
             SubjectReader::Column {
                 name: name.clone(),
                 index,
+                key_index: input_schema.index_of(&subject.key).ok(),
+                directory: directory.cloned(),
             }
         }
         JurisdictionSource::Directory => SubjectReader::Directory {
@@ -1217,8 +1260,15 @@ mod tests {
                 proptest::prop_assert!(Projection::compile(&plan, &b.schema(), &live, &keys, None).is_err());
             }
             let out = p.apply(&b).unwrap();
+            // The directory also knows senders 0..3: where it disagrees with the row's
+            // country, the sender's jurisdiction is unknown.
+            let listed = |k: i64| match k { 0 => Some(Jurisdiction::JP), 1 => Some(Jurisdiction::TH), 2 => Some(Jurisdiction::ID), _ => None };
             for (i, (country, recipient, phone)) in rows.iter().enumerate() {
-                let sender = country.and_then(|c| c.parse::<Jurisdiction>().ok());
+                let said = country.and_then(|c| c.parse::<Jurisdiction>().ok());
+                let sender = match listed(i as i64) {
+                    Some(l) if Some(l) != said => None,
+                    _ => said,
+                };
                 let recipient = recipient_j(*recipient);
                 for (c, name) in live.iter().enumerate() {
                     let cp = plan.column(name).unwrap();
@@ -1247,5 +1297,74 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Second review of issue 13: a jurisdiction column passes only codes, and a row whose
+    /// column says another jurisdiction than the directory gets the fallback, never the
+    /// row's word for it.
+    #[test]
+    fn jurisdiction_columns_pass_codes_only_and_disagreement_with_the_directory_falls_back() {
+        let b = RecordBatch::try_from_iter([
+            ("user_id", Arc::new(Int64Array::from(vec![1, 2, 3])) as ArrayRef),
+            (
+                "phone",
+                Arc::new(StringArray::from(vec![
+                    "090-1111-2222",
+                    "081-234-5678",
+                    "090-3333-4444",
+                ])),
+            ),
+            (
+                "country",
+                Arc::new(StringArray::from(vec![
+                    "JP",
+                    "JP",
+                    "Taro Yamada 東京都千代田区1-1",
+                ])),
+            ),
+        ])
+        .unwrap();
+        let p = plan(
+            "line-jp",
+            vec![
+                col(
+                    "phone",
+                    Category::Pii(PiiType::Phone),
+                    Level::Raw,
+                    Level::Pseudonymized,
+                ),
+                col("country", Category::NonPersonal, Level::Raw, Level::Raw),
+            ],
+        );
+        let mut directory = SubjectDirectory::new();
+        directory
+            .add(
+                &RecordBatch::try_from_iter([
+                    ("user_id", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+                    ("country", Arc::new(StringArray::from(vec!["JP", "TH"]))),
+                ])
+                .unwrap(),
+                "user_id",
+                "country",
+            )
+            .unwrap();
+        let keys = DomainKeys::for_testing("line-jp");
+        let proj = Projection::compile(
+            &p,
+            &b.schema(),
+            &["phone", "country"],
+            &keys,
+            Some(&Arc::new(directory)),
+        )
+        .unwrap();
+        let (out, stats) = proj.apply_with_stats(&b).unwrap();
+        let phones = out.column(0).as_string::<i32>();
+        assert_eq!(phones.value(0), "090-1111-2222");
+        // User 2 says JP, the directory says TH: not raw.
+        assert!(phones.value(1).starts_with("tel_"), "{}", phones.value(1));
+        let countries = out.column(1).as_string::<i32>();
+        assert_eq!(countries.value(0), "JP");
+        assert!(countries.is_null(2));
+        assert_eq!(stats.suppressed_as_personal[1], 1);
     }
 }

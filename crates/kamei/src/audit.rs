@@ -2,8 +2,7 @@
 
 use anyhow::Context as _;
 use kamei_audit::{
-    AuditLog, DEFAULT_ORIGIN, Hash, LocalDir, LogKey, LogView, Options, Query, RecordInput, Timestamp,
-    stored_verifier_key, subjects_seen, verify_log,
+    AuditLog, Hash, LocalDir, LogView, Options, Query, RecordInput, Timestamp, subjects_seen, verify_log,
 };
 use std::io::{BufRead as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -165,9 +164,6 @@ fn view(args: &LogArgs) -> anyhow::Result<LogView> {
 /// key file, and any log opened with the public demo keyring, signs with its own key file.
 fn open_signed(args: &LogArgs) -> anyhow::Result<AuditLog> {
     let dir = &args.log;
-    if dir.join("key").exists() {
-        return Ok(AuditLog::open(dir)?);
-    }
     let config = crate::keys::load_config(&args.config)?;
     let keyring = crate::keys::open_keyring(&config, args.keyring.as_deref())?;
     if keyring.is_demo() {
@@ -176,31 +172,14 @@ fn open_signed(args: &LogArgs) -> anyhow::Result<AuditLog> {
         eprintln!("kamei: the demo keyring's keys are public: this log signs with its own key file `key`");
         return Ok(AuditLog::open(dir)?);
     }
-    let stored = if dir.exists() {
-        stored_verifier_key(&LocalDir::new(dir)?)?
-    } else {
-        None
-    };
-    let mut chosen = None;
-    for (_id, seed) in keyring.audit_signing_seeds() {
-        let key = LogKey::from_seed(DEFAULT_ORIGIN, &seed)?;
-        if stored.as_deref().is_none_or(|vkey| vkey == key.verifier_key()) {
-            chosen = Some(key);
-            break;
-        }
-    }
-    let Some(key) = chosen else {
-        anyhow::bail!(
-            "the log at `{}` is signed by a key this keyring does not hold (see its `key.vkey`); \
-             use the keyring that created it, or `kamei keys init` for a new keyring",
+    let seeds = keyring.audit_signing_seeds();
+    let seeds: Vec<&[u8; 32]> = seeds.iter().map(|(_, seed)| &**seed).collect();
+    AuditLog::open_signed_by(dir, &seeds, Options::default()).with_context(|| {
+        format!(
+            "`{}`: use the keyring that created the log, or `kamei keys init` for a new keyring",
             dir.display()
-        );
-    };
-    let options = Options {
-        key: Some(std::sync::Arc::new(key)),
-        ..Options::default()
-    };
-    Ok(AuditLog::open_with(dir, options)?)
+        )
+    })
 }
 
 /// One record per input line; each index is printed (and flushed) once the record is durable,

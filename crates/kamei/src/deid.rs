@@ -557,8 +557,8 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    remove_abandoned_temporaries(&out_dir, &out_name);
     let lock = OutputLock::take(&out_dir, &out_name)?;
+    remove_abandoned_temporaries(&out_dir, &out_name);
 
     let keyring = crate::keys::open_keyring(&config, args.keyring.as_deref())?;
     let keys = keyring.domain_keys(plan.domain())?;
@@ -843,49 +843,51 @@ fn refuse_same_file(input: &Path, out: &Path, what: &str) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// The prefix of this process's temporary files for `name`: its pid, so a later run can tell
-/// an abandoned one (its writer gone, after SIGKILL or power loss) from one being written.
+/// The prefix of this process's temporary files for `name` (with its pid, for whoever looks).
 fn temporary_prefix(name: &str) -> String {
     format!(".{name}.kamei-{}.", std::process::id())
 }
 
-/// One export at a time per output: a second run for the same `--out` is refused while the
-/// first holds this lock file (its pid inside; a lock whose process is gone is taken over).
-struct OutputLock(PathBuf);
+/// One export at a time per output: an exclusive lock on `.OUT.kamei-lock`, which the system
+/// releases when the process ends however it ends, so a killed run leaves no stale lock to
+/// take over. The file is removed while still locked; a run that locked a file already
+/// removed (its path now names another) tries again, so two runs never hold two files.
+#[derive(Debug)]
+struct OutputLock {
+    path: PathBuf,
+    file: File,
+}
 
 impl OutputLock {
     fn take(dir: &Path, name: &str) -> anyhow::Result<OutputLock> {
+        use std::os::unix::fs::MetadataExt;
         let path = dir.join(format!(".{name}.kamei-lock"));
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
+        let same = |a: &std::fs::Metadata, b: &std::fs::Metadata| a.dev() == b.dev() && a.ino() == b.ino();
+        for _ in 0..16 {
+            let file = std::fs::OpenOptions::new()
                 .write(true)
-                .create_new(true)
+                .create(true)
+                .truncate(false)
                 .open(&path)
+                .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => bail!(
+                    "another export to `{}` is running; wait for it or choose another --out",
+                    dir.join(name).display()
+                ),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("cannot lock `{}`", path.display()));
+                }
+            }
+            if let (Ok(held), Ok(now)) = (file.metadata(), std::fs::metadata(&path))
+                && same(&held, &now)
             {
-                Ok(mut f) => {
-                    std::io::Write::write_all(&mut f, std::process::id().to_string().as_bytes())?;
-                    return Ok(OutputLock(path));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|p| p.trim().parse::<u32>().ok());
-                    if holder.is_some_and(process_alive) {
-                        bail!(
-                            "another export to `{}` is running (process {}); wait for it or choose another --out",
-                            dir.join(name).display(),
-                            holder.unwrap_or_default()
-                        );
-                    }
-                    let _ = std::fs::remove_file(&path);
-                }
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot create a file in `{}`", dir.display()));
-                }
+                return Ok(OutputLock { path, file });
             }
         }
         bail!(
-            "cannot take the lock `{}`; remove it if no export is running",
+            "cannot lock `{}`: it keeps changing; is another export starting and stopping?",
             path.display()
         )
     }
@@ -893,11 +895,14 @@ impl OutputLock {
 
 impl Drop for OutputLock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        // Removed while locked: a run waiting on this file finds it gone and starts over.
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
     }
 }
 
-/// Removes temporary files an earlier run for the same output left when it was killed.
+/// Removes temporary files an earlier run for the same output left when it was killed: with
+/// the output's lock held, no other run is writing them.
 fn remove_abandoned_temporaries(dir: &Path, name: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -906,19 +911,10 @@ fn remove_abandoned_temporaries(dir: &Path, name: &str) {
     for entry in entries.flatten() {
         let file = entry.file_name();
         let Some(file) = file.to_str() else { continue };
-        let Some(rest) = prefixes.iter().find_map(|p| file.strip_prefix(p.as_str())) else {
-            continue;
-        };
-        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
-        if file.ends_with(".tmp") && pid.is_some_and(|pid| !process_alive(pid)) {
+        if file.ends_with(".tmp") && prefixes.iter().any(|p| file.starts_with(p.as_str())) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
-}
-
-/// Whether a process with this pid exists (Linux: its /proc entry).
-fn process_alive(pid: u32) -> bool {
-    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// A flag set by SIGINT, SIGTERM or SIGHUP: the export stops at the next batch and removes its
@@ -940,8 +936,9 @@ fn hex_sha256(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
-/// The subject directory, when a projected column has a subject looked up there: from
-/// `--directory`, else the directory table's file in `[sources] dir`.
+/// The subject directory: from `--directory` whenever given (it also checks the jurisdiction a
+/// row says its people have), else, when a projected column has a subject looked up there, the
+/// directory table's file in `[sources] dir`.
 fn load_directory(
     config: &kamei_policy::Config,
     plan: &TablePlan,
@@ -952,7 +949,8 @@ fn load_directory(
         plan.subjects_of(c)
             .any(|s| s.jurisdiction == kamei_core::JurisdictionSource::Directory)
     });
-    if !needed {
+    // A directory given is always used: it also checks the jurisdictions rows carry.
+    if !needed && file.is_none() {
         return Ok(None);
     }
     let Some((table, key, jurisdiction)) = config.catalog().directory_table() else {

@@ -66,34 +66,18 @@ pub(crate) fn load_config(args: &ConfigArgs) -> anyhow::Result<Config> {
     }
 }
 
-/// Where the keyring is and how to unseal it.
-enum KeyringLocation {
-    Demo,
-    File {
-        path: PathBuf,
-        master_key_file: Option<PathBuf>,
-    },
-}
-
-fn locate(config: &Config, keyring: Option<&Path>) -> anyhow::Result<KeyringLocation> {
-    let settings = config.keyring();
-    let master_key_file = settings.master_key_file.clone();
-    if let Some(path) = keyring {
-        return Ok(KeyringLocation::File {
-            path: path.to_owned(),
-            master_key_file,
-        });
+/// The keyring file to create or rotate: never the demo's fixed keys.
+fn keyring_file(
+    config: &Config,
+    keyring: Option<&Path>,
+    what: &str,
+) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
+    match config.keyring().file(keyring)? {
+        Some(path) => Ok((path, config.keyring().master_key_file.clone())),
+        None => bail!(
+            "the built-in demo uses fixed demo keys that {what}; pass --config with a [keyring] path, or --keyring FILE"
+        ),
     }
-    if let Some(path) = &settings.path {
-        return Ok(KeyringLocation::File {
-            path: path.clone(),
-            master_key_file,
-        });
-    }
-    if settings.demo {
-        return Ok(KeyringLocation::Demo);
-    }
-    bail!("no keyring configured: set `path` under [keyring] in kamei.toml, or pass --keyring FILE")
 }
 
 fn say_demo() {
@@ -103,24 +87,12 @@ fn say_demo() {
 /// The keyring the configuration names (or `--keyring`), unsealed; the demo keyring for the
 /// built-in demo (said on stderr).
 pub(crate) fn open_keyring(config: &Config, keyring: Option<&Path>) -> anyhow::Result<Keyring> {
-    match locate(config, keyring)? {
-        KeyringLocation::Demo => {
+    match config.keyring().file(keyring)? {
+        None => {
             say_demo();
             Ok(Keyring::demo())
         }
-        KeyringLocation::File {
-            path,
-            master_key_file,
-        } => {
-            if !path.exists() {
-                bail!(
-                    "keyring `{}` does not exist; create it with `kamei keys init`",
-                    path.display()
-                );
-            }
-            let master = MasterKey::from_file_or_env(master_key_file.as_deref())?;
-            Ok(Keyring::load(&path, &master)?)
-        }
+        Some(path) => Ok(Keyring::open(&path, config.keyring().master_key_file.as_deref())?),
     }
 }
 
@@ -128,15 +100,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         KeysCommand::Init(args) => {
             let config = load_config(&args.config)?;
-            let KeyringLocation::File {
-                path,
-                master_key_file,
-            } = locate(&config, args.keyring.as_deref())?
-            else {
-                bail!(
-                    "the built-in demo uses fixed demo keys; pass --config with a [keyring] path, or --keyring FILE"
-                )
-            };
+            let (path, master_key_file) = keyring_file(&config, args.keyring.as_deref(), "need no keyring")?;
             if path.exists() {
                 bail!(
                     "keyring `{}` already exists; use `kamei keys rotate` to add keys",
@@ -152,23 +116,10 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
         }
         KeysCommand::Rotate { args, purpose } => {
             let config = load_config(&args.config)?;
-            let KeyringLocation::File {
-                path,
-                master_key_file,
-            } = locate(&config, args.keyring.as_deref())?
-            else {
-                bail!(
-                    "the demo keys are fixed and cannot be rotated; pass --config with a [keyring] path, or --keyring FILE"
-                )
-            };
-            if !path.exists() {
-                bail!(
-                    "keyring `{}` does not exist; create it with `kamei keys init`",
-                    path.display()
-                );
-            }
+            let (path, master_key_file) =
+                keyring_file(&config, args.keyring.as_deref(), "cannot be rotated")?;
             let master = MasterKey::from_file_or_env(master_key_file.as_deref())?;
-            let mut ring = Keyring::load(&path, &master)?;
+            let mut ring = Keyring::open(&path, master_key_file.as_deref())?;
             let purposes: Vec<KeyPurpose> = match purpose {
                 Some(p) => vec![p.into()],
                 None => KeyPurpose::ALL.to_vec(),

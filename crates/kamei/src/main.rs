@@ -67,10 +67,16 @@ fn hint(err: &anyhow::Error) -> &'static str {
             cause.downcast_ref::<kamei_audit::AuditError>()
         {
             return "; run `kamei audit verify` to find the first bad entry";
-        } else if let Some(kamei_protect::KeyError::NoKey { .. }) =
-            cause.downcast_ref::<kamei_protect::KeyError>()
+        } else if let Some(e) = cause.downcast_ref::<kamei_protect::KeyError>() {
+            match e {
+                kamei_protect::KeyError::NoKey { .. } => return "; run `kamei keys rotate` to add one",
+                kamei_protect::KeyError::Missing { .. } => return "; create it with `kamei keys init`",
+                _ => {}
+            }
+        } else if let Some(kamei_policy::PolicyError::NoKeyring) =
+            cause.downcast_ref::<kamei_policy::PolicyError>()
         {
-            return "; run `kamei keys rotate` to add one";
+            return ", or pass --keyring FILE";
         }
     }
     ""

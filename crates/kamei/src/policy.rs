@@ -300,7 +300,7 @@ fn diff(config: &ConfigArgs, old: &Path, new: &Path) -> anyhow::Result<ExitCode>
     let old_config = diff_side(config, old)?;
     let new_config = diff_side(config, new)?;
     let changes = new_config.exposure_changes_since(&old_config);
-    let owners = new_config.ownership_changes_since(&old_config);
+    let owners = new_config.review_changes_since(&old_config);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut gains: Vec<(&str, usize)> = Vec::new();

@@ -708,7 +708,9 @@ fn malformed_csv_non_personal_columns_and_the_directory_file_hold() {
         &reports,
         "report_id,reporter_id,reported_user_id,message_id,reporter_country,reason,body,reported_at\n\
          1,1,2,3,JP,spam,hello,2026-01-01T00:00:00\n\
-         2,1,2,3,JP,call me 090-1234-5678,hello,2026-01-01T00:00:00\n",
+         2,1,2,3,JP,call me 090-1234-5678,hello,2026-01-01T00:00:00\n\
+         3,1,2,3,JP,my number 123456789018,hello,2026-01-01T00:00:00\n\
+         4,1,2,3,Taro Yamada,spam,hello,2026-01-01T00:00:00\n",
     )
     .unwrap();
     let out = d.join("reports-out.csv");
@@ -722,4 +724,25 @@ fn malformed_csv_non_personal_columns_and_the_directory_file_hold() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("spam") && !text.contains("1234-5678"), "{text}");
+    assert!(
+        !text.contains("123456789018") && !text.contains("Yamada"),
+        "{text}"
+    );
+
+    // Another export to the same output is refused while one holds its lock.
+    let lock = std::fs::File::create(d.join(".reports-out.csv.kamei-lock")).unwrap();
+    lock.lock().unwrap();
+    let o = kamei()
+        .args(["deid", "--as", "kr_moderator", "--table", "reports", "--in"])
+        .arg(&reports)
+        .args(["--directory", users, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("another export"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
