@@ -46,23 +46,13 @@ impl fmt::Debug for SubjectSet {
     }
 }
 
+/// A level's byte in an entry: its index, denied 0 … raw 3 (`Level::index`).
 fn level_code(level: Level) -> u8 {
-    match level {
-        Level::Denied => 0,
-        Level::Pseudonymized => 1,
-        Level::Masked => 2,
-        Level::Raw => 3,
-    }
+    level.index() as u8
 }
 
 fn level_from_code(code: u8) -> Option<Level> {
-    Some(match code {
-        0 => Level::Denied,
-        1 => Level::Pseudonymized,
-        2 => Level::Masked,
-        3 => Level::Raw,
-        _ => return None,
-    })
+    Level::ALL.get(usize::from(code)).copied()
 }
 
 /// Why subject index bytes did not decode.

@@ -52,6 +52,15 @@ mod tests {
         );
     }
 
+    /// Stored formats (the subject index) write a level as its index and read it back from
+    /// `ALL`: the two orders must agree.
+    #[test]
+    fn index_is_the_position_in_all() {
+        for (i, level) in Level::ALL.iter().enumerate() {
+            assert_eq!(level.index(), i);
+        }
+    }
+
     #[test]
     fn names_are_lower_case() {
         assert_eq!("masked".parse::<Level>(), Ok(Level::Masked));

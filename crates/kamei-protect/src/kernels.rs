@@ -872,15 +872,53 @@ mod tests {
 
     #[test]
     fn phone_pseudonyms_ignore_formatting() {
+        // Issue 13: national, international and full-width forms of one number join.
         let out = run(
             phone_kernel(),
-            texts(&[Some("090-1234-5678"), Some("09012345678")]),
+            texts(&[
+                Some("090-1234-5678"),
+                Some("09012345678"),
+                Some("+81 90-1234-5678"),
+                Some("+81 (0)90 1234 5678"),
+                Some("０９０－１２３４－５６７８"),
+                Some("0081 90 1234 5678"),
+                Some("+66 90-1234-5678"),
+                Some("090-1234-5679"),
+            ]),
+            "org",
+        );
+        let s = out_strings(&out);
+        for same in &s[1..6] {
+            assert_eq!(&s[0], same);
+        }
+        // Another country's number with the same national digits shares the pseudonym (the
+        // documented cost of joining national and international forms); another number not.
+        assert_eq!(s[0], s[6]);
+        assert_ne!(s[0], s[7]);
+        let v = s[0].clone().unwrap();
+        assert!(v.starts_with("tel_") && v.len() == 4 + 16, "{v}");
+    }
+
+    #[test]
+    fn email_pseudonyms_fold_width_and_the_domains_case() {
+        let kernel = Kernel::PseudonymText {
+            family: "EMAIL",
+            prefix: "email_",
+            normalize: Normalize::Email,
+        };
+        let out = run(
+            kernel,
+            texts(&[
+                Some("Taro@Example.JP"),
+                Some("Ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ"),
+                Some("taro@example.jp"),
+            ]),
             "org",
         );
         let s = out_strings(&out);
         assert_eq!(s[0], s[1]);
-        let v = s[0].clone().unwrap();
-        assert!(v.starts_with("tel_") && v.len() == 4 + 16, "{v}");
+        // The local part keeps its case (RFC 5321 leaves it to the receiving server).
+        assert_ne!(s[0], s[2]);
     }
 
     #[test]

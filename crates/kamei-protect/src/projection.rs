@@ -1367,4 +1367,54 @@ mod tests {
         assert!(countries.is_null(2));
         assert_eq!(stats.suppressed_as_personal[1], 1);
     }
+
+    /// Issue 14: more jurisdictions than a byte can number are grouped, not wrapped around.
+    #[test]
+    fn hundreds_of_jurisdictions_keep_their_own_levels() {
+        let codes: Vec<Jurisdiction> = ('A'..='Z')
+            .flat_map(|a| ('A'..='Z').map(move |b| format!("{a}{b}")))
+            .filter_map(|c| c.parse().ok())
+            .take(400)
+            .collect();
+        assert_eq!(codes.len(), 400);
+        let last = codes[399];
+        let by_jurisdiction: BTreeMap<Jurisdiction, Decision> = codes
+            .iter()
+            .map(|j| {
+                (
+                    *j,
+                    d(if *j == last {
+                        Level::Raw
+                    } else {
+                        Level::Pseudonymized
+                    }),
+                )
+            })
+            .collect();
+        let p = plan(
+            "org",
+            vec![ColumnPlan::new(
+                "phone".into(),
+                Category::Pii(PiiType::Phone),
+                by_jurisdiction,
+            )],
+        );
+        let b = RecordBatch::try_from_iter([
+            (
+                "phone",
+                Arc::new(StringArray::from(vec!["090-1111-2222", "090-1111-2222"])) as ArrayRef,
+            ),
+            (
+                "country",
+                Arc::new(StringArray::from(vec![last.as_str(), codes[0].as_str()])),
+            ),
+        ])
+        .unwrap();
+        let proj =
+            Projection::compile(&p, &b.schema(), &["phone"], &DomainKeys::for_testing("org"), None).unwrap();
+        let out = proj.apply(&b).unwrap();
+        let phones = out.column(0).as_string::<i32>();
+        assert_eq!(phones.value(0), "090-1111-2222");
+        assert!(phones.value(1).starts_with("tel_"));
+    }
 }

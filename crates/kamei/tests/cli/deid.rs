@@ -746,3 +746,96 @@ fn malformed_csv_non_personal_columns_and_the_directory_file_hold() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Issue 13, item 6: CSV cells a spreadsheet would run are neutralised (unless asked not to);
+/// temporaries a killed run left are removed by the next run for the same output; SIGTERM
+/// stops an export with nothing written.
+#[test]
+fn csv_formulas_abandoned_temporaries_and_signals() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = d.join("reports.csv");
+    std::fs::write(
+        &input,
+        "report_id,reporter_id,reported_user_id,message_id,reporter_country,reason,body,reported_at\n\
+         1,1,2,3,JP,=HYPERLINK(\"http://x\"),@SUM(A1),2026-01-01T00:00:00\n",
+    )
+    .unwrap();
+    let out = d.join("out.csv");
+    let abandoned = d.join(".out.csv.kamei-999999.abcdef.tmp");
+    std::fs::write(&abandoned, "left by a killed run").unwrap();
+    let users = table("users");
+    let export = |extra: &[&str]| {
+        kamei()
+            .args(["deid", "--as", "jp_support", "--table", "reports", "--in"])
+            .arg(&input)
+            .arg("--directory")
+            .arg(&users)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = export(&[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!abandoned.exists(), "the abandoned temporary is removed");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("'=HYPERLINK") && text.contains("'@SUM"), "{text}");
+    let o = export(&["--csv-formulas"]);
+    assert!(o.status.success());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("=HYPERLINK") && !text.contains("'=HYPERLINK"),
+        "{text}"
+    );
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out.csv.processing.json")).unwrap()).unwrap();
+    assert_eq!(record["output"]["sha256"].as_str().unwrap().len(), 64);
+    assert!(
+        record["input"].get("file").is_none(),
+        "no input file name in the record"
+    );
+
+    // SIGTERM in the middle of a large export: it stops, nothing is written.
+    let big = d.join("big");
+    let o = kamei()
+        .args(["generate", "--users", "200000", "--seed", "1", "--out"])
+        .arg(&big)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let slow_out = d.join("slow-out.csv");
+    let child = kamei()
+        .args(["deid", "--as", "cn_contractor", "--table", "users", "--in"])
+        .arg(big.join("users.parquet"))
+        .arg("--out")
+        .arg(&slow_out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The output's lock is taken after the signal handlers are in place: wait for it.
+    let lock = d.join(".slow-out.csv.kamei-lock");
+    for _ in 0..200 {
+        if lock.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(lock.exists(), "the export never started");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("interrupted"));
+    let left: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("slow-out"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
