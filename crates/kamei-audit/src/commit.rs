@@ -340,7 +340,7 @@ impl Publisher {
                 });
             }
             let mut bundle = Vec::with_capacity(bytes.len());
-            for f in &journal.frames[..TILE_WIDTH as usize] {
+            for f in journal.frames.iter().take(TILE_WIDTH as usize) {
                 push_entry(&mut bundle, f.entry);
                 push_frame(&mut frames, f.subjects);
             }
@@ -393,7 +393,12 @@ impl Publisher {
                 if since == 0 && self.storage.exists(&path).map_err(io_err("read", &path))? {
                     continue;
                 }
-                let hashes = &tree.level(h)[(n * TILE_WIDTH) as usize..((n + 1) * TILE_WIDTH) as usize];
+                let hashes = tree
+                    .level(h)
+                    .get((n * TILE_WIDTH) as usize..((n + 1) * TILE_WIDTH) as usize)
+                    .ok_or_else(|| {
+                        AuditError::DamagedLog(format!("the tree lacks tile {n} of level {level}"))
+                    })?;
                 let bytes: Vec<u8> = hashes.iter().flat_map(|x| x.0).collect();
                 self.storage
                     .write(&path, &bytes, false)
@@ -419,7 +424,9 @@ impl Publisher {
             if w > 0 {
                 let path = hash_tile_path(level, n, w);
                 if !self.storage.exists(&path).map_err(io_err("read", &path))? {
-                    let hashes = &tree.partial[level as usize];
+                    let hashes = tree.partial.get(level as usize).ok_or_else(|| {
+                        AuditError::DamagedLog(format!("the tree lacks the partial tile of level {level}"))
+                    })?;
                     let bytes: Vec<u8> = hashes.iter().flat_map(|x| x.0).collect();
                     self.storage
                         .write(&path, &bytes, false)
@@ -447,7 +454,7 @@ impl Publisher {
                     });
                 }
                 let mut bundle = Vec::new();
-                for f in &parsed.frames[..w as usize] {
+                for f in parsed.frames.iter().take(w as usize) {
                     push_entry(&mut bundle, f.entry);
                 }
                 self.storage
@@ -487,7 +494,10 @@ impl Tree {
             let h = (level * TILE_HEIGHT) as usize;
             let count = size >> h;
             let start = (count / TILE_WIDTH * TILE_WIDTH) as usize;
-            partial.push(self.level(h)[start..count as usize].to_vec());
+            let hashes = self.level(h).get(start..count as usize).ok_or_else(|| {
+                AuditError::DamagedLog(format!("the tree lacks the partial tile of level {level}"))
+            })?;
+            partial.push(hashes.to_vec());
             level += 1;
         }
         Ok(TreeShape { size, root, partial })

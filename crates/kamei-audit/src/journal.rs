@@ -39,11 +39,11 @@ pub(crate) fn push_frame(journal: &mut Vec<u8>, entry: &[u8], subjects: &[u8]) {
     let start = journal.len();
     let len = u16::try_from(entry.len()).unwrap_or(u16::MAX);
     journal.extend_from_slice(&len.to_be_bytes());
-    journal.extend_from_slice(&entry[..usize::from(len)]);
+    journal.extend(entry.iter().take(usize::from(len)));
     journal.extend_from_slice(&(subjects.len() as u32).to_be_bytes());
     journal.extend_from_slice(subjects);
-    let check = Sha256::digest(&journal[start..]);
-    journal.extend_from_slice(&check[..CHECK]);
+    let check = Sha256::digest(journal.get(start..).unwrap_or_default());
+    journal.extend(check.iter().take(CHECK));
 }
 
 /// One frame as read back.
@@ -87,7 +87,7 @@ impl Journal<'_> {
             },
             Some(i) => {
                 let start = self.len_of(i);
-                if self.bytes[start..].iter().all(|b| *b == 0) {
+                if self.bytes.iter().skip(start).all(|b| *b == 0) {
                     Ok(i)
                 } else {
                     Err(i)
@@ -135,8 +135,8 @@ fn intact_frame_after(bytes: &[u8], at: usize) -> bool {
 }
 
 fn parse_frame(bytes: &[u8], start: usize) -> Option<Frame<'_>> {
-    let prefix = bytes.get(start..start + 2)?;
-    let len = usize::from(u16::from_be_bytes([prefix[0], prefix[1]]));
+    let prefix: [u8; 2] = bytes.get(start..start + 2)?.try_into().ok()?;
+    let len = usize::from(u16::from_be_bytes(prefix));
     let entry_at = start + 2;
     let entry = bytes.get(entry_at..entry_at + len)?;
     let slen_at = entry_at + len;
@@ -145,7 +145,7 @@ fn parse_frame(bytes: &[u8], start: usize) -> Option<Frame<'_>> {
     let subjects = bytes.get(subjects_at..subjects_at.checked_add(u32::from_be_bytes(slen) as usize)?)?;
     let check_at = subjects_at + subjects.len();
     let check = bytes.get(check_at..check_at + CHECK)?;
-    let intact = Sha256::digest(&bytes[start..check_at])[..CHECK] == *check;
+    let intact = Sha256::digest(bytes.get(start..check_at)?).get(..CHECK) == Some(check);
     Some(Frame {
         entry,
         subjects,

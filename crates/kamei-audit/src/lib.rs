@@ -20,7 +20,16 @@
 //! with a key the caller holds (the keyring's `audit-signing` key: [`AuditLog::open_signed_by`]
 //! picks the one the log names), or with a key file of its own where no real keyring is given.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable
+    )
+)]
 
 mod checkpoint;
 mod commit;

@@ -567,7 +567,7 @@ fn load_journals(
         if keep < bytes.len() {
             repairs.push(Repair::Truncate(path, keep as u64));
         }
-        for f in &journal.frames[..count] {
+        for f in journal.frames.iter().take(count) {
             tree.push(leaf_hash(f.entry));
         }
         kept.push(n);
@@ -648,8 +648,9 @@ fn recover(storage: &dyn LogStorage, checkpoint: Option<&Checkpoint>) -> Result<
     }
     if have < want || whole < subjects.len() || journaled < full {
         let from = (have / TILE_WIDTH).min(journaled);
-        let keep: usize = frames[..(from * TILE_WIDTH) as usize]
+        let keep: usize = frames
             .iter()
+            .take((from * TILE_WIDTH) as usize)
             .map(|f| f.len() + 4)
             .sum();
         let mut add = Vec::new();
@@ -667,7 +668,7 @@ fn recover(storage: &dyn LogStorage, checkpoint: Option<&Checkpoint>) -> Result<
             if journal.whole().ok().is_none_or(|c| (c as u64) < TILE_WIDTH) {
                 return Err(missing());
             }
-            for (j, f) in journal.frames[..TILE_WIDTH as usize].iter().enumerate() {
+            for (j, f) in journal.frames.iter().take(TILE_WIDTH as usize).enumerate() {
                 let index = n * TILE_WIDTH + j as u64;
                 if tree.leaf(index) != Some(leaf_hash(f.entry)) {
                     return Err(AuditError::Damaged {

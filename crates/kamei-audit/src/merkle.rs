@@ -17,6 +17,10 @@ impl Hash {
 
     /// Parses 64 hex digits (either case). `verify` parses one per record, so this is a
     /// table lookup per digit with one check at the end rather than a general decoder.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a byte indexes a 256-entry table; chunks_exact(2) gives pairs"
+    )]
     pub fn from_hex(text: &str) -> Option<Self> {
         const BAD: u8 = 0x10;
         const DIGITS: [u8; 256] = {
@@ -89,6 +93,7 @@ fn split_point(n: u64) -> u64 {
 
 /// The levels of the complete subtree over `leaves` (a power of two of them), leaves first,
 /// for [`Tree::push_subtree`]: callers build these in parallel.
+#[expect(clippy::indexing_slicing, reason = "chunks_exact(2) gives pairs")]
 pub(crate) fn subtree_levels(leaves: Vec<Hash>) -> Vec<Vec<Hash>> {
     let mut levels = vec![leaves];
     while let Some(last) = levels.last()
@@ -144,6 +149,10 @@ impl Tree {
     }
 
     /// Adds one leaf hash and every subtree it completes.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "INVARIANT (levels): level h + 1 exists once level h holds an even, non-zero count"
+    )]
     pub fn push(&mut self, leaf: Hash) {
         if self.levels.is_empty() {
             self.levels.push(Vec::new());
@@ -164,6 +173,10 @@ impl Tree {
     /// Appends a complete subtree of `2^k` leaves given level by level (see [`subtree_levels`]);
     /// the same as pushing its leaves one by one, without hashing on this thread. A tree
     /// whose size is not a multiple of `2^k`, or levels of the wrong shape, take the slow way.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "INVARIANT (levels): the shape is checked first; a level is pushed before it is indexed"
+    )]
     pub(crate) fn push_subtree(&mut self, levels: Vec<Vec<Hash>>) {
         let n = levels.first().map_or(0, Vec::len);
         let shaped = n.is_power_of_two()
@@ -205,6 +218,7 @@ impl Tree {
     /// for a run of whole subtrees laid end to end): the levels above are computed from the
     /// top one. `None` unless `lower[h].len() == lower[0].len() >> h` and the leaves fill whole
     /// subtrees of the top height.
+    #[expect(clippy::indexing_slicing, reason = "chunks_exact(2) gives pairs")]
     pub(crate) fn from_lower_levels(mut lower: Vec<Vec<Hash>>) -> Option<Self> {
         let n = lower.first()?.len();
         let top = lower.len() - 1;
@@ -234,6 +248,10 @@ impl Tree {
 
     /// MTH of leaves `[lo, hi)`; the range must be one the RFC 9162 recursion reaches (lo aligned
     /// to the largest power of two that fits in hi - lo), and hi <= size.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "INVARIANT (levels): level h holds size >> h complete subtrees, and hi <= size"
+    )]
     fn range_hash(&self, lo: u64, hi: u64) -> Hash {
         let n = hi - lo;
         if n.is_power_of_two() && lo.is_multiple_of(n) {

@@ -271,8 +271,8 @@ impl RecordInput {
                 for g in groups {
                     let code = match g.jurisdiction.as_deref() {
                         None => crate::subjects::UNKNOWN_JURISDICTION,
-                        Some(j) if j.len() == 2 && j.bytes().all(|b| b.is_ascii_uppercase()) => {
-                            [j.as_bytes()[0], j.as_bytes()[1]]
+                        Some(j) if j.bytes().all(|b| b.is_ascii_uppercase()) && j.len() == 2 => {
+                            <[u8; 2]>::try_from(j.as_bytes()).unwrap_or(crate::subjects::UNKNOWN_JURISDICTION)
                         }
                         Some(_) => {
                             return Err(field(
@@ -472,6 +472,10 @@ impl AuditRecord {
 ///
 /// Quoted identifiers (`"name"`) are kept: they name columns, not people. Dollar-quoted and
 /// `E'…'` strings count as string literals.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "every index is checked against chars.len() by its loop; j < len where chars.get(j) matched"
+)]
 pub fn redact_statement(sql: &str) -> String {
     let chars: Vec<char> = sql.chars().collect();
     let mut out = String::with_capacity(sql.len());

@@ -155,7 +155,7 @@ impl SubjectSet {
                 return Err(SubjectDecodeError("empty level"));
             }
             set.levels.insert(key, map);
-            bytes = &rest[4 + len..];
+            bytes = rest.get(4 + len..).unwrap_or_default();
         }
         Ok(set)
     }

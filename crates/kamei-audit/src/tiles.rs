@@ -45,7 +45,7 @@ fn with_width(base: String, width: u64) -> String {
 pub fn push_entry(bundle: &mut Vec<u8>, data: &[u8]) {
     let len = u16::try_from(data.len()).unwrap_or(u16::MAX);
     bundle.extend_from_slice(&len.to_be_bytes());
-    bundle.extend_from_slice(&data[..usize::from(len)]);
+    bundle.extend(data.iter().take(usize::from(len)));
 }
 
 /// The result of reading an entry bundle: the entries that are whole, and where a torn tail
@@ -64,14 +64,14 @@ pub fn parse_bundle(bytes: &[u8]) -> Bundle<'_> {
     let mut entries = Vec::new();
     let mut pos = 0;
     while pos < bytes.len() {
-        let Some(prefix) = bytes.get(pos..pos + 2) else {
+        let Some(prefix) = bytes.get(pos..pos + 2).and_then(|p| <[u8; 2]>::try_from(p).ok()) else {
             return Bundle {
                 entries,
                 torn_at: Some(pos),
                 whole_len: pos,
             };
         };
-        let len = usize::from(u16::from_be_bytes([prefix[0], prefix[1]]));
+        let len = usize::from(u16::from_be_bytes(prefix));
         let Some(data) = bytes.get(pos + 2..pos + 2 + len) else {
             return Bundle {
                 entries,

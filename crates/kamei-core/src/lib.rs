@@ -21,6 +21,17 @@
 //! owner. This crate does not detect, decide or transform anything, and depends on nothing of
 //! kamei.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable
+    )
+)]
+
 mod category;
 pub mod check_digit;
 mod column_type;

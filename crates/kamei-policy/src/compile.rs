@@ -195,6 +195,10 @@ fn classify<T>(
 }
 
 /// Numbers rows of `keys` (one u32 per policy per item) by equality of the whole row.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "every policy's key has one entry per item: i < n = their length"
+)]
 fn signatures(n: usize, prepared: &[Prepared], key: impl Fn(&Prepared) -> &[u32]) -> (Vec<u32>, Vec<usize>) {
     let mut ids: HashMap<Vec<u32>, u32> = HashMap::new();
     let mut reps = Vec::new();
@@ -242,6 +246,12 @@ fn evaluate(
 }
 
 /// Compiles `policies` over every principal and data item.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "indices come from the vectors built here with those lengths: policies, actions (3), \
+              representatives, classes, mask words and strides; a missing outcome is read with `get` \
+              and counts as an error"
+)]
 pub(crate) fn compile(
     schema: &cedar_policy::Schema,
     policies: &[Policy],
@@ -456,6 +466,10 @@ fn bits(words: impl Iterator<Item = u64>) -> impl Iterator<Item = u32> {
 /// The level and deciding policies (indices, ascending) for one cell's masks under Cedar's
 /// rules, fail closed on errors: the permits granting the level and the forbids that blocked
 /// more revealing actions; or, when denied, the erroring policies, else every satisfied forbid.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "masks holds 4 × words words for one cell (its caller's stride)"
+)]
 fn decide(masks: &[u64], words: usize, permit_mask: &[u64]) -> (Level, Vec<u32>) {
     let sat = |a: usize| &masks[a * words..(a + 1) * words];
     let errors = &masks[3 * words..4 * words];

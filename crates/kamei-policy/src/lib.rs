@@ -19,7 +19,16 @@
 //! This crate does not transform data, hold keys, authenticate connections or write audit
 //! records: it decides, and kamei-protect, the gateway and kamei-audit act on its decisions.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable
+    )
+)]
 
 mod catalog;
 mod cedar;

@@ -507,6 +507,10 @@ fn write_pseudonym(prefix: &str, digest: &[u8; 32], out: &mut String) {
             n = (n << 8) | u64::from(*b);
         }
         for i in (0..8).rev() {
+            #[expect(
+                clippy::indexing_slicing,
+                reason = "masked to five bits: 0..32 indexes a 32-byte table"
+            )]
             out.push(BASE32[((n >> (i * 5)) & 31) as usize] as char);
         }
     }

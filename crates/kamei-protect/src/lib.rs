@@ -12,7 +12,16 @@
 //! other than the keyring (the CLI and the gateway do), and does not record accesses
 //! (kamei-audit does).
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable
+    )
+)]
 
 mod directory;
 mod error;

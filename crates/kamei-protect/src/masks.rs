@@ -58,7 +58,7 @@ pub(crate) fn mask_digits(value: &str, keep_last: usize, out: &mut String) {
     let digits: Vec<char> = value.chars().filter(|c| is_digit_like(*c)).collect();
     let keep = keep_last.min(digits.len() / 2);
     out.push_str(MASK);
-    for c in &digits[digits.len() - keep..] {
+    for c in digits.iter().skip(digits.len() - keep) {
         out.push(digit_value(*c).map_or('*', |d| char::from(b'0' + d)));
     }
 }
@@ -72,7 +72,7 @@ pub(crate) fn mask_alnum(value: &str, keep_last: usize, out: &mut String) {
         .collect();
     let keep = keep_last.min(chars.len() / 2);
     out.push_str(MASK);
-    for c in &chars[chars.len() - keep..] {
+    for c in chars.iter().skip(chars.len() - keep) {
         out.push(match digit_value(*c) {
             Some(d) => char::from(b'0' + d),
             None if c.is_ascii_alphanumeric() => c.to_ascii_uppercase(),
@@ -159,7 +159,7 @@ pub(crate) fn mask_email(value: &str, out: &mut String) {
 pub(crate) fn postal_prefix(value: &str, out: &mut String) {
     let digits: Vec<u8> = value.chars().filter_map(digit_value).collect();
     let keep = 3.min(digits.len().saturating_sub(1) / 2);
-    out.extend(digits[..keep].iter().map(|d| char::from(b'0' + d)));
+    out.extend(digits.iter().take(keep).map(|d| char::from(b'0' + d)));
     out.push_str(MASK);
 }
 

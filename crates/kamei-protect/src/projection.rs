@@ -402,7 +402,9 @@ impl Projection {
             }
             let mut by_level = [0u64; 4];
             for (l, n) in c.levels.iter().zip(&counts) {
-                by_level[l.level.index()] += *n as u64;
+                if let Some(cells) = by_level.get_mut(l.level.index()) {
+                    *cells += *n as u64;
+                }
             }
             stats.cells_by_level.push(by_level);
             let out = match &slots {
@@ -428,19 +430,24 @@ impl Projection {
                             .collect();
                         let taken =
                             take(input.as_ref(), &indices, None).map_err(|e| internal(e.to_string()))?;
-                        piece_of_slot[slot] = pieces.len();
+                        if let Some(p) = piece_of_slot.get_mut(slot) {
+                            *p = pieces.len();
+                        }
                         pieces.push(run(slot, &taken)?);
                     }
+                    // Every slot of a row was counted above, so each has its piece and position.
                     let mut position = vec![0usize; c.levels.len()];
                     let order: Vec<(usize, usize)> = slots
                         .iter()
                         .map(|s| {
                             let s = usize::from(*s);
-                            let p = position[s];
-                            position[s] += 1;
-                            (piece_of_slot[s], p)
+                            let (Some(p), Some(piece)) = (position.get_mut(s), piece_of_slot.get(s)) else {
+                                return Err(internal(format!("no piece for slot {s}")));
+                            };
+                            *p += 1;
+                            Ok((*piece, *p - 1))
                         })
-                        .collect();
+                        .collect::<Result<_, _>>()?;
                     let refs: Vec<&dyn Array> = pieces.iter().map(|p| p.as_ref()).collect();
                     interleave(&refs, &order).map_err(|e| internal(e.to_string()))?
                 }
