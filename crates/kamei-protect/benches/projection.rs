@@ -124,7 +124,7 @@ fn main() {
     };
     let plan = users(&column);
     let names: Vec<&str> = plan.columns().iter().map(|c| c.column()).collect();
-    let keys = DomainKeys::for_testing("ldt-shanghai");
+    let keys = Arc::new(DomainKeys::for_testing("ldt-shanghai"));
     let projection =
         Projection::compile(&plan, &batch.schema(), &names, &keys, None).unwrap_or_else(|e| panic!("{e}"));
     projection.apply(&batch).unwrap_or_else(|e| panic!("{e}"));

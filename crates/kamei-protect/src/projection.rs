@@ -153,7 +153,7 @@ impl Projection {
         plan: &TablePlan,
         input_schema: &SchemaRef,
         columns: &[&str],
-        keys: &DomainKeys,
+        keys: &Arc<DomainKeys>,
         directory: Option<&Arc<SubjectDirectory>>,
     ) -> Result<Projection, ProtectError> {
         let plans: Vec<&ColumnPlan> = columns
@@ -286,8 +286,32 @@ impl Projection {
             subjects,
             known,
             output_schema: Arc::new(Schema::new(fields)),
-            keys: Arc::new(keys.clone()),
+            keys: keys.clone(),
         })
+    }
+
+    /// [`Projection::compile`] with the columns given by their indices in `input_schema`, as a
+    /// query engine hands a scan's projection.
+    pub fn compile_indices(
+        plan: &TablePlan,
+        input_schema: &SchemaRef,
+        indices: &[usize],
+        keys: &Arc<DomainKeys>,
+        directory: Option<&Arc<SubjectDirectory>>,
+    ) -> Result<Projection, ProtectError> {
+        let names: Vec<&str> = indices
+            .iter()
+            .map(|i| {
+                input_schema
+                    .fields()
+                    .get(*i)
+                    .map(|f| f.name().as_str())
+                    .ok_or_else(|| ProtectError::MissingColumn {
+                        column: format!("#{i}"),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Projection::compile(plan, input_schema, &names, keys, directory)
     }
 
     /// The schema of the batches `apply` returns.
@@ -944,7 +968,7 @@ mod tests {
     #[test]
     fn rows_get_the_level_of_their_jurisdiction() {
         let b = batch();
-        let keys = DomainKeys::for_testing("line-jp");
+        let keys = Arc::new(DomainKeys::for_testing("line-jp"));
         let p = Projection::compile(
             &support_plan(),
             &b.schema(),
@@ -993,7 +1017,7 @@ mod tests {
                 .with_transforms(chosen),
             ],
         );
-        let keys = DomainKeys::for_testing("line-jp");
+        let keys = Arc::new(DomainKeys::for_testing("line-jp"));
         let proj = Projection::compile(&p, &b.schema(), &["phone"], &keys, None).unwrap();
         let out = proj.apply(&b).unwrap();
         let phones = out.column(0).as_string::<i32>();
@@ -1033,7 +1057,7 @@ mod tests {
             &support_plan(),
             &b.schema(),
             &["secret"],
-            &DomainKeys::for_testing("x"),
+            &Arc::new(DomainKeys::for_testing("x")),
             None,
         )
         .unwrap_err()
@@ -1056,8 +1080,14 @@ mod tests {
                 Level::Denied,
             )],
         );
-        let proj =
-            Projection::compile(&p, &b.schema(), &["phone"], &DomainKeys::for_testing("org"), None).unwrap();
+        let proj = Projection::compile(
+            &p,
+            &b.schema(),
+            &["phone"],
+            &Arc::new(DomainKeys::for_testing("org")),
+            None,
+        )
+        .unwrap();
         let (out, stats) = proj.apply_with_stats(&b).unwrap();
         let phones = out.column(0).as_string::<i32>();
         assert_eq!(phones.value(0), "****2222");
@@ -1085,9 +1115,15 @@ mod tests {
                 Level::Raw,
             )],
         );
-        let err = Projection::compile(&p, &b.schema(), &["phone"], &DomainKeys::for_testing("org"), None)
-            .unwrap_err()
-            .to_string();
+        let err = Projection::compile(
+            &p,
+            &b.schema(),
+            &["phone"],
+            &Arc::new(DomainKeys::for_testing("org")),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("`phone` is PHONE in the catalog, but the data holds Date32"),
             "{err}"
@@ -1117,9 +1153,14 @@ mod tests {
                     Level::Pseudonymized,
                 )],
             );
-            let proj =
-                Projection::compile(&p, &b.schema(), &[column], &DomainKeys::for_testing(domain), None)
-                    .unwrap();
+            let proj = Projection::compile(
+                &p,
+                &b.schema(),
+                &[column],
+                &Arc::new(DomainKeys::for_testing(domain)),
+                None,
+            )
+            .unwrap();
             proj.apply(b)
                 .unwrap()
                 .column(0)
@@ -1142,7 +1183,7 @@ mod tests {
             &support_plan(),
             &b.schema(),
             &["phone"],
-            &DomainKeys::for_testing("org"),
+            &Arc::new(DomainKeys::for_testing("org")),
             None,
         )
         .unwrap();
@@ -1190,7 +1231,7 @@ mod tests {
                 ("country", Arc::new(StringArray::from(countries.clone()))),
             ])
             .unwrap();
-            let keys = DomainKeys::for_testing("org");
+            let keys = Arc::new(DomainKeys::for_testing("org"));
             match Projection::compile(&plan, &b.schema(), &["phone"], &keys, None) {
                 Err(_) => proptest::prop_assert_eq!(cp.max_level(), Level::Denied),
                 Ok(p) => {
@@ -1258,7 +1299,7 @@ mod tests {
                 ("phone", Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2.as_str())))),
             ]).unwrap();
             let names = ["sender_id", "recipient_id", "phone"];
-            let keys = DomainKeys::for_testing("org");
+            let keys = Arc::new(DomainKeys::for_testing("org"));
             // A column denied everywhere cannot be compiled; leave those out.
             let live: Vec<&str> = names.iter().copied().filter(|n| plan.column(n).unwrap().max_level() != Level::Denied).collect();
             let p = Projection::compile(&plan, &b.schema(), &live, &keys, Some(&directory)).unwrap();
@@ -1355,7 +1396,7 @@ mod tests {
                 "country",
             )
             .unwrap();
-        let keys = DomainKeys::for_testing("line-jp");
+        let keys = Arc::new(DomainKeys::for_testing("line-jp"));
         let proj = Projection::compile(
             &p,
             &b.schema(),
@@ -1417,11 +1458,30 @@ mod tests {
             ),
         ])
         .unwrap();
-        let proj =
-            Projection::compile(&p, &b.schema(), &["phone"], &DomainKeys::for_testing("org"), None).unwrap();
+        let proj = Projection::compile(
+            &p,
+            &b.schema(),
+            &["phone"],
+            &Arc::new(DomainKeys::for_testing("org")),
+            None,
+        )
+        .unwrap();
         let out = proj.apply(&b).unwrap();
         let phones = out.column(0).as_string::<i32>();
         assert_eq!(phones.value(0), "090-1111-2222");
         assert!(phones.value(1).starts_with("tel_"));
+    }
+
+    /// Issue 14: a query engine hands a scan's columns by index; the projection is the same.
+    #[test]
+    fn columns_by_index_are_columns_by_name() {
+        let b = batch();
+        let keys = Arc::new(DomainKeys::for_testing("line-jp"));
+        let by_name =
+            Projection::compile(&support_plan(), &b.schema(), &["phone", "user_id"], &keys, None).unwrap();
+        let by_index =
+            Projection::compile_indices(&support_plan(), &b.schema(), &[1, 0], &keys, None).unwrap();
+        assert_eq!(by_name.apply(&b).unwrap(), by_index.apply(&b).unwrap());
+        assert!(Projection::compile_indices(&support_plan(), &b.schema(), &[99], &keys, None).is_err());
     }
 }

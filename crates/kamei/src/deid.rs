@@ -561,7 +561,7 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
     remove_abandoned_temporaries(&out_dir, &out_name);
 
     let keyring = crate::keys::open_keyring(&config, args.keyring.as_deref())?;
-    let keys = keyring.domain_keys(plan.domain())?;
+    let keys = Arc::new(keyring.domain_keys(plan.domain())?);
     let (_, input_schema, total_rows) = Source::open(&args.input, in_format, table)?;
 
     // Which columns go out: those the principal reads at some level, in input order; the
