@@ -141,13 +141,7 @@ impl KeyColumn {
             data_type: keys.data_type().to_string(),
         };
         match keys.data_type() {
-            DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-            | DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32 => {
+            dt if crate::projection::is_int(dt) => {
                 let ints = cast_to(keys, &DataType::Int64).map_err(|_| bad())?;
                 Ok(KeyColumn::Int(ints.as_primitive::<Int64Type>().clone()))
             }

@@ -36,6 +36,12 @@ pub enum KeyError {
 pub enum ProtectError {
     #[error("column `{column}` is denied for every jurisdiction (decided by {})", policies_text(.policies))]
     DeniedColumn { column: String, policies: Vec<String> },
+    #[error("`{principal}` may read no column of table `{table}` (decided by {})", policies_text(.policies))]
+    DeniedTable {
+        principal: String,
+        table: String,
+        policies: Vec<String>,
+    },
     #[error("column `{column}` is not in table `{table}`")]
     UnknownColumn { table: String, column: String },
     #[error("column `{column}` is missing from the input")]

@@ -706,7 +706,7 @@ fn is_text(dt: &DataType) -> bool {
     }
 }
 
-fn is_int(dt: &DataType) -> bool {
+pub(crate) fn is_int(dt: &DataType) -> bool {
     matches!(
         dt,
         DataType::Int8

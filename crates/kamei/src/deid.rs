@@ -596,23 +596,20 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if kept.is_empty() {
-        let mut policies: Vec<&str> = plan.columns().iter().flat_map(|c| c.policies()).collect();
+        let mut policies: Vec<String> = plan
+            .columns()
+            .iter()
+            .flat_map(|c| c.policies())
+            .map(str::to_owned)
+            .collect();
         policies.sort_unstable();
         policies.dedup();
-        bail!(
-            "`{}` may read no column of table `{}` (decided by {}); nothing was written",
-            plan.principal(),
-            plan.table(),
-            if policies.is_empty() {
-                "no policy permitting it".to_owned()
-            } else {
-                policies
-                    .iter()
-                    .map(|p| format!("`{p}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        );
+        let denied = kamei_protect::ProtectError::DeniedTable {
+            principal: plan.principal().to_owned(),
+            table: plan.table().to_owned(),
+            policies,
+        };
+        bail!("{denied}; nothing was written");
     }
     let directory = load_directory(&config, &plan, &kept, args.directory.as_deref())?;
     let projection = Projection::compile(&plan, &input_schema, &kept, &keys, directory.as_ref())

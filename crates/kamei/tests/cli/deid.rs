@@ -338,6 +338,29 @@ fn bad_input_is_one_line_exit_2_and_leaves_no_output() {
     // turning the whole column into text.
     assert!(e.contains("line ") && e.contains("column `user_id`"), "{e}");
 
+    // A principal denied every column of the table: an error naming the deciding policies,
+    // never a file of empty rows.
+    let e = fails(
+        &[
+            "deid",
+            "--as",
+            "kr_moderator",
+            "--table",
+            "users",
+            "--in",
+            users,
+            "--out",
+            out,
+        ],
+        d,
+        &["bad.csv", "mismatch.csv"],
+    );
+    assert!(
+        e.contains("`kr_moderator` may read no column of table `users`")
+            && e.contains("`moderator-only-reports-and-messages`"),
+        "{e}"
+    );
+
     // Missing key: a keyring file that does not exist, and one without its master key.
     let missing = d.join("missing.json");
     let e = fails(
