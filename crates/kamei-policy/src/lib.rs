@@ -38,6 +38,7 @@ mod error;
 mod principals;
 #[cfg(test)]
 mod proptests;
+mod review;
 mod scram;
 mod source;
 
