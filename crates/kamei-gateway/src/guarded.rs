@@ -1,0 +1,282 @@
+//! Guarded tables: the only way a table is registered with the query engine.
+//!
+//! A [`GuardedTable`] wraps the real source and applies the session principal's compiled
+//! projection inside its scan, so every reference to the table, in any subquery, join, CTE or
+//! aggregate, reads protected values: no filter, sort, aggregate or function sees a raw value
+//! the principal may not see. The scan node ([`GuardedExec`]) shows the optimizer no child,
+//! no statistics, no orderings and no equivalences, and takes no pushed-down filter, sort,
+//! projection or dynamic filter: nothing computed below it can run on raw values.
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, Result, Statistics};
+use datafusion::datasource::TableType;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_expr::EquivalenceProperties;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PhysicalExpr, PlanProperties, StatisticsArgs,
+};
+use futures::StreamExt;
+use kamei_core::{Level, TablePlan};
+use kamei_protect::{DomainKeys, Projection, SubjectDirectory};
+
+/// One principal's view of one table.
+///
+/// INVARIANT (no raw bypass): `scan` returns only a [`GuardedExec`] over the inner scan, whose
+/// batches pass through the principal's [`Projection`]; the table exposes only the columns
+/// the catalog lists (a column it does not know is never readable).
+pub struct GuardedTable {
+    plan: Arc<TablePlan>,
+    inner: Arc<dyn TableProvider>,
+    keys: Arc<DomainKeys>,
+    directory: Option<Arc<SubjectDirectory>>,
+    /// The catalog's columns as the principal reads them (a column denied everywhere keeps
+    /// the source's type, so naming it reaches `scan` and fails there with its policies).
+    schema: SchemaRef,
+    /// Per column of `schema`, its index in the inner source.
+    inner_index: Vec<usize>,
+}
+
+impl fmt::Debug for GuardedTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardedTable")
+            .field("table", &self.plan.table())
+            .field("principal", &self.plan.principal())
+            .finish_non_exhaustive()
+    }
+}
+
+impl GuardedTable {
+    /// Guards `inner` (the raw source of `plan`'s table) for `plan`'s principal. Errors when the
+    /// source lacks a catalog column or holds a type the category cannot hold.
+    pub fn new(
+        plan: Arc<TablePlan>,
+        inner: Arc<dyn TableProvider>,
+        keys: Arc<DomainKeys>,
+        directory: Option<Arc<SubjectDirectory>>,
+    ) -> Result<GuardedTable> {
+        let source = inner.schema();
+        let mut fields = Vec::with_capacity(plan.columns().len());
+        let mut inner_index = Vec::with_capacity(plan.columns().len());
+        let readable: Vec<&str> = plan.readable_columns().map(|c| c.column()).collect();
+        let projection =
+            Projection::compile(&plan, &source, &readable, &keys, directory.as_ref()).map_err(plain)?;
+        let guarded = projection.output_schema();
+        for c in plan.columns() {
+            let index = source.index_of(c.column()).map_err(|_| {
+                DataFusionError::Plan(format!(
+                    "table `{}`: the source has no column `{}`",
+                    plan.table(),
+                    c.column()
+                ))
+            })?;
+            inner_index.push(index);
+            let field = match guarded.field_with_name(c.column()) {
+                Ok(f) => f.clone(),
+                Err(_) => Field::new(c.column(), source.field(index).data_type().clone(), true),
+            };
+            fields.push(field);
+        }
+        Ok(GuardedTable {
+            plan,
+            inner,
+            keys,
+            directory,
+            schema: Arc::new(Schema::new(fields)),
+            inner_index,
+        })
+    }
+}
+
+/// A protection error as the engine reports it: its text names columns and policies, never a
+/// value.
+fn plain(e: kamei_protect::ProtectError) -> DataFusionError {
+    DataFusionError::Plan(e.to_string())
+}
+
+#[async_trait::async_trait]
+impl TableProvider for GuardedTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let wanted: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.schema.fields().len()).collect(),
+        };
+        let names: Vec<&str> = wanted
+            .iter()
+            .filter_map(|i| self.schema.fields().get(*i).map(|f| f.name().as_str()))
+            .collect();
+        let denied: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| self.plan.column(n).is_none_or(|c| c.max_level() == Level::Denied))
+            .collect();
+        if !denied.is_empty() {
+            let mut policies: Vec<&str> = denied
+                .iter()
+                .filter_map(|n| self.plan.column(n))
+                .flat_map(|c| c.policies())
+                .collect();
+            policies.sort_unstable();
+            policies.dedup();
+            let policies: Vec<String> = policies.iter().map(|p| format!("`{p}`")).collect();
+            let columns: Vec<String> = denied.iter().map(|c| format!("`{c}`")).collect();
+            return Err(DataFusionError::Plan(format!(
+                "`{}` may not read {} of table `{}` (decided by {}); leave {} out of the query",
+                self.plan.principal(),
+                columns.join(", "),
+                self.plan.table(),
+                if policies.is_empty() {
+                    "no policy permitting it".to_owned()
+                } else {
+                    policies.join(", ")
+                },
+                if denied.len() == 1 { "it" } else { "them" }
+            )));
+        }
+        // The inner scan reads the wanted columns and whatever places each row (jurisdiction
+        // columns, directory keys); the guard drops the helpers after applying the levels.
+        let mut inner_columns: Vec<&str> = names.clone();
+        inner_columns.extend(self.plan.inputs_for(&names));
+        let inner_projection: Vec<usize> = inner_columns
+            .iter()
+            .filter_map(|n| self.schema.index_of(n).ok())
+            .filter_map(|i| self.inner_index.get(i).copied())
+            .collect();
+        // A limit is safe below the guard: it maps rows one to one.
+        let inner = self
+            .inner
+            .scan(state, Some(&inner_projection), &[], limit)
+            .await?;
+        let projection = Projection::compile(
+            &self.plan,
+            &inner.schema(),
+            &names,
+            &self.keys,
+            self.directory.as_ref(),
+        )
+        .map_err(plain)?;
+        Ok(Arc::new(GuardedExec::new(inner, Arc::new(projection))))
+    }
+
+    /// Nothing is computed below the guard: a filter on a protected column would run on raw
+    /// values (`count(*) … WHERE phone = '…'` would count raw phones).
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        Ok(vec![TableProviderFilterPushDown::Unsupported; filters.len()])
+    }
+}
+
+/// The scan node of a guarded table: the inner scan's batches through the projection.
+///
+/// It reports no children (so no optimizer rule rewrites, pushes into or reorders the inner
+/// scan), unknown statistics, unknown partitioning, no orderings and no equivalences.
+#[derive(Debug)]
+pub struct GuardedExec {
+    inner: Arc<dyn ExecutionPlan>,
+    projection: Arc<Projection>,
+    properties: Arc<PlanProperties>,
+}
+
+impl GuardedExec {
+    fn new(inner: Arc<dyn ExecutionPlan>, projection: Arc<Projection>) -> GuardedExec {
+        let partitions = inner.properties().partitioning.partition_count();
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(projection.output_schema()),
+            Partitioning::UnknownPartitioning(partitions),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        GuardedExec {
+            inner,
+            projection,
+            properties: Arc::new(properties),
+        }
+    }
+}
+
+impl DisplayAs for GuardedExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let columns: Vec<String> = self
+            .projection
+            .output_schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        write!(f, "GuardedExec: columns=[{}]", columns.join(", "))
+    }
+}
+
+impl ExecutionPlan for GuardedExec {
+    fn name(&self) -> &str {
+        "GuardedExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        Vec::new()
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn statistics_from_inputs(
+        &self,
+        _inputs: &[Arc<Statistics>],
+        _args: &StatisticsArgs,
+    ) -> Result<Arc<Statistics>> {
+        Ok(Arc::new(Statistics::new_unknown(
+            &self.projection.output_schema(),
+        )))
+    }
+
+    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        let inner = self.inner.execute(partition, context)?;
+        let projection = self.projection.clone();
+        let guarded = inner.map(move |batch| {
+            batch.and_then(|b| {
+                projection
+                    .apply(&b)
+                    .map_err(|e| DataFusionError::Execution(e.to_string()))
+            })
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.projection.output_schema(),
+            guarded,
+        )))
+    }
+}

@@ -1,0 +1,69 @@
+//! Where the raw tables come from: today, the files `kamei generate` writes, held in memory.
+//! (Streaming Parquet and PostgreSQL sources come with issues 15 and 16; they plug in as
+//! `TableProvider`s under the same guard.)
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatchReader;
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::MemTable;
+use kamei_policy::Config;
+use kamei_protect::SubjectDirectory;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::error::GatewayError;
+
+/// The raw source of every catalog table, and the subject directory built from its table.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    tables: HashMap<String, Arc<dyn TableProvider>>,
+    directory: Option<Arc<SubjectDirectory>>,
+}
+
+impl Sources {
+    /// Reads `DIR/<table>.parquet` for every table of the catalog into memory, and the subject
+    /// directory from the catalog's directory table.
+    pub fn load_dir(config: &Config, dir: &Path) -> Result<Sources, GatewayError> {
+        let mut sources = Sources::default();
+        for table in &config.catalog().tables {
+            let path = dir.join(format!("{}.parquet", table.name));
+            let source = |message: String| GatewayError::Source {
+                table: table.name.clone(),
+                message,
+            };
+            let file =
+                File::open(&path).map_err(|e| source(format!("cannot open `{}`: {e}", path.display())))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .and_then(|b| b.build())
+                .map_err(|_| source(format!("`{}` is not a readable Parquet file", path.display())))?;
+            let schema = reader.schema();
+            let batches = reader
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| source(format!("`{}`: corrupt Parquet data", path.display())))?;
+            if let Some((directory, key, jurisdiction)) = config.catalog().directory_table()
+                && directory.name == table.name
+            {
+                let mut d = SubjectDirectory::new();
+                for b in &batches {
+                    d.add(b, key, jurisdiction).map_err(|e| source(e.to_string()))?;
+                }
+                sources.directory = Some(Arc::new(d));
+            }
+            let provider = MemTable::try_new(schema, vec![batches]).map_err(|e| source(e.to_string()))?;
+            sources.tables.insert(table.name.clone(), Arc::new(provider));
+        }
+        Ok(sources)
+    }
+
+    /// The raw source of a table.
+    pub(crate) fn table(&self, name: &str) -> Option<&Arc<dyn TableProvider>> {
+        self.tables.get(name)
+    }
+
+    pub(crate) fn directory(&self) -> Option<&Arc<SubjectDirectory>> {
+        self.directory.as_ref()
+    }
+}
