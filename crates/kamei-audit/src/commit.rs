@@ -28,7 +28,21 @@ use std::sync::{Arc, RwLock};
 /// Most appends one batch takes.
 const MAX_BATCH: usize = 4096;
 
-pub(crate) type Reply = SyncSender<Result<u64, String>>;
+/// Where an append's answer goes: a caller blocked on it, or a future awaiting it.
+pub(crate) enum Reply {
+    Blocking(SyncSender<Result<u64, String>>),
+    Future(futures_channel::oneshot::Sender<Result<u64, String>>),
+}
+
+impl Reply {
+    /// Answers the caller (one who stopped waiting is no error).
+    pub(crate) fn send(self, answer: Result<u64, String>) {
+        let _ = match self {
+            Reply::Blocking(tx) => tx.send(answer).map_err(drop),
+            Reply::Future(tx) => tx.send(answer).map_err(drop),
+        };
+    }
+}
 pub(crate) type PublishReply = SyncSender<Result<Vec<u8>, String>>;
 
 pub(crate) enum Job {
@@ -106,7 +120,7 @@ pub(crate) fn run_writer(
                     failed.store(true, Ordering::SeqCst);
                     let msg = e.to_string();
                     for (_, _, reply) in appends {
-                        let _ = reply.send(Err(msg.clone()));
+                        reply.send(Err(msg.clone()));
                     }
                 }
             }
@@ -167,7 +181,7 @@ pub(crate) struct Syncer {
 pub(crate) fn run_notifier(rx: Receiver<Answers>) {
     while let Ok(answers) = rx.recv() {
         for (reply, answer) in answers {
-            let _ = reply.send(answer);
+            reply.send(answer);
         }
     }
 }

@@ -17,7 +17,7 @@
 //!   passes the keyring's `audit-signing` key instead, see [`Options::key`]).
 
 use crate::checkpoint::{Checkpoint, CheckpointError, LogKey};
-use crate::commit::{Job, Publisher, Syncer, run_notifier, run_writer};
+use crate::commit::{Job, Publisher, Reply, Syncer, run_notifier, run_writer};
 use crate::journal::{JOURNAL_DIR, journal_path, parse_journal, push_frame as push_journal_frame};
 use crate::merkle::{Hash, ProofError, Tree, leaf_hash, subtree_levels};
 use crate::record::{AuditRecord, RecordError, RecordInput};
@@ -57,6 +57,10 @@ pub enum AuditError {
     Damaged { index: u64, what: String },
     #[error("the log is damaged: {0}")]
     DamagedLog(String),
+    /// Writing or syncing failed (disk full, I/O error): the record is not in the log, and
+    /// the log refuses appends until it is reopened (recovery then decides from the files).
+    #[error("cannot write the audit log: {0}")]
+    Write(String),
     #[error("the log is signed by a key this keyring does not hold (see its `key.vkey`)")]
     UnknownKey,
     #[error("the log is closed after an earlier write failure; reopen it")]
@@ -65,6 +69,18 @@ pub enum AuditError {
     /// reads again.
     #[error("a journal was removed while the log was read; try again")]
     Vanished,
+}
+
+/// The record's digest must be the subject set's: a record bound to other subjects would make
+/// the subject index lie about who was read.
+fn check_digest(record: &AuditRecord, subjects: &SubjectSet) -> Result<(), AuditError> {
+    if record.subjects.count != subjects.count() || record.subjects.digest != subjects.digest().to_hex() {
+        return Err(AuditError::Record(crate::record::RecordError::Field {
+            field: "subjects",
+            what: "the record's subject digest is not that of the subject set given with it".into(),
+        }));
+    }
+    Ok(())
 }
 
 pub(crate) fn io_err(op: &'static str, path: &str) -> impl FnOnce(std::io::Error) -> AuditError {
@@ -228,14 +244,7 @@ impl AuditLog {
 
     /// Appends a record with its subject set; returns its index once both are durable.
     pub fn append(&self, record: &AuditRecord, subjects: &SubjectSet) -> Result<u64, AuditError> {
-        // The record's digest must be the subject set's: a record bound to other subjects
-        // would make the subject index lie about who was read.
-        if record.subjects.count != subjects.count() || record.subjects.digest != subjects.digest().to_hex() {
-            return Err(AuditError::Record(crate::record::RecordError::Field {
-                field: "subjects",
-                what: "the record's subject digest is not that of the subject set given with it".into(),
-            }));
-        }
+        check_digest(record, subjects)?;
         let leaf = record.to_leaf()?;
         self.append_leaf(leaf, subjects.to_bytes())
     }
@@ -247,16 +256,39 @@ impl AuditLog {
     }
 
     fn append_leaf(&self, leaf: Vec<u8>, subjects: Vec<u8>) -> Result<u64, AuditError> {
+        let (reply, answer) = sync_channel(1);
+        self.submit_leaf(leaf, subjects, Reply::Blocking(reply))?;
+        answer
+            .recv()
+            .map_err(|_| AuditError::Closed)?
+            .map_err(AuditError::Write)
+    }
+
+    /// Submits a record with its subject set and returns at once; the returned future resolves
+    /// to its index once both are durable. For async callers, which must not block a runtime
+    /// thread on a sync (the way Tessera's `Add` returns a future).
+    pub fn submit(
+        &self,
+        record: &AuditRecord,
+        subjects: &SubjectSet,
+    ) -> Result<impl Future<Output = Result<u64, AuditError>> + Send + 'static, AuditError> {
+        check_digest(record, subjects)?;
+        let (reply, answer) = futures_channel::oneshot::channel();
+        self.submit_leaf(record.to_leaf()?, subjects.to_bytes(), Reply::Future(reply))?;
+        Ok(async move {
+            answer
+                .await
+                .map_err(|_| AuditError::Closed)?
+                .map_err(AuditError::Write)
+        })
+    }
+
+    fn submit_leaf(&self, leaf: Vec<u8>, subjects: Vec<u8>, reply: Reply) -> Result<(), AuditError> {
         // Hash and frame here, on the caller's thread, so the writer only writes and syncs.
         let hash = leaf_hash(&leaf);
         let mut frame = Vec::with_capacity(leaf.len() + subjects.len() + 14);
         push_journal_frame(&mut frame, &leaf, &subjects);
-        let (reply, answer) = sync_channel(1);
-        self.send(Job::Append { frame, hash, reply })?;
-        answer
-            .recv()
-            .map_err(|_| AuditError::Closed)?
-            .map_err(AuditError::DamagedLog)
+        self.send(Job::Append { frame, hash, reply })
     }
 
     /// Publishes the tiles for the current size and returns the newly signed checkpoint.

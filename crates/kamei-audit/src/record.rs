@@ -12,13 +12,16 @@
 //! | `action` | `query`, `export`, `detokenize` or `denied` |
 //! | `client_addr` | the client's IP address (or address:port) in Rust's canonical text form |
 //! | `country` | the principal's country, ISO 3166-1 alpha-2 |
+//! | `opens` | only in a closing record: the index of the opening record it completes |
 //! | `org` | the principal's organisation |
 //! | `policies` | the deciding policy ids (for denials), sorted, distinct |
 //! | `principal` | the principal's name |
+//! | `purpose` | optional: the purpose the client declared (`SET kamei.purpose`) |
 //! | `rows` | rows returned or exported |
 //! | `statement` | the statement with every string and number literal replaced by `?`, comments removed |
 //! | `subjects` | `{"count": n, "digest": "<hex SHA-256 of the subject index entry>"}` |
 //! | `tables` | `{table: {column: level}}`, the level each column was read at |
+//! | `ticket` | optional: the ticket the client declared (`SET kamei.ticket`) |
 //! | `time` | UTC, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, fraction without trailing zeros |
 //! | `v` | `1` |
 //!
@@ -127,6 +130,13 @@ pub struct RecordInput {
     pub policies: Vec<String>,
     #[serde(default)]
     pub subjects: Option<SubjectsInput>,
+    #[serde(default)]
+    pub purpose: Option<String>,
+    #[serde(default)]
+    pub ticket: Option<String>,
+    /// In a closing record: the index of the opening record it completes.
+    #[serde(default)]
+    pub opens: Option<u64>,
 }
 
 /// The subject reference a record keeps: how many subjects, and the digest that binds the
@@ -151,13 +161,19 @@ pub struct AuditRecord {
     pub(crate) action: Action,
     pub(crate) client_addr: String,
     pub(crate) country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) opens: Option<u64>,
     pub(crate) org: String,
     pub(crate) policies: Vec<String>,
     pub(crate) principal: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) purpose: Option<String>,
     pub(crate) rows: u64,
     pub(crate) statement: String,
     pub(crate) subjects: SubjectRef,
     pub(crate) tables: BTreeMap<String, BTreeMap<String, Level>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ticket: Option<String>,
     pub(crate) time: String,
     pub(crate) v: u32,
 }
@@ -178,6 +194,28 @@ fn field(field: &'static str, what: impl Into<String>) -> RecordError {
         field,
         what: what.into(),
     }
+}
+
+/// A declared purpose is free text a person typed: kept short and without the shapes personal
+/// data takes most often (an address, a number), since the log keeps no personal data.
+pub fn purpose_ok(s: &str) -> bool {
+    let mut run = 0;
+    let long_run = s.chars().any(|c| {
+        run = if c.is_numeric() { run + 1 } else { 0 };
+        run >= 5
+    });
+    !s.trim().is_empty()
+        && s.chars().count() <= 200
+        && !s.contains(['@', '＠'])
+        && !long_run
+        && !s.chars().any(char::is_control)
+}
+
+/// A ticket is an identifier in a tracker: `INC-2041`, `JIRA:SEC-12`, `#4411`.
+pub fn ticket_ok(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.:/#-".contains(&b))
 }
 
 fn name_ok(s: &str) -> bool {
@@ -285,13 +323,29 @@ impl RecordInput {
                 }
             }
         }
+        if let Some(p) = &self.purpose
+            && !purpose_ok(p)
+        {
+            return Err(field(
+                "purpose",
+                "must be 1 to 200 characters of text without an @ or a run of 5 digits (no personal data)",
+            ));
+        }
+        if let Some(t) = &self.ticket
+            && !ticket_ok(t)
+        {
+            return Err(field("ticket", "must be 1 to 64 letters, digits or _.:/#-"));
+        }
         let record = AuditRecord {
             action: self.action,
             client_addr,
             country: self.country,
+            opens: self.opens,
             org: self.org,
             policies: policies.into_iter().collect(),
             principal: self.principal,
+            purpose: self.purpose,
+            ticket: self.ticket,
             rows: self.rows,
             statement: redact_statement(&self.statement),
             subjects: SubjectRef {
@@ -349,12 +403,16 @@ struct LeafRef<'a> {
     client_addr: Cow<'a, str>,
     #[serde(borrow)]
     country: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    opens: Option<u64>,
     #[serde(borrow)]
     org: Cow<'a, str>,
     #[serde(borrow)]
     policies: Vec<Cow<'a, str>>,
     #[serde(borrow)]
     principal: Cow<'a, str>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    purpose: Option<Cow<'a, str>>,
     rows: u64,
     #[serde(borrow)]
     statement: Cow<'a, str>,
@@ -362,6 +420,8 @@ struct LeafRef<'a> {
     subjects: SubjectRefRef<'a>,
     #[serde(borrow)]
     tables: BTreeMap<Cow<'a, str>, BTreeMap<Cow<'a, str>, Level>>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    ticket: Option<Cow<'a, str>>,
     #[serde(borrow)]
     time: Cow<'a, str>,
     v: u32,
@@ -467,11 +527,25 @@ impl AuditRecord {
     }
 }
 
+/// A quoted identifier that can only be a name: ASCII letters, digits, underscores and spaces,
+/// not mostly digits.
+fn plain_identifier(name: &str) -> bool {
+    let digits = name.bytes().filter(u8::is_ascii_digit).count();
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b' ')
+        && digits * 2 < name.len()
+}
+
+
 /// Replaces every string and number literal with `?` and removes comments, so that the
 /// statement keeps its shape (tables, columns, operators) but no value a user typed.
 ///
-/// Quoted identifiers (`"name"`) are kept: they name columns, not people. Dollar-quoted and
-/// `E'…'` strings count as string literals.
+/// Quoted identifiers (`"name"`) are kept when they can only be names; others, bare non-ASCII
+/// words and anything around an `@` are values typed where a name goes, and are replaced too.
+/// Dollar-quoted and `E'…'` strings count as string literals.
 #[expect(
     clippy::indexing_slicing,
     reason = "every index is checked against chars.len() by its loop; j < len where chars.get(j) matched"
@@ -548,14 +622,46 @@ pub fn redact_statement(sql: &str) -> String {
             }
         }
         if c == '"' {
-            out.push(c);
+            // A quoted identifier names a table or column, or is a value typed where an
+            // identifier goes (`WHERE email = "a@b.jp"`, an alias such as "090-1234-5678"):
+            // only plain names are kept.
+            let start = i + 1;
+            let mut end = start;
+            while end < chars.len() && chars[end] != '"' {
+                end += 1;
+            }
+            let name: String = chars[start..end].iter().collect();
+            if plain_identifier(&name) {
+                out.push('"');
+                out.push_str(&name);
+                out.push('"');
+            } else {
+                out.push_str("\"?\"");
+            }
+            i = (end + 1).min(chars.len());
+            continue;
+        }
+        if !c.is_ascii() && c.is_alphanumeric() {
+            // Bare non-ASCII words and digits (a name, a full-width number) are values typed
+            // without quotes, never kamei's table or column names.
+            while i < chars.len() && !chars[i].is_ascii() && chars[i].is_alphanumeric() {
+                i += 1;
+            }
+            out.push('?');
+            continue;
+        }
+        if c == '@' || c == '\u{FF20}' {
+            // An address typed bare, perhaps spaced out: `momoka92 @ gmail.com`.
+            let kept = out
+                .trim_end()
+                .trim_end_matches(|ch: char| ch.is_alphanumeric() || "._-+".contains(ch));
+            out.truncate(kept.len());
+            out.push('?');
             i += 1;
-            while i < chars.len() {
-                out.push(chars[i]);
-                if chars[i] == '"' {
-                    i += 1;
-                    break;
-                }
+            while i < chars.len() && chars[i] == ' ' {
+                i += 1;
+            }
+            while i < chars.len() && (chars[i].is_alphanumeric() || "._-".contains(chars[i])) {
                 i += 1;
             }
             continue;
@@ -683,6 +789,24 @@ mod tests {
             ),
             ("SELECT $tag$ a $$ b $tag$, 1", "SELECT ?, ?"),
             ("SELECT 'unterminated", "SELECT ?"),
+            // Values typed where identifiers go (found by a review of the gateway's records).
+            (
+                "SELECT 1 FROM users WHERE email = \"momoka92@gmail.com\"",
+                "SELECT ? FROM users WHERE email = \"?\"",
+            ),
+            ("SELECT 1 AS \"050-4732-6333\"", "SELECT ? AS \"?\""),
+            (
+                "SELECT 1 FROM users WHERE full_name = 高橋百霞",
+                "SELECT ? FROM users WHERE full_name = ?",
+            ),
+            (
+                "SELECT 1 FROM users WHERE phone = ０５０４７３２６３３３",
+                "SELECT ? FROM users WHERE phone = ?",
+            ),
+            (
+                "SELECT 1 FROM users WHERE email = momoka92 @ gmail.com",
+                "SELECT ? FROM users WHERE email = ?",
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(redact_statement(input), expected, "input {input:?}");

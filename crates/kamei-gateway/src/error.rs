@@ -15,7 +15,102 @@ pub enum GatewayError {
     /// The statement was refused before it ran.
     #[error("{0}")]
     Refused(String),
+    /// The statement names columns the principal may not read; `policies` decided it.
+    #[error("{message}")]
+    Denied { message: String, policies: Vec<String> },
     /// The engine's error: a parse, plan or execution error over protected values.
     #[error("{0}")]
     Query(String),
+    /// The audit log could not take the statement's record: nothing was sent.
+    #[error("the audit log cannot record this statement, so it did not run: {0}")]
+    Audit(String),
+}
+
+impl GatewayError {
+    /// The PostgreSQL error code clients see.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            GatewayError::Refused(_) | GatewayError::Denied { .. } => "42501",
+            GatewayError::UnknownPrincipal(_) => "28000",
+            GatewayError::Query(_) => "42000",
+            GatewayError::Audit(_) => "58030",
+            _ => "XX000",
+        }
+    }
+}
+
+/// A guarded table's refusal of denied columns, carried through the engine to the audit
+/// record with its deciding policies.
+#[derive(Debug, Clone)]
+pub struct DeniedColumns {
+    pub message: String,
+    pub policies: Vec<String>,
+}
+
+impl std::fmt::Display for DeniedColumns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DeniedColumns {}
+
+/// Engine error text with anything that could be a value taken out: quoted strings become
+/// `'…'` and runs of four or more digits `#`. Engine errors over protected values (a failed
+/// cast, a bad regex built from a column) would otherwise echo the value.
+pub fn scrub(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.chars().count() >= 4 {
+            out.push('#');
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None if c == '\'' => {
+                flush(&mut digits, &mut out);
+                out.push(c);
+                quote = Some(c);
+            }
+            None if c.is_numeric() => digits.push(c),
+            None => {
+                flush(&mut digits, &mut out);
+                out.push(c);
+            }
+        }
+    }
+    if quote.is_some() {
+        out.push_str("…'");
+    }
+    flush(&mut digits, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub;
+
+    #[test]
+    fn scrub_removes_quoted_values_and_long_numbers() {
+        assert_eq!(
+            scrub("Cannot cast string '+81 90-1234-5678' to value of Int64 type"),
+            "Cannot cast string '…' to value of Int64 type"
+        );
+        assert_eq!(
+            scrub("value 09012345678 too large for column 3"),
+            "value # too large for column 3"
+        );
+        assert_eq!(scrub("unterminated 'abc"), "unterminated '…'");
+    }
 }

@@ -27,6 +27,9 @@ use futures::StreamExt;
 use kamei_core::{Level, TablePlan};
 use kamei_protect::{DomainKeys, Projection, SubjectDirectory};
 
+use crate::error::DeniedColumns;
+use crate::trace::Trace;
+
 /// One principal's view of one table.
 ///
 /// INVARIANT (no raw bypass): `scan` returns only a [`GuardedExec`] over the inner scan, whose
@@ -56,7 +59,7 @@ impl fmt::Debug for GuardedTable {
 impl GuardedTable {
     /// Guards `inner` (the raw source of `plan`'s table) for `plan`'s principal. Errors when the
     /// source lacks a catalog column or holds a type the category cannot hold.
-    pub fn new(
+    pub(crate) fn new(
         plan: Arc<TablePlan>,
         inner: Arc<dyn TableProvider>,
         keys: Arc<DomainKeys>,
@@ -118,6 +121,11 @@ impl TableProvider for GuardedTable {
         _filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        // Each statement brings its own trace (the session's `run`); a scan planned any other
+        // way has nowhere to record its reads, and is refused.
+        let trace = state.config().get_extension::<Trace>().ok_or_else(|| {
+            DataFusionError::Plan("a guarded table is read only through a kamei statement".into())
+        })?;
         let wanted: Vec<usize> = match projection {
             Some(p) => p.clone(),
             None => (0..self.schema.fields().len()).collect(),
@@ -139,25 +147,33 @@ impl TableProvider for GuardedTable {
                 .collect();
             policies.sort_unstable();
             policies.dedup();
-            let policies: Vec<String> = policies.iter().map(|p| format!("`{p}`")).collect();
+            let quoted: Vec<String> = policies.iter().map(|p| format!("`{p}`")).collect();
             let columns: Vec<String> = denied.iter().map(|c| format!("`{c}`")).collect();
-            return Err(DataFusionError::Plan(format!(
+            let message = format!(
                 "`{}` may not read {} of table `{}` (decided by {}); leave {} out of the query",
                 self.plan.principal(),
                 columns.join(", "),
                 self.plan.table(),
-                if policies.is_empty() {
+                if quoted.is_empty() {
                     "no policy permitting it".to_owned()
                 } else {
-                    policies.join(", ")
+                    quoted.join(", ")
                 },
                 if denied.len() == 1 { "it" } else { "them" }
-            )));
+            );
+            return Err(DataFusionError::External(Box::new(DeniedColumns {
+                message,
+                policies: policies.iter().map(|p| (*p).to_owned()).collect(),
+            })));
         }
-        // The inner scan reads the wanted columns and whatever places each row (jurisdiction
-        // columns, directory keys); the guard drops the helpers after applying the levels.
+        // The inner scan reads the wanted columns, whatever places each row (jurisdiction
+        // columns, directory keys) and the subject keys the audit record names; the guard
+        // drops the helpers after applying the levels.
         let mut inner_columns: Vec<&str> = names.clone();
         inner_columns.extend(self.plan.inputs_for(&names));
+        inner_columns.extend(self.plan.subjects().iter().map(|s| s.key.as_str()));
+        let mut seen = std::collections::HashSet::new();
+        inner_columns.retain(|c| seen.insert(*c));
         let inner_projection: Vec<usize> = inner_columns
             .iter()
             .filter_map(|n| self.schema.index_of(n).ok())
@@ -176,7 +192,12 @@ impl TableProvider for GuardedTable {
             self.directory.as_ref(),
         )
         .map_err(plain)?;
-        Ok(Arc::new(GuardedExec::new(inner, Arc::new(projection))))
+        for n in &names {
+            if let Some(c) = self.plan.column(n) {
+                trace.read_column(self.plan.table(), n, c.max_level());
+            }
+        }
+        Ok(Arc::new(GuardedExec::new(inner, Arc::new(projection), trace)))
     }
 
     /// Nothing is computed below the guard: a filter on a protected column would run on raw
@@ -195,10 +216,11 @@ pub struct GuardedExec {
     inner: Arc<dyn ExecutionPlan>,
     projection: Arc<Projection>,
     properties: Arc<PlanProperties>,
+    trace: Arc<Trace>,
 }
 
 impl GuardedExec {
-    fn new(inner: Arc<dyn ExecutionPlan>, projection: Arc<Projection>) -> GuardedExec {
+    fn new(inner: Arc<dyn ExecutionPlan>, projection: Arc<Projection>, trace: Arc<Trace>) -> GuardedExec {
         let partitions = inner.properties().partitioning.partition_count();
         let properties = PlanProperties::new(
             EquivalenceProperties::new(projection.output_schema()),
@@ -210,6 +232,7 @@ impl GuardedExec {
             inner,
             projection,
             properties: Arc::new(properties),
+            trace,
         }
     }
 }
@@ -267,12 +290,15 @@ impl ExecutionPlan for GuardedExec {
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         let inner = self.inner.execute(partition, context)?;
         let projection = self.projection.clone();
+        let trace = self.trace.clone();
         let guarded = inner.map(move |batch| {
-            batch.and_then(|b| {
-                projection
-                    .apply(&b)
-                    .map_err(|e| DataFusionError::Execution(e.to_string()))
-            })
+            let raw = batch?;
+            let (out, _, subjects) = projection
+                .apply_traced(&raw)
+                .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+            // The subjects whose rows left the guard, keyed by the raw batch's key columns.
+            trace.read_subjects(&raw, &subjects);
+            Ok(out)
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             self.projection.output_schema(),

@@ -8,9 +8,11 @@
 //! principal may not read. A statement guard refuses DDL, DML, `COPY … TO`, session
 //! statements and, for everyone but admins, `EXPLAIN`.
 //!
-//! This crate does not speak the PostgreSQL wire protocol, authenticate anyone or write audit
-//! records yet (issue 15), and reads its sources into memory (streaming Parquet and PostgreSQL
-//! sources: issues 15 and 16). It decides nothing: levels come from kamei-policy.
+//! [`Server`] speaks the PostgreSQL wire protocol (pgwire): SCRAM-SHA-256 against stored
+//! verifiers, TLS, simple and extended protocol, cancel requests; every statement is audited
+//! before its first row leaves (`audit.rs`). Sources are read into memory (streaming Parquet
+//! and PostgreSQL sources: issues 15 and 16). It decides nothing: levels come from
+//! kamei-policy.
 
 #![cfg_attr(
     not(test),
@@ -23,12 +25,19 @@
     )
 )]
 
+mod audit;
 mod error;
 mod guarded;
 mod session;
 mod sources;
+pub mod statement;
+mod trace;
+mod wire;
 
+pub use audit::Audit;
 pub use error::GatewayError;
 pub use guarded::{GuardedExec, GuardedTable};
-pub use session::{Gateway, GuardedSession};
+pub use session::{DEFAULT_STATEMENT_MEMORY, Gateway, GuardedSession, Running, Who};
 pub use sources::Sources;
+pub use trace::Reads;
+pub use wire::{Server, ServerOptions, Tls};

@@ -1,17 +1,34 @@
 //! One principal's SQL session: a query engine context of its own that knows only guarded
 //! tables, and the statement guard in front of it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, ParamValues, ScalarValue};
+use datafusion::datasource::{MemTable, source_as_provider};
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::execute_stream;
+use datafusion::sql::parser::Statement as DfStatement;
+use futures::TryStreamExt;
+use kamei_core::Jurisdiction;
 use kamei_policy::Config;
 use kamei_protect::Keyring;
 
-use crate::error::GatewayError;
+use crate::error::{DeniedColumns, GatewayError};
 use crate::guarded::GuardedTable;
 use crate::sources::Sources;
+use crate::statement::{Step, classify};
+use crate::trace::{Reads, Trace};
+
+/// Memory one statement's operators may hold by default (sorts, joins, aggregates).
+pub const DEFAULT_STATEMENT_MEMORY: usize = 512 << 20;
 
 /// Configuration, sources and keys, shared by every session.
 #[derive(Debug)]
@@ -19,33 +36,93 @@ pub struct Gateway {
     config: Arc<Config>,
     sources: Sources,
     keyring: Arc<Keyring>,
+    runtime: Arc<RuntimeEnv>,
+}
+
+/// Who a session belongs to, as audit records name them.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub principal: String,
+    pub org: String,
+    pub country: Jurisdiction,
+    pub demo: bool,
 }
 
 impl Gateway {
     pub fn new(config: Arc<Config>, sources: Sources, keyring: Arc<Keyring>) -> Gateway {
-        Gateway {
+        Self::with_memory_limit(config, sources, keyring, DEFAULT_STATEMENT_MEMORY)
+            .unwrap_or_else(|_| unreachable_runtime())
+    }
+
+    /// A gateway whose statements share a memory pool of `limit` bytes: a statement that
+    /// needs more fails ("resources exhausted") instead of taking the server down. Nothing
+    /// spills to disk (spilled data would be protected values in temporary files).
+    pub fn with_memory_limit(
+        config: Arc<Config>,
+        sources: Sources,
+        keyring: Arc<Keyring>,
+        limit: usize,
+    ) -> Result<Gateway, GatewayError> {
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(limit, 1.0)
+            .with_disk_manager_builder(DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled))
+            .build_arc()
+            .map_err(|e| GatewayError::Query(e.to_string()))?;
+        Ok(Gateway {
             config,
             sources,
             keyring,
-        }
+            runtime,
+        })
+    }
+
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
     }
 
     /// A session for `principal`: every table it may read some column of, registered only as a
-    /// [`GuardedTable`] with its levels; nothing else (no file or URL tables, no
-    /// information_schema yet).
+    /// [`GuardedTable`] with its levels; nothing else (no file or URL tables, no table
+    /// factories or file formats, no table functions).
     pub fn session(&self, principal: &str) -> Result<GuardedSession, GatewayError> {
         let p = self
             .config
             .principal(principal)
             .ok_or_else(|| GatewayError::UnknownPrincipal(principal.to_owned()))?;
         let keys = Arc::new(self.keyring.domain_keys(&p.org)?);
-        let settings = SessionConfig::new()
+        let mut settings = SessionConfig::new()
             .with_information_schema(false)
-            .with_default_catalog_and_schema("kamei", "public");
-        let ctx = SessionContext::new_with_config(settings);
+            .with_default_catalog_and_schema("kamei", "public")
+            .with_create_default_catalog_and_schema(true)
+            .with_collect_statistics(false)
+            .with_target_partitions(2);
+        let options = settings.options_mut();
+        options.optimizer.enable_dynamic_filter_pushdown = false;
+        options.sql_parser.enable_ident_normalization = true;
+        let state = SessionStateBuilder::new()
+            .with_config(settings)
+            .with_runtime_env(self.runtime.clone())
+            .with_default_features()
+            .with_table_factories(HashMap::new())
+            .with_file_formats(Vec::new())
+            .with_table_function_list(Vec::new())
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        for f in ["input_file_name", "file_row_index"] {
+            ctx.deregister_udf(f);
+        }
+        let mut denied_tables = HashMap::new();
         for table in &self.config.catalog().tables {
             let plan = self.config.table_plan(principal, &table.name)?;
             if plan.readable_columns().next().is_none() {
+                let mut policies: Vec<String> = plan
+                    .columns()
+                    .iter()
+                    .flat_map(|c| c.policies())
+                    .map(str::to_owned)
+                    .collect();
+                policies.sort_unstable();
+                policies.dedup();
+                denied_tables.insert(table.name.clone(), policies);
                 continue;
             }
             let Some(inner) = self.sources.table(&table.name) else {
@@ -70,8 +147,21 @@ impl Gateway {
         Ok(GuardedSession {
             ctx,
             may_explain: p.roles.iter().any(|r| r == "admin"),
+            denied_tables,
+            who: Who {
+                principal: p.name.clone(),
+                org: p.org.clone(),
+                country: p.country,
+                demo: p.demo,
+            },
         })
     }
+}
+
+#[cold]
+fn unreachable_runtime() -> Gateway {
+    // RuntimeEnvBuilder fails only on a bad disk-manager directory, and none is configured.
+    std::process::abort()
 }
 
 /// One principal's session.
@@ -79,42 +169,194 @@ pub struct GuardedSession {
     ctx: SessionContext,
     /// EXPLAIN prints plans with their literals and statistics: admins only.
     may_explain: bool,
+    /// Catalog tables this principal may read no column of, with the deciding policies.
+    denied_tables: HashMap<String, Vec<String>>,
+    who: Who,
 }
 
 impl std::fmt::Debug for GuardedSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GuardedSession")
-            .field("session_id", &self.ctx.session_id())
+            .field("principal", &self.who.principal)
             .finish_non_exhaustive()
     }
 }
 
 impl GuardedSession {
-    /// Runs one read-only query. DDL (`CREATE EXTERNAL TABLE`, views, `CREATE TABLE AS`), DML,
-    /// `COPY … TO`, `SET` and other statements, and several statements in one string are
-    /// refused before anything runs.
+    pub fn who(&self) -> &Who {
+        &self.who
+    }
+
+    /// Runs one read-only query string and collects its result (tests and tools; the wire
+    /// server plans and streams step by step).
     pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, GatewayError> {
-        let options = SQLOptions::new()
+        let steps = classify(sql).map_err(|r| GatewayError::Refused(r.0))?;
+        let [step] = steps.as_slice() else {
+            return Err(GatewayError::Refused("one statement expected".into()));
+        };
+        let plan = self.plan(step).await?;
+        self.run(plan)
+            .await?
+            .stream
+            .try_collect()
+            .await
+            .map_err(execution_error)
+    }
+
+    /// Plans a query or EXPLAIN step and checks the plan: only read-only operators over
+    /// guarded tables (or the session's own catalog tables). Placeholders stay in the plan.
+    pub async fn plan(&self, step: &Step) -> Result<LogicalPlan, GatewayError> {
+        let statement = match step {
+            Step::Query { statement, .. } => statement,
+            Step::Explain(statement) if self.may_explain => statement,
+            Step::Explain(_) => {
+                return Err(GatewayError::Refused(
+                    "EXPLAIN prints plans with their literals and statistics; only admins may run it".into(),
+                ));
+            }
+            _ => return Err(GatewayError::Refused("not a query".into())),
+        };
+        let state = self.ctx.state();
+        let statement = DfStatement::Statement(statement.clone());
+        // A table of the catalog this principal may read nothing of is not registered; say so
+        // with its policies rather than "not found".
+        if let Ok(references) = state.resolve_table_references(&statement) {
+            for r in references {
+                if let Some(policies) = self.denied_tables.get(r.table()) {
+                    let quoted: Vec<String> = policies.iter().map(|p| format!("`{p}`")).collect();
+                    return Err(GatewayError::Denied {
+                        message: format!(
+                            "`{}` may not read any column of table `{}` (decided by {})",
+                            self.who.principal,
+                            r.table(),
+                            if quoted.is_empty() {
+                                "no policy permitting it".to_owned()
+                            } else {
+                                quoted.join(", ")
+                            }
+                        ),
+                        policies: policies.clone(),
+                    });
+                }
+            }
+        }
+        let plan = state.statement_to_plan(statement).await.map_err(plan_error)?;
+        self.check(&plan)?;
+        Ok(plan)
+    }
+
+    /// Refuses any plan that could write, change the session or read anything but guarded
+    /// tables, in every subquery.
+    fn check(&self, plan: &LogicalPlan) -> Result<(), GatewayError> {
+        SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
-            .with_allow_statements(false);
-        let frame = self
-            .ctx
-            .sql_with_options(sql, options)
-            .await
+            .with_allow_statements(false)
+            .verify_plan(plan)
             .map_err(|e| GatewayError::Refused(e.to_string()))?;
-        if matches!(
-            frame.logical_plan(),
-            LogicalPlan::Explain(_) | LogicalPlan::Analyze(_)
-        ) && !self.may_explain
-        {
-            return Err(GatewayError::Refused(
-                "EXPLAIN prints plans with their literals and statistics; only admins may run it".into(),
-            ));
+        let mut refusal = None;
+        plan.apply_with_subqueries(|node| {
+            let ok = match node {
+                LogicalPlan::TableScan(scan) => source_as_provider(&scan.source)
+                    .is_ok_and(|p| p.as_ref().is::<GuardedTable>() || p.as_ref().is::<MemTable>()),
+                LogicalPlan::Explain(_) | LogicalPlan::Analyze(_) => self.may_explain,
+                LogicalPlan::Projection(_)
+                | LogicalPlan::Filter(_)
+                | LogicalPlan::Window(_)
+                | LogicalPlan::Aggregate(_)
+                | LogicalPlan::Sort(_)
+                | LogicalPlan::Join(_)
+                | LogicalPlan::Repartition(_)
+                | LogicalPlan::Union(_)
+                | LogicalPlan::EmptyRelation(_)
+                | LogicalPlan::Subquery(_)
+                | LogicalPlan::SubqueryAlias(_)
+                | LogicalPlan::Limit(_)
+                | LogicalPlan::Values(_)
+                | LogicalPlan::Distinct(_)
+                | LogicalPlan::Unnest(_)
+                | LogicalPlan::RecursiveQuery(_) => true,
+                _ => false,
+            };
+            if ok {
+                Ok(TreeNodeRecursion::Continue)
+            } else {
+                refusal = Some(format!("`{}` is not allowed in a kamei query", node.display()));
+                Ok(TreeNodeRecursion::Stop)
+            }
+        })
+        .map_err(plan_error)?;
+        match refusal {
+            Some(r) => Err(GatewayError::Refused(r)),
+            None => Ok(()),
         }
-        frame
-            .collect()
-            .await
-            .map_err(|e| GatewayError::Query(e.to_string()))
+    }
+
+    /// Binds parameter values to a checked plan.
+    pub fn bind(&self, plan: &LogicalPlan, values: Vec<ScalarValue>) -> Result<LogicalPlan, GatewayError> {
+        let plan = plan
+            .clone()
+            .with_param_values(ParamValues::from(values))
+            .map_err(plan_error)?;
+        self.check(&plan)?;
+        Ok(plan)
+    }
+
+    /// Starts a checked plan with a trace of its own, so that statements running side by side
+    /// on one connection (portals, a string of statements) keep their reads apart.
+    pub async fn run(&self, plan: LogicalPlan) -> Result<Running, GatewayError> {
+        let trace = Arc::new(Trace::default());
+        let mut state = self.ctx.state();
+        state.config_mut().set_extension(trace.clone());
+        let physical = state.create_physical_plan(&plan).await.map_err(plan_error)?;
+        let stream =
+            execute_stream(physical, Arc::new(TaskContext::from(&state))).map_err(execution_error)?;
+        Ok(Running { stream, trace })
+    }
+}
+
+/// A running statement: its rows, and what its guarded scans have read so far.
+pub struct Running {
+    pub stream: SendableRecordBatchStream,
+    trace: Arc<Trace>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Running")
+    }
+}
+
+impl Running {
+    /// The reads so far (and starts the count over).
+    pub fn take_reads(&self) -> Reads {
+        self.trace.take()
+    }
+
+    pub(crate) fn trace(&self) -> Arc<Trace> {
+        self.trace.clone()
+    }
+}
+
+/// A planning error: refusals by a guarded table name the columns and policies. Planning reads
+/// no data, so its text holds only what the client wrote.
+pub(crate) fn plan_error(e: DataFusionError) -> GatewayError {
+    if let DataFusionError::External(inner) = e.find_root()
+        && let Some(d) = inner.downcast_ref::<DeniedColumns>()
+    {
+        return GatewayError::Denied {
+            message: d.message.clone(),
+            policies: d.policies.clone(),
+        };
+    }
+    GatewayError::Query(e.strip_backtrace())
+}
+
+/// An error while rows are computed: its text can hold a value (a failed cast, a bad regex
+/// built from a column), so quoted strings and long numbers are scrubbed out.
+pub(crate) fn execution_error(e: DataFusionError) -> GatewayError {
+    match plan_error(e) {
+        GatewayError::Query(text) => GatewayError::Query(crate::error::scrub(&text)),
+        other => other,
     }
 }

@@ -52,6 +52,7 @@ impl Sources {
                 }
                 sources.directory = Some(Arc::new(d));
             }
+            let batches = shuffled(&schema, &batches).map_err(|e| source(e.to_string()))?;
             let provider = MemTable::try_new(schema, vec![batches]).map_err(|e| source(e.to_string()))?;
             sources.tables.insert(table.name.clone(), Arc::new(provider));
         }
@@ -66,4 +67,29 @@ impl Sources {
     pub(crate) fn directory(&self) -> Option<&Arc<SubjectDirectory>> {
         self.directory.as_ref()
     }
+}
+
+/// Rows in an order of their own, drawn at each start. Files are usually written in key
+/// order, and row order leaves the guard untouched: `row_number() OVER ()` next to a
+/// pseudonymised key would give the raw key back.
+fn shuffled(
+    schema: &datafusion::arrow::datatypes::SchemaRef,
+    batches: &[datafusion::arrow::array::RecordBatch],
+) -> Result<Vec<datafusion::arrow::array::RecordBatch>, datafusion::arrow::error::ArrowError> {
+    use datafusion::arrow::array::UInt32Array;
+    use rand_core::RngCore;
+    let all = datafusion::arrow::compute::concat_batches(schema, batches)?;
+    let n = all.num_rows();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    let mut rng = rand_core::OsRng;
+    for i in (1..n).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    let all = datafusion::arrow::compute::take_record_batch(&all, &UInt32Array::from(order))?;
+    const BATCH: usize = 8192;
+    Ok((0..n)
+        .step_by(BATCH)
+        .map(|start| all.slice(start, BATCH.min(n - start)))
+        .collect())
 }

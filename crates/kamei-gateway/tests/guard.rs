@@ -2,7 +2,7 @@
 //! result checked against the raw tables.
 
 use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::compute::cast;
@@ -10,48 +10,14 @@ use arrow::datatypes::DataType;
 use kamei_gateway::{Gateway, GatewayError, Sources};
 use kamei_policy::Config;
 use kamei_protect::Keyring;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-/// The demo world (600 users, seed 11), generated once for this test binary.
-fn world() -> &'static std::path::Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let opts = kamei_synth::GenerateOptions {
-            out: dir.path().to_owned(),
-            users: 600,
-            seed: 11,
-            format: kamei_synth::Format::Parquet,
-        };
-        kamei_synth::generate(&opts, &|_| {}).unwrap();
-        dir
-    })
-    .path()
-}
+mod common;
+use common::{raw, texts, world};
 
 fn gateway() -> Gateway {
     let config = Arc::new(Config::demo().unwrap());
     let sources = Sources::load_dir(&config, world()).unwrap();
     Gateway::new(config, sources, Arc::new(Keyring::demo()))
-}
-
-/// A raw table, as text per column.
-fn raw(table: &str, column: &str) -> Vec<Option<String>> {
-    let file = std::fs::File::open(world().join(format!("{table}.parquet"))).unwrap();
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
-    reader.flat_map(|b| texts(&b.unwrap(), column)).collect()
-}
-
-fn texts(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
-    let array = cast(batch.column_by_name(column).unwrap(), &DataType::Utf8).unwrap();
-    array
-        .as_string::<i32>()
-        .iter()
-        .map(|v| v.map(str::to_owned))
-        .collect()
 }
 
 fn run(principal: &str, sql: &str) -> Result<Vec<RecordBatch>, GatewayError> {

@@ -44,7 +44,7 @@ pub struct Config {
     keyring: KeyringSettings,
     sources_dir: Option<PathBuf>,
     audit_log: Option<PathBuf>,
-    listen: Option<String>,
+    server: ServerSettings,
     catalog: Catalog,
     principals: Vec<Principal>,
     policies: cedar::Policies,
@@ -106,6 +106,21 @@ struct AuditFile {
 #[serde(deny_unknown_fields)]
 struct ServerFile {
     listen: Option<String>,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
+    #[serde(default)]
+    require_tls: bool,
+}
+
+/// The gateway's server settings (kamei.toml `[server]`).
+#[derive(Debug, Clone, Default)]
+pub struct ServerSettings {
+    /// The listen address.
+    pub listen: Option<String>,
+    /// A PEM certificate chain and its key: TLS is offered when both are set.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Refuse clients that do not negotiate TLS.
+    pub require_tls: bool,
 }
 
 /// The texts of the three files kamei.toml names, with the names errors use.
@@ -196,7 +211,24 @@ impl Config {
             keyring,
             file.sources.and_then(|s| s.dir).map(|d| dir.join(d)),
             file.audit.and_then(|a| a.log).map(|l| dir.join(l)),
-            file.server.and_then(|s| s.listen),
+            match file.server {
+                None => ServerSettings::default(),
+                Some(s) => ServerSettings {
+                    listen: s.listen,
+                    tls: match (s.tls_cert, s.tls_key) {
+                        (Some(c), Some(k)) => Some((dir.join(c), dir.join(k))),
+                        (None, None) => None,
+                        _ => {
+                            return Err(ConfigError::one(
+                                &name,
+                                None,
+                                "[server]: give both tls_cert and tls_key, or neither".to_owned(),
+                            ));
+                        }
+                    },
+                    require_tls: s.require_tls,
+                },
+            },
         )
     }
 
@@ -204,7 +236,14 @@ impl Config {
     /// memory, with no keyring, sources or log (for fuzzing and tools that hold the files).
     pub fn from_texts(catalog: &str, principals: &str, policies: &str) -> Result<Config, ConfigError> {
         let texts = Texts::in_memory("", catalog, principals, policies);
-        Self::build(false, texts, KeyringSettings::unset(false), None, None, None)
+        Self::build(
+            false,
+            texts,
+            KeyringSettings::unset(false),
+            None,
+            None,
+            ServerSettings::default(),
+        )
     }
 
     /// The built-in demo configuration (the files `kamei init` writes), with the demo keyring.
@@ -216,7 +255,10 @@ impl Config {
             KeyringSettings::unset(true),
             Some(PathBuf::from("demo")),
             Some(PathBuf::from("audit")),
-            Some("127.0.0.1:5433".into()),
+            ServerSettings {
+                listen: Some("127.0.0.1:5433".into()),
+                ..ServerSettings::default()
+            },
         )
     }
 
@@ -226,7 +268,7 @@ impl Config {
         keyring: KeyringSettings,
         sources_dir: Option<PathBuf>,
         audit_log: Option<PathBuf>,
-        listen: Option<String>,
+        server: ServerSettings,
     ) -> Result<Config, ConfigError> {
         let schema = cedar::schema().map_err(|e| ConfigError::one("<kamei>", None, e.to_string()))?;
         let mut problems: Vec<Problem> = Vec::new();
@@ -270,7 +312,7 @@ impl Config {
             keyring,
             sources_dir,
             audit_log,
-            listen,
+            server,
             catalog,
             principals,
             policies,
@@ -318,7 +360,12 @@ impl Config {
 
     /// The gateway's listen address (kamei.toml `[server] listen`).
     pub fn listen(&self) -> Option<&str> {
-        self.listen.as_deref()
+        self.server.listen.as_deref()
+    }
+
+    /// The gateway's server settings (kamei.toml `[server]`).
+    pub fn server(&self) -> &ServerSettings {
+        &self.server
     }
 
     pub fn catalog(&self) -> &Catalog {

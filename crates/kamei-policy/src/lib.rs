@@ -44,7 +44,7 @@ mod source;
 
 pub use catalog::{Catalog, CatalogColumn, CatalogTable};
 pub use compile::{DecisionTable, ExposureChange, MatrixRow};
-pub use config::{Config, DEMO_FILES, KeyringSettings};
+pub use config::{Config, DEMO_FILES, KeyringSettings, ServerSettings};
 pub use error::{ConfigError, PolicyError, Problem};
 pub use principals::Principal;
 pub use scram::{ScramError, ScramVerifier};

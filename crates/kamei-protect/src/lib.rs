@@ -34,4 +34,4 @@ pub use directory::SubjectDirectory;
 pub use error::{KeyError, ProtectError};
 pub use kernels::{detokenize, detokenize_digits, tokenize};
 pub use keyring::{DomainKeys, KeyInfo, KeyPurpose, Keyring, MASTER_KEY_ENV, MasterKey, rfc3339};
-pub use projection::{ApplyStats, ColumnReport, LevelReport, Projection};
+pub use projection::{ApplyStats, ColumnReport, LevelReport, Projection, SubjectRows};

@@ -36,6 +36,9 @@ pub struct Projection {
     columns: Vec<ColumnProgram>,
     /// The subjects the projected columns belong to, each with where its jurisdiction is read.
     subjects: Vec<SubjectReader>,
+    /// Per subject, the input index of its key column where the input has it (for the audit
+    /// trail of who a batch was about).
+    subject_keys: Vec<Option<usize>>,
     /// The jurisdictions with their own decisions; group `known.len()` is every other row.
     known: Vec<Jurisdiction>,
     output_schema: SchemaRef,
@@ -184,6 +187,7 @@ impl Projection {
             .flat_map(|p| p.subject_indices().iter().copied())
             .collect();
         let mut subjects = Vec::with_capacity(needed.len());
+        let mut subject_keys = Vec::with_capacity(needed.len());
         let mut reader_of = Vec::with_capacity(needed.len());
         for s in needed {
             let subject = plan.subjects().get(s).ok_or_else(|| ProtectError::Internal {
@@ -191,6 +195,7 @@ impl Projection {
                 message: format!("the plan names subject {s}, which it does not have"),
             })?;
             subjects.push(subject_reader(plan, subject, input_schema, directory)?);
+            subject_keys.push(input_schema.index_of(&subject.key).ok());
             reader_of.push(s);
         }
 
@@ -284,6 +289,7 @@ impl Projection {
             needs_detector,
             columns: programs,
             subjects,
+            subject_keys,
             known,
             output_schema: Arc::new(Schema::new(fields)),
             keys: keys.clone(),
@@ -361,6 +367,26 @@ impl Projection {
 
     /// Applies the levels to one batch and counts the cells read at each level per column.
     pub fn apply_with_stats(&self, batch: &RecordBatch) -> Result<(RecordBatch, ApplyStats), ProtectError> {
+        self.apply_inner(batch, None)
+    }
+
+    /// Applies the levels to one batch and says whose data it returned: per subject of the
+    /// projection, each row's key column (its index in the input, where the input has it),
+    /// jurisdiction and the most revealing level a column of theirs was read at in that row.
+    pub fn apply_traced(
+        &self,
+        batch: &RecordBatch,
+    ) -> Result<(RecordBatch, ApplyStats, Vec<SubjectRows>), ProtectError> {
+        let mut trace = Vec::with_capacity(self.subjects.len());
+        let (out, stats) = self.apply_inner(batch, Some(&mut trace))?;
+        Ok((out, stats, trace))
+    }
+
+    fn apply_inner(
+        &self,
+        batch: &RecordBatch,
+        mut trace: Option<&mut Vec<SubjectRows>>,
+    ) -> Result<(RecordBatch, ApplyStats), ProtectError> {
         let rows = batch.num_rows();
         let groups = self
             .subjects
@@ -385,6 +411,25 @@ impl Projection {
             suppressed_as_personal: Vec::with_capacity(self.columns.len()),
             rows_with_unknown_jurisdiction: unknown as u64,
         };
+        if let Some(trace) = trace.as_deref_mut() {
+            for (s, (groups, key_index)) in groups.iter().zip(&self.subject_keys).enumerate() {
+                let jurisdictions = (0..rows)
+                    .map(|r| {
+                        let g = match groups {
+                            Groups::All(g) => *g,
+                            Groups::PerRow(v) => v.get(r).copied().unwrap_or(other),
+                        };
+                        self.known.get(usize::from(g)).copied()
+                    })
+                    .collect();
+                trace.push(SubjectRows {
+                    subject: s,
+                    key_index: *key_index,
+                    jurisdictions,
+                    levels: vec![None; rows],
+                });
+            }
+        }
         let mut arrays = Vec::with_capacity(self.columns.len());
         for c in &self.columns {
             let input = batch.column(c.input_index);
@@ -409,6 +454,9 @@ impl Projection {
                 cast_to(&out, &c.output_type).map_err(internal)
             };
             let slots = c.slots(&groups, rows).map_err(internal)?;
+            if let Some(trace) = trace.as_deref_mut() {
+                c.trace(&slots, rows, trace);
+            }
             let mut counts = vec![0usize; c.levels.len()];
             match &slots {
                 Slots::All(s) => {
@@ -634,7 +682,46 @@ fn level_program(cp: &ColumnPlan, level: Level, data_type: &DataType) -> Result<
     })
 }
 
+/// Whose data one batch returned, for one subject of a projection (see
+/// [`Projection::apply_traced`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectRows {
+    /// The subject's position among the projection's subjects.
+    pub subject: usize,
+    /// The input index of the subject's key column, where the input has it.
+    pub key_index: Option<usize>,
+    /// Per row, the subject's jurisdiction (`None`: unknown, read at the fallback).
+    pub jurisdictions: Vec<Option<Jurisdiction>>,
+    /// Per row, the most revealing level a projected column of theirs was read at; `None`
+    /// where nothing of theirs left (no column of theirs projected, or all denied).
+    pub levels: Vec<Option<Level>>,
+}
+
 impl ColumnProgram {
+    /// Raises each row's level of this column's subjects to the level this column was read at.
+    fn trace(&self, slots: &Slots, rows: usize, trace: &mut [SubjectRows]) {
+        let level_of = |slot: u8| {
+            self.levels
+                .get(usize::from(slot))
+                .filter(|l| l.reveals > 0)
+                .map(|l| l.level)
+        };
+        for s in &self.subjects {
+            let Some(t) = trace.get_mut(*s) else { continue };
+            for (r, current) in t.levels.iter_mut().enumerate().take(rows) {
+                let slot = match slots {
+                    Slots::All(slot) => Some(*slot),
+                    Slots::PerRow(v) => v.get(r).copied(),
+                };
+                if let Some(l) = slot.and_then(level_of)
+                    && current.is_none_or(|c| c.index() < l.index())
+                {
+                    *current = Some(l);
+                }
+            }
+        }
+    }
+
     /// The level slot of every row: its subject's group's slot, or for a column about several
     /// people the least revealing of their slots.
     fn slots(&self, groups: &[Groups], rows: usize) -> Result<Slots, String> {

@@ -163,9 +163,13 @@ fn view(args: &LogArgs) -> anyhow::Result<LogView> {
 /// the log names, or for a new log the current `audit-signing` key. A log that keeps its own
 /// key file, and any log opened with the public demo keyring, signs with its own key file.
 fn open_signed(args: &LogArgs) -> anyhow::Result<AuditLog> {
-    let dir = &args.log;
     let config = crate::keys::load_config(&args.config)?;
     let keyring = crate::keys::open_keyring(&config, args.keyring.as_deref())?;
+    open_with_keyring(&args.log, &keyring)
+}
+
+/// [`open_signed`] for a keyring already open (`kamei serve`, `kamei deid`).
+pub(crate) fn open_with_keyring(dir: &Path, keyring: &kamei_protect::Keyring) -> anyhow::Result<AuditLog> {
     if keyring.is_demo() {
         // The demo master key is public, so its audit key would let anyone sign a forged
         // checkpoint: the log makes a random key of its own instead.

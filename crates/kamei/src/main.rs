@@ -16,6 +16,7 @@ mod generate;
 mod keys;
 mod policy;
 mod progress;
+mod serve;
 
 /// kamei stands between the people who operate a messaging service and its users' personal
 /// data: it finds personal data, decides per principal and per data subject's jurisdiction in
@@ -53,6 +54,8 @@ enum Command {
     /// Append to, prove, verify and query the tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Serve SQL over the PostgreSQL protocol: each principal reads at its levels, every statement is audited.
+    Serve(serve::ServeArgs),
 }
 
 /// What to run next, for the library errors that have a command to help: the libraries name
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
         Command::Deid(args) => deid::run(args),
         Command::Keys(cmd) => keys::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Serve(args) => serve::run(args),
     };
     match outcome {
         Ok(code) => code,

@@ -1,0 +1,280 @@
+//! Arrow values to PostgreSQL rows (text and binary formats) and parameters back to Arrow.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimeUnit,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+    UInt8Type, UInt16Type, UInt32Type,
+};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::common::ScalarValue;
+use pgwire::api::Type;
+use pgwire::api::portal::Format;
+use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::data::DataRow;
+
+use super::user_error;
+
+/// Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
+const PG_EPOCH_DAYS: i32 = 10_957;
+/// Microseconds from 1970-01-01 to 2000-01-01.
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// The PostgreSQL type a column of this Arrow type is sent as.
+pub fn pg_type(dt: &DataType) -> Type {
+    match dt {
+        DataType::Null | DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Type::TEXT,
+        DataType::Boolean => Type::BOOL,
+        DataType::Int8 | DataType::Int16 | DataType::UInt8 => Type::INT2,
+        DataType::Int32 | DataType::UInt16 => Type::INT4,
+        DataType::Int64 | DataType::UInt32 => Type::INT8,
+        DataType::Float16 | DataType::Float32 => Type::FLOAT4,
+        DataType::Float64 => Type::FLOAT8,
+        DataType::Date32 | DataType::Date64 => Type::DATE,
+        DataType::Timestamp(_, None) => Type::TIMESTAMP,
+        DataType::Timestamp(_, Some(_)) => Type::TIMESTAMPTZ,
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => Type::BYTEA,
+        DataType::Decimal128(..) | DataType::Decimal256(..) | DataType::UInt64 => Type::NUMERIC,
+        // Everything else (intervals, lists, structs) goes as its text form.
+        _ => Type::TEXT,
+    }
+}
+
+/// Whether a type of [`pg_type`] has a binary form here; others are sent as text even when
+/// the client asks for binary.
+fn has_binary(t: &Type) -> bool {
+    [
+        Type::TEXT,
+        Type::BOOL,
+        Type::INT2,
+        Type::INT4,
+        Type::INT8,
+        Type::FLOAT4,
+        Type::FLOAT8,
+        Type::DATE,
+        Type::TIMESTAMP,
+        Type::TIMESTAMPTZ,
+        Type::BYTEA,
+    ]
+    .contains(t)
+}
+
+/// The row description of a result schema, in the formats the client asked for.
+pub fn fields(schema: &datafusion::arrow::datatypes::Schema, format: &Format) -> Vec<FieldInfo> {
+    schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let t = pg_type(f.data_type());
+            let wire = if format.is_binary(i) && has_binary(&t) {
+                FieldFormat::Binary
+            } else {
+                FieldFormat::Text
+            };
+            FieldInfo::new(f.name().clone(), None, None, t, wire)
+        })
+        .collect()
+}
+
+/// Encodes one batch as data rows.
+pub fn rows(batch: &RecordBatch, fields: &Arc<Vec<FieldInfo>>) -> PgWireResult<Vec<DataRow>> {
+    let options = FormatOptions::default()
+        .with_null("")
+        .with_timestamp_format(Some("%Y-%m-%d %H:%M:%S%.f"))
+        .with_timestamp_tz_format(Some("%Y-%m-%d %H:%M:%S%.f%:z"));
+    let columns: Vec<Column> = batch
+        .columns()
+        .iter()
+        .zip(fields.iter())
+        .map(|(a, f)| Column::new(a.as_ref(), f, &options))
+        .collect::<PgWireResult<_>>()?;
+    let mut encoder = DataRowEncoder::new(fields.clone());
+    let mut out = Vec::with_capacity(batch.num_rows());
+    for r in 0..batch.num_rows() {
+        for c in &columns {
+            c.encode(r, &mut encoder)?;
+        }
+        out.push(encoder.take_row());
+    }
+    Ok(out)
+}
+
+/// One column, ready to encode row by row.
+struct Column<'a> {
+    array: &'a dyn Array,
+    text: ArrayFormatter<'a>,
+    binary: bool,
+    pg: Type,
+}
+
+impl<'a> Column<'a> {
+    fn new(array: &'a dyn Array, field: &FieldInfo, options: &'a FormatOptions<'a>) -> PgWireResult<Self> {
+        let text =
+            ArrayFormatter::try_new(array, options).map_err(|e| user_error("XX000", &e.to_string()))?;
+        Ok(Column {
+            array,
+            text,
+            binary: field.format() == FieldFormat::Binary,
+            pg: field.datatype().clone(),
+        })
+    }
+
+    fn encode(&self, r: usize, e: &mut DataRowEncoder) -> PgWireResult<()> {
+        let t = &self.pg;
+        if self.array.is_null(r) {
+            return e.encode_field_with_type_and_format(
+                &None::<i32>,
+                t,
+                FieldFormat::Text,
+                &Default::default(),
+            );
+        }
+        if !self.binary {
+            let mut s = self.text.value(r).to_string();
+            if *t == Type::BOOL {
+                s = if s == "true" { "t".into() } else { "f".into() };
+            }
+            return e.encode_field_with_type_and_format(&s, t, FieldFormat::Text, &Default::default());
+        }
+        let a = self.array;
+        let fmt = FieldFormat::Binary;
+        let d = &Default::default();
+        match a.data_type() {
+            DataType::Boolean => e.encode_field_with_type_and_format(&a.as_boolean().value(r), t, fmt, d),
+            DataType::Int8 => e.encode_field_with_type_and_format(
+                &i16::from(a.as_primitive::<Int8Type>().value(r)),
+                t,
+                fmt,
+                d,
+            ),
+            DataType::Int16 => {
+                e.encode_field_with_type_and_format(&a.as_primitive::<Int16Type>().value(r), t, fmt, d)
+            }
+            DataType::UInt8 => e.encode_field_with_type_and_format(
+                &i16::from(a.as_primitive::<UInt8Type>().value(r)),
+                t,
+                fmt,
+                d,
+            ),
+            DataType::Int32 => {
+                e.encode_field_with_type_and_format(&a.as_primitive::<Int32Type>().value(r), t, fmt, d)
+            }
+            DataType::UInt16 => e.encode_field_with_type_and_format(
+                &i32::from(a.as_primitive::<UInt16Type>().value(r)),
+                t,
+                fmt,
+                d,
+            ),
+            DataType::Int64 => {
+                e.encode_field_with_type_and_format(&a.as_primitive::<Int64Type>().value(r), t, fmt, d)
+            }
+            DataType::UInt32 => e.encode_field_with_type_and_format(
+                &i64::from(a.as_primitive::<UInt32Type>().value(r)),
+                t,
+                fmt,
+                d,
+            ),
+            DataType::Float32 => {
+                e.encode_field_with_type_and_format(&a.as_primitive::<Float32Type>().value(r), t, fmt, d)
+            }
+            DataType::Float64 => {
+                e.encode_field_with_type_and_format(&a.as_primitive::<Float64Type>().value(r), t, fmt, d)
+            }
+            DataType::Date32 => {
+                let days = a.as_primitive::<Date32Type>().value(r) - PG_EPOCH_DAYS;
+                e.encode_field_with_type_and_format(&days, &Type::INT4, fmt, d)
+            }
+            DataType::Timestamp(unit, _) => {
+                let micros = match unit {
+                    TimeUnit::Second => a
+                        .as_primitive::<TimestampSecondType>()
+                        .value(r)
+                        .saturating_mul(1_000_000),
+                    TimeUnit::Millisecond => a
+                        .as_primitive::<TimestampMillisecondType>()
+                        .value(r)
+                        .saturating_mul(1_000),
+                    TimeUnit::Microsecond => a.as_primitive::<TimestampMicrosecondType>().value(r),
+                    TimeUnit::Nanosecond => a.as_primitive::<TimestampNanosecondType>().value(r) / 1_000,
+                };
+                e.encode_field_with_type_and_format(&(micros - PG_EPOCH_MICROS), &Type::INT8, fmt, d)
+            }
+            DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
+                let bytes: Vec<u8> = match a.data_type() {
+                    DataType::Binary => a.as_binary::<i32>().value(r).to_vec(),
+                    DataType::LargeBinary => a.as_binary::<i64>().value(r).to_vec(),
+                    _ => a.as_binary_view().value(r).to_vec(),
+                };
+                e.encode_field_with_type_and_format(&bytes, t, fmt, d)
+            }
+            _ => {
+                let s = self.text.value(r).to_string();
+                e.encode_field_with_type_and_format(&s, &Type::TEXT, fmt, d)
+            }
+        }
+    }
+}
+
+/// A parameter value as the client sent it, as the type the plan expects (`None`: the plan
+/// did not say; the value stays text).
+pub fn parameter(
+    raw: Option<&[u8]>,
+    binary: bool,
+    client_type: Option<&Type>,
+    wanted: Option<&DataType>,
+) -> PgWireResult<ScalarValue> {
+    let bad = |what: &str| user_error("22P02", &format!("invalid parameter: {what}"));
+    let value = match raw {
+        None => ScalarValue::Null,
+        Some(bytes) if !binary => ScalarValue::Utf8(Some(
+            std::str::from_utf8(bytes)
+                .map_err(|_| bad("not UTF-8 text"))?
+                .to_owned(),
+        )),
+        Some(bytes) => {
+            let t = client_type.unwrap_or(&Type::TEXT);
+            let fixed = |n: usize| -> PgWireResult<&[u8]> {
+                if bytes.len() == n {
+                    Ok(bytes)
+                } else {
+                    Err(bad("wrong length for its type"))
+                }
+            };
+            match *t {
+                Type::BOOL => ScalarValue::Boolean(Some(fixed(1)?.first() == Some(&1))),
+                Type::INT2 => ScalarValue::Int16(Some(i16::from_be_bytes(array(fixed(2)?)?))),
+                Type::INT4 => ScalarValue::Int32(Some(i32::from_be_bytes(array(fixed(4)?)?))),
+                Type::INT8 => ScalarValue::Int64(Some(i64::from_be_bytes(array(fixed(8)?)?))),
+                Type::FLOAT4 => ScalarValue::Float32(Some(f32::from_be_bytes(array(fixed(4)?)?))),
+                Type::FLOAT8 => ScalarValue::Float64(Some(f64::from_be_bytes(array(fixed(8)?)?))),
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                    ScalarValue::Utf8(Some(
+                        std::str::from_utf8(bytes)
+                            .map_err(|_| bad("not UTF-8 text"))?
+                            .to_owned(),
+                    ))
+                }
+                _ => {
+                    return Err(bad(
+                        "this binary parameter type is not supported; send it as text",
+                    ));
+                }
+            }
+        }
+    };
+    match wanted {
+        Some(dt) if !value.is_null() && value.data_type() != *dt => value
+            .cast_to(dt)
+            .map_err(|_| bad(&format!("cannot be read as {dt}"))),
+        Some(dt) if value.is_null() => ScalarValue::try_from(dt).map_err(|_| bad("unsupported type")),
+        _ => Ok(value),
+    }
+}
+
+fn array<const N: usize>(bytes: &[u8]) -> PgWireResult<[u8; N]> {
+    <[u8; N]>::try_from(bytes).map_err(|_| PgWireError::ParameterIndexOutOfBound(N))
+}

@@ -1,0 +1,717 @@
+//! Simple and extended query protocol: every statement classified, planned once per
+//! connection and statement (extended protocol), checked, audited before its first row, and
+//! streamed under a cancel token.
+
+use std::collections::VecDeque;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::{BufMut, BytesMut};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::LogicalPlan;
+use futures::{Sink, Stream, StreamExt, stream};
+use kamei_audit::Action;
+use kamei_audit::record::{purpose_ok, ticket_ok};
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{
+    CopyResponse, DataRowEncoder, DescribePortalResponse, DescribeResponse, DescribeStatementResponse,
+    FieldFormat, FieldInfo, QueryResponse, Response, Tag,
+};
+use pgwire::api::stmt::{QueryParser, StoredStatement};
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, Type};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::copy::CopyData;
+use pgwire::messages::data::DataRow;
+use tokio_util::sync::CancellationToken;
+
+use super::encode;
+use super::{Connection, user_error};
+use crate::audit::{Audit, Entry};
+use crate::error::GatewayError;
+use crate::session::GuardedSession;
+use crate::statement::{Step, classify};
+
+/// A statement prepared by Parse: its step and, for queries, the checked plan with its
+/// placeholders (planned once per connection and statement).
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    step: Step,
+    /// The statement as the audit record names it (literals are redacted there).
+    text: String,
+    plan: Option<LogicalPlan>,
+    /// Per placeholder `$n`, the type the plan expects.
+    params: Vec<Option<DataType>>,
+}
+
+pub(crate) struct Queries {
+    conn: Arc<Connection>,
+    parser: Arc<Parser>,
+}
+
+impl Queries {
+    pub fn new(conn: Arc<Connection>) -> Queries {
+        Queries {
+            parser: Arc::new(Parser { conn: conn.clone() }),
+            conn,
+        }
+    }
+}
+
+/// Parses and plans for the extended protocol.
+pub(crate) struct Parser {
+    conn: Arc<Connection>,
+}
+
+#[async_trait]
+impl QueryParser for Parser {
+    type Statement = Arc<Prepared>;
+
+    async fn parse_sql<C>(
+        &self,
+        _client: &C,
+        sql: &str,
+        _types: &[Option<Type>],
+    ) -> PgWireResult<Option<Self::Statement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let session = self.conn.session()?;
+        let mut steps = match classify(sql) {
+            Ok(steps) => steps,
+            Err(r) => return Err(self.conn.refused(&session, sql, GatewayError::Refused(r.0)).await),
+        };
+        if steps.len() != 1 {
+            let e = GatewayError::Refused("a prepared statement holds exactly one statement".into());
+            return Err(self.conn.refused(&session, sql, e).await);
+        }
+        let step = steps.remove(0);
+        let text = step_text(&step, sql);
+        let (plan, params) = match &step {
+            Step::Query { .. } | Step::Explain(_) => {
+                let plan = match session.plan(&step).await {
+                    Ok(plan) => plan,
+                    Err(e) => return Err(self.conn.refused(&session, &text, e).await),
+                };
+                let types = plan
+                    .get_parameter_types()
+                    .map_err(|e| user_error("42P18", &crate::error::scrub(&e.to_string())))?;
+                let mut params: Vec<(usize, Option<DataType>)> = types
+                    .into_iter()
+                    .filter_map(|(name, t)| {
+                        name.trim_start_matches('$').parse::<usize>().ok().map(|n| (n, t))
+                    })
+                    .collect();
+                params.sort_by_key(|(n, _)| *n);
+                let count = params.last().map_or(0, |(n, _)| *n);
+                let mut list = vec![None; count];
+                for (n, t) in params {
+                    if let Some(slot) = list.get_mut(n.wrapping_sub(1)) {
+                        *slot = t;
+                    }
+                }
+                (Some(plan), list)
+            }
+            _ => (None, Vec::new()),
+        };
+        Ok(Some(Arc::new(Prepared {
+            step,
+            text,
+            plan,
+            params,
+        })))
+    }
+
+    fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
+        Ok(stmt
+            .params
+            .iter()
+            .map(|t| t.as_ref().map_or(Type::UNKNOWN, encode::pg_type))
+            .collect())
+    }
+
+    fn get_result_schema(
+        &self,
+        stmt: &Self::Statement,
+        format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
+        Ok(match (&stmt.plan, &stmt.step) {
+            (Some(plan), Step::Query { copy: false, .. } | Step::Explain(_)) => {
+                let schema: Schema = plan.schema().as_arrow().clone();
+                encode::fields(&schema, format.unwrap_or(&Format::UnifiedText))
+            }
+            (_, Step::Show { name }) => vec![text_field(name)],
+            _ => Vec::new(),
+        })
+    }
+}
+
+fn text_field(name: &str) -> FieldInfo {
+    FieldInfo::new(name.to_owned(), None, None, Type::TEXT, FieldFormat::Text)
+}
+
+/// The text of one statement for its audit record: the statement alone, as the parser reads
+/// it (so a string of several statements gives each its own).
+fn step_text(step: &Step, sql: &str) -> String {
+    match step {
+        Step::Query {
+            statement,
+            copy: false,
+        }
+        | Step::Explain(statement) => statement.to_string(),
+        Step::Query {
+            statement,
+            copy: true,
+        } => format!("COPY ({statement}) TO STDOUT"),
+        _ => sql.to_owned(),
+    }
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Queries {
+    async fn do_query<C>(&self, _client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = self.conn.session()?;
+        let steps = match classify(query) {
+            Ok(steps) => steps,
+            Err(r) => {
+                let e = self
+                    .conn
+                    .refused(&session, query, GatewayError::Refused(r.0))
+                    .await;
+                return Ok(vec![error_response(e)]);
+            }
+        };
+        let mut out = Vec::with_capacity(steps.len());
+        for step in steps {
+            let text = step_text(&step, query);
+            let result = match &step {
+                Step::Query { .. } | Step::Explain(_) => match session.plan(&step).await {
+                    Ok(plan) => {
+                        self.conn
+                            .execute(&session, plan, &step, &text, &Format::UnifiedText)
+                            .await
+                    }
+                    Err(e) => Err(self.conn.refused(&session, &text, e).await),
+                },
+                _ => self.conn.local(&step),
+            };
+            match result {
+                Ok(r) => out.push(r),
+                Err(e) => {
+                    // PostgreSQL stops a string at its first error.
+                    out.push(error_response(e));
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn error_response(e: PgWireError) -> Response {
+    let mut info = ErrorInfo::from(e);
+    info.message = crate::error::scrub(&info.message);
+    Response::Error(Box::new(info))
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Queries {
+    type Statement = Arc<Prepared>;
+    type QueryParser = Parser;
+
+    fn query_parser(&self) -> Arc<Self::QueryParser> {
+        self.parser.clone()
+    }
+
+    async fn do_query<C>(
+        &self,
+        _client: &mut C,
+        portal: &Portal<Self::Statement>,
+        _max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = self.conn.session()?;
+        let prepared = &portal.statement.statement;
+        let Some(plan) = &prepared.plan else {
+            return self.conn.local(&prepared.step);
+        };
+        let mut values = Vec::with_capacity(portal.parameters.len());
+        for (i, raw) in portal.parameters.iter().enumerate() {
+            let client_type = portal.statement.parameter_types.get(i).and_then(|t| t.as_ref());
+            let wanted = prepared.params.get(i).and_then(|t| t.as_ref());
+            values.push(encode::parameter(
+                raw.as_deref(),
+                portal.parameter_format.is_binary(i),
+                client_type,
+                wanted,
+            )?);
+        }
+        let bound = match session.bind(plan, values) {
+            Ok(p) => p,
+            Err(e) => return Err(self.conn.refused(&session, &prepared.text, e).await),
+        };
+        self.conn
+            .execute(
+                &session,
+                bound,
+                &prepared.step,
+                &prepared.text,
+                &portal.result_column_format,
+            )
+            .await
+    }
+
+    async fn do_describe_statement<C>(
+        &self,
+        _client: &mut C,
+        stmt: &StoredStatement<Self::Statement>,
+    ) -> PgWireResult<DescribeStatementResponse>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let params = self.parser.get_parameter_types(&stmt.statement)?;
+        let params = params
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| stmt.parameter_types.get(i).cloned().flatten().unwrap_or(t))
+            .collect();
+        let fields = self.parser.get_result_schema(&stmt.statement, None)?;
+        Ok(DescribeStatementResponse::new(params, fields))
+    }
+
+    async fn do_describe_portal<C>(
+        &self,
+        _client: &mut C,
+        portal: &Portal<Self::Statement>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let fields = self
+            .parser
+            .get_result_schema(&portal.statement.statement, Some(&portal.result_column_format))?;
+        if fields.is_empty() {
+            return Ok(DescribePortalResponse::no_data());
+        }
+        Ok(DescribePortalResponse::new(fields))
+    }
+}
+
+impl Connection {
+    /// Records a statement that did not run (refused by the guard, denied by policy, or failed
+    /// before any row left) as `denied`, with the deciding policies where policy decided, and
+    /// returns the error the client sees.
+    async fn refused(&self, session: &GuardedSession, text: &str, e: GatewayError) -> PgWireError {
+        let policies = match &e {
+            GatewayError::Denied { policies, .. } => policies.clone(),
+            _ => Vec::new(),
+        };
+        let recorded = match &e {
+            // The log itself failed: nothing more can be recorded.
+            GatewayError::Audit(_) => None,
+            _ => Some(
+                self.shared
+                    .audit
+                    .append(
+                        session.who(),
+                        self.peer,
+                        Action::Denied,
+                        Entry {
+                            statement: text,
+                            policies,
+                            purpose: self.setting("kamei.purpose"),
+                            ticket: self.setting("kamei.ticket"),
+                            ..Entry::default()
+                        },
+                    )
+                    .await,
+            ),
+        };
+        match recorded {
+            Some(Err(audit)) => audit.into(),
+            _ => e.into(),
+        }
+    }
+
+    /// Answers a statement that reads no table: settings, SHOW, transactions.
+    fn local(&self, step: &Step) -> PgWireResult<Response> {
+        match step {
+            Step::Set { name, value } => {
+                let ok = match name.as_str() {
+                    "kamei.purpose" => purpose_ok(value),
+                    "kamei.ticket" => ticket_ok(value),
+                    _ => true,
+                };
+                if !ok {
+                    return Err(user_error(
+                        "22023",
+                        &format!(
+                            "{name}: a purpose is up to 200 characters without an @ or long numbers; a ticket up to 64 letters, digits or _.:/#-"
+                        ),
+                    ));
+                }
+                self.settings
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(name.clone(), value.clone());
+                Ok(Response::Execution(Tag::new("SET")))
+            }
+            Step::Show { name } => {
+                let value = self.show(name)?;
+                let fields = Arc::new(vec![text_field(name)]);
+                let mut encoder = DataRowEncoder::new(fields.clone());
+                encoder.encode_field(&value)?;
+                let row = encoder.take_row();
+                Ok(Response::Query(QueryResponse::new(
+                    fields,
+                    stream::iter([Ok(row)]),
+                )))
+            }
+            Step::Begin => Ok(Response::TransactionStart(Tag::new("BEGIN"))),
+            Step::Commit => Ok(Response::TransactionEnd(Tag::new("COMMIT"))),
+            Step::Rollback => Ok(Response::TransactionEnd(Tag::new("ROLLBACK"))),
+            Step::Discard => {
+                self.settings.lock().unwrap_or_else(|p| p.into_inner()).clear();
+                Ok(Response::Execution(Tag::new("DISCARD ALL")))
+            }
+            Step::Query { .. } | Step::Explain(_) => {
+                Err(user_error("XX000", "a query reached the settings path"))
+            }
+        }
+    }
+
+    fn show(&self, name: &str) -> PgWireResult<String> {
+        if let Some(v) = self.setting(name) {
+            return Ok(v);
+        }
+        let fixed = match name {
+            "server_version" => format!("16.6 (kamei {})", env!("CARGO_PKG_VERSION")),
+            "server_encoding" | "client_encoding" => "UTF8".into(),
+            "datestyle" => "ISO, YMD".into(),
+            "timezone" => "Etc/UTC".into(),
+            "transaction isolation level" | "default_transaction_isolation" => "read committed".into(),
+            "transaction_read_only" | "default_transaction_read_only" => "on".into(),
+            "standard_conforming_strings" | "integer_datetimes" => "on".into(),
+            "is_superuser" => "off".into(),
+            "search_path" => "public".into(),
+            "application_name" | "kamei.purpose" | "kamei.ticket" => String::new(),
+            "extra_float_digits" => "1".into(),
+            "statement_timeout" => "0".into(),
+            "intervalstyle" => "postgres".into(),
+            "max_identifier_length" => "63".into(),
+            "session_authorization" | "kamei.principal" => self.session()?.who().principal.clone(),
+            _ => {
+                return Err(user_error(
+                    "42704",
+                    &format!("unrecognized configuration parameter \"{name}\""),
+                ));
+            }
+        };
+        Ok(fixed)
+    }
+
+    /// Runs a checked plan: buffers the result up to the bound, appends the record, then
+    /// answers; a larger result is streamed between an opening and a closing record.
+    async fn execute(
+        &self,
+        session: &Arc<GuardedSession>,
+        plan: LogicalPlan,
+        step: &Step,
+        text: &str,
+        format: &Format,
+    ) -> PgWireResult<Response> {
+        let token = self.start_statement();
+        let timeout = self
+            .setting("statement_timeout")
+            .and_then(|v| parse_timeout(&v))
+            .filter(|d| !d.is_zero());
+        if let Some(limit) = timeout {
+            let t = token.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = tokio::time::sleep(limit) => t.cancel(),
+                    _ = t.cancelled() => {}
+                }
+            });
+        }
+        let copy = matches!(step, Step::Query { copy: true, .. });
+        let running = match cancellable(&token, session.run(plan)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Err(self.refused(session, text, e).await),
+            Err(c) => return Err(c),
+        };
+        let trace = running.trace();
+        let mut stream = running.stream;
+        let schema = stream.schema();
+        let fields = Arc::new(if copy {
+            encode::fields(&schema, &Format::UnifiedText)
+        } else {
+            encode::fields(&schema, format)
+        });
+        let mut buffer = VecDeque::new();
+        let mut rows = 0usize;
+        let mut complete = false;
+        while rows <= self.shared.options.buffer_rows {
+            match cancellable(&token, stream.next()).await? {
+                None => {
+                    complete = true;
+                    break;
+                }
+                Some(Ok(batch)) => {
+                    rows += batch.num_rows();
+                    buffer.push_back(batch);
+                }
+                Some(Err(e)) => {
+                    let e = crate::session::execution_error(e);
+                    return Err(self.refused(session, text, e).await);
+                }
+            }
+        }
+        let audit = self.shared.audit.clone();
+        let buffered = stream::iter(buffer.into_iter().map(Ok));
+        let rows_out: std::pin::Pin<Box<dyn Stream<Item = PgWireResult<DataRow>> + Send>> = if complete {
+            let entry = Entry {
+                statement: text,
+                rows: rows as u64,
+                reads: Some(&trace.take()),
+                purpose: self.setting("kamei.purpose"),
+                ticket: self.setting("kamei.ticket"),
+                ..Entry::default()
+            };
+            audit
+                .append(session.who(), self.peer, Action::Query, entry)
+                .await?;
+            Box::pin(batch_rows(buffered, fields.clone()))
+        } else {
+            // The opening record names the columns and levels; the subjects come with the
+            // closing one, which the trace keeps collecting for.
+            let columns = crate::trace::Reads {
+                tables: trace.tables(),
+                subjects: Default::default(),
+            };
+            let entry = Entry {
+                statement: text,
+                reads: Some(&columns),
+                purpose: self.setting("kamei.purpose"),
+                ticket: self.setting("kamei.ticket"),
+                ..Entry::default()
+            };
+            let opening = audit
+                .append(session.who(), self.peer, Action::Query, entry)
+                .await?;
+            let closing = Closing {
+                who: session.who().clone(),
+                audit,
+                peer: self.peer,
+                text: text.to_owned(),
+                opening,
+                trace,
+                rows: rows as u64,
+                purpose: self.setting("kamei.purpose"),
+                ticket: self.setting("kamei.ticket"),
+                done: false,
+            };
+            Box::pin(batch_rows(
+                buffered.chain(guarded_tail(stream, token, closing)),
+                fields.clone(),
+            ))
+        };
+        if copy {
+            let columns = fields.len();
+            let data = rows_out.map(|row| row.map(|r| CopyData::new(copy_line(&r).freeze())));
+            return Ok(Response::CopyOut(CopyResponse::new(0, columns, data)));
+        }
+        Ok(Response::Query(QueryResponse::new(fields, rows_out)))
+    }
+}
+
+/// The closing record of a streamed result. Written when the result ends, fails or is
+/// cancelled, and also when it is dropped unfinished (a portal left suspended, a client gone):
+/// the log then still says how many rows were produced and whose.
+struct Closing {
+    who: crate::session::Who,
+    audit: Audit,
+    peer: std::net::SocketAddr,
+    text: String,
+    opening: u64,
+    trace: Arc<crate::trace::Trace>,
+    /// Rows produced so far (counted per batch taken from the engine).
+    rows: u64,
+    purpose: Option<String>,
+    ticket: Option<String>,
+    done: bool,
+}
+
+impl Closing {
+    /// The record's future; `self` is marked done so that dropping it writes nothing more.
+    fn close(&mut self) -> impl std::future::Future<Output = Result<u64, GatewayError>> + Send + 'static {
+        self.done = true;
+        let (audit, who, peer) = (self.audit.clone(), self.who.clone(), self.peer);
+        let (text, rows, opening) = (self.text.clone(), self.rows, self.opening);
+        let (purpose, ticket) = (self.purpose.clone(), self.ticket.clone());
+        let reads = self.trace.take();
+        async move {
+            let entry = Entry {
+                statement: &text,
+                rows,
+                reads: Some(&reads),
+                opens: Some(opening),
+                purpose,
+                ticket,
+                ..Entry::default()
+            };
+            audit.append(&who, peer, Action::Query, entry).await
+        }
+    }
+}
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let record = self.close();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Err(e) = record.await {
+                        super::tracing_line(&format!("cannot write a closing audit record: {e}"));
+                    }
+                });
+            }
+            Err(_) => super::tracing_line(
+                "a streamed result ended outside the runtime: its closing record is missing",
+            ),
+        }
+    }
+}
+
+/// The rest of a streamed result: batches until the end, an error or a cancel, then the
+/// closing record, linked to the opening one.
+fn guarded_tail(
+    stream: SendableRecordBatchStream,
+    token: CancellationToken,
+    closing: Closing,
+) -> impl Stream<Item = PgWireResult<RecordBatch>> + Send {
+    enum State {
+        Running(SendableRecordBatchStream, CancellationToken, Box<Closing>),
+        Done,
+    }
+    stream::unfold(State::Running(stream, token, Box::new(closing)), |state| async move {
+        let State::Running(mut stream, token, mut closing) = state else {
+            return None;
+        };
+        let next = tokio::select! {
+            n = stream.next() => n,
+            _ = token.cancelled() => Some(Err(datafusion::error::DataFusionError::Execution("canceling statement due to user request".into()))),
+        };
+        match next {
+            Some(Ok(batch)) => {
+                closing.rows += batch.num_rows() as u64;
+                Some((Ok(batch), State::Running(stream, token, closing)))
+            }
+            end => {
+                drop(stream);
+                let recorded = closing.close().await;
+                let error = match (end, recorded) {
+                    (_, Err(e)) => Some(PgWireError::from(e)),
+                    (Some(Err(e)), _) => Some(if token.is_cancelled() {
+                        PgWireError::QueryCanceled
+                    } else {
+                        PgWireError::from(crate::session::execution_error(e))
+                    }),
+                    _ => None,
+                };
+                error.map(|e| (Err(e), State::Done))
+            }
+        }
+    })
+}
+
+/// Encodes batches as data rows.
+fn batch_rows(
+    batches: impl Stream<Item = PgWireResult<RecordBatch>> + Send + 'static,
+    fields: Arc<Vec<FieldInfo>>,
+) -> impl Stream<Item = PgWireResult<DataRow>> + Send {
+    batches
+        .map(move |b| match b.and_then(|b| encode::rows(&b, &fields)) {
+            Ok(rows) => stream::iter(rows.into_iter().map(Ok).collect::<Vec<_>>()),
+            Err(e) => stream::iter(vec![Err(e)]),
+        })
+        .flatten()
+}
+
+/// One data row as a line of COPY's text format (the row's fields are length-prefixed; a
+/// negative length is NULL).
+fn copy_line(row: &DataRow) -> BytesMut {
+    let mut line = BytesMut::new();
+    let mut data: &[u8] = &row.data;
+    let mut first = true;
+    while let Some((len, rest)) = data.split_first_chunk::<4>() {
+        let len = i32::from_be_bytes(*len);
+        data = rest;
+        if !first {
+            line.put_u8(b'\t');
+        }
+        first = false;
+        let Ok(n) = usize::try_from(len) else {
+            line.put_slice(b"\\N");
+            continue;
+        };
+        let (value, rest) = data.split_at(n.min(data.len()));
+        for &b in value {
+            match b {
+                b'\\' => line.put_slice(b"\\\\"),
+                b'\t' => line.put_slice(b"\\t"),
+                b'\n' => line.put_slice(b"\\n"),
+                b'\r' => line.put_slice(b"\\r"),
+                _ => line.put_u8(b),
+            }
+        }
+        data = rest;
+    }
+    line.put_u8(b'\n');
+    line
+}
+
+/// Runs a future unless the statement is cancelled first.
+async fn cancellable<T>(
+    token: &CancellationToken,
+    f: impl std::future::Future<Output = T>,
+) -> PgWireResult<T> {
+    tokio::select! {
+        v = f => Ok(v),
+        _ = token.cancelled() => Err(PgWireError::QueryCanceled),
+    }
+}
+
+/// `statement_timeout` as PostgreSQL reads it: milliseconds, or a number with a unit.
+fn parse_timeout(v: &str) -> Option<std::time::Duration> {
+    let v = v.trim();
+    let digits = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let n: u64 = v.get(..digits)?.parse().ok()?;
+    let ms = match v.get(digits..)?.trim() {
+        "" | "ms" => n,
+        "s" => n.saturating_mul(1000),
+        "min" => n.saturating_mul(60_000),
+        "h" => n.saturating_mul(3_600_000),
+        _ => return None,
+    };
+    Some(std::time::Duration::from_millis(ms))
+}

@@ -1,0 +1,321 @@
+//! A kamei server over the generated demo world on a free loopback port, and real clients
+//! (psql, and psycopg through tests/clients.py) to talk to it. scripts/test installs both.
+
+#![allow(dead_code)]
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+use kamei_audit::AuditLog;
+use kamei_core::{Jurisdiction, Level};
+use kamei_gateway::{Audit, Gateway, Server, ServerOptions, Sources};
+use kamei_policy::Config;
+use kamei_protect::Keyring;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use tokio_util::sync::CancellationToken;
+
+/// The demo world (600 users, seed 11), generated once per test binary.
+pub fn world() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = kamei_synth::GenerateOptions {
+            out: dir.path().to_owned(),
+            users: 600,
+            seed: 11,
+            format: kamei_synth::Format::Parquet,
+        };
+        kamei_synth::generate(&opts, &|_| {}).unwrap();
+        dir
+    })
+    .path()
+}
+
+/// A running server; stopped when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub log: Arc<AuditLog>,
+    pub log_dir: tempfile::TempDir,
+    stop: CancellationToken,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        Self::start_with(ServerOptions::default())
+    }
+
+    pub fn start_with(options: ServerOptions) -> TestServer {
+        let config = Arc::new(Config::demo().unwrap());
+        let sources = Sources::load_dir(&config, world()).unwrap();
+        let gateway = Gateway::new(config, sources, Arc::new(Keyring::demo()));
+        let log_dir = tempfile::tempdir().unwrap();
+        let log = Arc::new(AuditLog::open(log_dir.path()).unwrap());
+        let server = Server::new(gateway, Audit::new(log.clone()), options);
+        let stop = CancellationToken::new();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let token = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_stack_size(8 << 20)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                server.serve(listener, token).await.unwrap();
+            });
+        });
+        let addr = rx.recv().unwrap();
+        TestServer {
+            addr,
+            log,
+            log_dir,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Runs `sql` through psql as `user` (password `<user>-demo`), as one simple-protocol
+    /// string; returns stdout and stderr together, and whether psql succeeded.
+    pub fn psql(&self, user: &str, sql: &str) -> (String, bool) {
+        self.psql_with_password(user, &format!("{user}-demo"), sql)
+    }
+
+    pub fn psql_with_password(&self, user: &str, password: &str, sql: &str) -> (String, bool) {
+        let out = Command::new(psql_path())
+            .args(["-X", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1"])
+            .arg(format!(
+                "host=127.0.0.1 port={} user={user} dbname=kamei sslmode=disable connect_timeout=10",
+                self.addr.port()
+            ))
+            .arg("-c")
+            .arg(sql)
+            .env("PGPASSWORD", password)
+            .env("PGCONNECT_TIMEOUT", "10")
+            .output()
+            .expect("psql runs (scripts/test installs it)");
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        (text, out.status.success())
+    }
+
+    /// Runs tests/clients.py with psycopg against this server.
+    pub fn python(&self, args: &[&str]) -> (String, bool) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients.py");
+        let out = Command::new(python_path())
+            .arg(script)
+            .arg(self.addr.port().to_string())
+            .args(args)
+            .output()
+            .expect("python runs");
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        (text, out.status.success())
+    }
+
+    pub fn stop(&mut self) {
+        self.stop.cancel();
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn psql_path() -> PathBuf {
+    std::env::var_os("KAMEI_TEST_PSQL").map_or_else(|| PathBuf::from("psql"), PathBuf::from)
+}
+
+/// The Python with psycopg that scripts/test prepares (`KAMEI_TEST_PYTHON`).
+fn python_path() -> PathBuf {
+    std::env::var_os("KAMEI_TEST_PYTHON").map_or_else(|| PathBuf::from("python3"), PathBuf::from)
+}
+
+/// A raw table's column as text.
+pub fn raw(table: &str, column: &str) -> Vec<Option<String>> {
+    let file = std::fs::File::open(world().join(format!("{table}.parquet"))).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    reader.flat_map(|b| texts(&b.unwrap(), column)).collect()
+}
+
+pub fn texts(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
+    let array = cast(batch.column_by_name(column).unwrap(), &DataType::Utf8).unwrap();
+    array
+        .as_string::<i32>()
+        .iter()
+        .map(|v| v.map(str::to_owned))
+        .collect()
+}
+
+/// The raw values `principal` may not see: every value of a personal text column in a row
+/// whose subjects' level is below raw for this principal, unless the same value is also
+/// legitimately visible raw elsewhere. Short values (under 6 characters) are left out: they
+/// would match by chance.
+pub fn forbidden(principal: &str) -> HashSet<String> {
+    let config = Config::demo().unwrap();
+    let users_country: HashMap<String, String> = raw("users", "user_id")
+        .into_iter()
+        .zip(raw("users", "country"))
+        .filter_map(|(k, c)| Some((k?, c?)))
+        .collect();
+    let mut secret = HashSet::new();
+    let mut visible = HashSet::new();
+    type Check<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, bool)]);
+    let checks: &[Check] = &[
+        (
+            "users",
+            &[
+                "line_id",
+                "display_name",
+                "full_name",
+                "full_name_kana",
+                "phone",
+                "email",
+                "address",
+                "my_number",
+                "postal_code",
+            ],
+            &[("country", false)],
+        ),
+        ("payments", &["card_number"], &[("country", false)]),
+    ];
+    for (table, columns, owners) in checks {
+        let plan = config.table_plan(principal, table).unwrap();
+        let owner_values: Vec<Vec<Option<String>>> = owners.iter().map(|(c, _)| raw(table, c)).collect();
+        let jurisdictions: Vec<Vec<Option<Jurisdiction>>> = owners
+            .iter()
+            .zip(&owner_values)
+            .map(|((_, via_directory), values)| {
+                values
+                    .iter()
+                    .map(|v| {
+                        let code = if *via_directory {
+                            v.as_ref().and_then(|k| users_country.get(k)).cloned()
+                        } else {
+                            v.clone()
+                        };
+                        code.and_then(|c| c.parse().ok())
+                    })
+                    .collect()
+            })
+            .collect();
+        for column in *columns {
+            let Some(cp) = plan.column(column) else { continue };
+            for (row, value) in raw(table, column).into_iter().enumerate() {
+                let Some(value) = value else { continue };
+                if value.chars().count() < 6 {
+                    continue;
+                }
+                let all_raw = jurisdictions
+                    .iter()
+                    .all(|j| cp.decision(j.get(row).cloned().flatten()).level == Level::Raw);
+                if all_raw {
+                    visible.insert(value);
+                } else {
+                    secret.insert(value);
+                }
+            }
+        }
+    }
+    secret.retain(|v| !visible.contains(v));
+    secret
+}
+
+/// The labelled personal data in message bodies (the generator's labels), per message id: the
+/// spans' text.
+pub fn labelled_spans() -> HashMap<String, Vec<String>> {
+    let bodies: HashMap<String, String> = raw("messages", "message_id")
+        .into_iter()
+        .zip(raw("messages", "body"))
+        .filter_map(|(id, b)| Some((id?, b?)))
+        .collect();
+    let labels = std::fs::read_to_string(world().join("labels/messages.jsonl")).unwrap();
+    let mut out = HashMap::new();
+    for line in labels.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let id = v["message_id"].to_string();
+        let Some(body) = bodies.get(&id) else { continue };
+        let chars: Vec<char> = body.chars().collect();
+        let spans: Vec<String> = v["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let (a, b) = (
+                    e["start"].as_u64().unwrap() as usize,
+                    e["end"].as_u64().unwrap() as usize,
+                );
+                chars[a..b].iter().collect()
+            })
+            .collect();
+        if !spans.is_empty() {
+            out.insert(id, spans);
+        }
+    }
+    out
+}
+
+/// Message bodies as `principal` reads them through the gateway's plain path, by message id.
+pub fn guarded_bodies(server: &TestServer, principal: &str) -> HashMap<String, String> {
+    let (out, ok) = server.psql(
+        principal,
+        "SELECT message_id, replace(body, chr(10), ' ') FROM messages",
+    );
+    assert!(ok, "{out}");
+    out.lines()
+        .filter_map(|l| l.split_once('|'))
+        .map(|(id, body)| (id.to_owned(), body.to_owned()))
+        .collect()
+}
+
+/// The labelled spans the plain path hides from `principal` (a span the redactor misses is
+/// counted by the survival test, not here): no other statement may show them either.
+pub fn hidden_spans(server: &TestServer, principal: &str) -> HashSet<String> {
+    let guarded = guarded_bodies(server, principal);
+    labelled_spans()
+        .into_iter()
+        .flat_map(|(id, spans)| {
+            let seen = guarded.get(&id).cloned().unwrap_or_default();
+            spans.into_iter().filter(move |s| !seen.contains(s.as_str()))
+        })
+        .filter(|s| s.chars().count() >= 6)
+        .collect()
+}
+
+/// The forbidden values found in `text`: whole values, and for numbers their digits.
+pub fn leaks<'a>(text: &str, forbidden: &'a HashSet<String>) -> Vec<&'a str> {
+    let cells: Vec<String> = text
+        .split(['\n', '|'])
+        .map(|c| c.chars().filter(char::is_ascii_digit).collect())
+        .collect();
+    forbidden
+        .iter()
+        .filter(|v| {
+            if text.contains(v.as_str()) {
+                return true;
+            }
+            let d: String = v.chars().filter(char::is_ascii_digit).collect();
+            // Numbers (phones, cards, My Numbers) also count as leaked when their digits appear
+            // in one cell with separators changed; a masked form keeps at most half of them.
+            d.len() >= 9 && d.len() * 10 >= v.chars().count() * 7 && cells.iter().any(|c| c.contains(&d))
+        })
+        .map(String::as_str)
+        .collect()
+}

@@ -1,0 +1,298 @@
+//! The gateway through real clients: psql and psycopg over the PostgreSQL protocol, against the
+//! generated demo world, every answer checked against the raw tables and the audit log.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{TestServer, forbidden, guarded_bodies, hidden_spans, labelled_spans, leaks, raw};
+use kamei_audit::{LocalDir, read_records, verify_log};
+use kamei_gateway::statement::{Step, classify};
+
+/// The cases of tests/adversarial/leak.sql: (id, principal, SQL).
+fn cases() -> Vec<(String, String, String)> {
+    let text = include_str!("adversarial/leak.sql");
+    let mut out = Vec::new();
+    let mut current: Option<(String, String, String)> = None;
+    for line in text.lines() {
+        if let Some(header) = line.strip_prefix("-- case:") {
+            if let Some(c) = current.take() {
+                out.push(c);
+            }
+            let parts: Vec<&str> = header.split('|').map(str::trim).collect();
+            let id = parts[0].to_owned();
+            let principal = parts[1].strip_prefix("as:").unwrap().trim().to_owned();
+            current = Some((id, principal, String::new()));
+        } else if let Some((_, _, sql)) = current.as_mut() {
+            sql.push_str(line);
+            sql.push('\n');
+        }
+    }
+    out.extend(current);
+    out
+}
+
+#[test]
+fn adversarial_statements_leak_no_raw_value() {
+    let server = TestServer::start();
+    let cases = cases();
+    assert!(cases.len() >= 150, "the suite has {} statements", cases.len());
+    let mut forbidden_by: BTreeMap<String, _> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for (id, principal, sql) in &cases {
+        let secret = forbidden_by.entry(principal.clone()).or_insert_with(|| {
+            let mut secret = forbidden(principal);
+            secret.extend(hidden_spans(&server, principal));
+            secret
+        });
+        let (out, _) = server.psql(principal, sql);
+        let found = leaks(&out, secret);
+        if !found.is_empty() {
+            failures.push(format!(
+                "{id} ({principal}): {} raw values, e.g. {:?}",
+                found.len(),
+                &found[..found.len().min(2)]
+            ));
+        }
+    }
+    // Nothing the statements tried may have written a file.
+    let written: Vec<_> = std::fs::read_dir("/tmp")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("kamei-leak"))
+        .map(|e| e.path())
+        .collect();
+    assert!(written.is_empty(), "files written: {written:?}");
+    assert!(failures.is_empty(), "leaks:\n{}", failures.join("\n"));
+    // Every case that is more than settings is in the log, refused and failed ones included.
+    let reading = cases
+        .iter()
+        .filter(|(_, _, sql)| {
+            classify(sql).map_or(true, |steps| {
+                steps
+                    .iter()
+                    .any(|s| matches!(s, Step::Query { .. } | Step::Explain(_)))
+            })
+        })
+        .count();
+    let records = read_records(&LocalDir::new(server.log_dir.path()).unwrap()).unwrap();
+    assert!(
+        records.len() >= reading,
+        "{} records for {reading} cases that read",
+        records.len()
+    );
+}
+
+#[test]
+fn levels_per_principal_and_jurisdiction() {
+    let server = TestServer::start();
+    let ids = raw("users", "user_id");
+    let phones = raw("users", "phone");
+    let countries = raw("users", "country");
+    let row_of = |country: &str| {
+        countries
+            .iter()
+            .position(|c| c.as_deref() == Some(country))
+            .unwrap()
+    };
+    let (jp, th) = (row_of("JP"), row_of("TH"));
+    let jp_phone = phones[jp].clone().unwrap();
+    let th_phone = phones[th].clone().unwrap();
+
+    // jp_support reads a Japanese user's phone raw, a Thai user's protected.
+    let sql = format!(
+        "SELECT phone FROM users WHERE user_id = {} OR user_id = {} ORDER BY country",
+        ids[jp].as_ref().unwrap(),
+        ids[th].as_ref().unwrap()
+    );
+    let (out, ok) = server.psql("jp_support", &sql);
+    assert!(ok, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], jp_phone, "{out}");
+    assert!(!out.contains(&th_phone), "{out}");
+
+    // cn_contractor sees pseudonyms: no raw phone at all, and a filter on a raw phone counts
+    // over pseudonyms (0), while jp_support counts the Japanese user (1).
+    let (out, ok) = server.psql("cn_contractor", "SELECT phone FROM users");
+    assert!(ok, "{out}");
+    assert_eq!(out.lines().count(), phones.len());
+    assert!(out.lines().all(|l| l.starts_with("tel_")), "{out}");
+    let count = |principal: &str, phone: &str| {
+        let (out, ok) = server.psql(
+            principal,
+            &format!("SELECT count(*) FROM users WHERE phone = '{phone}'"),
+        );
+        assert!(ok, "{out}");
+        out.trim().parse::<u64>().unwrap()
+    };
+    assert_eq!(count("cn_contractor", &jp_phone), 0);
+    assert_eq!(count("jp_support", &jp_phone), 1);
+    assert_eq!(count("jp_support", &th_phone), 0);
+
+    // The auditor reads no table data: refused, naming the policy.
+    let (out, ok) = server.psql("auditor", "SELECT phone FROM users LIMIT 1");
+    assert!(!ok);
+    assert!(out.contains("auditor-no-table-data"), "{out}");
+
+    // Pseudonyms join inside an org: the join counts what the raw join counts.
+    let (out, ok) = server.psql(
+        "cn_contractor",
+        "SELECT count(*) FROM users u JOIN payments p ON u.user_id = p.user_id",
+    );
+    assert!(ok, "{out}");
+    let user_ids: std::collections::HashSet<_> = ids.iter().flatten().collect();
+    let raw_join = raw("payments", "user_id")
+        .iter()
+        .flatten()
+        .filter(|k| user_ids.contains(k))
+        .count();
+    assert_eq!(out.trim().parse::<usize>().unwrap(), raw_join);
+}
+
+#[test]
+fn authentication_and_session_settings() {
+    let server = TestServer::start();
+    let (out, ok) = server.psql_with_password("cn_contractor", "wrong", "SELECT 1");
+    assert!(
+        !ok && out.contains("28P01") || out.contains("authentication failed"),
+        "{out}"
+    );
+    let (out, ok) = server.psql_with_password("nobody", "nobody-demo", "SELECT 1");
+    assert!(!ok && out.contains("authentication failed"), "{out}");
+    // The principal is fixed for the connection.
+    for sql in [
+        "SET ROLE admin",
+        "SET SESSION AUTHORIZATION admin",
+        "RESET ALL",
+        "SET datafusion.execution.collect_statistics = true",
+        "SELECT 1; SET ROLE admin",
+        "COPY users TO '/tmp/kamei-test-copy'",
+        "EXPLAIN SELECT phone FROM users",
+        "INSERT INTO users (user_id) VALUES (1)",
+    ] {
+        let (out, ok) = server.psql("cn_contractor", sql);
+        assert!(!ok, "{sql} was accepted: {out}");
+    }
+    let (out, ok) = server.psql(
+        "cn_contractor",
+        "SET application_name = 'report'; SET kamei.ticket = 'INC-2041'; SHOW application_name",
+    );
+    assert!(ok && out.contains("report"), "{out}");
+    let (out, ok) = server.psql("cn_contractor", "SET kamei.purpose = 'call 09012345678'");
+    assert!(!ok, "a purpose with a phone number was accepted: {out}");
+    // The longest expression accepted plans without exhausting a stack; a longer one is refused.
+    let chain = |n: usize| format!("SELECT {}", vec!["1"; n].join("+"));
+    let (out, ok) = server.psql("cn_contractor", &chain(1000));
+    assert!(ok && out.trim() == "1000", "{out}");
+    let (out, ok) = server.psql("cn_contractor", &chain(20_000));
+    assert!(!ok && out.contains("operators"), "{out}");
+    // Row order says nothing about keys: the n-th row of a scan is not user n.
+    let (out, ok) = server.psql(
+        "admin",
+        "SELECT count(*) FROM (SELECT user_id, row_number() OVER () AS n FROM users) t WHERE user_id = n",
+    );
+    assert!(ok && out.trim().parse::<u64>().unwrap() < 20, "{out}");
+    // COPY (query) TO STDOUT streams the same protected rows.
+    let (out, ok) = server.psql(
+        "cn_contractor",
+        "COPY (SELECT phone FROM users LIMIT 2) TO STDOUT",
+    );
+    assert!(ok && out.lines().count() == 2 && out.starts_with("tel_"), "{out}");
+}
+
+#[test]
+fn every_statement_is_audited_and_the_log_verifies() {
+    let server = TestServer::start();
+    let statements = [
+        (
+            "cn_contractor",
+            "SELECT phone, email FROM users WHERE country = 'JP'",
+            true,
+        ),
+        ("cn_contractor", "SELECT my_number FROM users", false),
+        ("cn_contractor", "SET ROLE admin", false),
+        ("jp_support", "SELECT phone FROM users LIMIT 5", true),
+    ];
+    for (who, sql, should_pass) in statements {
+        let (out, ok) = server.psql(who, sql);
+        assert_eq!(ok, should_pass, "{sql}: {out}");
+    }
+    let dir = LocalDir::new(server.log_dir.path()).unwrap();
+    let records = read_records(&dir).unwrap();
+    let mine: Vec<_> = records
+        .iter()
+        .map(|(_, r, _)| r)
+        .filter(|r| r.principal() == "cn_contractor")
+        .collect();
+    assert_eq!(mine.len(), 3, "{records:?}");
+    assert_eq!(mine[0].action().as_str(), "query");
+    assert!(mine[0].subjects().count > 0);
+    assert!(
+        !mine[0].statement().contains("JP"),
+        "literals are redacted: {}",
+        mine[0].statement()
+    );
+    assert_eq!(mine[1].action().as_str(), "denied");
+    assert!(!mine[1].policies().is_empty());
+    assert_eq!(mine[2].action().as_str(), "denied");
+    // Large results stream between an opening and a closing record.
+    let (out, ok) = server.psql("cn_contractor", "SELECT m.body FROM messages m CROSS JOIN (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) x");
+    assert!(ok, "{out}");
+    server.log.checkpoint().unwrap();
+    let report = verify_log(&dir, None, None).unwrap();
+    assert!(report.problem.is_none(), "{:?}", report.problem);
+}
+
+#[test]
+fn a_failing_audit_log_stops_the_statement_before_any_row() {
+    let server = TestServer::start();
+    let (out, ok) = server.psql("cn_contractor", "SELECT phone FROM users LIMIT 1");
+    assert!(ok, "{out}");
+    server.log.close().unwrap();
+    let (out, ok) = server.psql("cn_contractor", "SELECT phone FROM users LIMIT 1");
+    assert!(!ok, "{out}");
+    assert!(out.contains("audit log"), "{out}");
+    assert!(!out.contains("tel_"), "a row left without its record: {out}");
+}
+
+#[test]
+fn psycopg_prepared_statements_parameters_and_cancel() {
+    let server = TestServer::start();
+    let ids = raw("users", "user_id");
+    let phones = raw("users", "phone");
+    let countries = raw("users", "country");
+    let jp = countries.iter().position(|c| c.as_deref() == Some("JP")).unwrap();
+    let (out, ok) = server.python(&[ids[jp].as_deref().unwrap(), phones[jp].as_deref().unwrap()]);
+    assert!(ok, "{out}");
+    assert!(out.contains("ok"), "{out}");
+}
+
+#[test]
+fn free_text_survival_of_labelled_spans() {
+    let server = TestServer::start();
+    let spans = labelled_spans();
+    for principal in ["cn_contractor", "kr_moderator"] {
+        let guarded = guarded_bodies(&server, principal);
+        let (mut total, mut survived) = (0usize, 0usize);
+        for (id, list) in &spans {
+            let body = guarded.get(id).map(String::as_str).unwrap_or_default();
+            for s in list {
+                total += 1;
+                if body.contains(s.as_str()) {
+                    survived += 1;
+                }
+            }
+        }
+        let share = survived as f64 / total as f64;
+        eprintln!(
+            "{principal}: {survived} of {total} labelled spans survive redaction ({:.2} %)",
+            share * 100.0
+        );
+        assert!(total > 100, "{total}");
+        assert!(
+            share <= 0.02,
+            "{principal}: {:.2} % of labelled spans survive",
+            share * 100.0
+        );
+    }
+}
