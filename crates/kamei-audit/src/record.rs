@@ -539,7 +539,6 @@ fn plain_identifier(name: &str) -> bool {
         && digits * 2 < name.len()
 }
 
-
 /// Replaces every string and number literal with `?` and removes comments, so that the
 /// statement keeps its shape (tables, columns, operators) but no value a user typed.
 ///

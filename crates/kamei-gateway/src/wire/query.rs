@@ -613,35 +613,38 @@ fn guarded_tail(
         Running(SendableRecordBatchStream, CancellationToken, Box<Closing>),
         Done,
     }
-    stream::unfold(State::Running(stream, token, Box::new(closing)), |state| async move {
-        let State::Running(mut stream, token, mut closing) = state else {
-            return None;
-        };
-        let next = tokio::select! {
-            n = stream.next() => n,
-            _ = token.cancelled() => Some(Err(datafusion::error::DataFusionError::Execution("canceling statement due to user request".into()))),
-        };
-        match next {
-            Some(Ok(batch)) => {
-                closing.rows += batch.num_rows() as u64;
-                Some((Ok(batch), State::Running(stream, token, closing)))
+    stream::unfold(
+        State::Running(stream, token, Box::new(closing)),
+        |state| async move {
+            let State::Running(mut stream, token, mut closing) = state else {
+                return None;
+            };
+            let next = tokio::select! {
+                n = stream.next() => n,
+                _ = token.cancelled() => Some(Err(datafusion::error::DataFusionError::Execution("canceling statement due to user request".into()))),
+            };
+            match next {
+                Some(Ok(batch)) => {
+                    closing.rows += batch.num_rows() as u64;
+                    Some((Ok(batch), State::Running(stream, token, closing)))
+                }
+                end => {
+                    drop(stream);
+                    let recorded = closing.close().await;
+                    let error = match (end, recorded) {
+                        (_, Err(e)) => Some(PgWireError::from(e)),
+                        (Some(Err(e)), _) => Some(if token.is_cancelled() {
+                            PgWireError::QueryCanceled
+                        } else {
+                            PgWireError::from(crate::session::execution_error(e))
+                        }),
+                        _ => None,
+                    };
+                    error.map(|e| (Err(e), State::Done))
+                }
             }
-            end => {
-                drop(stream);
-                let recorded = closing.close().await;
-                let error = match (end, recorded) {
-                    (_, Err(e)) => Some(PgWireError::from(e)),
-                    (Some(Err(e)), _) => Some(if token.is_cancelled() {
-                        PgWireError::QueryCanceled
-                    } else {
-                        PgWireError::from(crate::session::execution_error(e))
-                    }),
-                    _ => None,
-                };
-                error.map(|e| (Err(e), State::Done))
-            }
-        }
-    })
+        },
+    )
 }
 
 /// Encodes batches as data rows.
