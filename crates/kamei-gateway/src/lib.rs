@@ -28,6 +28,7 @@
 mod audit;
 mod error;
 mod guarded;
+mod pg_catalog;
 mod session;
 mod sources;
 pub mod statement;

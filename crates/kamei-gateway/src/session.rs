@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, ParamValues, ScalarValue};
 use datafusion::datasource::{MemTable, source_as_provider};
@@ -111,6 +112,7 @@ impl Gateway {
             ctx.deregister_udf(f);
         }
         let mut denied_tables = HashMap::new();
+        let mut listed = Vec::new();
         for table in &self.config.catalog().tables {
             let plan = self.config.table_plan(principal, &table.name)?;
             if plan.readable_columns().next().is_none() {
@@ -131,6 +133,7 @@ impl Gateway {
                     message: "no source".into(),
                 });
             };
+            let readable: Vec<String> = plan.readable_columns().map(|c| c.column().to_owned()).collect();
             let guarded = GuardedTable::new(
                 plan,
                 inner.clone(),
@@ -141,9 +144,21 @@ impl Gateway {
                 table: table.name.clone(),
                 message: e.to_string(),
             })?;
+            listed.push(crate::pg_catalog::Listed {
+                name: table.name.clone(),
+                columns: guarded
+                    .schema()
+                    .fields()
+                    .iter()
+                    .filter(|f| readable.contains(f.name()))
+                    .map(|f| (f.name().clone(), f.data_type().clone()))
+                    .collect(),
+            });
             ctx.register_table(table.name.as_str(), Arc::new(guarded))
                 .map_err(|e| GatewayError::Query(e.to_string()))?;
         }
+        crate::pg_catalog::register(&ctx, &listed, &p.name)
+            .map_err(|e| GatewayError::Query(e.to_string()))?;
         Ok(GuardedSession {
             ctx,
             may_explain: p.roles.iter().any(|r| r == "admin"),
@@ -240,7 +255,13 @@ impl GuardedSession {
                 }
             }
         }
-        let plan = state.statement_to_plan(statement).await.map_err(plan_error)?;
+        let plan = match state.statement_to_plan(statement.clone()).await {
+            Ok(plan) => plan,
+            Err(e) => match crate::pg_catalog::empty_answer(&state, &statement) {
+                Some(plan) => plan,
+                None => return Err(plan_error(e)),
+            },
+        };
         self.check(&plan)?;
         Ok(plan)
     }

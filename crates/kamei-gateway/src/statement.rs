@@ -74,6 +74,8 @@ pub struct Refusal(pub String);
 
 /// Parses `sql` and classifies each of its statements.
 pub fn classify(sql: &str) -> Result<Vec<Step>, Refusal> {
+    let sql = crate::pg_catalog::rewrite(sql);
+    let sql = sql.as_ref();
     if sql.len() > MAX_SQL_BYTES {
         return refuse(format!("the statement is longer than {MAX_SQL_BYTES} bytes"));
     }

@@ -164,7 +164,7 @@ fn statements_that_are_not_one_read_only_query_are_refused() {
         let e = run("cn_contractor", &sql);
         assert!(
             matches!(e, Err(GatewayError::Refused(_)) | Err(GatewayError::Query(_))),
-            "{sql}: not refused"
+            "{sql}: not refused: {e:?}"
         );
     }
     assert!(!std::path::Path::new("/tmp/kamei-leak.csv").exists());

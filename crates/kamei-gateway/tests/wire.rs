@@ -296,3 +296,26 @@ fn free_text_survival_of_labelled_spans() {
         );
     }
 }
+
+#[test]
+fn psql_describes_only_what_the_principal_may_read() {
+    let server = TestServer::start();
+    let (out, ok) = server.psql("cn_contractor", "\\dt");
+    assert!(ok, "{out}");
+    for t in ["users", "messages", "reports", "payments"] {
+        assert!(out.contains(t), "{out}");
+    }
+    let (out, ok) = server.psql("cn_contractor", "\\d users");
+    assert!(ok && out.contains("phone") && out.contains("text"), "{out}");
+    assert!(!out.contains("my_number"), "a denied column is listed: {out}");
+    let (out, ok) = server.psql("cn_contractor", "\\dn");
+    assert!(ok && out.contains("public"), "{out}");
+    let (out, ok) = server.psql(
+        "cn_contractor",
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'",
+    );
+    assert!(ok && out.contains("phone") && !out.contains("my_number"), "{out}");
+    // The auditor reads no table, and the catalog lists none.
+    let (out, ok) = server.psql("auditor", "\\dt");
+    assert!(ok && !out.contains("users"), "{out}");
+}

@@ -8,6 +8,8 @@ mod auth;
 mod encode;
 mod query;
 
+pub(crate) use encode::pg_type;
+
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;

@@ -219,10 +219,10 @@ impl SimpleQueryHandler for Queries {
     }
 }
 
+/// The error as the client sees it. Errors raised while rows were computed are already
+/// scrubbed of values (`execution_error`); others carry only what the client wrote.
 fn error_response(e: PgWireError) -> Response {
-    let mut info = ErrorInfo::from(e);
-    info.message = crate::error::scrub(&info.message);
-    Response::Error(Box::new(info))
+    Response::Error(Box::new(ErrorInfo::from(e)))
 }
 
 #[async_trait]
