@@ -40,5 +40,5 @@ pub use error::GatewayError;
 pub use guarded::{GuardedExec, GuardedTable};
 pub use session::{DEFAULT_STATEMENT_MEMORY, Gateway, GuardedSession, Running, Who};
 pub use sources::Sources;
-pub use trace::Reads;
+pub use trace::{Reads, subject_groups};
 pub use wire::{Server, ServerOptions, Tls};

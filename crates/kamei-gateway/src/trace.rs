@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Int64Type, UInt64Type};
 use kamei_audit::SubjectSet;
 use kamei_audit::subjects::UNKNOWN_JURISDICTION;
@@ -66,24 +66,7 @@ impl Trace {
     /// Adds the subjects of one batch that left a guarded scan (`raw` is the batch before the
     /// projection, which holds the key columns).
     pub fn read_subjects(&self, raw: &RecordBatch, subjects: &[SubjectRows]) {
-        let mut groups: BTreeMap<([u8; 2], Level), Vec<u64>> = BTreeMap::new();
-        for s in subjects {
-            let Some(keys) = s.key_index.map(|i| raw.column(i)).map(|a| keys_of(a.as_ref())) else {
-                continue;
-            };
-            for ((key, level), jurisdiction) in keys.iter().zip(&s.levels).zip(&s.jurisdictions) {
-                if let (Some(key), Some(level)) = (key, level) {
-                    let code = jurisdiction.map_or(UNKNOWN_JURISDICTION, |j| {
-                        let b = j.as_str().as_bytes();
-                        [
-                            b.first().copied().unwrap_or(b'-'),
-                            b.get(1).copied().unwrap_or(b'-'),
-                        ]
-                    });
-                    groups.entry((code, *level)).or_default().push(*key);
-                }
-            }
-        }
+        let groups = subject_groups(raw, subjects, None);
         if groups.is_empty() {
             return;
         }
@@ -92,6 +75,39 @@ impl Trace {
             reads.subjects.extend_group(group, keys);
         }
     }
+}
+
+/// The subjects of one projected batch by (jurisdiction, level), as audit records count them;
+/// with `kept`, only the rows it keeps (an export that suppressed rows).
+pub fn subject_groups(
+    raw: &RecordBatch,
+    subjects: &[SubjectRows],
+    kept: Option<&BooleanArray>,
+) -> BTreeMap<([u8; 2], Level), Vec<u64>> {
+    let mut groups: BTreeMap<([u8; 2], Level), Vec<u64>> = BTreeMap::new();
+    for s in subjects {
+        let Some(keys) = s.key_index.map(|i| raw.column(i)).map(|a| keys_of(a.as_ref())) else {
+            continue;
+        };
+        for (row, ((key, level), jurisdiction)) in
+            keys.iter().zip(&s.levels).zip(&s.jurisdictions).enumerate()
+        {
+            if kept.is_some_and(|k| !k.is_valid(row) || !k.value(row)) {
+                continue;
+            }
+            if let (Some(key), Some(level)) = (key, level) {
+                let code = jurisdiction.map_or(UNKNOWN_JURISDICTION, |j| {
+                    let b = j.as_str().as_bytes();
+                    [
+                        b.first().copied().unwrap_or(b'-'),
+                        b.get(1).copied().unwrap_or(b'-'),
+                    ]
+                });
+                groups.entry((code, *level)).or_default().push(*key);
+            }
+        }
+    }
+    groups
 }
 
 /// A key column's values as subject keys.

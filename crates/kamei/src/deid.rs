@@ -74,6 +74,10 @@ pub struct DeidArgs {
     /// Benchmark baseline: read and write through the same reader and writer with no transform.
     #[arg(long, hide = true)]
     pub plain_copy: bool,
+    /// The audit log to append the export's record to (default: `[audit] log` of --config;
+    /// the demo configuration records only when this is given).
+    #[arg(long)]
+    pub audit_log: Option<PathBuf>,
 }
 
 const BATCH_ROWS: usize = 16 * 1024;
@@ -788,6 +792,9 @@ pub fn run(args: DeidArgs) -> anyhow::Result<ExitCode> {
     if interrupted.load(Ordering::Relaxed) {
         bail!("interrupted; nothing was written");
     }
+    // The export's audit record is durable before the output is in place: what leaves is in
+    // the log, and a log that cannot take it stops the export.
+    record_export(&args, &config, &keyring, &plan, &kept, &totals)?;
     match std::fs::remove_file(&record_path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -989,6 +996,8 @@ struct Totals {
     rows_in: u64,
     rows_out: u64,
     stats: ApplyStats,
+    /// Whose rows went out, by jurisdiction and level, for the export's audit record.
+    subjects: kamei_audit::SubjectSet,
     /// Of the output file's bytes.
     sha256: String,
 }
@@ -1029,6 +1038,7 @@ fn pipeline(
             rows_in: 0,
             rows_out: 0,
             stats: ApplyStats::default(),
+            subjects: kamei_audit::SubjectSet::default(),
             sha256: String::new(),
         };
         let result = (|| -> anyhow::Result<()> {
@@ -1048,32 +1058,36 @@ fn pipeline(
                         }
                     }
                 }
-                let outputs: Vec<anyhow::Result<(RecordBatch, ApplyStats)>> = pending
+                type Applied = (RecordBatch, ApplyStats, Vec<kamei_protect::SubjectRows>);
+                let outputs: Vec<anyhow::Result<Applied>> = pending
                     .par_iter()
                     .map(|b| {
                         if args.plain_copy {
-                            Ok((b.clone(), ApplyStats::default()))
+                            Ok((b.clone(), ApplyStats::default(), Vec::new()))
                         } else {
-                            projection.apply_with_stats(b).map_err(anyhow::Error::from)
+                            projection.apply_traced(b).map_err(anyhow::Error::from)
                         }
                     })
                     .collect();
-                for out in outputs {
-                    let (batch, stats) = out?;
+                for (out, raw) in outputs.into_iter().zip(&pending) {
+                    let (batch, stats, subjects) = out?;
                     totals.rows_in += batch.num_rows() as u64;
                     totals.stats.add(&stats);
                     progress(batch.num_rows());
-                    let batch = match (args.suppress, counter.as_mut()) {
+                    let (batch, keep) = match (args.suppress, counter.as_mut()) {
                         (true, Some((c, k))) => {
                             let keep = c.keep_mask(&batch, *k)?;
-                            filter_record_batch(&batch, &keep)?
+                            (filter_record_batch(&batch, &keep)?, Some(keep))
                         }
                         (false, Some((c, _))) => {
                             c.count(&batch)?;
-                            batch
+                            (batch, None)
                         }
-                        (_, None) => batch,
+                        (_, None) => (batch, None),
                     };
+                    for (group, keys) in kamei_gateway::subject_groups(raw, &subjects, keep.as_ref()) {
+                        totals.subjects.extend_group(group, keys);
+                    }
                     totals.rows_out += batch.num_rows() as u64;
                     if write_tx.send(batch).is_err() {
                         // The writer stopped: its error is reported below.
@@ -1092,6 +1106,89 @@ fn pipeline(
         totals.sha256 = written.with_context(|| format!("cannot write `{}`", args.out.display()))?;
         Ok(totals)
     })
+}
+
+/// Appends the export's record (action `export`: columns at their levels, rows written and
+/// whose) to `--audit-log`, or to the configuration's `[audit] log`.
+fn record_export(
+    args: &DeidArgs,
+    config: &kamei_policy::Config,
+    keyring: &kamei_protect::Keyring,
+    plan: &kamei_core::TablePlan,
+    kept: &[&str],
+    totals: &Totals,
+) -> anyhow::Result<()> {
+    let dir = match (&args.audit_log, &args.config.config) {
+        (Some(d), _) => d.clone(),
+        (None, Some(_)) => match config.audit_log() {
+            Some(d) => d.to_path_buf(),
+            None => return Ok(()),
+        },
+        (None, None) => {
+            eprintln!(
+                "kamei: the demo configuration keeps no audit log; pass --audit-log DIR to record this export"
+            );
+            return Ok(());
+        }
+    };
+    let principal = config
+        .principal(plan.principal())
+        .ok_or_else(|| anyhow!("unknown principal `{}`", plan.principal()))?;
+    let columns = kept
+        .iter()
+        .filter_map(|c| plan.column(c))
+        .map(|c| kamei_audit::record::ColumnRead {
+            table: plan.table().to_owned(),
+            column: c.column().to_owned(),
+            level: c.max_level(),
+        })
+        .collect();
+    let groups = totals
+        .subjects
+        .iter()
+        .map(|((j, level), keys)| kamei_audit::record::SubjectGroup {
+            jurisdiction: (j != kamei_audit::subjects::UNKNOWN_JURISDICTION)
+                .then(|| String::from_utf8_lossy(&j).into_owned()),
+            level,
+            keys: keys.iter().collect(),
+        })
+        .collect();
+    let input = kamei_audit::RecordInput {
+        time: kamei_protect::rfc3339(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0),
+        ),
+        principal: principal.name.clone(),
+        org: principal.org.clone(),
+        country: principal.country.as_str().to_owned(),
+        client_addr: "127.0.0.1".into(),
+        action: kamei_audit::Action::Export,
+        statement: format!("kamei deid --table {} --as {}", plan.table(), plan.principal()),
+        columns,
+        rows: totals.rows_out,
+        policies: Vec::new(),
+        subjects: Some(kamei_audit::record::SubjectsInput::Groups(groups)),
+        purpose: None,
+        ticket: None,
+        opens: None,
+    };
+    let log = crate::audit::open_with_keyring(&dir, keyring).with_context(|| {
+        format!(
+            "the audit log `{}` cannot record this export, so nothing was written",
+            dir.display()
+        )
+    })?;
+    let index = log.append_input(input).with_context(|| {
+        format!(
+            "the audit log `{}` cannot record this export, so nothing was written",
+            dir.display()
+        )
+    })?;
+    log.close()?;
+    eprintln!("kamei: export recorded in `{}` at index {index}", dir.display());
+    Ok(())
 }
 
 #[cfg(test)]

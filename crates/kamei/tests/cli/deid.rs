@@ -862,3 +862,59 @@ fn csv_formulas_abandoned_temporaries_and_signals() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[test]
+fn an_export_is_recorded_in_the_audit_log_before_its_output_is_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit");
+    let out = dir.path().join("users.parquet");
+    let o = kamei()
+        .args(["deid", "--as", "cn_contractor", "--table", "users", "--in"])
+        .arg(table("users"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--audit-log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let q = kamei()
+        .args(["audit", "query", "--format", "jsonl", "--log"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&q.stdout);
+    let record: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(record["action"], "export");
+    assert_eq!(record["principal"], "cn_contractor");
+    let rows = read(&out).num_rows() as u64;
+    assert_eq!(record["rows"], rows);
+    assert_eq!(
+        record["subjects"]["count"], rows,
+        "every exported user is a subject: {record}"
+    );
+    assert_eq!(record["tables"]["users"]["phone"], "pseudonymized");
+    let v = kamei()
+        .args(["audit", "verify", "--log"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+
+    // A log that cannot take the record stops the export: no output appears.
+    let blocked = dir.path().join("file");
+    std::fs::write(&blocked, "x").unwrap();
+    let out2 = dir.path().join("again.parquet");
+    let o = kamei()
+        .args(["deid", "--as", "cn_contractor", "--table", "users", "--in"])
+        .arg(table("users"))
+        .arg("--out")
+        .arg(&out2)
+        .arg("--audit-log")
+        .arg(blocked.join("audit"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing was written"));
+    assert!(!out2.exists());
+}
