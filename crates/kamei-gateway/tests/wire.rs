@@ -319,3 +319,54 @@ fn psql_describes_only_what_the_principal_may_read() {
     let (out, ok) = server.psql("auditor", "\\dt");
     assert!(ok && !out.contains("users"), "{out}");
 }
+
+#[test]
+fn tls_when_required_refuses_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let server = TestServer::start_with(kamei_gateway::ServerOptions {
+        tls: Some(kamei_gateway::Tls::load(&cert, &key).unwrap()),
+        require_tls: true,
+        ..Default::default()
+    });
+    // psql's sslmode=disable in TestServer::psql: refused before authentication.
+    let (out, ok) = server.psql("cn_contractor", "SELECT 1");
+    assert!(!ok && out.contains("requires TLS"), "{out}");
+    let run = |sslmode: &str| {
+        std::process::Command::new("psql")
+            .args(["-X", "-A", "-t", "-c", "SHOW session_authorization"])
+            .arg(format!(
+                "host=127.0.0.1 port={} user=cn_contractor dbname=kamei sslmode={sslmode}",
+                server.addr.port()
+            ))
+            .env("PGPASSWORD", "cn_contractor-demo")
+            .output()
+            .unwrap()
+    };
+    let o = run("require");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "cn_contractor");
+    // A bad key file refuses to load, with a one-line reason.
+    std::fs::write(&key, "not a key").unwrap();
+    let e = kamei_gateway::Tls::load(&cert, &key).unwrap_err().to_string();
+    assert!(e.contains("key.pem"), "{e}");
+}
