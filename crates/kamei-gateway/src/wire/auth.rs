@@ -42,13 +42,7 @@ impl Startup {
 
     fn scram(&self, secure: bool) -> PgWireResult<ScramAuth<String>> {
         let source = Verifiers {
-            gateway: self
-                .conn
-                .shared
-                .gateway
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone(),
+            gateway: self.conn.shared.gateway(),
             secret: self.conn.shared.secret,
         };
         let mut scram = ScramAuth::new(Arc::new(source));
@@ -79,13 +73,7 @@ impl StartupHandler for Startup {
                     ));
                 }
                 let user = client.metadata().get("user").cloned().unwrap_or_default();
-                let gateway = self
-                    .conn
-                    .shared
-                    .gateway
-                    .read()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone();
+                let gateway = self.conn.shared.gateway();
                 if gateway.config().principal(&user).is_some_and(|p| p.demo)
                     && !client.socket_addr().ip().is_loopback()
                 {
@@ -111,13 +99,7 @@ impl StartupHandler for Startup {
                         identity: Some(principal),
                         final_message,
                     }) => {
-                        let gateway = self
-                            .conn
-                            .shared
-                            .gateway
-                            .read()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .clone();
+                        let gateway = self.conn.shared.gateway();
                         let session = gateway
                             .session(&principal)
                             .map_err(|e| fatal("28000", &format!("cannot open a session: {e}")))?;

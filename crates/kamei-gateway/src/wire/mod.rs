@@ -111,6 +111,13 @@ pub(crate) struct Shared {
     stopping: CancellationToken,
 }
 
+impl Shared {
+    /// The configuration new connections and logins use now.
+    fn gateway(&self) -> Arc<Gateway> {
+        self.gateway.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
 /// The gateway's PostgreSQL server.
 #[derive(Clone)]
 pub struct Server {
