@@ -44,6 +44,9 @@ pub enum Action {
     Export,
     Detokenize,
     Denied,
+    /// The gateway started with, or reloaded, a configuration; `policies` lists the policy ids
+    /// in force from this record on. No data left.
+    Configure,
 }
 
 impl Action {
@@ -53,6 +56,7 @@ impl Action {
             Action::Export => "export",
             Action::Detokenize => "detokenize",
             Action::Denied => "denied",
+            Action::Configure => "configure",
         }
     }
 }
@@ -460,13 +464,19 @@ impl AuditRecord {
         &self.org
     }
 
-    /// The deciding policy ids (of a denial), sorted.
+    /// The deciding policy ids of a denial, or the policies in force of a `configure` record;
+    /// sorted.
     pub fn policies(&self) -> &[String] {
         &self.policies
     }
 
     pub fn principal(&self) -> &str {
         &self.principal
+    }
+
+    /// The purpose the client declared (`SET kamei.purpose`), if any.
+    pub fn purpose(&self) -> Option<&str> {
+        self.purpose.as_deref()
     }
 
     pub fn rows(&self) -> u64 {
