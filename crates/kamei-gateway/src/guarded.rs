@@ -4,18 +4,25 @@
 //! projection inside its scan, so every reference to the table, in any subquery, join, CTE or
 //! aggregate, reads protected values: no filter, sort, aggregate or function sees a raw value
 //! the principal may not see. The scan node ([`GuardedExec`]) shows the optimizer no child,
-//! no statistics, no orderings and no equivalences, and takes no pushed-down filter, sort,
-//! projection or dynamic filter: nothing computed below it can run on raw values.
+//! no statistics, no orderings and no equivalences, and takes no pushed-down sort or dynamic
+//! filter: nothing computed below it can run on raw values. Filters it does take, and
+//! evaluates itself on protected values, before the rest of the projection: only rows that
+//! match leave the scan (so the audit record names only their subjects), and the columns the
+//! filter does not name are computed for those rows alone. The engine keeps every filter above
+//! the scan as well (`Inexact`); no filter reaches the source itself.
 
 use std::fmt;
 use std::sync::Arc;
 
+use datafusion::arrow::array::{Array, BooleanArray, RecordBatch};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{DataFusionError, Result, Statistics};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::{Column, DFSchema, DataFusionError, Result, Statistics};
 use datafusion::datasource::TableType;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
@@ -118,7 +125,7 @@ impl TableProvider for GuardedTable {
         &self,
         state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         // Each statement brings its own trace (the session's `run`); a scan planned any other
@@ -179,11 +186,16 @@ impl TableProvider for GuardedTable {
             .filter_map(|n| self.schema.index_of(n).ok())
             .filter_map(|i| self.inner_index.get(i).copied())
             .collect();
-        // A limit is safe below the guard: it maps rows one to one.
+        // A limit is safe below the guard: it maps rows one to one (the engine passes none when
+        // a filter stays above). No filter reaches the source: even a column read raw in every
+        // jurisdiction is not always passed on unchanged (text kept as is is suppressed where
+        // it holds personal data), so a filter on its raw values could count what the
+        // principal cannot see.
         let inner = self
             .inner
             .scan(state, Some(&inner_projection), &[], limit)
             .await?;
+        let prefilter = self.prefilter(state, &inner.schema(), &names, filters);
         let projection = Projection::compile(
             &self.plan,
             &inner.schema(),
@@ -197,13 +209,83 @@ impl TableProvider for GuardedTable {
                 trace.read_column(self.plan.table(), n, c.max_level());
             }
         }
-        Ok(Arc::new(GuardedExec::new(inner, Arc::new(projection), trace)))
+        Ok(Arc::new(GuardedExec::new(
+            inner,
+            Arc::new(projection),
+            prefilter.map(Arc::new),
+            trace,
+        )))
     }
 
-    /// Nothing is computed below the guard: a filter on a protected column would run on raw
-    /// values (`count(*) … WHERE phone = '…'` would count raw phones).
+    /// Every filter is taken as `Inexact`: the engine keeps it above the scan, and the scan
+    /// applies it too, on protected values (see [`Prefilter`]); a filter on a protected column
+    /// never runs on raw values (`count(*) … WHERE phone = '…'` would count raw phones).
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
-        Ok(vec![TableProviderFilterPushDown::Unsupported; filters.len()])
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    }
+}
+
+impl GuardedTable {
+    /// The scan's own filter: the non-volatile filters over `names`, against the protected
+    /// values of the columns they name. `None` when there is none (or it cannot be built: the
+    /// engine's filter above the scan still applies).
+    fn prefilter(
+        &self,
+        state: &dyn Session,
+        inner: &SchemaRef,
+        names: &[&str],
+        filters: &[Expr],
+    ) -> Option<Prefilter> {
+        let usable = filters
+            .iter()
+            .filter(|f| !f.is_volatile() && f.column_refs().iter().all(|c| names.contains(&c.name.as_str())));
+        let predicate = conjunction(usable.cloned())?
+            .transform(|e| {
+                Ok(match e {
+                    Expr::Column(c) => Transformed::yes(Expr::Column(Column::new_unqualified(c.name))),
+                    e => Transformed::no(e),
+                })
+            })
+            .ok()?
+            .data;
+        let mut columns: Vec<&str> = predicate.column_refs().iter().map(|c| c.name.as_str()).collect();
+        columns.sort_unstable();
+        columns.dedup();
+        let projection =
+            Projection::compile(&self.plan, inner, &columns, &self.keys, self.directory.as_ref()).ok()?;
+        let schema = DFSchema::try_from(projection.output_schema().as_ref().clone()).ok()?;
+        let predicate = state.create_physical_expr(predicate, &schema).ok()?;
+        Some(Prefilter {
+            projection,
+            predicate,
+        })
+    }
+}
+
+/// The filter a guarded scan applies itself: the columns it names are protected first (the
+/// same levels as the rest of the scan), the predicate runs on those values, and the raw rows
+/// that match go on to the full projection. A row that does not match never leaves the scan.
+#[derive(Debug)]
+struct Prefilter {
+    projection: Projection,
+    predicate: Arc<dyn PhysicalExpr>,
+}
+
+impl Prefilter {
+    fn keep(&self, raw: &RecordBatch) -> Result<RecordBatch> {
+        let protected = self
+            .projection
+            .apply(raw)
+            .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+        let matches = self
+            .predicate
+            .evaluate(&protected)?
+            .into_array(protected.num_rows())?;
+        let matches = matches
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .ok_or_else(|| DataFusionError::Execution("a filter that is not boolean".into()))?;
+        Ok(filter_record_batch(raw, matches)?)
     }
 }
 
@@ -215,12 +297,18 @@ impl TableProvider for GuardedTable {
 pub struct GuardedExec {
     inner: Arc<dyn ExecutionPlan>,
     projection: Arc<Projection>,
+    prefilter: Option<Arc<Prefilter>>,
     properties: Arc<PlanProperties>,
     trace: Arc<Trace>,
 }
 
 impl GuardedExec {
-    fn new(inner: Arc<dyn ExecutionPlan>, projection: Arc<Projection>, trace: Arc<Trace>) -> GuardedExec {
+    fn new(
+        inner: Arc<dyn ExecutionPlan>,
+        projection: Arc<Projection>,
+        prefilter: Option<Arc<Prefilter>>,
+        trace: Arc<Trace>,
+    ) -> GuardedExec {
         let partitions = inner.properties().partitioning.partition_count();
         let properties = PlanProperties::new(
             EquivalenceProperties::new(projection.output_schema()),
@@ -231,6 +319,7 @@ impl GuardedExec {
         GuardedExec {
             inner,
             projection,
+            prefilter,
             properties: Arc::new(properties),
             trace,
         }
@@ -291,8 +380,12 @@ impl ExecutionPlan for GuardedExec {
         let inner = self.inner.execute(partition, context)?;
         let projection = self.projection.clone();
         let trace = self.trace.clone();
+        let prefilter = self.prefilter.clone();
         let guarded = inner.map(move |batch| {
-            let raw = batch?;
+            let raw = match &prefilter {
+                Some(f) => f.keep(&batch?)?,
+                None => batch?,
+            };
             let (out, _, subjects) = projection
                 .apply_traced(&raw)
                 .map_err(|e| DataFusionError::Execution(e.to_string()))?;

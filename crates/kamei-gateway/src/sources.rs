@@ -53,7 +53,15 @@ impl Sources {
                 sources.directory = Some(Arc::new(d));
             }
             let batches = shuffled(&schema, &batches).map_err(|e| source(e.to_string()))?;
-            let provider = MemTable::try_new(schema, vec![batches]).map_err(|e| source(e.to_string()))?;
+            // One partition per core: a full scan applies the levels on every core at once.
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let mut partitions = vec![Vec::new(); cores];
+            for (i, b) in batches.into_iter().enumerate() {
+                if let Some(p) = partitions.get_mut(i % cores) {
+                    p.push(b);
+                }
+            }
+            let provider = MemTable::try_new(schema, partitions).map_err(|e| source(e.to_string()))?;
             sources.tables.insert(table.name.clone(), Arc::new(provider));
         }
         Ok(sources)

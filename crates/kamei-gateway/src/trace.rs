@@ -4,9 +4,10 @@
 //! A subject counts when a column of theirs left a guarded scan in one of their rows at a level
 //! that reveals something (denied and suppressed cells do not count); they are listed at the
 //! most revealing level any such column of theirs was read at, under their jurisdiction (`--`
-//! where it was unknown and the fallback applied). Rows a scan produced are counted whether or
-//! not a later filter, join or limit dropped them: the guard cannot know, and the record errs
-//! towards naming too many people rather than too few. Integer keys are recorded as they are;
+//! where it was unknown and the fallback applied). A scan applies the filters on its own table
+//! before rows leave it (`guarded.rs`), so they count only matching rows; rows a later join,
+//! filter across tables or limit dropped are counted: the guard cannot know, and the record
+//! errs towards naming too many people rather than too few. Integer keys are recorded as they are;
 //! a text key as the first eight bytes of its SHA-256.
 
 use std::collections::BTreeMap;
