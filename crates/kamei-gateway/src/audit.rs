@@ -84,6 +84,44 @@ impl Audit {
             ticket: entry.ticket,
             opens: entry.opens,
         };
+        self.submit(input).await
+    }
+}
+
+impl Audit {
+    /// Records that the server started with, or reloaded, `config`: the ids of the policies in
+    /// force from this record on. The server is the actor, so the record names it (principal
+    /// `kamei serve`, country `ZZ`: none) and reads no column.
+    pub(crate) async fn configured(
+        &self,
+        config: &kamei_policy::Config,
+        event: &str,
+    ) -> Result<u64, GatewayError> {
+        let input = RecordInput {
+            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            principal: "kamei serve".into(),
+            org: "kamei".into(),
+            country: "ZZ".into(),
+            client_addr: "127.0.0.1".into(),
+            action: Action::Configure,
+            statement: format!(
+                "{event}: {} principals, {} tables, policies from {}",
+                config.principals().len(),
+                config.catalog().tables.len(),
+                config.policies_file()
+            ),
+            columns: Vec::new(),
+            rows: 0,
+            policies: config.policy_ids(),
+            subjects: None,
+            purpose: None,
+            ticket: None,
+            opens: None,
+        };
+        self.submit(input).await
+    }
+
+    async fn submit(&self, input: RecordInput) -> Result<u64, GatewayError> {
         let failed = |e: kamei_audit::AuditError| GatewayError::Audit(e.to_string());
         let (record, subjects) = input
             .into_record()

@@ -21,6 +21,12 @@ pub enum GatewayError {
     /// The engine's error: a parse, plan or execution error over protected values.
     #[error("{0}")]
     Query(String),
+    /// A prepared statement whose result columns or parameters changed under a reloaded
+    /// configuration.
+    #[error(
+        "the configuration was reloaded and this prepared statement's result columns or parameters changed; prepare it again"
+    )]
+    Stale,
     /// The audit log could not take the statement's record: nothing was sent.
     #[error("the audit log cannot record this statement, so it did not run: {0}")]
     Audit(String),
@@ -34,6 +40,8 @@ impl GatewayError {
             GatewayError::UnknownPrincipal(_) => "28000",
             GatewayError::Query(_) => "42000",
             GatewayError::Audit(_) => "58030",
+            // PostgreSQL's "cached plan must not change result type".
+            GatewayError::Stale => "0A000",
             _ => "XX000",
         }
     }

@@ -28,6 +28,7 @@
 mod audit;
 mod error;
 mod guarded;
+mod memory;
 mod pg_catalog;
 mod session;
 mod sources;
@@ -38,7 +39,8 @@ mod wire;
 pub use audit::Audit;
 pub use error::GatewayError;
 pub use guarded::{GuardedExec, GuardedTable};
-pub use session::{DEFAULT_STATEMENT_MEMORY, Gateway, GuardedSession, Running, Who};
+pub use memory::MemoryLimits;
+pub use session::{Gateway, GuardedSession, Running, Who};
 pub use sources::Sources;
 pub use trace::{Reads, subject_groups};
 pub use wire::{Server, ServerOptions, Tls};

@@ -9,12 +9,13 @@ use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, ParamValues, ScalarValue};
 use datafusion::datasource::{MemTable, source_as_provider};
+use datafusion::execution::FunctionRegistry;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{LogicalPlan, ScalarUDF};
 use datafusion::physical_plan::execute_stream;
 use datafusion::sql::parser::Statement as DfStatement;
 use futures::TryStreamExt;
@@ -24,12 +25,10 @@ use kamei_protect::Keyring;
 
 use crate::error::{DeniedColumns, GatewayError};
 use crate::guarded::GuardedTable;
+use crate::memory::{Bounded, EXPANDING_FUNCTIONS, MemoryLimits, StatementPool};
 use crate::sources::Sources;
 use crate::statement::{Step, classify};
 use crate::trace::{Reads, Trace};
-
-/// Memory one statement's operators may hold by default (sorts, joins, aggregates).
-pub const DEFAULT_STATEMENT_MEMORY: usize = 512 << 20;
 
 /// Configuration, sources and keys, shared by every session.
 #[derive(Debug)]
@@ -37,7 +36,9 @@ pub struct Gateway {
     config: Arc<Config>,
     sources: Sources,
     keyring: Arc<Keyring>,
+    /// The server's runtime: its memory pool bounds all statements together.
     runtime: Arc<RuntimeEnv>,
+    statement_memory: usize,
 }
 
 /// Who a session belongs to, as audit records name them.
@@ -50,22 +51,18 @@ pub struct Who {
 }
 
 impl Gateway {
-    pub fn new(config: Arc<Config>, sources: Sources, keyring: Arc<Keyring>) -> Gateway {
-        Self::with_memory_limit(config, sources, keyring, DEFAULT_STATEMENT_MEMORY)
-            .unwrap_or_else(|_| unreachable_runtime())
-    }
-
-    /// A gateway whose statements share a memory pool of `limit` bytes: a statement that
-    /// needs more fails ("resources exhausted") instead of taking the server down. Nothing
-    /// spills to disk (spilled data would be protected values in temporary files).
-    pub fn with_memory_limit(
+    /// A gateway whose statements may hold `limits.statement` bytes each and `limits.server`
+    /// together: a statement that needs more fails ("resources exhausted") instead of taking
+    /// the server down. Nothing spills to disk (spilled data would be protected values in
+    /// temporary files).
+    pub fn new(
         config: Arc<Config>,
         sources: Sources,
         keyring: Arc<Keyring>,
-        limit: usize,
+        limits: MemoryLimits,
     ) -> Result<Gateway, GatewayError> {
         let runtime = RuntimeEnvBuilder::new()
-            .with_memory_limit(limit, 1.0)
+            .with_memory_limit(limits.server, 1.0)
             .with_disk_manager_builder(DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled))
             .build_arc()
             .map_err(|e| GatewayError::Query(e.to_string()))?;
@@ -74,6 +71,7 @@ impl Gateway {
             sources,
             keyring,
             runtime,
+            statement_memory: limits.statement,
         })
     }
 
@@ -110,6 +108,11 @@ impl Gateway {
         let ctx = SessionContext::new_with_state(state);
         for f in ["input_file_name", "file_row_index"] {
             ctx.deregister_udf(f);
+        }
+        for f in EXPANDING_FUNCTIONS {
+            if let Ok(inner) = ctx.udf(f) {
+                ctx.register_udf(ScalarUDF::new_from_impl(Bounded::new(inner)));
+            }
         }
         let mut denied_tables = HashMap::new();
         let mut listed = Vec::new();
@@ -161,6 +164,7 @@ impl Gateway {
             .map_err(|e| GatewayError::Query(e.to_string()))?;
         Ok(GuardedSession {
             ctx,
+            statement_memory: self.statement_memory,
             may_explain: p.roles.iter().any(|r| r == "admin"),
             denied_tables,
             who: Who {
@@ -173,15 +177,11 @@ impl Gateway {
     }
 }
 
-#[cold]
-fn unreachable_runtime() -> Gateway {
-    // RuntimeEnvBuilder fails only on a bad disk-manager directory, and none is configured.
-    std::process::abort()
-}
-
 /// One principal's session.
 pub struct GuardedSession {
     ctx: SessionContext,
+    /// Bytes one statement's operators may hold (its share of the server's pool).
+    statement_memory: usize,
     /// EXPLAIN prints plans with their literals and statistics: admins only.
     may_explain: bool,
     /// Catalog tables this principal may read no column of, with the deciding policies.
@@ -330,8 +330,18 @@ impl GuardedSession {
         let mut state = self.ctx.state();
         state.config_mut().set_extension(trace.clone());
         let physical = state.create_physical_plan(&plan).await.map_err(plan_error)?;
-        let stream =
-            execute_stream(physical, Arc::new(TaskContext::from(&state))).map_err(execution_error)?;
+        let server = state.runtime_env();
+        let runtime = Arc::new(RuntimeEnv {
+            memory_pool: Arc::new(StatementPool::new(
+                server.memory_pool.clone(),
+                self.statement_memory,
+            )),
+            disk_manager: server.disk_manager.clone(),
+            cache_manager: server.cache_manager.clone(),
+            object_store_registry: server.object_store_registry.clone(),
+        });
+        let task = TaskContext::from(&state).with_runtime(runtime);
+        let stream = execute_stream(physical, Arc::new(task)).map_err(execution_error)?;
         Ok(Running { stream, trace })
     }
 }

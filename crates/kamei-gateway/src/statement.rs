@@ -96,28 +96,61 @@ pub fn classify(sql: &str) -> Result<Vec<Step>, Refusal> {
     statements.into_iter().map(step).collect()
 }
 
-/// Binary operators and the boolean connectives: each makes an expression one level deeper.
+/// Whether a token can make the statement's tree one level deeper while the parser reads it in
+/// a loop (so the parser's recursion limit does not see it): every operator symbol, the
+/// keyword operators (`AND`, `IS`, `LIKE`, `BETWEEN`, `IN`, `COLLATE`, `AT TIME ZONE`…) and
+/// set operations and joins, which the planner nests one per term. Literals, names, commas
+/// and parentheses are not counted: a long `IN` list or select list stays flat.
 fn is_operator(t: &Token) -> bool {
     match t {
-        Token::Word(w) => matches!(w.keyword, Keyword::AND | Keyword::OR | Keyword::NOT),
-        Token::Plus
-        | Token::Minus
-        | Token::Mul
-        | Token::Div
-        | Token::Mod
-        | Token::StringConcat
-        | Token::Eq
-        | Token::Neq
-        | Token::Lt
-        | Token::Gt
-        | Token::LtEq
-        | Token::GtEq
-        | Token::DoubleColon
-        | Token::Caret
-        | Token::Tilde
-        | Token::Ampersand
-        | Token::Pipe => true,
-        _ => false,
+        Token::Word(w) => matches!(
+            w.keyword,
+            Keyword::AND
+                | Keyword::OR
+                | Keyword::NOT
+                | Keyword::IS
+                | Keyword::LIKE
+                | Keyword::ILIKE
+                | Keyword::SIMILAR
+                | Keyword::BETWEEN
+                | Keyword::IN
+                | Keyword::COLLATE
+                | Keyword::AT
+                | Keyword::UNION
+                | Keyword::EXCEPT
+                | Keyword::INTERSECT
+                | Keyword::JOIN
+        ),
+        Token::EOF
+        | Token::Number(..)
+        | Token::Char(_)
+        | Token::SingleQuotedString(_)
+        | Token::DoubleQuotedString(_)
+        | Token::TripleSingleQuotedString(_)
+        | Token::TripleDoubleQuotedString(_)
+        | Token::DollarQuotedString(_)
+        | Token::SingleQuotedByteStringLiteral(_)
+        | Token::DoubleQuotedByteStringLiteral(_)
+        | Token::TripleSingleQuotedByteStringLiteral(_)
+        | Token::TripleDoubleQuotedByteStringLiteral(_)
+        | Token::SingleQuotedRawStringLiteral(_)
+        | Token::DoubleQuotedRawStringLiteral(_)
+        | Token::TripleSingleQuotedRawStringLiteral(_)
+        | Token::TripleDoubleQuotedRawStringLiteral(_)
+        | Token::NationalStringLiteral(_)
+        | Token::QuoteDelimitedStringLiteral(_)
+        | Token::NationalQuoteDelimitedStringLiteral(_)
+        | Token::EscapedStringLiteral(_)
+        | Token::UnicodeStringLiteral(_)
+        | Token::HexStringLiteral(_)
+        | Token::Comma
+        | Token::Whitespace(_)
+        | Token::LParen
+        | Token::RParen
+        | Token::Period
+        | Token::SemiColon
+        | Token::Placeholder(_) => false,
+        _ => true,
     }
 }
 
@@ -283,6 +316,26 @@ mod tests {
         // A chain of thousands of terms is refused before it is parsed into a deep tree.
         let chain = format!("SELECT {}", vec!["1"; 5000].join("+"));
         assert!(refused(&chain).contains("operators"));
+        // Postfix operators and set operations nest one level per term too (a reviewer's
+        // 8,000 `IS NULL` and 20,000 `UNION ALL` took a server down).
+        for chain in [
+            format!("SELECT 1{}", " IS NULL".repeat(1001)),
+            vec!["SELECT 1"; 1002].join(" UNION ALL "),
+            format!(
+                "SELECT 1 FROM users u0{}",
+                (1..1002)
+                    .map(|i| format!(" JOIN users u{i} ON true"))
+                    .collect::<String>()
+            ),
+        ] {
+            assert!(refused(&chain).contains("operators"), "{}", &chain[..40]);
+        }
+        // Flat lists stay accepted, however long.
+        let list = (0..5000)
+            .map(|i| format!("'v{i}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        classify(&format!("SELECT 1 WHERE 'a' IN ({list})")).unwrap();
         refused("SELECT $$;$$; CREATE VIEW v AS SELECT 1");
     }
 }

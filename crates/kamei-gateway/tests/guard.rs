@@ -7,17 +7,15 @@ use std::sync::Arc;
 use arrow::array::{AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
-use kamei_gateway::{Gateway, GatewayError, Sources};
+use kamei_gateway::{Gateway, GatewayError, MemoryLimits, Sources};
 use kamei_policy::Config;
 use kamei_protect::Keyring;
 
 mod common;
-use common::{raw, texts, world};
+use common::{demo_gateway, raw, texts, world};
 
 fn gateway() -> Gateway {
-    let config = Arc::new(Config::demo().unwrap());
-    let sources = Sources::load_dir(&config, world()).unwrap();
-    Gateway::new(config, sources, Arc::new(Keyring::demo()))
+    demo_gateway(Config::demo().unwrap())
 }
 
 fn run(principal: &str, sql: &str) -> Result<Vec<RecordBatch>, GatewayError> {
@@ -192,4 +190,46 @@ fn jp_support_reads_jp_phones_raw_and_others_as_pseudonyms() {
         }
     }
     assert!(jp > 0 && other > 0);
+}
+
+/// One statement that needs more than its share of memory fails alone, with an error that says
+/// so, and the next statement of the same gateway runs.
+#[test]
+fn a_statement_past_its_memory_limit_fails_alone() {
+    let config = Arc::new(Config::demo().unwrap());
+    let sources = Sources::load_dir(&config, world()).unwrap();
+    let limits = MemoryLimits {
+        server: 1 << 30,
+        statement: 4 << 20,
+    };
+    let g = Gateway::new(config, sources, Arc::new(Keyring::demo()), limits).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let session = g.session("cn_contractor").unwrap();
+    let big = "SELECT a.body, b.body FROM messages a CROSS JOIN messages b ORDER BY 1, 2";
+    let err = runtime.block_on(session.query(big)).unwrap_err().to_string();
+    assert!(err.contains("memory limit of 4 MiB"), "{err}");
+    let small = runtime
+        .block_on(session.query("SELECT count(*) FROM users"))
+        .unwrap();
+    assert!(count(&small) > 0);
+    // Functions allocate outside the pools: those that expand their input are bounded first
+    // (a reviewer's `repeat(phone, 3000000)` asked for 60 GB and the allocator aborted).
+    for sql in [
+        "SELECT length(repeat(phone, 3000000)) FROM users",
+        "SELECT length(repeat('x', 1000000000))",
+        "SELECT length(lpad(phone, 100000000)) FROM users",
+    ] {
+        let err = runtime.block_on(session.query(sql)).unwrap_err().to_string();
+        assert!(err.contains("at most 64 MiB"), "{sql}: {err}");
+    }
+    let repeated = runtime
+        .block_on(session.query("SELECT count(repeat(phone, 3)) FROM users"))
+        .unwrap();
+    let phones = runtime
+        .block_on(session.query("SELECT count(phone) FROM users"))
+        .unwrap();
+    assert_eq!(count(&repeated), count(&phones));
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{TestServer, forbidden, guarded_bodies, hidden_spans, labelled_spans, leaks, raw};
+use common::{TestServer, a_jp_user, forbidden, guarded_bodies, hidden_spans, labelled_spans, leaks, raw};
 use kamei_audit::{LocalDir, read_records, verify_log};
 use kamei_gateway::statement::{Step, classify};
 
@@ -212,6 +212,11 @@ fn every_statement_is_audited_and_the_log_verifies() {
         ("cn_contractor", "SELECT my_number FROM users", false),
         ("cn_contractor", "SET ROLE admin", false),
         ("jp_support", "SELECT phone FROM users LIMIT 5", true),
+        (
+            "cn_contractor",
+            "SET kamei.purpose = 'fraud review'; SELECT count(*) FROM users",
+            true,
+        ),
     ];
     for (who, sql, should_pass) in statements {
         let (out, ok) = server.psql(who, sql);
@@ -224,7 +229,7 @@ fn every_statement_is_audited_and_the_log_verifies() {
         .map(|(_, r, _)| r)
         .filter(|r| r.principal() == "cn_contractor")
         .collect();
-    assert_eq!(mine.len(), 3, "{records:?}");
+    assert_eq!(mine.len(), 5, "one record per statement sent: {records:?}");
     assert_eq!(mine[0].action().as_str(), "query");
     assert!(mine[0].subjects().count > 0);
     assert!(
@@ -235,6 +240,10 @@ fn every_statement_is_audited_and_the_log_verifies() {
     assert_eq!(mine[1].action().as_str(), "denied");
     assert!(!mine[1].policies().is_empty());
     assert_eq!(mine[2].action().as_str(), "denied");
+    // Settings are statements too; the purpose set goes into its own and later records.
+    assert_eq!((mine[3].action().as_str(), mine[3].rows()), ("query", 0));
+    assert_eq!(mine[3].purpose(), Some("fraud review"));
+    assert_eq!(mine[4].purpose(), Some("fraud review"));
     // Large results stream between an opening and a closing record.
     let (out, ok) = server.psql("cn_contractor", "SELECT m.body FROM messages m CROSS JOIN (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) x");
     assert!(ok, "{out}");
@@ -258,11 +267,8 @@ fn a_failing_audit_log_stops_the_statement_before_any_row() {
 #[test]
 fn psycopg_prepared_statements_parameters_and_cancel() {
     let server = TestServer::start();
-    let ids = raw("users", "user_id");
-    let phones = raw("users", "phone");
-    let countries = raw("users", "country");
-    let jp = countries.iter().position(|c| c.as_deref() == Some("JP")).unwrap();
-    let (out, ok) = server.python(&[ids[jp].as_deref().unwrap(), phones[jp].as_deref().unwrap()]);
+    let (id, phone) = a_jp_user();
+    let (out, ok) = server.python(&[&id, &phone]);
     assert!(ok, "{out}");
     assert!(out.contains("ok"), "{out}");
 }
@@ -369,4 +375,150 @@ fn tls_when_required_refuses_plaintext() {
     std::fs::write(&key, "not a key").unwrap();
     let e = kamei_gateway::Tls::load(&cert, &key).unwrap_err().to_string();
     assert!(e.contains("key.pem"), "{e}");
+}
+
+/// A reload that revokes a permission applies to connections already open and to statements
+/// they prepared before it: a revocation must not wait for the contractor to reconnect.
+#[test]
+fn a_reload_applies_to_open_connections_and_their_prepared_statements() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+
+    let server = TestServer::start();
+    let (id, phone) = a_jp_user();
+    let script = format!(
+        r#"
+import os, socket, struct, sys, psycopg
+def connect():
+    return psycopg.connect(host="127.0.0.1", port={port}, user="jp_support", password="jp_support-demo",
+                           dbname="kamei", sslmode="disable", autocommit=True, connect_timeout=10)
+conn = connect()
+def run():
+    row = conn.execute("SELECT phone FROM users WHERE user_id = %s", ({id},), prepare=True).fetchone()
+    n = conn.execute("SELECT count(*) FROM users WHERE phone = %s", ("{phone}",)).fetchone()[0]
+    print(row[0] if row else None, n, flush=True)
+# A portal left suspended before the reload, driven with raw protocol messages.
+portal_conn = connect()
+raw = socket.socket(fileno=os.dup(portal_conn.pgconn.socket))
+raw.setblocking(True)
+def msg(t, body): return t + struct.pack("!I", len(body) + 4) + body
+def execute(rows): return msg(b"E", b"p\0" + struct.pack("!I", rows))
+def replies():
+    out, buf = [], b""
+    while True:
+        while len(buf) < 5 or len(buf) < 1 + struct.unpack("!I", buf[1:5])[0]:
+            buf += raw.recv(65536)
+        n = struct.unpack("!I", buf[1:5])[0]
+        kind, body, buf = buf[:1], buf[5:1 + n], buf[1 + n:]
+        out.append(kind)
+        if kind == b"E": print("portal error:", "reloaded" in body.decode(errors="replace"), flush=True)
+        if kind in (b"s", b"Z", b"C"): return out
+raw.sendall(msg(b"P", b"\0SELECT phone FROM users WHERE country = 'JP'\0\0\0")
+            + msg(b"B", b"p\0\0\0\0\0\0\0\0") + execute(1) + msg(b"H", b""))
+print("portal:", replies().count(b"D"), flush=True)
+run()
+sys.stdin.readline()
+run()
+raw.sendall(execute(1) + msg(b"S", b""))
+print("portal after:", replies().count(b"D"), flush=True)
+"#,
+        port = server.addr.port()
+    );
+    let mut child = server
+        .python_command()
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "portal: 1");
+    let before = lines.next().unwrap().unwrap();
+    assert_eq!(
+        before,
+        format!("{phone} 1"),
+        "jp_support reads a JP phone raw before the reload"
+    );
+
+    let revoked = format!(
+        "{}\n@id(\"revoke-support-raw\")\nforbid (principal, action == Kamei::Action::\"read_raw\", resource)\n\
+         when {{ principal.roles.contains(\"support\") && resource.category != \"NON_PERSONAL\" }};\n",
+        include_str!("../../kamei-policy/demo/policies.cedar")
+    );
+    let index = server.reload(&revoked);
+    writeln!(child.stdin.take().unwrap()).unwrap();
+    let after = lines.next().unwrap().unwrap();
+    // The suspended portal's rows were computed under the old levels: none leaves any more.
+    assert_eq!(lines.next().unwrap().unwrap(), "portal error: True");
+    assert_eq!(lines.next().unwrap().unwrap(), "portal after: 0");
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        after, "None 0",
+        "the open connection still read raw after the revocation"
+    );
+
+    let dir = LocalDir::new(server.log_dir.path()).unwrap();
+    let records = read_records(&dir).unwrap();
+    let (_, reload, _) = records.iter().find(|(i, _, _)| *i == index).unwrap();
+    assert_eq!(reload.action().as_str(), "configure");
+    assert!(reload.policies().iter().any(|p| p == "revoke-support-raw"));
+    for (_, record, _) in records.iter().filter(|(i, _, _)| *i > index) {
+        let phone = record.tables().get("users").and_then(|c| c.get("phone"));
+        assert_ne!(
+            phone,
+            Some(&kamei_core::Level::Raw),
+            "a record after the reload says phone was read raw"
+        );
+    }
+}
+
+/// A guarded scan applies its table's filters itself, on protected values: a point query's
+/// record names the one person it returned, and a filter on a raw value the principal reads
+/// only as a pseudonym matches no one and names no one.
+#[test]
+fn a_point_query_names_one_subject() {
+    let server = TestServer::start();
+    let (id, phone) = a_jp_user();
+    let (out, ok) = server.psql(
+        "jp_support",
+        &format!("SELECT phone FROM users WHERE user_id = {id}"),
+    );
+    assert!(ok && out.trim() == phone, "{out}");
+    let (out, ok) = server.psql(
+        "cn_contractor",
+        &format!("SELECT count(*) FROM users WHERE phone = '{phone}'"),
+    );
+    assert!(ok && out.trim() == "0", "{out}");
+    let dir = LocalDir::new(server.log_dir.path()).unwrap();
+    let records = read_records(&dir).unwrap();
+    let subjects = |who: &str| {
+        records
+            .iter()
+            .rev()
+            .find(|(_, r, _)| r.principal() == who)
+            .map(|(_, r, _)| r.subjects().count)
+            .unwrap()
+    };
+    assert_eq!(subjects("jp_support"), 1);
+    assert_eq!(subjects("cn_contractor"), 0);
+}
+
+/// The deepest statements the guard accepts run (or fail) without taking the server down: a
+/// stack overflow would end every session at once.
+#[test]
+fn the_deepest_statements_accepted_leave_the_server_up() {
+    let server = TestServer::start();
+    for sql in [
+        format!("SELECT 1{}", " IS NULL".repeat(990)),
+        vec!["SELECT 1"; 990].join(" UNION ALL "),
+        format!("SELECT {}", vec!["1"; 990].join("+")),
+    ] {
+        let _ = server.psql("auditor", &sql);
+        let (out, ok) = server.psql("auditor", "SELECT 1");
+        assert!(
+            ok && out.trim() == "1",
+            "the server is down after {}…: {out}",
+            &sql[..30]
+        );
+    }
 }

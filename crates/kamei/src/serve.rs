@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use kamei_gateway::{Audit, Gateway, Server, ServerOptions, Sources, Tls};
+use kamei_gateway::{Audit, Gateway, MemoryLimits, Server, ServerOptions, Sources, Tls};
 use kamei_policy::Config;
 use tokio_util::sync::CancellationToken;
 
@@ -35,9 +35,14 @@ pub struct ServeArgs {
     /// The keyring file; overrides `[keyring] path` (master key from `KAMEI_MASTER_KEY`).
     #[arg(long)]
     pub keyring: Option<PathBuf>,
-    /// Memory all running statements' operators may hold together, in MiB.
+    /// Memory all running statements' operators (sorts, joins, aggregates) may hold together,
+    /// in MiB.
     #[arg(long, default_value_t = 1024)]
     pub memory_mib: usize,
+    /// Memory one statement's operators may hold, in MiB; a statement that needs more fails
+    /// alone.
+    #[arg(long, default_value_t = 512)]
+    pub statement_memory_mib: usize,
     /// Most client connections at once.
     #[arg(long, default_value_t = 256)]
     pub max_connections: usize,
@@ -81,8 +86,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         bail!("[server] require_tls is set but no tls_cert/tls_key is configured");
     }
     let sources = load_sources(&config, &data)?;
-    let memory = args.memory_mib.saturating_mul(1 << 20);
-    let gateway = Gateway::with_memory_limit(config.clone(), sources, keyring.clone(), memory)?;
+    let memory = MemoryLimits {
+        server: args.memory_mib.saturating_mul(1 << 20),
+        statement: args
+            .statement_memory_mib
+            .min(args.memory_mib)
+            .saturating_mul(1 << 20),
+    };
+    let gateway = Gateway::new(config.clone(), sources, keyring.clone(), memory)?;
     let options = ServerOptions {
         tls,
         require_tls: config.server().require_tls,
@@ -94,8 +105,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        // Planning walks expression trees recursively: room for the deepest one accepted.
-        .thread_stack_size(8 << 20)
+        // Planning walks expression trees recursively: room for the deepest one accepted (the
+        // guard allows 1,000 nesting operators; 64 MiB is virtual until used).
+        .thread_stack_size(64 << 20)
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
@@ -103,6 +115,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let bound = listener.local_addr()?;
+        server
+            .record_configuration("start")
+            .await
+            .context("cannot record the configuration in the audit log")?;
         say_how_to_connect(&config, bound, &log_dir, demo);
         let shutdown = CancellationToken::new();
         tokio::spawn(signals(
@@ -169,14 +185,15 @@ fn say_how_to_connect(config: &Config, bound: SocketAddr, log: &Path, demo: bool
 }
 
 /// SIGINT/SIGTERM stop the server; SIGHUP loads and validates the configuration again and swaps
-/// it in for new connections, keeping the last good one on error.
+/// it in for every statement from now on (recorded in the audit log), keeping the last good one
+/// on error.
 async fn signals(
     shutdown: CancellationToken,
     server: Server,
     config_path: Option<PathBuf>,
     data: PathBuf,
     keyring: Arc<kamei_protect::Keyring>,
-    memory: usize,
+    memory: MemoryLimits,
 ) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
@@ -193,10 +210,12 @@ async fn signals(
             _ = term.recv() => break,
             _ = hup.recv() => {
                 match reload(config_path.as_deref(), &data, &keyring, memory) {
-                    Ok(gateway) => {
-                        server.reload(gateway);
-                        eprintln!("kamei serve: configuration reloaded; new connections use it");
-                    }
+                    Ok(gateway) => match server.reload(gateway).await {
+                        Ok(index) => eprintln!(
+                            "kamei serve: configuration reloaded (audit record {index}); statements from now on use it"
+                        ),
+                        Err(e) => eprintln!("kamei serve: reload refused, keeping the running configuration: {e}"),
+                    },
                     Err(e) => eprintln!("kamei serve: reload refused, keeping the running configuration: {e:#}"),
                 }
             }
@@ -210,17 +229,12 @@ fn reload(
     config_path: Option<&Path>,
     data: &Path,
     keyring: &Arc<kamei_protect::Keyring>,
-    memory: usize,
+    memory: MemoryLimits,
 ) -> anyhow::Result<Gateway> {
     let config = Arc::new(match config_path {
         Some(p) => Config::load(p)?,
         None => Config::demo()?,
     });
     let sources = load_sources(&config, data)?;
-    Ok(Gateway::with_memory_limit(
-        config,
-        sources,
-        keyring.clone(),
-        memory,
-    )?)
+    Ok(Gateway::new(config, sources, keyring.clone(), memory)?)
 }

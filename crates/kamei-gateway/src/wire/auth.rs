@@ -99,11 +99,9 @@ impl StartupHandler for Startup {
                         identity: Some(principal),
                         final_message,
                     }) => {
-                        let gateway = self.conn.shared.gateway();
-                        let session = gateway
-                            .session(&principal)
+                        self.conn
+                            .open_session(&principal)
                             .map_err(|e| fatal("28000", &format!("cannot open a session: {e}")))?;
-                        let _ = self.conn.session.set(Arc::new(session));
                         self.driver.complete_authentication(client, final_message).await?;
                         let (pid, key) = client.pid_and_secret_key();
                         self.conn.register(pid, key);

@@ -13,7 +13,7 @@ pub(crate) use encode::pg_type;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use pgwire::api::PgWireServerHandlers;
@@ -100,7 +100,8 @@ impl Tls {
 
 /// What every connection shares.
 pub(crate) struct Shared {
-    gateway: RwLock<Arc<Gateway>>,
+    /// The configuration in force and its generation (one more per reload).
+    gateway: RwLock<(u64, Arc<Gateway>)>,
     audit: Audit,
     options: ServerOptions,
     /// Running connections by backend pid, for cancel requests.
@@ -112,9 +113,18 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// The configuration new connections and logins use now.
+    /// The configuration logins and statements use now.
     fn gateway(&self) -> Arc<Gateway> {
+        self.current().1
+    }
+
+    fn current(&self) -> (u64, Arc<Gateway>) {
         self.gateway.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The generation of the configuration in force (one more per reload).
+    fn generation(&self) -> u64 {
+        self.gateway.read().unwrap_or_else(|p| p.into_inner()).0
     }
 }
 
@@ -137,7 +147,7 @@ impl Server {
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut secret);
         Server {
             shared: Arc::new(Shared {
-                gateway: RwLock::new(Arc::new(gateway)),
+                gateway: RwLock::new((0, Arc::new(gateway))),
                 audit,
                 options,
                 cancels: Mutex::new(HashMap::new()),
@@ -147,18 +157,27 @@ impl Server {
         }
     }
 
-    /// Swaps in a new gateway (a reloaded configuration) for connections that start from now on.
-    pub fn reload(&self, gateway: Gateway) {
-        *self.shared.gateway.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(gateway);
+    /// Appends a `configure` record naming the policies in force (at start, so the log says
+    /// which configuration decided what follows).
+    pub async fn record_configuration(&self, event: &str) -> Result<u64, GatewayError> {
+        let gateway = self.shared.gateway();
+        self.shared.audit.configured(gateway.config(), event).await
     }
 
-    /// The gateway new connections get.
+    /// Swaps in a new gateway (a reloaded configuration) for every statement from now on:
+    /// each connection opens its session again (a principal removed from the configuration
+    /// can run nothing more) and plans its prepared statements again before their next run.
+    /// The reload is recorded first; if the log cannot take it, nothing changes.
+    pub async fn reload(&self, gateway: Gateway) -> Result<u64, GatewayError> {
+        let index = self.shared.audit.configured(gateway.config(), "reload").await?;
+        let mut current = self.shared.gateway.write().unwrap_or_else(|p| p.into_inner());
+        *current = (current.0 + 1, Arc::new(gateway));
+        Ok(index)
+    }
+
+    /// The gateway in force.
     pub fn gateway(&self) -> Arc<Gateway> {
-        self.shared
-            .gateway
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.shared.gateway()
     }
 
     /// Accepts connections until `shutdown` is cancelled, then lets running statements finish
@@ -227,7 +246,8 @@ pub(crate) fn tracing_line(line: &str) {
 pub(crate) struct Connection {
     shared: Arc<Shared>,
     peer: SocketAddr,
-    session: OnceLock<Arc<GuardedSession>>,
+    /// The session, opened under the configuration generation it names.
+    session: Mutex<Option<(u64, Arc<GuardedSession>)>>,
     /// Settings the client changed (lower-cased names).
     settings: Mutex<BTreeMap<String, String>>,
     /// The token of the statement running now.
@@ -240,18 +260,49 @@ impl Connection {
         Connection {
             shared,
             peer,
-            session: OnceLock::new(),
+            session: Mutex::new(None),
             settings: Mutex::new(BTreeMap::new()),
             current: Mutex::new(CancellationToken::new()),
             pid: Mutex::new(None),
         }
     }
 
-    fn session(&self) -> Result<Arc<GuardedSession>, PgWireError> {
+    /// Opens the principal's session under the configuration in force.
+    fn open_session(&self, principal: &str) -> Result<Arc<GuardedSession>, GatewayError> {
+        let (generation, gateway) = self.shared.current();
+        let session = Arc::new(gateway.session(principal)?);
+        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, session.clone()));
+        Ok(session)
+    }
+
+    /// The configuration generation the connection's session was opened under.
+    fn session_generation(&self) -> u64 {
         self.session
-            .get()
-            .cloned()
-            .ok_or_else(|| user_error("08P01", "not authenticated"))
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map_or(0, |(generation, _)| *generation)
+    }
+
+    /// The session for the next statement: opened again if the configuration was reloaded
+    /// since, so a changed policy applies to running connections too.
+    fn session(&self) -> Result<Arc<GuardedSession>, PgWireError> {
+        let (generation, session) = self
+            .session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| user_error("08P01", "not authenticated"))?;
+        if generation == self.shared.generation() {
+            return Ok(session);
+        }
+        let principal = &session.who().principal;
+        self.open_session(principal).map_err(|e| {
+            user_error(
+                "28000",
+                &format!("the configuration was reloaded and `{principal}` has no session under it: {e}"),
+            )
+        })
     }
 
     /// A fresh token for the next statement: cancelled by a cancel request or server stop.

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::fmt::Debug;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use async_trait::async_trait;
 use bytes::{BufMut, BytesMut};
@@ -38,15 +38,52 @@ use crate::session::GuardedSession;
 use crate::statement::{Step, classify};
 
 /// A statement prepared by Parse: its step and, for queries, the checked plan with its
-/// placeholders (planned once per connection and statement).
-#[derive(Debug, Clone)]
+/// placeholders (planned once per connection and statement, and once more after a
+/// configuration reload).
+#[derive(Debug)]
 pub(crate) struct Prepared {
     step: Step,
     /// The statement as the audit record names it (literals are redacted there).
     text: String,
-    plan: Option<LogicalPlan>,
+    plan: Option<Mutex<Planned>>,
     /// Per placeholder `$n`, the type the plan expects.
     params: Vec<Option<DataType>>,
+}
+
+/// A checked plan and the session it was planned in: its scans apply that session's levels,
+/// so a session opened under a reloaded configuration plans the statement again.
+#[derive(Debug)]
+struct Planned {
+    session: Weak<GuardedSession>,
+    plan: LogicalPlan,
+}
+
+impl Prepared {
+    /// The plan for `session`: the one made at Parse, or, if the configuration was reloaded
+    /// since, a new one, which must keep the result columns and parameter types the client
+    /// was told (as PostgreSQL's "cached plan must not change result type").
+    async fn plan_for(&self, session: &Arc<GuardedSession>) -> Result<Option<LogicalPlan>, GatewayError> {
+        let Some(planned) = &self.plan else {
+            return Ok(None);
+        };
+        let old = {
+            let planned = planned.lock().unwrap_or_else(|p| p.into_inner());
+            if Weak::ptr_eq(&planned.session, &Arc::downgrade(session)) {
+                return Ok(Some(planned.plan.clone()));
+            }
+            planned.plan.clone()
+        };
+        let new = session.plan(&self.step).await?;
+        let same_params = new.get_parameter_types().ok() == old.get_parameter_types().ok();
+        if new.schema().as_arrow() != old.schema().as_arrow() || !same_params {
+            return Err(GatewayError::Stale);
+        }
+        *planned.lock().unwrap_or_else(|p| p.into_inner()) = Planned {
+            session: Arc::downgrade(session),
+            plan: new.clone(),
+        };
+        Ok(Some(new))
+    }
 }
 
 pub(crate) struct Queries {
@@ -91,16 +128,20 @@ impl QueryParser for Parser {
             return Err(self.conn.refused(&session, sql, e).await);
         }
         let step = steps.remove(0);
-        let text = step_text(&step, sql);
+        let text = step_text(&step);
         let (plan, params) = match &step {
             Step::Query { .. } | Step::Explain(_) => {
                 let plan = match session.plan(&step).await {
                     Ok(plan) => plan,
                     Err(e) => return Err(self.conn.refused(&session, &text, e).await),
                 };
-                let types = plan
-                    .get_parameter_types()
-                    .map_err(|e| user_error("42P18", &crate::error::scrub(&e.to_string())))?;
+                let types = match plan.get_parameter_types() {
+                    Ok(types) => types,
+                    Err(e) => {
+                        let e = user_error("42P18", &crate::error::scrub(&e.to_string()));
+                        return Err(self.conn.record_denied(&session, &text, Vec::new(), e).await);
+                    }
+                };
                 let mut params: Vec<(usize, Option<DataType>)> = types
                     .into_iter()
                     .filter_map(|(name, t)| {
@@ -122,7 +163,12 @@ impl QueryParser for Parser {
         Ok(Some(Arc::new(Prepared {
             step,
             text,
-            plan,
+            plan: plan.map(|plan| {
+                Mutex::new(Planned {
+                    session: Arc::downgrade(&session),
+                    plan,
+                })
+            }),
             params,
         })))
     }
@@ -141,8 +187,9 @@ impl QueryParser for Parser {
         format: Option<&Format>,
     ) -> PgWireResult<Vec<FieldInfo>> {
         Ok(match (&stmt.plan, &stmt.step) {
-            (Some(plan), Step::Query { copy: false, .. } | Step::Explain(_)) => {
-                let schema: Schema = plan.schema().as_arrow().clone();
+            (Some(planned), Step::Query { copy: false, .. } | Step::Explain(_)) => {
+                let planned = planned.lock().unwrap_or_else(|p| p.into_inner());
+                let schema: Schema = planned.plan.schema().as_arrow().clone();
                 encode::fields(&schema, format.unwrap_or(&Format::UnifiedText))
             }
             (_, Step::Show { name }) => vec![text_field(name)],
@@ -157,7 +204,7 @@ fn text_field(name: &str) -> FieldInfo {
 
 /// The text of one statement for its audit record: the statement alone, as the parser reads
 /// it (so a string of several statements gives each its own).
-fn step_text(step: &Step, sql: &str) -> String {
+fn step_text(step: &Step) -> String {
     match step {
         Step::Query {
             statement,
@@ -168,7 +215,13 @@ fn step_text(step: &Step, sql: &str) -> String {
             statement,
             copy: true,
         } => format!("COPY ({statement}) TO STDOUT"),
-        _ => sql.to_owned(),
+        // The value goes through the record's literal redaction like any other.
+        Step::Set { name, value } => format!("SET {name} = '{}'", value.replace('\'', "''")),
+        Step::Show { name } => format!("SHOW {name}"),
+        Step::Begin => "BEGIN".into(),
+        Step::Commit => "COMMIT".into(),
+        Step::Rollback => "ROLLBACK".into(),
+        Step::Discard => "DISCARD ALL".into(),
     }
 }
 
@@ -194,7 +247,7 @@ impl SimpleQueryHandler for Queries {
         };
         let mut out = Vec::with_capacity(steps.len());
         for step in steps {
-            let text = step_text(&step, query);
+            let text = step_text(&step);
             let result = match &step {
                 Step::Query { .. } | Step::Explain(_) => match session.plan(&step).await {
                     Ok(plan) => {
@@ -204,7 +257,7 @@ impl SimpleQueryHandler for Queries {
                     }
                     Err(e) => Err(self.conn.refused(&session, &text, e).await),
                 },
-                _ => self.conn.local(&step),
+                _ => self.conn.run_local(&session, &step, &text).await,
             };
             match result {
                 Ok(r) => out.push(r),
@@ -248,21 +301,36 @@ impl ExtendedQueryHandler for Queries {
     {
         let session = self.conn.session()?;
         let prepared = &portal.statement.statement;
-        let Some(plan) = &prepared.plan else {
-            return self.conn.local(&prepared.step);
+        let plan = match prepared.plan_for(&session).await {
+            Ok(Some(plan)) => plan,
+            Ok(None) => {
+                return self
+                    .conn
+                    .run_local(&session, &prepared.step, &prepared.text)
+                    .await;
+            }
+            Err(e) => return Err(self.conn.refused(&session, &prepared.text, e).await),
         };
         let mut values = Vec::with_capacity(portal.parameters.len());
         for (i, raw) in portal.parameters.iter().enumerate() {
             let client_type = portal.statement.parameter_types.get(i).and_then(|t| t.as_ref());
             let wanted = prepared.params.get(i).and_then(|t| t.as_ref());
-            values.push(encode::parameter(
+            match encode::parameter(
                 raw.as_deref(),
                 portal.parameter_format.is_binary(i),
                 client_type,
                 wanted,
-            )?);
+            ) {
+                Ok(value) => values.push(value),
+                Err(e) => {
+                    return Err(self
+                        .conn
+                        .record_denied(&session, &prepared.text, Vec::new(), e)
+                        .await);
+                }
+            }
         }
-        let bound = match session.bind(plan, values) {
+        let bound = match session.bind(&plan, values) {
             Ok(p) => p,
             Err(e) => return Err(self.conn.refused(&session, &prepared.text, e).await),
         };
@@ -320,33 +388,91 @@ impl Connection {
     async fn refused(&self, session: &GuardedSession, text: &str, e: GatewayError) -> PgWireError {
         let policies = match &e {
             GatewayError::Denied { policies, .. } => policies.clone(),
+            // The log itself failed: nothing more can be recorded.
+            GatewayError::Audit(_) => return e.into(),
             _ => Vec::new(),
         };
-        let recorded = match &e {
-            // The log itself failed: nothing more can be recorded.
-            GatewayError::Audit(_) => None,
-            _ => Some(
-                self.shared
-                    .audit
-                    .append(
-                        session.who(),
-                        self.peer,
-                        Action::Denied,
-                        Entry {
-                            statement: text,
-                            policies,
-                            purpose: self.setting("kamei.purpose"),
-                            ticket: self.setting("kamei.ticket"),
-                            ..Entry::default()
-                        },
-                    )
-                    .await,
-            ),
+        self.record_denied(session, text, policies, e.into()).await
+    }
+
+    /// Appends the `denied` record of a statement that failed before it ran and returns its
+    /// error (or the log's, if the record cannot be written).
+    async fn record_denied(
+        &self,
+        session: &GuardedSession,
+        text: &str,
+        policies: Vec<String>,
+        e: PgWireError,
+    ) -> PgWireError {
+        self.record_unsent(session, text, Action::Denied, policies, None, e)
+            .await
+    }
+
+    /// Records a statement cancelled (or timed out) before anything was sent, as a `query` of
+    /// no rows with what its scans read so far, and returns the cancel error.
+    async fn cancelled(
+        &self,
+        session: &GuardedSession,
+        text: &str,
+        trace: Option<&crate::trace::Trace>,
+        e: PgWireError,
+    ) -> PgWireError {
+        let reads = trace.map(|t| t.take());
+        self.record_unsent(session, text, Action::Query, Vec::new(), reads.as_ref(), e)
+            .await
+    }
+
+    /// Appends the record of a statement that sent no row and returns `e`, or the log's error
+    /// if the record cannot be written.
+    async fn record_unsent(
+        &self,
+        session: &GuardedSession,
+        text: &str,
+        action: Action,
+        policies: Vec<String>,
+        reads: Option<&crate::trace::Reads>,
+        e: PgWireError,
+    ) -> PgWireError {
+        let entry = Entry {
+            statement: text,
+            policies,
+            reads,
+            purpose: self.setting("kamei.purpose"),
+            ticket: self.setting("kamei.ticket"),
+            ..Entry::default()
         };
-        match recorded {
-            Some(Err(audit)) => audit.into(),
-            _ => e.into(),
+        match self
+            .shared
+            .audit
+            .append(session.who(), self.peer, action, entry)
+            .await
+        {
+            Ok(_) => e,
+            Err(audit) => audit.into(),
         }
+    }
+
+    /// Answers a statement that reads no table (settings, SHOW, transactions) and records it:
+    /// no data leaves, but the log holds every statement a principal sent, and a
+    /// `SET kamei.purpose` says why what follows was read. A refused setting is `denied`.
+    async fn run_local(&self, session: &GuardedSession, step: &Step, text: &str) -> PgWireResult<Response> {
+        let answer = self.local(step);
+        let action = if answer.is_ok() {
+            Action::Query
+        } else {
+            Action::Denied
+        };
+        let entry = Entry {
+            statement: text,
+            purpose: self.setting("kamei.purpose"),
+            ticket: self.setting("kamei.ticket"),
+            ..Entry::default()
+        };
+        self.shared
+            .audit
+            .append(session.who(), self.peer, action, entry)
+            .await?;
+        answer
     }
 
     /// Answers a statement that reads no table: settings, SHOW, transactions.
@@ -451,10 +577,11 @@ impl Connection {
             });
         }
         let copy = matches!(step, Step::Query { copy: true, .. });
+        let generation = self.session_generation();
         let running = match cancellable(&token, session.run(plan)).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => return Err(self.refused(session, text, e).await),
-            Err(c) => return Err(c),
+            Err(c) => return Err(self.cancelled(session, text, None, c).await),
         };
         let trace = running.trace();
         let mut stream = running.stream;
@@ -468,7 +595,11 @@ impl Connection {
         let mut rows = 0usize;
         let mut complete = false;
         while rows <= self.shared.options.buffer_rows {
-            match cancellable(&token, stream.next()).await? {
+            let next = match cancellable(&token, stream.next()).await {
+                Ok(next) => next,
+                Err(c) => return Err(self.cancelled(session, text, Some(&*trace), c).await),
+            };
+            match next {
                 None => {
                     complete = true;
                     break;
@@ -532,6 +663,7 @@ impl Connection {
                 fields.clone(),
             ))
         };
+        let rows_out = until_reloaded(rows_out, self.shared.clone(), generation);
         if copy {
             let columns = fields.len();
             let data = rows_out.map(|row| row.map(|r| CopyData::new(copy_line(&r).freeze())));
@@ -645,6 +777,30 @@ fn guarded_tail(
             }
         },
     )
+}
+
+/// Ends a result at its first row after a configuration reload: rows computed under the old
+/// levels must not reach the client once a permission is revoked (a suspended portal would
+/// otherwise hand them out whenever it is resumed).
+fn until_reloaded(
+    rows: impl Stream<Item = PgWireResult<DataRow>> + Send + 'static,
+    shared: Arc<super::Shared>,
+    generation: u64,
+) -> impl Stream<Item = PgWireResult<DataRow>> + Send {
+    rows.scan(false, move |stopped, row| {
+        let next = if *stopped {
+            None
+        } else if shared.generation() != generation {
+            *stopped = true;
+            Some(Err(user_error(
+                "0A000",
+                "the configuration was reloaded while this result was being sent; run the statement again",
+            )))
+        } else {
+            Some(row)
+        };
+        futures::future::ready(next)
+    })
 }
 
 /// Encodes batches as data rows.

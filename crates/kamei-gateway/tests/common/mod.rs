@@ -14,7 +14,7 @@ use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use kamei_audit::AuditLog;
 use kamei_core::{Jurisdiction, Level};
-use kamei_gateway::{Audit, Gateway, Server, ServerOptions, Sources};
+use kamei_gateway::{Audit, Gateway, MemoryLimits, Server, ServerOptions, Sources};
 use kamei_policy::Config;
 use kamei_protect::Keyring;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -37,9 +37,33 @@ pub fn world() -> &'static Path {
     .path()
 }
 
+/// A gateway over the demo world with `config`.
+pub fn demo_gateway(config: Config) -> Gateway {
+    let config = Arc::new(config);
+    let sources = Sources::load_dir(&config, world()).unwrap();
+    Gateway::new(
+        config,
+        sources,
+        Arc::new(Keyring::demo()),
+        MemoryLimits::default(),
+    )
+    .unwrap()
+}
+
+/// A Japanese user's id and raw phone.
+pub fn a_jp_user() -> (String, String) {
+    let countries = raw("users", "country");
+    let jp = countries.iter().position(|c| c.as_deref() == Some("JP")).unwrap();
+    (
+        raw("users", "user_id")[jp].clone().unwrap(),
+        raw("users", "phone")[jp].clone().unwrap(),
+    )
+}
+
 /// A running server; stopped when dropped.
 pub struct TestServer {
     pub addr: SocketAddr,
+    pub server: Server,
     pub log: Arc<AuditLog>,
     pub log_dir: tempfile::TempDir,
     stop: CancellationToken,
@@ -52,31 +76,31 @@ impl TestServer {
     }
 
     pub fn start_with(options: ServerOptions) -> TestServer {
-        let config = Arc::new(Config::demo().unwrap());
-        let sources = Sources::load_dir(&config, world()).unwrap();
-        let gateway = Gateway::new(config, sources, Arc::new(Keyring::demo()));
+        let gateway = demo_gateway(Config::demo().unwrap());
         let log_dir = tempfile::tempdir().unwrap();
         let log = Arc::new(AuditLog::open(log_dir.path()).unwrap());
         let server = Server::new(gateway, Audit::new(log.clone()), options);
         let stop = CancellationToken::new();
         let (tx, rx) = std::sync::mpsc::channel();
         let token = stop.clone();
+        let serving = server.clone();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
-                .thread_stack_size(8 << 20)
+                .thread_stack_size(64 << 20)
                 .enable_all()
                 .build()
                 .unwrap();
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
-                server.serve(listener, token).await.unwrap();
+                serving.serve(listener, token).await.unwrap();
             });
         });
         let addr = rx.recv().unwrap();
         TestServer {
             addr,
+            server,
             log,
             log_dir,
             stop,
@@ -106,6 +130,20 @@ impl TestServer {
         let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stderr));
         (text, out.status.success())
+    }
+
+    /// Reloads the demo configuration with `policies` as its policy file (what SIGHUP does).
+    pub fn reload(&self, policies: &str) -> u64 {
+        let config = Config::demo()
+            .unwrap()
+            .with_policies("revoked.cedar", policies)
+            .unwrap();
+        futures::executor::block_on(self.server.reload(demo_gateway(config))).unwrap()
+    }
+
+    /// The python interpreter with psycopg (scripts/test provides it).
+    pub fn python_command(&self) -> Command {
+        Command::new(python_path())
     }
 
     /// Runs tests/clients.py with psycopg against this server.
