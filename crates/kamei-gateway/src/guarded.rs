@@ -213,12 +213,13 @@ impl TableProvider for GuardedTable {
             inner,
             Arc::new(projection),
             prefilter.map(Arc::new),
+            limit,
             trace,
         )))
     }
 
     /// Every filter is taken as `Inexact`: the engine keeps it above the scan, and the scan
-    /// applies it too, on protected values (see [`Prefilter`]); a filter on a protected column
+    /// applies it too, on protected values (see `Prefilter`); a filter on a protected column
     /// never runs on raw values (`count(*) … WHERE phone = '…'` would count raw phones).
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
         Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
@@ -298,6 +299,8 @@ pub struct GuardedExec {
     inner: Arc<dyn ExecutionPlan>,
     projection: Arc<Projection>,
     prefilter: Option<Arc<Prefilter>>,
+    /// Most rows one partition lets out (a `LIMIT` the engine pushed to the scan).
+    limit: Option<usize>,
     properties: Arc<PlanProperties>,
     trace: Arc<Trace>,
 }
@@ -307,6 +310,7 @@ impl GuardedExec {
         inner: Arc<dyn ExecutionPlan>,
         projection: Arc<Projection>,
         prefilter: Option<Arc<Prefilter>>,
+        limit: Option<usize>,
         trace: Arc<Trace>,
     ) -> GuardedExec {
         let partitions = inner.properties().partitioning.partition_count();
@@ -320,6 +324,7 @@ impl GuardedExec {
             inner,
             projection,
             prefilter,
+            limit,
             properties: Arc::new(properties),
             trace,
         }
@@ -381,17 +386,30 @@ impl ExecutionPlan for GuardedExec {
         let projection = self.projection.clone();
         let trace = self.trace.clone();
         let prefilter = self.prefilter.clone();
-        let guarded = inner.map(move |batch| {
-            let raw = match &prefilter {
-                Some(f) => f.keep(&batch?)?,
-                None => batch?,
+        // The limit is applied here too (in-memory sources ignore it): rows beyond it never
+        // leave the scan, so `LIMIT 10` names at most ten people per partition.
+        let limit = self.limit.unwrap_or(usize::MAX);
+        let guarded = inner.scan(limit, move |remaining, batch| {
+            if *remaining == 0 {
+                return futures::future::ready(None);
+            }
+            let mut next = || {
+                let mut raw = match &prefilter {
+                    Some(f) => f.keep(&batch?)?,
+                    None => batch?,
+                };
+                if raw.num_rows() > *remaining {
+                    raw = raw.slice(0, *remaining);
+                }
+                *remaining -= raw.num_rows();
+                let (out, _, subjects) = projection
+                    .apply_traced(&raw)
+                    .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+                // The subjects whose rows left the guard, keyed by the raw batch's key columns.
+                trace.read_subjects(&raw, &subjects);
+                Ok(out)
             };
-            let (out, _, subjects) = projection
-                .apply_traced(&raw)
-                .map_err(|e| DataFusionError::Execution(e.to_string()))?;
-            // The subjects whose rows left the guard, keyed by the raw batch's key columns.
-            trace.read_subjects(&raw, &subjects);
-            Ok(out)
+            futures::future::ready(Some(next()))
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             self.projection.output_schema(),

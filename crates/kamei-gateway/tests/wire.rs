@@ -501,6 +501,21 @@ fn a_point_query_names_one_subject() {
     };
     assert_eq!(subjects("jp_support"), 1);
     assert_eq!(subjects("cn_contractor"), 0);
+    // A limit stops rows in the scan too: at most three per partition (one per core).
+    let (out, ok) = server.psql("cn_contractor", "SELECT user_id FROM users LIMIT 3");
+    assert!(ok && out.lines().count() == 3, "{out}");
+    let records = read_records(&dir).unwrap();
+    let (_, limited, _) = records
+        .iter()
+        .rev()
+        .find(|(_, r, _)| r.principal() == "cn_contractor")
+        .unwrap();
+    let cores = std::thread::available_parallelism().unwrap().get() as u64;
+    assert!(
+        (1..=3 * cores).contains(&limited.subjects().count),
+        "{}",
+        limited.subjects().count
+    );
 }
 
 /// The deepest statements the guard accepts run (or fail) without taking the server down: a
