@@ -393,7 +393,7 @@ impl ExecutionPlan for GuardedExec {
             if *remaining == 0 {
                 return futures::future::ready(None);
             }
-            let mut next = || {
+            let next = || {
                 let mut raw = match &prefilter {
                     Some(f) => f.keep(&batch?)?,
                     None => batch?,
