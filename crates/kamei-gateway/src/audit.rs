@@ -69,7 +69,7 @@ impl Audit {
             })
             .unwrap_or_default();
         let input = RecordInput {
-            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            time: now(),
             principal: who.principal.clone(),
             org: who.org.clone(),
             country: who.country.as_str().to_owned(),
@@ -86,9 +86,7 @@ impl Audit {
         };
         self.submit(input).await
     }
-}
 
-impl Audit {
     /// Records that the server started with, or reloaded, `config`: the ids of the policies in
     /// force from this record on. The server is the actor, so the record names it (principal
     /// `kamei serve`, country `ZZ`: none) and reads no column.
@@ -98,7 +96,7 @@ impl Audit {
         event: &str,
     ) -> Result<u64, GatewayError> {
         let input = RecordInput {
-            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            time: now(),
             principal: "kamei serve".into(),
             org: "kamei".into(),
             country: "ZZ".into(),
@@ -129,6 +127,11 @@ impl Audit {
         let pending = self.log.submit(&record, &subjects).map_err(failed)?;
         pending.await.map_err(failed)
     }
+}
+
+/// The record time: UTC, RFC 3339, microseconds.
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// A subject set as the record input's groups.
