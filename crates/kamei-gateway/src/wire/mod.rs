@@ -7,6 +7,7 @@
 mod auth;
 mod encode;
 mod query;
+mod stream;
 
 pub(crate) use encode::pg_type;
 

@@ -7,10 +7,7 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex, Weak};
 
 use async_trait::async_trait;
-use bytes::{BufMut, BytesMut};
-use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, Schema};
-use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
 use futures::{Sink, Stream, StreamExt, stream};
 use kamei_audit::Action;
@@ -28,11 +25,11 @@ use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::copy::CopyData;
 use pgwire::messages::data::DataRow;
-use tokio_util::sync::CancellationToken;
 
 use super::encode;
+use super::stream::{Closing, batch_rows, cancellable, copy_line, guarded_tail, until_reloaded};
 use super::{Connection, user_error};
-use crate::audit::{Audit, Entry};
+use crate::audit::Entry;
 use crate::error::GatewayError;
 use crate::session::GuardedSession;
 use crate::statement::{Step, classify};
@@ -670,193 +667,6 @@ impl Connection {
             return Ok(Response::CopyOut(CopyResponse::new(0, columns, data)));
         }
         Ok(Response::Query(QueryResponse::new(fields, rows_out)))
-    }
-}
-
-/// The closing record of a streamed result. Written when the result ends, fails or is
-/// cancelled, and also when it is dropped unfinished (a portal left suspended, a client gone):
-/// the log then still says how many rows were produced and whose.
-struct Closing {
-    who: crate::session::Who,
-    audit: Audit,
-    peer: std::net::SocketAddr,
-    text: String,
-    opening: u64,
-    trace: Arc<crate::trace::Trace>,
-    /// Rows produced so far (counted per batch taken from the engine).
-    rows: u64,
-    purpose: Option<String>,
-    ticket: Option<String>,
-    done: bool,
-}
-
-impl Closing {
-    /// The record's future; `self` is marked done so that dropping it writes nothing more.
-    fn close(&mut self) -> impl std::future::Future<Output = Result<u64, GatewayError>> + Send + 'static {
-        self.done = true;
-        let (audit, who, peer) = (self.audit.clone(), self.who.clone(), self.peer);
-        let (text, rows, opening) = (self.text.clone(), self.rows, self.opening);
-        let (purpose, ticket) = (self.purpose.clone(), self.ticket.clone());
-        let reads = self.trace.take();
-        async move {
-            let entry = Entry {
-                statement: &text,
-                rows,
-                reads: Some(&reads),
-                opens: Some(opening),
-                purpose,
-                ticket,
-                ..Entry::default()
-            };
-            audit.append(&who, peer, Action::Query, entry).await
-        }
-    }
-}
-
-impl Drop for Closing {
-    fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        let record = self.close();
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    if let Err(e) = record.await {
-                        super::tracing_line(&format!("cannot write a closing audit record: {e}"));
-                    }
-                });
-            }
-            Err(_) => super::tracing_line(
-                "a streamed result ended outside the runtime: its closing record is missing",
-            ),
-        }
-    }
-}
-
-/// The rest of a streamed result: batches until the end, an error or a cancel, then the
-/// closing record, linked to the opening one.
-fn guarded_tail(
-    stream: SendableRecordBatchStream,
-    token: CancellationToken,
-    closing: Closing,
-) -> impl Stream<Item = PgWireResult<RecordBatch>> + Send {
-    enum State {
-        Running(SendableRecordBatchStream, CancellationToken, Box<Closing>),
-        Done,
-    }
-    stream::unfold(
-        State::Running(stream, token, Box::new(closing)),
-        |state| async move {
-            let State::Running(mut stream, token, mut closing) = state else {
-                return None;
-            };
-            let next = tokio::select! {
-                n = stream.next() => n,
-                _ = token.cancelled() => Some(Err(datafusion::error::DataFusionError::Execution("canceling statement due to user request".into()))),
-            };
-            match next {
-                Some(Ok(batch)) => {
-                    closing.rows += batch.num_rows() as u64;
-                    Some((Ok(batch), State::Running(stream, token, closing)))
-                }
-                end => {
-                    drop(stream);
-                    let recorded = closing.close().await;
-                    let error = match (end, recorded) {
-                        (_, Err(e)) => Some(PgWireError::from(e)),
-                        (Some(Err(e)), _) => Some(if token.is_cancelled() {
-                            PgWireError::QueryCanceled
-                        } else {
-                            PgWireError::from(crate::session::execution_error(e))
-                        }),
-                        _ => None,
-                    };
-                    error.map(|e| (Err(e), State::Done))
-                }
-            }
-        },
-    )
-}
-
-/// Ends a result at its first row after a configuration reload: rows computed under the old
-/// levels must not reach the client once a permission is revoked (a suspended portal would
-/// otherwise hand them out whenever it is resumed).
-fn until_reloaded(
-    rows: impl Stream<Item = PgWireResult<DataRow>> + Send + 'static,
-    shared: Arc<super::Shared>,
-    generation: u64,
-) -> impl Stream<Item = PgWireResult<DataRow>> + Send {
-    rows.scan(false, move |stopped, row| {
-        let next = if *stopped {
-            None
-        } else if shared.generation() != generation {
-            *stopped = true;
-            Some(Err(user_error(
-                "0A000",
-                "the configuration was reloaded while this result was being sent; run the statement again",
-            )))
-        } else {
-            Some(row)
-        };
-        futures::future::ready(next)
-    })
-}
-
-/// Encodes batches as data rows.
-fn batch_rows(
-    batches: impl Stream<Item = PgWireResult<RecordBatch>> + Send + 'static,
-    fields: Arc<Vec<FieldInfo>>,
-) -> impl Stream<Item = PgWireResult<DataRow>> + Send {
-    batches
-        .map(move |b| match b.and_then(|b| encode::rows(&b, &fields)) {
-            Ok(rows) => stream::iter(rows.into_iter().map(Ok).collect::<Vec<_>>()),
-            Err(e) => stream::iter(vec![Err(e)]),
-        })
-        .flatten()
-}
-
-/// One data row as a line of COPY's text format (the row's fields are length-prefixed; a
-/// negative length is NULL).
-fn copy_line(row: &DataRow) -> BytesMut {
-    let mut line = BytesMut::new();
-    let mut data: &[u8] = &row.data;
-    let mut first = true;
-    while let Some((len, rest)) = data.split_first_chunk::<4>() {
-        let len = i32::from_be_bytes(*len);
-        data = rest;
-        if !first {
-            line.put_u8(b'\t');
-        }
-        first = false;
-        let Ok(n) = usize::try_from(len) else {
-            line.put_slice(b"\\N");
-            continue;
-        };
-        let (value, rest) = data.split_at(n.min(data.len()));
-        for &b in value {
-            match b {
-                b'\\' => line.put_slice(b"\\\\"),
-                b'\t' => line.put_slice(b"\\t"),
-                b'\n' => line.put_slice(b"\\n"),
-                b'\r' => line.put_slice(b"\\r"),
-                _ => line.put_u8(b),
-            }
-        }
-        data = rest;
-    }
-    line.put_u8(b'\n');
-    line
-}
-
-/// Runs a future unless the statement is cancelled first.
-async fn cancellable<T>(
-    token: &CancellationToken,
-    f: impl std::future::Future<Output = T>,
-) -> PgWireResult<T> {
-    tokio::select! {
-        v = f => Ok(v),
-        _ = token.cancelled() => Err(PgWireError::QueryCanceled),
     }
 }
 
