@@ -40,6 +40,7 @@ mod log_tests;
 mod merkle;
 mod query;
 pub mod record;
+mod redact;
 mod storage;
 pub mod subjects;
 mod tiles;
@@ -55,7 +56,8 @@ pub use merkle::{
     Hash, ProofError, Tree, empty_root, leaf_hash, node_hash, verify_consistency, verify_inclusion,
 };
 pub use query::{Match, Query, subjects_seen};
-pub use record::{Action, AuditRecord, RecordError, RecordInput, redact_statement};
+pub use record::{Action, AuditRecord, RecordError, RecordInput};
+pub use redact::redact_statement;
 pub use storage::{LocalDir, LogStorage};
 pub use subjects::SubjectSet;
 pub use tiles::{bundle_path, encode_index, hash_tile_path, parse_bundle};
