@@ -12,9 +12,9 @@
 //! the scan as well (`Inexact`); no filter reaches the source itself.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use datafusion::arrow::array::{Array, BooleanArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
@@ -128,11 +128,6 @@ impl TableProvider for GuardedTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        // Each statement brings its own trace (the session's `run`); a scan planned any other
-        // way has nowhere to record its reads, and is refused.
-        let trace = state.config().get_extension::<Trace>().ok_or_else(|| {
-            DataFusionError::Plan("a guarded table is read only through a kamei statement".into())
-        })?;
         let wanted: Vec<usize> = match projection {
             Some(p) => p.clone(),
             None => (0..self.schema.fields().len()).collect(),
@@ -204,17 +199,19 @@ impl TableProvider for GuardedTable {
             self.directory.as_ref(),
         )
         .map_err(plain)?;
-        for n in &names {
-            if let Some(c) = self.plan.column(n) {
-                trace.read_column(self.plan.table(), n, c.max_level());
-            }
-        }
+        let columns = names
+            .iter()
+            .filter_map(|n| self.plan.column(n).map(|c| ((*n).to_owned(), c.max_level())))
+            .collect();
         Ok(Arc::new(GuardedExec::new(
+            Arc::new(Reading {
+                table: self.plan.table().to_owned(),
+                columns,
+            }),
             inner,
             Arc::new(projection),
             prefilter.map(Arc::new),
             limit,
-            trace,
         )))
     }
 
@@ -257,8 +254,9 @@ impl GuardedTable {
         let schema = DFSchema::try_from(projection.output_schema().as_ref().clone()).ok()?;
         let predicate = state.create_physical_expr(predicate, &schema).ok()?;
         Some(Prefilter {
-            projection,
+            projection: Arc::new(projection),
             predicate,
+            protected: Arc::default(),
         })
     }
 }
@@ -268,16 +266,51 @@ impl GuardedTable {
 /// that match go on to the full projection. A row that does not match never leaves the scan.
 #[derive(Debug)]
 struct Prefilter {
-    projection: Projection,
+    projection: Arc<Projection>,
     predicate: Arc<dyn PhysicalExpr>,
+    /// Shared by every execution of a prepared statement's plan.
+    protected: Arc<Mutex<ProtectedBatches>>,
+}
+
+/// Most bytes of protected filter columns one prefilter keeps.
+const PROTECTED_BATCHES_BYTES: usize = 1 << 20;
+
+/// The protected filter columns of the raw batches a prefilter saw, while they fit in
+/// [`PROTECTED_BATCHES_BYTES`]: a prepared point query on a small in-memory table protects its
+/// filter column once, not at every execution. A batch is known by its raw arrays (the same
+/// `Arc`s, kept alive here, so an address cannot be reused by another batch); a projection is
+/// a pure function of its input under one session's keys, and the cache dies with the plan.
+#[derive(Debug, Default)]
+struct ProtectedBatches {
+    batches: Vec<(Vec<ArrayRef>, RecordBatch)>,
+    bytes: usize,
 }
 
 impl Prefilter {
-    fn keep(&self, raw: &RecordBatch) -> Result<RecordBatch> {
-        let protected = self
+    fn protected(&self, raw: &RecordBatch) -> Result<RecordBatch> {
+        let same = |arrays: &[ArrayRef]| {
+            arrays.len() == raw.num_columns()
+                && arrays.iter().zip(raw.columns()).all(|(a, b)| Arc::ptr_eq(a, b))
+        };
+        let lock = || self.protected.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, batch)) = lock().batches.iter().find(|(arrays, _)| same(arrays)) {
+            return Ok(batch.clone());
+        }
+        let batch = self
             .projection
             .apply(raw)
             .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+        let bytes = batch.get_array_memory_size();
+        let mut cache = lock();
+        if cache.bytes + bytes <= PROTECTED_BATCHES_BYTES {
+            cache.bytes += bytes;
+            cache.batches.push((raw.columns().to_vec(), batch.clone()));
+        }
+        Ok(batch)
+    }
+
+    fn keep(&self, raw: &RecordBatch) -> Result<RecordBatch> {
+        let protected = self.protected(raw)?;
         let matches = self
             .predicate
             .evaluate(&protected)?
@@ -290,28 +323,37 @@ impl Prefilter {
     }
 }
 
+/// What a guarded scan reads: its table and columns, at the most revealing level of each.
+#[derive(Debug)]
+struct Reading {
+    table: String,
+    columns: Vec<(String, Level)>,
+}
+
 /// The scan node of a guarded table: the inner scan's batches through the projection.
 ///
 /// It reports no children (so no optimizer rule rewrites, pushes into or reorders the inner
-/// scan), unknown statistics, unknown partitioning, no orderings and no equivalences.
+/// scan), unknown statistics, unknown partitioning, no orderings and no equivalences. It
+/// records what it reads in the [`Trace`] its execution brings (a plan is planned once and
+/// may run many times, each with a trace of its own) and refuses to run without one.
 #[derive(Debug)]
 pub struct GuardedExec {
+    reading: Arc<Reading>,
     inner: Arc<dyn ExecutionPlan>,
     projection: Arc<Projection>,
     prefilter: Option<Arc<Prefilter>>,
     /// Most rows one partition lets out (a `LIMIT` the engine pushed to the scan).
     limit: Option<usize>,
     properties: Arc<PlanProperties>,
-    trace: Arc<Trace>,
 }
 
 impl GuardedExec {
     fn new(
+        reading: Arc<Reading>,
         inner: Arc<dyn ExecutionPlan>,
         projection: Arc<Projection>,
         prefilter: Option<Arc<Prefilter>>,
         limit: Option<usize>,
-        trace: Arc<Trace>,
     ) -> GuardedExec {
         let partitions = inner.properties().partitioning.partition_count();
         let properties = PlanProperties::new(
@@ -321,12 +363,45 @@ impl GuardedExec {
             Boundedness::Bounded,
         );
         GuardedExec {
+            reading,
             inner,
             projection,
             prefilter,
             limit,
             properties: Arc::new(properties),
-            trace,
+        }
+    }
+
+    /// Records the columns this scan reads, at their levels (before any row is computed, so
+    /// that a record written before the first row names them).
+    pub(crate) fn record_columns(&self, trace: &Trace) {
+        for (column, level) in &self.reading.columns {
+            trace.read_column(&self.reading.table, column, *level);
+        }
+    }
+
+    /// The predicate the scan filters on, if any (a prepared statement's parameters sit in it).
+    pub(crate) fn filter(&self) -> Option<&Arc<dyn PhysicalExpr>> {
+        self.prefilter.as_ref().map(|f| &f.predicate)
+    }
+
+    /// The same scan with its filter's predicate replaced (a prepared statement's parameters
+    /// bound in it).
+    pub(crate) fn with_filter(&self, predicate: Arc<dyn PhysicalExpr>) -> GuardedExec {
+        let prefilter = self.prefilter.as_ref().map(|f| {
+            Arc::new(Prefilter {
+                projection: f.projection.clone(),
+                predicate,
+                protected: f.protected.clone(),
+            })
+        });
+        GuardedExec {
+            reading: self.reading.clone(),
+            inner: self.inner.clone(),
+            projection: self.projection.clone(),
+            prefilter,
+            limit: self.limit,
+            properties: self.properties.clone(),
         }
     }
 }
@@ -382,9 +457,12 @@ impl ExecutionPlan for GuardedExec {
     }
 
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        let trace = context.session_config().get_extension::<Trace>().ok_or_else(|| {
+            DataFusionError::Execution("a guarded table is read only through a kamei statement".into())
+        })?;
+        self.record_columns(&trace);
         let inner = self.inner.execute(partition, context)?;
         let projection = self.projection.clone();
-        let trace = self.trace.clone();
         let prefilter = self.prefilter.clone();
         // The limit is applied here too (in-memory sources ignore it): rows beyond it never
         // leave the scan, so `LIMIT 10` names at most ten people per partition.

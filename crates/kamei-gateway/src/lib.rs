@@ -33,6 +33,7 @@ mod pg_catalog;
 mod session;
 mod sources;
 pub mod statement;
+mod template;
 mod trace;
 mod wire;
 
@@ -40,7 +41,8 @@ pub use audit::Audit;
 pub use error::GatewayError;
 pub use guarded::{GuardedExec, GuardedTable};
 pub use memory::MemoryLimits;
-pub use session::{Gateway, GuardedSession, Running, Who};
+pub use session::{Executable, Gateway, GuardedSession, Running, Who, parameter_types};
 pub use sources::Sources;
+pub use template::Template;
 pub use trace::{Reads, subject_groups};
 pub use wire::{Server, ServerOptions, Tls};

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::TableProvider;
-use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{DataFusionError, ParamValues, ScalarValue};
 use datafusion::datasource::{MemTable, source_as_provider};
 use datafusion::execution::FunctionRegistry;
@@ -16,7 +17,7 @@ use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{LogicalPlan, ScalarUDF};
-use datafusion::physical_plan::execute_stream;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::sql::parser::Statement as DfStatement;
 use futures::TryStreamExt;
 use kamei_core::Jurisdiction;
@@ -24,10 +25,11 @@ use kamei_policy::Config;
 use kamei_protect::Keyring;
 
 use crate::error::{DeniedColumns, GatewayError};
-use crate::guarded::GuardedTable;
+use crate::guarded::{GuardedExec, GuardedTable};
 use crate::memory::{Bounded, EXPANDING_FUNCTIONS, MemoryLimits, StatementPool};
 use crate::sources::Sources;
 use crate::statement::{Step, classify};
+use crate::template::Template;
 use crate::trace::{Reads, Trace};
 
 /// Configuration, sources and keys, shared by every session.
@@ -163,6 +165,8 @@ impl Gateway {
         crate::pg_catalog::register(&ctx, &listed, &p.name)
             .map_err(|e| GatewayError::Query(e.to_string()))?;
         Ok(GuardedSession {
+            config: ctx.copied_config(),
+            runtime: self.runtime.clone(),
             ctx,
             statement_memory: self.statement_memory,
             may_explain: p.roles.iter().any(|r| r == "admin"),
@@ -180,6 +184,10 @@ impl Gateway {
 /// One principal's session.
 pub struct GuardedSession {
     ctx: SessionContext,
+    /// The settings each statement's task runs with (plus its trace).
+    config: SessionConfig,
+    /// The server's runtime, whose pool each statement's own pool draws from.
+    runtime: Arc<RuntimeEnv>,
     /// Bytes one statement's operators may hold (its share of the server's pool).
     statement_memory: usize,
     /// EXPLAIN prints plans with their literals and statistics: admins only.
@@ -323,27 +331,109 @@ impl GuardedSession {
         Ok(plan)
     }
 
-    /// Starts a checked plan with a trace of its own, so that statements running side by side
-    /// on one connection (portals, a string of statements) keep their reads apart.
+    /// Plans and starts a checked plan.
     pub async fn run(&self, plan: LogicalPlan) -> Result<Running, GatewayError> {
+        let physical = self
+            .ctx
+            .state()
+            .create_physical_plan(&plan)
+            .await
+            .map_err(plan_error)?;
+        self.start(physical)
+    }
+
+    /// Starts a statement: a plan to plan now, or a prepared one with its values.
+    pub async fn run_statement(&self, statement: Executable) -> Result<Running, GatewayError> {
+        match statement {
+            Executable::Plan(plan) => self.run(plan).await,
+            Executable::Prepared(template, values) => self.run_template(&template, values),
+        }
+    }
+
+    /// A prepared statement's plan, planned once for all its executions (see `template.rs`);
+    /// `None` when it must be planned at each execution instead.
+    pub async fn template(&self, plan: &LogicalPlan, params: &[Option<DataType>]) -> Option<Template> {
+        let state = self.ctx.state();
+        let optimized = state.optimize(plan).ok()?;
+        let (slotted, types) = Template::slotted(optimized, params)?;
+        let physical = state
+            .query_planner()
+            .create_physical_plan(&slotted, &state)
+            .await
+            .ok()?;
+        Template::new(physical, types)
+    }
+
+    /// Starts a prepared statement's plan with `values` for its parameters.
+    fn run_template(&self, template: &Template, values: Vec<ScalarValue>) -> Result<Running, GatewayError> {
+        let physical = template.bind(values).map_err(plan_error)?;
+        self.start(physical)
+    }
+
+    /// Starts a physical plan with a trace of its own, so that statements running side by side
+    /// on one connection (portals, a string of statements) keep their reads apart. The
+    /// columns its guarded scans read are in the trace before the first row is computed.
+    fn start(&self, physical: Arc<dyn ExecutionPlan>) -> Result<Running, GatewayError> {
         let trace = Arc::new(Trace::default());
-        let mut state = self.ctx.state();
-        state.config_mut().set_extension(trace.clone());
-        let physical = state.create_physical_plan(&plan).await.map_err(plan_error)?;
-        let server = state.runtime_env();
+        physical
+            .apply(|node| {
+                if let Some(scan) = node.downcast_ref::<GuardedExec>() {
+                    scan.record_columns(&trace);
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+            .map_err(plan_error)?;
         let runtime = Arc::new(RuntimeEnv {
             memory_pool: Arc::new(StatementPool::new(
-                server.memory_pool.clone(),
+                self.runtime.memory_pool.clone(),
                 self.statement_memory,
             )),
-            disk_manager: server.disk_manager.clone(),
-            cache_manager: server.cache_manager.clone(),
-            object_store_registry: server.object_store_registry.clone(),
+            disk_manager: self.runtime.disk_manager.clone(),
+            cache_manager: self.runtime.cache_manager.clone(),
+            object_store_registry: self.runtime.object_store_registry.clone(),
         });
-        let task = TaskContext::from(&state).with_runtime(runtime);
+        // A planned statement looks no function up by name: the task needs no registry.
+        let task = TaskContext::new(
+            None,
+            self.ctx.session_id(),
+            self.config.clone().with_extension(trace.clone()),
+            HashMap::new(),
+            HashMap::new(),
+            HashMap::new(),
+            HashMap::new(),
+            runtime,
+        );
         let stream = execute_stream(physical, Arc::new(task)).map_err(execution_error)?;
         Ok(Running { stream, trace })
     }
+}
+
+/// The type of each placeholder `$1`, `$2`, … of `plan`, in order (`None` where the plan does
+/// not tell).
+pub fn parameter_types(plan: &LogicalPlan) -> Result<Vec<Option<DataType>>, DataFusionError> {
+    let mut params: Vec<(usize, Option<DataType>)> = plan
+        .get_parameter_types()?
+        .into_iter()
+        .filter_map(|(name, t)| name.trim_start_matches('$').parse::<usize>().ok().map(|n| (n, t)))
+        .collect();
+    params.sort_by_key(|(n, _)| *n);
+    let count = params.last().map_or(0, |(n, _)| *n);
+    let mut list = vec![None; count];
+    for (n, t) in params {
+        if let Some(slot) = list.get_mut(n.wrapping_sub(1)) {
+            *slot = t;
+        }
+    }
+    Ok(list)
+}
+
+/// A statement ready to run.
+#[derive(Debug)]
+pub enum Executable {
+    /// A checked plan, with its parameters bound, to plan physically.
+    Plan(LogicalPlan),
+    /// A prepared statement's physical plan and the values of its parameters.
+    Prepared(Arc<Template>, Vec<ScalarValue>),
 }
 
 /// A running statement: its rows, and what its guarded scans have read so far.

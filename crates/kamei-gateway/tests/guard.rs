@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use arrow::array::{AsArray, RecordBatch};
+use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use kamei_gateway::{Gateway, GatewayError, MemoryLimits, Sources};
@@ -232,4 +232,128 @@ fn a_statement_past_its_memory_limit_fails_alone() {
         .block_on(session.query("SELECT count(phone) FROM users"))
         .unwrap();
     assert_eq!(count(&repeated), count(&phones));
+}
+
+/// Every row of a result as text, sorted (row order is not part of a result without ORDER BY).
+fn rows(batches: &[RecordBatch]) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in batches {
+        let columns: Vec<_> = b
+            .columns()
+            .iter()
+            .map(|c| cast(c, &DataType::Utf8).unwrap())
+            .collect();
+        for i in 0..b.num_rows() {
+            let row: Vec<&str> = columns
+                .iter()
+                .map(|c| c.as_string::<i32>())
+                .map(|c| if c.is_null(i) { "NULL" } else { c.value(i) })
+                .collect();
+            out.push(row.join("|"));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A prepared statement is planned once and run with each execution's values in its slots
+/// (`template.rs`): every execution must answer, and name in its audit record, exactly what
+/// the same statement planned afresh with those values does, in any order of executions.
+#[test]
+fn prepared_statements_answer_as_the_same_statement_planned_afresh() {
+    use datafusion::common::ScalarValue;
+    use kamei_gateway::statement::classify;
+    use kamei_gateway::{Executable, parameter_types};
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let g = gateway();
+    let countries = raw("users", "country");
+    let ids = raw("users", "user_id");
+    let phones = raw("users", "phone");
+    let jp = countries.iter().position(|c| c.as_deref() == Some("JP")).unwrap();
+    let th = countries.iter().position(|c| c.as_deref() == Some("TH")).unwrap();
+    let id = |i: usize| ScalarValue::Int64(Some(ids[i].as_deref().unwrap().parse().unwrap()));
+    let text = |s: &str| ScalarValue::Utf8(Some(s.to_owned()));
+    let jp_phone = text(phones[jp].as_deref().unwrap());
+    // (statement, whether its plan is kept, value sets run one after another)
+    let cases: Vec<(&str, bool, Vec<Vec<ScalarValue>>)> = vec![
+        (
+            "SELECT user_id, phone, email, country FROM users WHERE user_id = $1",
+            true,
+            vec![
+                vec![id(jp)],
+                vec![id(th)],
+                vec![ScalarValue::Int64(Some(-1))],
+                vec![id(jp)],
+            ],
+        ),
+        (
+            "SELECT count(*) FROM users WHERE phone = $1",
+            true,
+            vec![vec![jp_phone.clone()], vec![text("tel_0000")], vec![jp_phone]],
+        ),
+        (
+            "SELECT user_id, user_id = $2 AS chosen, phone FROM users WHERE country = $1 AND user_id > $3",
+            true,
+            vec![
+                vec![text("JP"), id(jp), ScalarValue::Int64(Some(0))],
+                vec![text("TH"), id(th), id(jp)],
+            ],
+        ),
+        (
+            "SELECT u.user_id, p.card_number FROM users u JOIN payments p ON u.user_id = p.user_id WHERE u.country = $1",
+            true,
+            vec![vec![text("JP")], vec![text("TH")]],
+        ),
+        (
+            "SELECT count(*) FILTER (WHERE country = $1) FROM users",
+            false,
+            vec![vec![text("JP")], vec![text("KR")]],
+        ),
+        (
+            "SELECT user_id, phone FROM users WHERE country = $1 ORDER BY user_id LIMIT $2",
+            false,
+            vec![
+                vec![text("JP"), ScalarValue::Int64(Some(3))],
+                vec![text("TH"), ScalarValue::Int64(Some(1))],
+            ],
+        ),
+    ];
+    for principal in ["admin", "jp_support", "cn_contractor"] {
+        let session = g.session(principal).unwrap();
+        for (sql, kept, value_sets) in &cases {
+            let steps = classify(sql).unwrap();
+            let plan = runtime.block_on(session.plan(&steps[0])).unwrap();
+            let params = parameter_types(&plan).unwrap();
+            let template = runtime.block_on(session.template(&plan, &params)).map(Arc::new);
+            assert_eq!(template.is_some(), *kept, "{principal}: {sql}");
+            for values in value_sets {
+                let afresh = Executable::Plan(session.bind(&plan, values.clone()).unwrap());
+                let prepared = match &template {
+                    Some(t) => Executable::Prepared(t.clone(), values.clone()),
+                    None => Executable::Plan(session.bind(&plan, values.clone()).unwrap()),
+                };
+                let outcome = |statement| {
+                    runtime.block_on(async {
+                        let mut running = session.run_statement(statement).await.unwrap();
+                        let batches: Vec<RecordBatch> =
+                            futures::TryStreamExt::try_collect(&mut running.stream)
+                                .await
+                                .unwrap();
+                        (rows(&batches), running.take_reads())
+                    })
+                };
+                let (want_rows, want_reads) = outcome(afresh);
+                let (got_rows, got_reads) = outcome(prepared);
+                assert_eq!(got_rows, want_rows, "{principal}: {sql} with {values:?}");
+                assert!(
+                    got_reads.tables == want_reads.tables && got_reads.subjects == want_reads.subjects,
+                    "{principal}: {sql} with {values:?}: another audit record"
+                );
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::common::ScalarValue;
 use datafusion::logical_expr::LogicalPlan;
 use futures::{Sink, Stream, StreamExt, stream};
 use kamei_audit::Action;
@@ -31,8 +32,9 @@ use super::stream::{Closing, batch_rows, cancellable, copy_line, guarded_tail, u
 use super::{Connection, user_error};
 use crate::audit::Entry;
 use crate::error::GatewayError;
-use crate::session::GuardedSession;
+use crate::session::{Executable, GuardedSession, parameter_types};
 use crate::statement::{Step, classify};
+use crate::template::Template;
 
 /// A statement prepared by Parse: its step and, for queries, the checked plan with its
 /// placeholders (planned once per connection and statement, and once more after a
@@ -48,25 +50,55 @@ pub(crate) struct Prepared {
 }
 
 /// A checked plan and the session it was planned in: its scans apply that session's levels,
-/// so a session opened under a reloaded configuration plans the statement again.
-#[derive(Debug)]
+/// so a session opened under a reloaded configuration plans the statement again. A query's
+/// physical plan is kept too, when it can be (see `template.rs`), so that executions only
+/// bind their values.
+#[derive(Debug, Clone)]
 struct Planned {
     session: Weak<GuardedSession>,
     plan: LogicalPlan,
+    template: Option<Arc<Template>>,
+}
+
+impl Planned {
+    async fn new(
+        session: &Arc<GuardedSession>,
+        step: &Step,
+        plan: LogicalPlan,
+        params: &[Option<DataType>],
+    ) -> Planned {
+        let template = match step {
+            Step::Query { .. } => session.template(&plan, params).await.map(Arc::new),
+            _ => None,
+        };
+        Planned {
+            session: Arc::downgrade(session),
+            plan,
+            template,
+        }
+    }
+
+    /// The statement to run with `values` for its parameters.
+    fn bind(&self, session: &GuardedSession, values: Vec<ScalarValue>) -> Result<Executable, GatewayError> {
+        Ok(match &self.template {
+            Some(t) => Executable::Prepared(t.clone(), values),
+            None => Executable::Plan(session.bind(&self.plan, values)?),
+        })
+    }
 }
 
 impl Prepared {
     /// The plan for `session`: the one made at Parse, or, if the configuration was reloaded
     /// since, a new one, which must keep the result columns and parameter types the client
     /// was told (as PostgreSQL's "cached plan must not change result type").
-    async fn plan_for(&self, session: &Arc<GuardedSession>) -> Result<Option<LogicalPlan>, GatewayError> {
+    async fn plan_for(&self, session: &Arc<GuardedSession>) -> Result<Option<Planned>, GatewayError> {
         let Some(planned) = &self.plan else {
             return Ok(None);
         };
         let old = {
             let planned = planned.lock().unwrap_or_else(|p| p.into_inner());
             if Weak::ptr_eq(&planned.session, &Arc::downgrade(session)) {
-                return Ok(Some(planned.plan.clone()));
+                return Ok(Some(planned.clone()));
             }
             planned.plan.clone()
         };
@@ -75,10 +107,8 @@ impl Prepared {
         if new.schema().as_arrow() != old.schema().as_arrow() || !same_params {
             return Err(GatewayError::Stale);
         }
-        *planned.lock().unwrap_or_else(|p| p.into_inner()) = Planned {
-            session: Arc::downgrade(session),
-            plan: new.clone(),
-        };
+        let new = Planned::new(session, &self.step, new, &self.params).await;
+        *planned.lock().unwrap_or_else(|p| p.into_inner()) = new.clone();
         Ok(Some(new))
     }
 }
@@ -132,41 +162,25 @@ impl QueryParser for Parser {
                     Ok(plan) => plan,
                     Err(e) => return Err(self.conn.refused(&session, &text, e).await),
                 };
-                let types = match plan.get_parameter_types() {
-                    Ok(types) => types,
+                let params = match parameter_types(&plan) {
+                    Ok(params) => params,
                     Err(e) => {
                         let e = user_error("42P18", &crate::error::scrub(&e.to_string()));
                         return Err(self.conn.record_denied(&session, &text, Vec::new(), e).await);
                     }
                 };
-                let mut params: Vec<(usize, Option<DataType>)> = types
-                    .into_iter()
-                    .filter_map(|(name, t)| {
-                        name.trim_start_matches('$').parse::<usize>().ok().map(|n| (n, t))
-                    })
-                    .collect();
-                params.sort_by_key(|(n, _)| *n);
-                let count = params.last().map_or(0, |(n, _)| *n);
-                let mut list = vec![None; count];
-                for (n, t) in params {
-                    if let Some(slot) = list.get_mut(n.wrapping_sub(1)) {
-                        *slot = t;
-                    }
-                }
-                (Some(plan), list)
+                (Some(plan), params)
             }
             _ => (None, Vec::new()),
         };
         Ok(Some(Arc::new(Prepared {
-            step,
             text,
-            plan: plan.map(|plan| {
-                Mutex::new(Planned {
-                    session: Arc::downgrade(&session),
-                    plan,
-                })
-            }),
+            plan: match plan {
+                Some(plan) => Some(Mutex::new(Planned::new(&session, &step, plan, &params).await)),
+                None => None,
+            },
             params,
+            step,
         })))
     }
 
@@ -249,7 +263,13 @@ impl SimpleQueryHandler for Queries {
                 Step::Query { .. } | Step::Explain(_) => match session.plan(&step).await {
                     Ok(plan) => {
                         self.conn
-                            .execute(&session, plan, &step, &text, &Format::UnifiedText)
+                            .execute(
+                                &session,
+                                Executable::Plan(plan),
+                                &step,
+                                &text,
+                                &Format::UnifiedText,
+                            )
                             .await
                     }
                     Err(e) => Err(self.conn.refused(&session, &text, e).await),
@@ -327,7 +347,7 @@ impl ExtendedQueryHandler for Queries {
                 }
             }
         }
-        let bound = match session.bind(&plan, values) {
+        let bound = match plan.bind(&session, values) {
             Ok(p) => p,
             Err(e) => return Err(self.conn.refused(&session, &prepared.text, e).await),
         };
@@ -554,7 +574,7 @@ impl Connection {
     async fn execute(
         &self,
         session: &Arc<GuardedSession>,
-        plan: LogicalPlan,
+        statement: Executable,
         step: &Step,
         text: &str,
         format: &Format,
@@ -575,7 +595,7 @@ impl Connection {
         }
         let copy = matches!(step, Step::Query { copy: true, .. });
         let generation = self.session_generation();
-        let running = match cancellable(&token, session.run(plan)).await {
+        let running = match cancellable(&token, session.run_statement(statement)).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => return Err(self.refused(session, text, e).await),
             Err(c) => return Err(self.cancelled(session, text, None, c).await),
