@@ -26,6 +26,7 @@
 )]
 
 mod audit;
+mod bounded;
 mod error;
 mod guarded;
 mod memory;

@@ -6,29 +6,15 @@
 //! draws from the server's pool, so one query fails alone ("resources exhausted") and the
 //! server stays up.
 //!
-//! The pools see what operators reserve, not what a function allocates for its result: a
-//! reviewer's `repeat(phone, 3000000)` asked for 60 GB at once and the allocator aborted the
-//! server. The functions whose result can be far larger than their arguments are therefore
-//! wrapped ([`Bounded`]) to refuse, before allocating, a call that would produce more than
-//! [`MAX_FUNCTION_OUTPUT`] for one batch.
+//! The pools see what operators reserve, not what an expression allocates for its result:
+//! that is bounded in `bounded.rs`.
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type};
-use datafusion::common::{Result, ScalarValue, resources_datafusion_err};
+use datafusion::common::{Result, resources_datafusion_err};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryLimit, MemoryPool, MemoryReservation};
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature};
-
-/// Most bytes one call of a [`Bounded`] function may produce for one batch.
-pub(crate) const MAX_FUNCTION_OUTPUT: u64 = 64 << 20;
-
-/// The functions whose output is a count times their input: `repeat(text, n)`, and
-/// `lpad`/`rpad(text, n)` (n characters of up to four bytes).
-pub(crate) const EXPANDING_FUNCTIONS: &[&str] = &["repeat", "lpad", "rpad"];
 
 /// How much memory statements' operators (sorts, joins, aggregates) may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,103 +105,6 @@ impl MemoryPool for StatementPool {
 
     fn memory_limit(&self) -> MemoryLimit {
         MemoryLimit::Finite(self.limit)
-    }
-}
-
-/// An expanding function that first checks how much its call would produce.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Bounded {
-    inner: Arc<ScalarUDF>,
-}
-
-impl Bounded {
-    pub(crate) fn new(inner: Arc<ScalarUDF>) -> Bounded {
-        Bounded { inner }
-    }
-}
-
-impl ScalarUDFImpl for Bounded {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn signature(&self) -> &Signature {
-        self.inner.signature()
-    }
-
-    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        self.inner.return_type(args)
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let bytes = output_bound(self.name(), &args.args, args.number_rows)?;
-        if bytes > MAX_FUNCTION_OUTPUT {
-            return Err(resources_datafusion_err!(
-                "`{}` would produce about {} MiB for {} rows; at most {} MiB are allowed per batch",
-                self.name(),
-                bytes >> 20,
-                args.number_rows,
-                MAX_FUNCTION_OUTPUT >> 20
-            ));
-        }
-        self.inner.invoke_with_args(args)
-    }
-}
-
-/// An upper bound of the bytes `repeat`, `lpad` or `rpad` produce for `rows` rows, computed
-/// without expanding a scalar argument to an array.
-fn output_bound(name: &str, args: &[ColumnarValue], rows: usize) -> Result<u64> {
-    let (Some(text), Some(count)) = (args.first(), args.get(1)) else {
-        return Ok(0);
-    };
-    let text_len = |i: usize| -> u64 {
-        match text {
-            ColumnarValue::Scalar(s) => scalar_len(s),
-            ColumnarValue::Array(a) if a.is_valid(i) => match a.data_type() {
-                DataType::Utf8 => a.as_string::<i32>().value(i).len() as u64,
-                DataType::LargeUtf8 => a.as_string::<i64>().value(i).len() as u64,
-                DataType::Utf8View => a.as_string_view().value(i).len() as u64,
-                _ => 0,
-            },
-            ColumnarValue::Array(_) => 0,
-        }
-    };
-    let per_row = |i: usize, n: i64| -> u64 {
-        let n = u64::try_from(n).unwrap_or(0);
-        if name == "repeat" {
-            text_len(i).saturating_mul(n)
-        } else {
-            n.saturating_mul(4).max(text_len(i))
-        }
-    };
-    let total = match count {
-        ColumnarValue::Scalar(s) => {
-            let n = match s.cast_to(&DataType::Int64)? {
-                ScalarValue::Int64(Some(n)) => n,
-                _ => 0,
-            };
-            match text {
-                ColumnarValue::Scalar(_) => per_row(0, n).saturating_mul(rows as u64),
-                ColumnarValue::Array(_) => (0..rows).fold(0u64, |sum, i| sum.saturating_add(per_row(i, n))),
-            }
-        }
-        ColumnarValue::Array(a) => {
-            let counts = cast(a, &DataType::Int64)?;
-            let counts = counts.as_primitive::<Int64Type>();
-            (0..counts.len())
-                .filter(|i| counts.is_valid(*i))
-                .fold(0u64, |sum, i| sum.saturating_add(per_row(i, counts.value(i))))
-        }
-    };
-    Ok(total)
-}
-
-fn scalar_len(s: &ScalarValue) -> u64 {
-    match s {
-        ScalarValue::Utf8(Some(v)) | ScalarValue::LargeUtf8(Some(v)) | ScalarValue::Utf8View(Some(v)) => {
-            v.len() as u64
-        }
-        _ => 0,
     }
 }
 

@@ -14,7 +14,7 @@ use datafusion::execution::FunctionRegistry;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
-use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{LogicalPlan, ScalarUDF};
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
@@ -24,9 +24,10 @@ use kamei_core::Jurisdiction;
 use kamei_policy::Config;
 use kamei_protect::Keyring;
 
+use crate::bounded::{Bounded, EXPANDING_FUNCTIONS, bound_concatenation, check_expansion};
 use crate::error::{DeniedColumns, GatewayError};
 use crate::guarded::{GuardedExec, GuardedTable};
-use crate::memory::{Bounded, EXPANDING_FUNCTIONS, MemoryLimits, StatementPool};
+use crate::memory::{MemoryLimits, StatementPool};
 use crate::sources::Sources;
 use crate::statement::{Step, classify};
 use crate::template::Template;
@@ -333,13 +334,20 @@ impl GuardedSession {
 
     /// Plans and starts a checked plan.
     pub async fn run(&self, plan: LogicalPlan) -> Result<Running, GatewayError> {
-        let physical = self
-            .ctx
-            .state()
-            .create_physical_plan(&plan)
+        let state = self.ctx.state();
+        let optimized = self.optimize(&state, &plan).map_err(plan_error)?;
+        let physical = state
+            .query_planner()
+            .create_physical_plan(&optimized, &state)
             .await
             .map_err(plan_error)?;
         self.start(physical)
+    }
+
+    /// The engine's optimizer, then every `||` made a bounded call (`bounded.rs`).
+    fn optimize(&self, state: &SessionState, plan: &LogicalPlan) -> Result<LogicalPlan, DataFusionError> {
+        let concat = self.ctx.udf("concat")?;
+        bound_concatenation(state.optimize(plan)?, &concat)
     }
 
     /// Starts a statement: a plan to plan now, or a prepared one with its values.
@@ -354,7 +362,7 @@ impl GuardedSession {
     /// `None` when it must be planned at each execution instead.
     pub async fn template(&self, plan: &LogicalPlan, params: &[Option<DataType>]) -> Option<Template> {
         let state = self.ctx.state();
-        let optimized = state.optimize(plan).ok()?;
+        let optimized = self.optimize(&state, plan).ok()?;
         let (slotted, types) = Template::slotted(optimized, params)?;
         let physical = state
             .query_planner()
@@ -374,6 +382,7 @@ impl GuardedSession {
     /// on one connection (portals, a string of statements) keep their reads apart. The
     /// columns its guarded scans read are in the trace before the first row is computed.
     fn start(&self, physical: Arc<dyn ExecutionPlan>) -> Result<Running, GatewayError> {
+        check_expansion(&physical, self.config.batch_size()).map_err(plan_error)?;
         let trace = Arc::new(Trace::default());
         physical
             .apply(|node| {
@@ -408,14 +417,25 @@ impl GuardedSession {
     }
 }
 
+/// Most parameters a statement takes (the protocol counts them in 16 bits).
+const MAX_PARAMETERS: usize = u16::MAX as usize;
+
 /// The type of each placeholder `$1`, `$2`, … of `plan`, in order (`None` where the plan does
 /// not tell).
 pub fn parameter_types(plan: &LogicalPlan) -> Result<Vec<Option<DataType>>, DataFusionError> {
-    let mut params: Vec<(usize, Option<DataType>)> = plan
-        .get_parameter_types()?
-        .into_iter()
-        .filter_map(|(name, t)| name.trim_start_matches('$').parse::<usize>().ok().map(|n| (n, t)))
-        .collect();
+    let mut params = Vec::new();
+    for (name, t) in plan.get_parameter_types()? {
+        let n = name
+            .strip_prefix('$')
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| (1..=MAX_PARAMETERS).contains(n))
+            .ok_or_else(|| {
+                DataFusionError::Plan(format!(
+                    "placeholder {name}: placeholders are $1 to ${MAX_PARAMETERS}"
+                ))
+            })?;
+        params.push((n, t));
+    }
     params.sort_by_key(|(n, _)| *n);
     let count = params.last().map_or(0, |(n, _)| *n);
     let mut list = vec![None; count];

@@ -217,14 +217,65 @@ fn a_statement_past_its_memory_limit_fails_alone() {
     assert!(count(&small) > 0);
     // Functions allocate outside the pools: those that expand their input are bounded first
     // (a reviewer's `repeat(phone, 3000000)` asked for 60 GB and the allocator aborted).
+    let long = "x".repeat(600_000);
+    let many_phones = vec!["phone"; 100_000].join(", ");
+    let doubled = (0..20).fold("SELECT phone AS t FROM users".to_owned(), |inner, _| {
+        format!("SELECT t || t AS t FROM ({inner}) s")
+    });
     for sql in [
-        "SELECT length(repeat(phone, 3000000)) FROM users",
-        "SELECT length(repeat('x', 1000000000))",
-        "SELECT length(lpad(phone, 100000000)) FROM users",
+        "SELECT length(repeat(phone, 3000000)) FROM users".to_owned(),
+        "SELECT length(repeat('x', 1000000000))".to_owned(),
+        "SELECT length(lpad(phone, 100000000)) FROM users".to_owned(),
+        // Functions that copy their input many times over.
+        format!("SELECT length(concat({many_phones})) FROM users"),
+        format!("SELECT length(concat_ws({many_phones})) FROM users"),
+        format!("SELECT length(replace(phone, '0', '{long}')) FROM users"),
+        format!("SELECT length(regexp_replace(phone, '', '{}', 'g')) FROM users", &long[..100_000]),
+        "SELECT length(regexp_replace(phone || repeat('y', 2000), '(.*)', '$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1', 'g')) FROM users".to_owned(),
+        // `||` doubling through nested subqueries: 2^20 phones per row.
+        format!("SELECT length(t) FROM ({doubled}) d"),
+        // A constant copied to every row, as written or folded by the optimizer.
+        format!("SELECT '{long}' FROM users"),
+        "SELECT repeat('x', 60000000), phone FROM users".to_owned(),
+        format!("SELECT CASE WHEN phone IS NULL THEN 'n' ELSE '{long}' END FROM users"),
     ] {
-        let err = runtime.block_on(session.query(sql)).unwrap_err().to_string();
-        assert!(err.contains("at most 64 MiB"), "{sql}: {err}");
+        let err = runtime.block_on(session.query(&sql)).unwrap_err().to_string();
+        let shown = |t: &str| t.chars().take(200).collect::<String>();
+        assert!(err.contains("at most 64 MiB"), "{}: {}", shown(&sql), shown(&err));
     }
+    // Bounded calls side by side, each under the limit (a reviewer's 500-argument `concat` of
+    // 62 MB values asked for 30 GB), and too many of them in one statement.
+    let repeated =
+        "SELECT concat(r, r, r, r, r, r, r, r) FROM (SELECT repeat(email, 1400) AS r FROM users) t";
+    let err = runtime.block_on(session.query(repeated)).unwrap_err().to_string();
+    assert!(err.contains("at most 64 MiB"), "{err}");
+    let calls: Vec<String> = (0..40)
+        .map(|i| format!("repeat(email, {}) AS c{i}", i + 2))
+        .collect();
+    let side_by_side = format!("SELECT {} FROM users", calls.join(", "));
+    let err = runtime
+        .block_on(session.query(&side_by_side))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("at most 32 are allowed"), "{err}");
+    // `||` keeps its meaning: NULL when either side is.
+    let either_null = runtime
+        .block_on(session.query("SELECT count(*) FROM users WHERE (phone || email) IS NULL"))
+        .unwrap();
+    let nulls = runtime
+        .block_on(session.query("SELECT count(*) FROM users WHERE phone IS NULL OR email IS NULL"))
+        .unwrap();
+    assert_eq!(count(&either_null), count(&nulls));
+    let joined = runtime
+        .block_on(
+            session
+                .query("SELECT count(*) FROM users WHERE phone || '/' || email = concat(phone, '/', email)"),
+        )
+        .unwrap();
+    let both = runtime
+        .block_on(session.query("SELECT count(*) FROM users WHERE phone IS NOT NULL AND email IS NOT NULL"))
+        .unwrap();
+    assert_eq!(count(&joined), count(&both));
     let repeated = runtime
         .block_on(session.query("SELECT count(repeat(phone, 3)) FROM users"))
         .unwrap();
@@ -232,6 +283,34 @@ fn a_statement_past_its_memory_limit_fails_alone() {
         .block_on(session.query("SELECT count(phone) FROM users"))
         .unwrap();
     assert_eq!(count(&repeated), count(&phones));
+}
+
+/// Placeholders are numbered $1 to $65535 (a reviewer's `SELECT $4294967297` made the server
+/// allocate a slot per number up to it, 100 GB, and abort).
+#[test]
+fn placeholders_past_the_protocols_count_are_refused() {
+    use kamei_gateway::parameter_types;
+    use kamei_gateway::statement::classify;
+
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let g = gateway();
+    let session = g.session("auditor").unwrap();
+    let types = |sql: &str| {
+        let plan = runtime
+            .block_on(session.plan(&classify(sql).unwrap()[0]))
+            .map_err(|e| e.to_string())?;
+        parameter_types(&plan).map(|t| t.len()).map_err(|e| e.to_string())
+    };
+    assert_eq!(types("SELECT $65535"), Ok(65535));
+    for sql in [
+        "SELECT $65536",
+        "SELECT $4294967297",
+        "SELECT $18446744073709551615",
+        "SELECT $0",
+    ] {
+        let err = types(sql).unwrap_err();
+        assert!(err.contains("placeholder"), "{sql}: {err}");
+    }
 }
 
 /// Every row of a result as text, sorted (row order is not part of a result without ORDER BY).

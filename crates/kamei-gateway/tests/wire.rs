@@ -472,6 +472,70 @@ print("portal after:", replies().count(b"D"), flush=True)
     }
 }
 
+/// A principal a reload removes keeps its open connection, but every statement it still sends
+/// there is refused and recorded (under the principal's last session).
+#[test]
+fn a_principal_removed_by_a_reload_is_refused_and_recorded() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+
+    let server = TestServer::start();
+    let script = format!(
+        r#"
+import sys, psycopg
+conn = psycopg.connect(host="127.0.0.1", port={port}, user="th_support", password="th_support-demo",
+                       dbname="kamei", sslmode="disable", autocommit=True, connect_timeout=10)
+print(conn.execute("SELECT count(*) FROM users").fetchone()[0] > 0, flush=True)
+sys.stdin.readline()
+for sql in ["SELECT phone FROM users LIMIT 1", "SELECT count(*) FROM users WHERE phone = %s"]:
+    try:
+        conn.execute(sql, ("x",) if "%s" in sql else None, prepare=True)
+        print("ran", flush=True)
+    except psycopg.Error as e:
+        print("refused" if "no session" in str(e) else str(e), flush=True)
+"#,
+        port = server.addr.port()
+    );
+    let mut child = server
+        .python_command()
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "True");
+
+    let principals = include_str!("../../kamei-policy/demo/principals.toml");
+    let start = principals.find("# Customer support in Thailand").unwrap();
+    let end = principals.find("# Overseas development contractor").unwrap();
+    let without_th = format!("{}{}", &principals[..start], &principals[end..]);
+    let config = kamei_policy::Config::from_texts(
+        include_str!("../../kamei-policy/demo/catalog.toml"),
+        &without_th,
+        include_str!("../../kamei-policy/demo/policies.cedar"),
+    )
+    .unwrap();
+    let index = futures::executor::block_on(server.server.reload(common::demo_gateway(config))).unwrap();
+    writeln!(child.stdin.take().unwrap()).unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "refused");
+    assert_eq!(lines.next().unwrap().unwrap(), "refused");
+    assert!(child.wait().unwrap().success());
+
+    let dir = LocalDir::new(server.log_dir.path()).unwrap();
+    let after: Vec<_> = read_records(&dir)
+        .unwrap()
+        .into_iter()
+        .filter(|(i, r, _)| *i > index && r.principal() == "th_support")
+        .collect();
+    assert_eq!(
+        after.len(),
+        2,
+        "one record per statement sent after the revocation"
+    );
+    assert!(after.iter().all(|(_, r, _)| r.action().as_str() == "denied"));
+}
+
 /// A guarded scan applies its table's filters itself, on protected values: a point query's
 /// record names the one person it returned, and a filter on a raw value the principal reads
 /// only as a pseudonym matches no one and names no one.

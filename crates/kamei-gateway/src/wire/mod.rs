@@ -306,6 +306,15 @@ impl Connection {
         })
     }
 
+    /// The session the connection last had, whatever the configuration in force.
+    fn last_session(&self) -> Option<Arc<GuardedSession>> {
+        self.session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|(_, session)| session.clone())
+    }
+
     /// A fresh token for the next statement: cancelled by a cancel request or server stop.
     fn start_statement(&self) -> CancellationToken {
         let token = self.shared.stopping.child_token();

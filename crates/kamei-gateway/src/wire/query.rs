@@ -145,7 +145,7 @@ impl QueryParser for Parser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let session = self.conn.session()?;
+        let session = self.conn.session_for(sql).await?;
         let mut steps = match classify(sql) {
             Ok(steps) => steps,
             Err(r) => return Err(self.conn.refused(&session, sql, GatewayError::Refused(r.0)).await),
@@ -245,7 +245,7 @@ impl SimpleQueryHandler for Queries {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let session = self.conn.session()?;
+        let session = self.conn.session_for(query).await?;
         let steps = match classify(query) {
             Ok(steps) => steps,
             Err(r) => {
@@ -316,8 +316,8 @@ impl ExtendedQueryHandler for Queries {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let session = self.conn.session()?;
         let prepared = &portal.statement.statement;
+        let session = self.conn.session_for(&prepared.text).await?;
         let plan = match prepared.plan_for(&session).await {
             Ok(Some(plan)) => plan,
             Ok(None) => {
@@ -399,6 +399,19 @@ impl ExtendedQueryHandler for Queries {
 }
 
 impl Connection {
+    /// The session for a statement: [`Connection::session`], and when a reload has left the
+    /// principal without one, the refusal recorded under the principal's last session (a
+    /// revoked principal's open connection leaves a trace of every statement it still sends).
+    async fn session_for(&self, text: &str) -> PgWireResult<Arc<GuardedSession>> {
+        match self.session() {
+            Ok(session) => Ok(session),
+            Err(e) => match self.last_session() {
+                Some(last) => Err(self.record_denied(&last, text, Vec::new(), e).await),
+                None => Err(e),
+            },
+        }
+    }
+
     /// Records a statement that did not run (refused by the guard, denied by policy, or failed
     /// before any row left) as `denied`, with the deciding policies where policy decided, and
     /// returns the error the client sees.
