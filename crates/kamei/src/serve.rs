@@ -216,7 +216,14 @@ async fn signals(
                         ),
                         Err(e) => eprintln!("kamei serve: reload refused, keeping the running configuration: {e}"),
                     },
-                    Err(e) => eprintln!("kamei serve: reload refused, keeping the running configuration: {e:#}"),
+                    Err(e) => {
+                        eprintln!("kamei serve: reload refused, keeping the running configuration: {e:#}");
+                        // Recorded without its reason: a configuration error can quote the file.
+                        let event = "reload refused, the configuration in force stays";
+                        if let Err(e) = server.record_configuration(event).await {
+                            eprintln!("kamei serve: the refused reload could not be recorded: {e}");
+                        }
+                    }
                 }
             }
         }

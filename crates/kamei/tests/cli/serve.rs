@@ -211,4 +211,16 @@ fn sighup_with_a_broken_policy_keeps_the_running_one_and_sigterm_stops_cleanly()
         .output()
         .unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    let q = kamei()
+        .args(["audit", "query", "--format", "jsonl", "--log"])
+        .arg(w.path().join("audit"))
+        .output()
+        .unwrap();
+    let records = String::from_utf8_lossy(&q.stdout);
+    assert!(
+        records
+            .lines()
+            .any(|l| l.contains("\"configure\"") && l.contains("reload refused")),
+        "the refused reload is in the log: {records}"
+    );
 }
