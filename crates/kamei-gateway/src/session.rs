@@ -16,7 +16,7 @@ use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::{LogicalPlan, ScalarUDF};
+use datafusion::logical_expr::{Expr, LogicalPlan, ScalarUDF};
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::sql::parser::Statement as DfStatement;
 use futures::TryStreamExt;
@@ -444,6 +444,24 @@ pub fn parameter_types(plan: &LogicalPlan) -> Result<Vec<Option<DataType>>, Data
             *slot = t;
         }
     }
+    // `LIMIT $1` and `OFFSET $1` are counts, as PostgreSQL infers (the engine leaves them
+    // untyped, and a client that sends the value as text would otherwise fail).
+    plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::Limit(limit) = node {
+            for e in [&limit.skip, &limit.fetch].into_iter().flatten() {
+                if let Expr::Placeholder(p) = e.as_ref()
+                    && let Some(slot) =
+                        p.id.strip_prefix('$')
+                            .and_then(|n| n.parse::<usize>().ok())
+                            .and_then(|n| list.get_mut(n.wrapping_sub(1)))
+                    && slot.is_none()
+                {
+                    *slot = Some(DataType::Int64);
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
     Ok(list)
 }
 

@@ -285,7 +285,7 @@ fn a_statement_past_its_memory_limit_fails_alone() {
     assert_eq!(count(&repeated), count(&phones));
 }
 
-/// Placeholders are numbered $1 to $65535 (a reviewer's `SELECT $4294967297` made the server
+/// Placeholders are numbered $1 to $65535, `LIMIT $n` is a count (a reviewer's `SELECT $4294967297` made the server
 /// allocate a slot per number up to it, 100 GB, and abort).
 #[test]
 fn placeholders_past_the_protocols_count_are_refused() {
@@ -302,6 +302,14 @@ fn placeholders_past_the_protocols_count_are_refused() {
         parameter_types(&plan).map(|t| t.len()).map_err(|e| e.to_string())
     };
     assert_eq!(types("SELECT $65535"), Ok(65535));
+    // Counts are integers, as PostgreSQL infers them, whatever type the client sends.
+    let plan = runtime
+        .block_on(session.plan(&classify("SELECT 1 LIMIT $1 OFFSET $2").unwrap()[0]))
+        .unwrap();
+    assert_eq!(
+        parameter_types(&plan).unwrap(),
+        vec![Some(DataType::Int64), Some(DataType::Int64)]
+    );
     for sql in [
         "SELECT $65536",
         "SELECT $4294967297",
