@@ -45,6 +45,14 @@ pub enum PolicyCommand {
         /// The configuration after the change, in the same forms.
         new: PathBuf,
     },
+    /// Prove invariants over every decision (each principal, column and jurisdiction); exit 1 with a counterexample
+    /// per violation. The file's format: `kamei_report::invariants`, and the README.
+    Assert {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The invariants: a TOML file of `[[invariant]]` rules.
+        file: PathBuf,
+    },
     /// Show the level one principal gets for one column and jurisdiction, and the policies that decided it.
     Explain {
         #[command(flatten)]
@@ -126,6 +134,7 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
         PolicyCommand::Check(config) => check(&config),
         PolicyCommand::Matrix { config, format } => matrix(&load_config(&config)?, format),
         PolicyCommand::Diff { config, old, new } => diff(&config, &old, &new),
+        PolicyCommand::Assert { config, file } => assert(&load_config(&config)?, &file),
         PolicyCommand::Explain {
             config,
             principal,
@@ -178,6 +187,65 @@ fn check(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `kamei policy assert FILE`: each invariant with the number of decisions it covers, and each
+/// violation with the policies that decided it.
+fn assert(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
+    let invariants = kamei_report::Invariants::load(file)?;
+    let shown = file.display().to_string();
+    let outcomes = invariants.check(config, &shown)?;
+    let columns: usize = config.catalog().tables.iter().map(|t| t.columns.len()).sum();
+    println!(
+        "{shown}: {} invariant{} over {} principals × {columns} columns × {} jurisdictions and the fallback for any other",
+        outcomes.len(),
+        if outcomes.len() == 1 { "" } else { "s" },
+        config.principals().len(),
+        config.catalog().jurisdictions.len()
+    );
+    let mut failed = 0;
+    for o in &outcomes {
+        if o.violations.is_empty() {
+            println!(
+                "  holds  {} ({} decisions, all at most {})",
+                o.rule.name, o.checked, o.rule.at_most
+            );
+            continue;
+        }
+        failed += 1;
+        println!(
+            "  FAILS  {}: {} of {} decisions above {}",
+            o.rule.name,
+            o.violations.len(),
+            o.checked,
+            o.rule.at_most
+        );
+        for v in &o.violations {
+            println!(
+                "         {} reads {}.{} ({}) of subjects in {} {} — decided by {}",
+                v.principal,
+                v.table,
+                v.column,
+                v.category,
+                v.jurisdiction
+                    .map_or("any other jurisdiction".to_owned(), |j| j.to_string()),
+                v.level,
+                if v.policies.is_empty() {
+                    "no policy (the default)".to_owned()
+                } else {
+                    v.policies.join(", ")
+                }
+            );
+        }
+    }
+    if failed > 0 {
+        eprintln!(
+            "kamei: {failed} invariant{} violated",
+            if failed == 1 { "" } else { "s" }
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn csv_field(s: &str) -> String {

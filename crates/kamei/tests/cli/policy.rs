@@ -494,3 +494,47 @@ fn check_lists_every_problem() {
     );
     assert!(err.contains("2 problems found"), "{err}");
 }
+
+/// `kamei policy assert`: exit 0 when every invariant holds, 1 with a counterexample (principal,
+/// column, jurisdiction, level, policies) per violation, and a one-line error for a bad file.
+#[test]
+fn policy_assert_proves_or_gives_counterexamples() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("invariants.toml");
+    std::fs::write(
+        &file,
+        "[[invariant]]\nname = \"kr_moderator reads no users column\"\nprincipals = [\"kr_moderator\"]\ntables = [\"users\"]\nat_most = \"denied\"\n",
+    )
+    .unwrap();
+    let o = run(&["policy", "assert", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("holds  kr_moderator reads no users column"),
+        "{}",
+        stdout(&o)
+    );
+
+    std::fs::write(
+        &file,
+        "[[invariant]]\nname = \"no raw phones for contractors\"\nroles = [\"engineer\", \"support\"]\ncolumns = [\"users.phone\"]\nat_most = \"masked\"\n",
+    )
+    .unwrap();
+    let o = run(&["policy", "assert", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("FAILS  no raw phones for contractors"), "{out}");
+    assert!(
+        out.contains("jp_support reads users.phone (PHONE) of subjects in JP raw — decided by"),
+        "{out}"
+    );
+
+    std::fs::write(
+        &file,
+        "[[invariant]]\nname = \"x\"\nat_most = \"denied\"\ntabels = [\"users\"]\n",
+    )
+    .unwrap();
+    let o = run(&["policy", "assert", file.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("invariants.toml") && err.contains("tabels"), "{err}");
+}
