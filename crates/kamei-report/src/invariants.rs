@@ -126,7 +126,7 @@ impl Decision {
 
 /// Every decision of `config`: the compiled matrix, and per principal and column the fallback
 /// that subjects of any jurisdiction the catalog does not list get.
-fn decisions(config: &Config) -> Vec<Decision> {
+pub(crate) fn decisions(config: &Config) -> Vec<Decision> {
     let mut all: Vec<Decision> = config.matrix().iter().map(Decision::listed).collect();
     for p in config.principals() {
         for table in &config.catalog().tables {

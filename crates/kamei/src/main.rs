@@ -16,6 +16,7 @@ mod generate;
 mod keys;
 mod policy;
 mod progress;
+mod report;
 mod serve;
 
 /// kamei stands between the people who operate a messaging service and its users' personal
@@ -56,6 +57,9 @@ enum Command {
     Audit(audit::AuditCommand),
     /// Serve SQL over the PostgreSQL protocol: each principal reads at its levels, every statement is audited.
     Serve(serve::ServeArgs),
+    /// Reports for privacy officers, panels and regulators: the exposure register.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
 }
 
 /// What to run next, for the library errors that have a command to help: the libraries name
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
         Command::Keys(cmd) => keys::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Serve(args) => serve::run(args),
+        Command::Report(cmd) => report::run(cmd),
     };
     match outcome {
         Ok(code) => code,

@@ -257,7 +257,7 @@ fn csv_field(s: &str) -> String {
 }
 
 /// Treats a closed stdout (`kamei policy matrix | head`) as the reader having had enough.
-fn ok_on_broken_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
+pub(crate) fn ok_on_broken_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),

@@ -538,3 +538,27 @@ fn policy_assert_proves_or_gives_counterexamples() {
     let err = stderr(&o);
     assert!(err.contains("invariants.toml") && err.contains("tabels"), "{err}");
 }
+
+/// `kamei report exposure`: the register as a table with its two parts, and as JSON.
+#[test]
+fn report_exposure_lists_foreign_access_first() {
+    let o = run(&["report", "exposure"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let first = out.find("Across borders, and raw identifiers").unwrap();
+    let rest = out.find("Within the principal's country").unwrap();
+    assert!(first < rest, "{out}");
+    assert!(out[first..rest].contains("cn_contractor"), "{out}");
+    assert!(
+        !out[rest..].contains("cn_contractor"),
+        "a contractor abroad listed as domestic: {out}"
+    );
+    let o = run(&["report", "exposure", "--format", "json"]);
+    let grants: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        grants
+            .iter()
+            .any(|g| g["principal"] == "th_support" && g["category"] == "MY_NUMBER")
+    );
+    assert!(grants.iter().all(|g| g["level"] != "denied"));
+}
