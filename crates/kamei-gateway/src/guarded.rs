@@ -334,7 +334,7 @@ struct Reading {
 ///
 /// It reports no children (so no optimizer rule rewrites, pushes into or reorders the inner
 /// scan), unknown statistics, unknown partitioning, no orderings and no equivalences. It
-/// records what it reads in the [`Trace`] its execution brings (a plan is planned once and
+/// records what it reads in the trace (`trace.rs`) its execution brings (a plan is planned once and
 /// may run many times, each with a trace of its own) and refuses to run without one.
 #[derive(Debug)]
 pub struct GuardedExec {
