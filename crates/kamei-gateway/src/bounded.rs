@@ -6,7 +6,8 @@
 //! ask for far more than its input:
 //!
 //! - functions whose result is a count times their input, or their input many times over
-//!   (`repeat`, `lpad`, `rpad`, `replace`, `regexp_replace`, `concat`, `concat_ws`, `overlay`):
+//!   (`repeat`, `lpad`, `rpad`, `replace`, `regexp_replace`, `concat`, `concat_ws`, `overlay`,
+//!   `encode`, `to_char`):
 //!   each is wrapped ([`Bounded`]) to compute an upper bound of its result from its arguments
 //!   and refuse, before allocating, a call above [`MAX_EXPRESSION_OUTPUT`];
 //! - a constant computed once and repeated on every row (`SELECT '<a long text>' FROM users`,
@@ -17,7 +18,9 @@
 //!   a statement may hold at most [`MAX_EXPANDING_CALLS`] of them.
 //!
 //! The `||` operator, which the engine evaluates itself, becomes a bounded `concat` that keeps
-//! its NULL rule ([`bound_concatenation`]).
+//! its NULL rule ([`bound_concatenation`]). No constant may exceed [`MAX_CONSTANT_BYTES`], and
+//! the engine functions that size allocations from their arguments or only serve Arrow's own
+//! types are not offered ([`UNSERVED_FUNCTIONS`], [`UNSERVED_AGGREGATES`]).
 
 use std::sync::Arc;
 
@@ -53,7 +56,25 @@ pub(crate) const EXPANDING_FUNCTIONS: &[&str] = &[
     "concat",
     "concat_ws",
     "overlay",
+    "encode",
+    "to_char",
 ];
+
+/// Engine functions a gateway session does not offer: no PostgreSQL client sends them, and
+/// each let a reviewer take the server down. `arrow_cast` makes any constant large text
+/// (`LargeUtf8`, dictionaries) and nested with `encode` made planning time grow fourfold per
+/// level; `levenshtein` of two long constants runs for seconds while the statement is planned.
+pub(crate) const UNSERVED_FUNCTIONS: &[&str] = &["arrow_cast", "levenshtein"];
+
+/// Aggregates a session does not offer: `approx_percentile_cont`'s third argument sizes an
+/// allocation (`…, 1000000000)` asked for 16 GB).
+pub(crate) const UNSERVED_AGGREGATES: &[&str] =
+    &["approx_percentile_cont", "approx_percentile_cont_with_weight"];
+
+/// Most bytes of one constant in a planned statement (after the optimizer folds what it can,
+/// and with a prepared statement's values bound): a constant can be copied to every row of a
+/// batch, as a value, a window function's default, a struct field or a format.
+pub(crate) const MAX_CONSTANT_BYTES: usize = 8 << 10;
 
 /// An expanding function that first checks how much its call would produce.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -89,6 +110,19 @@ impl ScalarUDFImpl for Bounded {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        // Of constant arguments the result is a constant, which can be copied to every row
+        // (a window function's default, a struct field): held to the constants' limit.
+        if args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) {
+            let bytes = output_bound(self.name(), &args.args, 1)?;
+            if bytes > MAX_CONSTANT_BYTES as u64 {
+                return Err(resources_datafusion_err!(
+                    "`{}` of constants would make a constant of {} KiB; at most {} KiB are allowed",
+                    self.name(),
+                    bytes >> 10,
+                    MAX_CONSTANT_BYTES >> 10
+                ));
+            }
+        }
         let bytes = output_bound(self.name(), &args.args, args.number_rows)?;
         if bytes > MAX_EXPRESSION_OUTPUT {
             return Err(resources_datafusion_err!(
@@ -136,6 +170,14 @@ fn output_bound(name: &str, args: &[ColumnarValue], rows: usize) -> Result<u64> 
             text.total.saturating_add(matches.saturating_mul(per_match))
         }
         "overlay" => arg(0).total.saturating_add(arg(1).total),
+        // Hex doubles its input; base64 adds a third.
+        "encode" => arg(0).total.saturating_mul(2),
+        // A pattern such as `%c` writes up to sixteen bytes for each of its own.
+        "to_char" => arg(1)
+            .longest
+            .saturating_mul(16)
+            .saturating_add(64)
+            .saturating_mul(rows),
         _ => 0,
     })
 }
@@ -282,6 +324,11 @@ pub(crate) fn check_expansion(plan: &Arc<dyn ExecutionPlan>, batch_rows: usize) 
         node.apply_expressions(&mut |e| {
             bytes = bytes.saturating_add(repeated_constant(e));
             e.apply(|e| {
+                if let Some(l) = e.downcast_ref::<Literal>()
+                    && l.value().size() > MAX_CONSTANT_BYTES
+                {
+                    return Err(constant_too_large(l.value().size()));
+                }
                 if e.downcast_ref::<ScalarFunctionExpr>()
                     .is_some_and(|f| f.fun().inner().is::<Bounded>() || f.fun().inner().is::<ConcatOperator>())
                 {
@@ -337,6 +384,32 @@ fn repeated_constant(e: &Arc<dyn PhysicalExpr>) -> u64 {
     passed_on
         .into_iter()
         .fold(0, |sum, e| sum.saturating_add(repeated_constant(e)))
+}
+
+/// Refuses an optimized plan holding a constant of more than [`MAX_CONSTANT_BYTES`] anywhere,
+/// window functions' arguments included (the physical window nodes do not list them).
+pub(crate) fn check_plan_constants(plan: &LogicalPlan) -> Result<()> {
+    plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|e| {
+            e.apply(|e| {
+                if let Expr::Literal(value, _) = e
+                    && value.size() > MAX_CONSTANT_BYTES
+                {
+                    return Err(constant_too_large(value.size()));
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })
+    })?;
+    Ok(())
+}
+
+fn constant_too_large(bytes: usize) -> datafusion::common::DataFusionError {
+    resources_datafusion_err!(
+        "the statement holds a constant of {} KiB (as written, bound as a parameter or computed while planning); at most {} KiB are allowed",
+        bytes >> 10,
+        MAX_CONSTANT_BYTES >> 10
+    )
 }
 
 /// `a || b` as a call of [`ConcatOperator`], in every expression of an optimized plan: the

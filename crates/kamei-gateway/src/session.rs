@@ -24,7 +24,10 @@ use kamei_core::Jurisdiction;
 use kamei_policy::Config;
 use kamei_protect::Keyring;
 
-use crate::bounded::{Bounded, EXPANDING_FUNCTIONS, bound_concatenation, check_expansion};
+use crate::bounded::{
+    Bounded, EXPANDING_FUNCTIONS, UNSERVED_AGGREGATES, UNSERVED_FUNCTIONS, bound_concatenation,
+    check_expansion, check_plan_constants,
+};
 use crate::error::{DeniedColumns, GatewayError};
 use crate::guarded::{GuardedExec, GuardedTable};
 use crate::memory::{MemoryLimits, StatementPool};
@@ -109,8 +112,14 @@ impl Gateway {
             .with_table_function_list(Vec::new())
             .build();
         let ctx = SessionContext::new_with_state(state);
-        for f in ["input_file_name", "file_row_index"] {
+        for f in ["input_file_name", "file_row_index"]
+            .iter()
+            .chain(UNSERVED_FUNCTIONS)
+        {
             ctx.deregister_udf(f);
+        }
+        for f in UNSERVED_AGGREGATES {
+            ctx.deregister_udaf(f);
         }
         for f in EXPANDING_FUNCTIONS {
             if let Ok(inner) = ctx.udf(f) {
@@ -347,7 +356,9 @@ impl GuardedSession {
     /// The engine's optimizer, then every `||` made a bounded call (`bounded.rs`).
     fn optimize(&self, state: &SessionState, plan: &LogicalPlan) -> Result<LogicalPlan, DataFusionError> {
         let concat = self.ctx.udf("concat")?;
-        bound_concatenation(state.optimize(plan)?, &concat)
+        let optimized = bound_concatenation(state.optimize(plan)?, &concat)?;
+        check_plan_constants(&optimized)?;
+        Ok(optimized)
     }
 
     /// Starts a statement: a plan to plan now, or a prepared one with its values.

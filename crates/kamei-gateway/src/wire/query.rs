@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::LogicalPlan;
-use futures::{Sink, Stream, StreamExt, stream};
+use futures::{FutureExt, Sink, Stream, StreamExt, stream};
 use kamei_audit::Action;
 use kamei_audit::record::{purpose_ok, ticket_ok};
 use pgwire::api::portal::{Format, Portal};
@@ -125,6 +125,58 @@ impl Queries {
             conn,
         }
     }
+
+    /// Binds a portal's parameters to its statement's plan and runs it.
+    async fn execute_portal(
+        &self,
+        session: &Arc<GuardedSession>,
+        portal: &Portal<Arc<Prepared>>,
+    ) -> PgWireResult<Response> {
+        let prepared = &portal.statement.statement;
+        let session = session.clone();
+        let plan = match prepared.plan_for(&session).await {
+            Ok(Some(plan)) => plan,
+            Ok(None) => {
+                return self
+                    .conn
+                    .run_local(&session, &prepared.step, &prepared.text)
+                    .await;
+            }
+            Err(e) => return Err(self.conn.refused(&session, &prepared.text, e).await),
+        };
+        let mut values = Vec::with_capacity(portal.parameters.len());
+        for (i, raw) in portal.parameters.iter().enumerate() {
+            let client_type = portal.statement.parameter_types.get(i).and_then(|t| t.as_ref());
+            let wanted = prepared.params.get(i).and_then(|t| t.as_ref());
+            match encode::parameter(
+                raw.as_deref(),
+                portal.parameter_format.is_binary(i),
+                client_type,
+                wanted,
+            ) {
+                Ok(value) => values.push(value),
+                Err(e) => {
+                    return Err(self
+                        .conn
+                        .record_denied(&session, &prepared.text, Vec::new(), e)
+                        .await);
+                }
+            }
+        }
+        let bound = match plan.bind(&session, values) {
+            Ok(p) => p,
+            Err(e) => return Err(self.conn.refused(&session, &prepared.text, e).await),
+        };
+        self.conn
+            .execute(
+                &session,
+                bound,
+                &prepared.step,
+                &prepared.text,
+                &portal.result_column_format,
+            )
+            .await
+    }
 }
 
 /// Parses and plans for the extended protocol.
@@ -146,42 +198,8 @@ impl QueryParser for Parser {
         C: ClientInfo + Unpin + Send + Sync,
     {
         let session = self.conn.session_for(sql).await?;
-        let mut steps = match classify(sql) {
-            Ok(steps) => steps,
-            Err(r) => return Err(self.conn.refused(&session, sql, GatewayError::Refused(r.0)).await),
-        };
-        if steps.len() != 1 {
-            let e = GatewayError::Refused("a prepared statement holds exactly one statement".into());
-            return Err(self.conn.refused(&session, sql, e).await);
-        }
-        let step = steps.remove(0);
-        let text = step_text(&step);
-        let (plan, params) = match &step {
-            Step::Query { .. } | Step::Explain(_) => {
-                let plan = match session.plan(&step).await {
-                    Ok(plan) => plan,
-                    Err(e) => return Err(self.conn.refused(&session, &text, e).await),
-                };
-                let params = match parameter_types(&plan) {
-                    Ok(params) => params,
-                    Err(e) => {
-                        let e = user_error("42P18", &crate::error::scrub(&e.to_string()));
-                        return Err(self.conn.record_denied(&session, &text, Vec::new(), e).await);
-                    }
-                };
-                (Some(plan), params)
-            }
-            _ => (None, Vec::new()),
-        };
-        Ok(Some(Arc::new(Prepared {
-            text,
-            plan: match plan {
-                Some(plan) => Some(Mutex::new(Planned::new(&session, &step, plan, &params).await)),
-                None => None,
-            },
-            params,
-            step,
-        })))
+        let work = self.prepare(&session, sql);
+        self.conn.unwinding(&session, sql, work).await
     }
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
@@ -236,6 +254,49 @@ fn step_text(step: &Step) -> String {
     }
 }
 
+impl Parser {
+    /// Classifies, plans and checks one statement for Parse (run under [`Connection::unwinding`]).
+    async fn prepare(&self, session: &Arc<GuardedSession>, sql: &str) -> PgWireResult<Option<Arc<Prepared>>> {
+        let session = session.clone();
+        let mut steps = match classify(sql) {
+            Ok(steps) => steps,
+            Err(r) => return Err(self.conn.refused(&session, sql, GatewayError::Refused(r.0)).await),
+        };
+        if steps.len() != 1 {
+            let e = GatewayError::Refused("a prepared statement holds exactly one statement".into());
+            return Err(self.conn.refused(&session, sql, e).await);
+        }
+        let step = steps.remove(0);
+        let text = step_text(&step);
+        let (plan, params) = match &step {
+            Step::Query { .. } | Step::Explain(_) => {
+                let plan = match session.plan(&step).await {
+                    Ok(plan) => plan,
+                    Err(e) => return Err(self.conn.refused(&session, &text, e).await),
+                };
+                let params = match parameter_types(&plan) {
+                    Ok(params) => params,
+                    Err(e) => {
+                        let e = user_error("42P18", &crate::error::scrub(&e.to_string()));
+                        return Err(self.conn.record_denied(&session, &text, Vec::new(), e).await);
+                    }
+                };
+                (Some(plan), params)
+            }
+            _ => (None, Vec::new()),
+        };
+        Ok(Some(Arc::new(Prepared {
+            text,
+            plan: match plan {
+                Some(plan) => Some(Mutex::new(Planned::new(&session, &step, plan, &params).await)),
+                None => None,
+            },
+            params,
+            step,
+        })))
+    }
+}
+
 #[async_trait]
 impl SimpleQueryHandler for Queries {
     async fn do_query<C>(&self, _client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
@@ -259,23 +320,26 @@ impl SimpleQueryHandler for Queries {
         let mut out = Vec::with_capacity(steps.len());
         for step in steps {
             let text = step_text(&step);
-            let result = match &step {
-                Step::Query { .. } | Step::Explain(_) => match session.plan(&step).await {
-                    Ok(plan) => {
-                        self.conn
-                            .execute(
-                                &session,
-                                Executable::Plan(plan),
-                                &step,
-                                &text,
-                                &Format::UnifiedText,
-                            )
-                            .await
-                    }
-                    Err(e) => Err(self.conn.refused(&session, &text, e).await),
-                },
-                _ => self.conn.run_local(&session, &step, &text).await,
+            let work = async {
+                match &step {
+                    Step::Query { .. } | Step::Explain(_) => match session.plan(&step).await {
+                        Ok(plan) => {
+                            self.conn
+                                .execute(
+                                    &session,
+                                    Executable::Plan(plan),
+                                    &step,
+                                    &text,
+                                    &Format::UnifiedText,
+                                )
+                                .await
+                        }
+                        Err(e) => Err(self.conn.refused(&session, &text, e).await),
+                    },
+                    _ => self.conn.run_local(&session, &step, &text).await,
+                }
             };
+            let result = self.conn.unwinding(&session, &text, work).await;
             match result {
                 Ok(r) => out.push(r),
                 Err(e) => {
@@ -318,48 +382,8 @@ impl ExtendedQueryHandler for Queries {
     {
         let prepared = &portal.statement.statement;
         let session = self.conn.session_for(&prepared.text).await?;
-        let plan = match prepared.plan_for(&session).await {
-            Ok(Some(plan)) => plan,
-            Ok(None) => {
-                return self
-                    .conn
-                    .run_local(&session, &prepared.step, &prepared.text)
-                    .await;
-            }
-            Err(e) => return Err(self.conn.refused(&session, &prepared.text, e).await),
-        };
-        let mut values = Vec::with_capacity(portal.parameters.len());
-        for (i, raw) in portal.parameters.iter().enumerate() {
-            let client_type = portal.statement.parameter_types.get(i).and_then(|t| t.as_ref());
-            let wanted = prepared.params.get(i).and_then(|t| t.as_ref());
-            match encode::parameter(
-                raw.as_deref(),
-                portal.parameter_format.is_binary(i),
-                client_type,
-                wanted,
-            ) {
-                Ok(value) => values.push(value),
-                Err(e) => {
-                    return Err(self
-                        .conn
-                        .record_denied(&session, &prepared.text, Vec::new(), e)
-                        .await);
-                }
-            }
-        }
-        let bound = match plan.bind(&session, values) {
-            Ok(p) => p,
-            Err(e) => return Err(self.conn.refused(&session, &prepared.text, e).await),
-        };
-        self.conn
-            .execute(
-                &session,
-                bound,
-                &prepared.step,
-                &prepared.text,
-                &portal.result_column_format,
-            )
-            .await
+        let work = self.execute_portal(&session, portal);
+        self.conn.unwinding(&session, &prepared.text, work).await
     }
 
     async fn do_describe_statement<C>(
@@ -399,6 +423,27 @@ impl ExtendedQueryHandler for Queries {
 }
 
 impl Connection {
+    /// Runs one statement's work; a panic in the engine (a bug, never the client's fault)
+    /// becomes an error the client sees and a `denied` record, instead of a connection closed
+    /// with nothing in the log.
+    async fn unwinding<T>(
+        &self,
+        session: &GuardedSession,
+        text: &str,
+        work: impl std::future::Future<Output = PgWireResult<T>>,
+    ) -> PgWireResult<T> {
+        match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+            Ok(result) => result,
+            Err(_) => {
+                let e = user_error(
+                    "XX000",
+                    "the query engine failed on this statement (an internal error); it was stopped and recorded",
+                );
+                Err(self.record_denied(session, text, Vec::new(), e).await)
+            }
+        }
+    }
+
     /// The session for a statement: [`Connection::session`], and when a reload has left the
     /// principal without one, the refusal recorded under the principal's last session (a
     /// revoked principal's open connection leaves a trace of every statement it still sends).
