@@ -259,6 +259,10 @@ fn a_statement_past_its_memory_limit_fails_alone() {
     for (sql, function) in [
         ("SELECT arrow_cast(phone, 'LargeUtf8') FROM users", "arrow_cast"),
         (
+            "SELECT arrow_try_cast(phone, 'LargeUtf8') FROM users",
+            "arrow_try_cast",
+        ),
+        (
             "SELECT approx_percentile_cont(user_id, 0.5, 1000000000) FROM users",
             "approx_percentile_cont",
         ),
