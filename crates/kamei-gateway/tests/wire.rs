@@ -381,8 +381,7 @@ fn tls_when_required_refuses_plaintext() {
 /// they prepared before it: a revocation must not wait for the contractor to reconnect.
 #[test]
 fn a_reload_applies_to_open_connections_and_their_prepared_statements() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::Stdio;
+    use std::io::Write;
 
     let server = TestServer::start();
     let (id, phone) = a_jp_user();
@@ -424,14 +423,7 @@ print("portal after:", replies().count(b"D"), flush=True)
 "#,
         port = server.addr.port()
     );
-    let mut child = server
-        .python_command()
-        .args(["-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut lines) = server.python_script(&script);
     assert_eq!(lines.next().unwrap().unwrap(), "portal: 1");
     let before = lines.next().unwrap().unwrap();
     assert_eq!(
@@ -476,8 +468,7 @@ print("portal after:", replies().count(b"D"), flush=True)
 /// there is refused and recorded (under the principal's last session).
 #[test]
 fn a_principal_removed_by_a_reload_is_refused_and_recorded() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::Stdio;
+    use std::io::Write;
 
     let server = TestServer::start();
     let script = format!(
@@ -496,14 +487,7 @@ for sql in ["SELECT phone FROM users LIMIT 1", "SELECT count(*) FROM users WHERE
 "#,
         port = server.addr.port()
     );
-    let mut child = server
-        .python_command()
-        .args(["-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut lines) = server.python_script(&script);
     assert_eq!(lines.next().unwrap().unwrap(), "True");
 
     let principals = include_str!("../../kamei-policy/demo/principals.toml");

@@ -146,6 +146,28 @@ impl TestServer {
         Command::new(python_path())
     }
 
+    /// Starts a psycopg script that waits on its stdin between steps; returns it and the lines
+    /// it prints.
+    pub fn python_script(
+        &self,
+        script: &str,
+    ) -> (
+        std::process::Child,
+        std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+    ) {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = self
+            .python_command()
+            .args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        (child, lines)
+    }
+
     /// Runs tests/clients.py with psycopg against this server.
     pub fn python(&self, args: &[&str]) -> (String, bool) {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients.py");
