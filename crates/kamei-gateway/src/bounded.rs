@@ -61,9 +61,10 @@ pub(crate) const EXPANDING_FUNCTIONS: &[&str] = &[
 ];
 
 /// Engine functions a gateway session does not offer: no PostgreSQL client sends them, and
-/// each let a reviewer take the server down. `arrow_cast` makes any constant large text
-/// (`LargeUtf8`, dictionaries) and nested with `encode` made planning time grow fourfold per
-/// level (`arrow_try_cast` likewise); `levenshtein` of two long constants runs for seconds while the statement is planned.
+/// each let a reviewer take the server down. `arrow_cast` (and `arrow_try_cast`) makes any
+/// constant large text (`LargeUtf8`, dictionaries), and nested with `encode` made planning
+/// time grow fourfold per level; `levenshtein` of two long constants runs for seconds while
+/// the statement is planned.
 pub(crate) const UNSERVED_FUNCTIONS: &[&str] = &["arrow_cast", "arrow_try_cast", "levenshtein"];
 
 /// Aggregates a session does not offer: `approx_percentile_cont`'s third argument sizes an
