@@ -365,7 +365,7 @@ impl GuardedSession {
     pub async fn run_statement(&self, statement: Executable) -> Result<Running, GatewayError> {
         match statement {
             Executable::Plan(plan) => self.run(plan).await,
-            Executable::Prepared(template, values) => self.run_template(&template, values),
+            Executable::Prepared(template, values) => self.start(template.bind(values).map_err(plan_error)?),
         }
     }
 
@@ -381,12 +381,6 @@ impl GuardedSession {
             .await
             .ok()?;
         Template::new(physical, types)
-    }
-
-    /// Starts a prepared statement's plan with `values` for its parameters.
-    fn run_template(&self, template: &Template, values: Vec<ScalarValue>) -> Result<Running, GatewayError> {
-        let physical = template.bind(values).map_err(plan_error)?;
-        self.start(physical)
     }
 
     /// Starts a physical plan with a trace of its own, so that statements running side by side
