@@ -181,11 +181,7 @@ fn call_depth(tokens: &[Token]) -> usize {
                     deepest = deepest.max(depth);
                 }
             }
-            Token::RParen => {
-                if open.pop() == Some(true) {
-                    depth -= 1;
-                }
-            }
+            Token::RParen => depth -= usize::from(open.pop() == Some(true)),
             _ => {}
         }
         previous_is_word = matches!(t, Token::Word(_));
