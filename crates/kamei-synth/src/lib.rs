@@ -14,6 +14,7 @@
 
 mod country;
 mod person;
+mod postgres;
 mod refdata;
 mod rng;
 mod tables;
@@ -23,5 +24,6 @@ mod time;
 mod world;
 
 pub use kamei_core::check_digit::{digits_of, luhn_valid, my_number_valid};
+pub use postgres::load_script;
 pub use text::Label;
 pub use world::{Format, GenerateError, GenerateOptions, Summary, generate};

@@ -94,6 +94,16 @@ pub(crate) static PAYMENTS: LazyLock<SchemaRef> = LazyLock::new(|| {
     ]))
 });
 
+/// The four tables by name, in the order they are written.
+pub(crate) fn all() -> [(&'static str, &'static Schema); 4] {
+    [
+        ("users", &USERS),
+        ("messages", &MESSAGES),
+        ("reports", &REPORTS),
+        ("payments", &PAYMENTS),
+    ]
+}
+
 /// A range of users and the ids their rows start at in the other tables.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ChunkPlan {

@@ -163,6 +163,10 @@ fn write_world(
     }
     writers.write_all(pending, &mut summary, progress)?;
     writers.finish()?;
+    if opts.format == Format::Csv {
+        let path = dir.join("load.sql");
+        fs::write(&path, crate::load_script()).map_err(io(&path))?;
+    }
     Ok(summary)
 }
 
