@@ -39,6 +39,9 @@ pub struct CatalogTable {
     /// The columns that identify in combination (birth date, gender, postal code, address):
     /// `quasi_identifiers`, else every column of those categories.
     pub quasi_identifiers: Vec<String>,
+    /// The kamei.toml source the table is read from (`source = "NAME"`); needed only where
+    /// several sources are configured.
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +130,7 @@ struct TableFile {
     #[serde(default)]
     subjects: Vec<SubjectFile>,
     quasi_identifiers: Option<Vec<Spanned<String>>>,
+    source: Option<String>,
     columns: Vec<ColumnFile>,
 }
 
@@ -490,6 +494,7 @@ fn parse_table(
         subjects,
         columns,
         quasi_identifiers,
+        source: t.source.clone(),
     })
 }
 

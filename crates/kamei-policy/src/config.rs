@@ -9,6 +9,7 @@ use toml::Spanned;
 use crate::catalog::{self, Catalog, CatalogColumn, CatalogTable};
 use crate::cedar::{self, DataAttrs, PrincipalAttrs};
 use crate::compile::{self, DecisionTable, MatrixRow};
+use crate::data_sources::{self, DataSource, FILES_SOURCE, SourceKind};
 use crate::error::{ConfigError, PolicyError, Problem};
 use crate::principals::{self, Principal};
 use crate::source::Source;
@@ -42,7 +43,7 @@ pub struct Config {
     demo: bool,
     policies_file: String,
     keyring: KeyringSettings,
-    sources_dir: Option<PathBuf>,
+    sources: Vec<DataSource>,
     audit_log: Option<PathBuf>,
     server: ServerSettings,
     catalog: Catalog,
@@ -77,16 +78,10 @@ struct KameiFile {
     catalog: Option<Spanned<String>>,
     principals: Option<Spanned<String>>,
     policies: Option<Spanned<String>>,
-    sources: Option<SourcesFile>,
+    sources: Option<data_sources::SourcesFile>,
     keyring: Option<KeyringFile>,
     audit: Option<AuditFile>,
     server: Option<ServerFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SourcesFile {
-    dir: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -205,11 +200,21 @@ impl Config {
                 master_key_file: k.master_key_file.map(|p| dir.join(p)),
                 demo: false,
             });
-        Self::build(
+        let config = Self::build(
             false,
             texts,
             keyring,
-            file.sources.and_then(|s| s.dir).map(|d| dir.join(d)),
+            match file.sources {
+                None => Vec::new(),
+                Some(s) => {
+                    let mut problems = Vec::new();
+                    let sources = data_sources::parse(s, &dir, &source, &mut problems);
+                    if !problems.is_empty() {
+                        return Err(ConfigError::new(problems));
+                    }
+                    sources
+                }
+            },
             file.audit.and_then(|a| a.log).map(|l| dir.join(l)),
             match file.server {
                 None => ServerSettings::default(),
@@ -229,7 +234,38 @@ impl Config {
                     require_tls: s.require_tls,
                 },
             },
-        )
+        )?;
+        config.check_table_sources(&name)?;
+        Ok(config)
+    }
+
+    /// Every table's source exists: the one it names, else the only one configured.
+    fn check_table_sources(&self, kamei_toml: &str) -> Result<(), ConfigError> {
+        if self.sources.is_empty() {
+            return Ok(());
+        }
+        let problems: Vec<Problem> = self
+            .catalog
+            .tables
+            .iter()
+            .filter(|t| self.source_of(&t.name).is_none())
+            .map(|t| Problem {
+                file: kamei_toml.to_owned(),
+                line_column: None,
+                message: match &t.source {
+                    Some(s) => format!("catalog table `{}` names source `{s}`, which [sources] does not define", t.name),
+                    None => format!(
+                        "catalog table `{}` names no source and [sources] defines several; add `source = \"NAME\"` to it in the catalog",
+                        t.name
+                    ),
+                },
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::new(problems))
+        }
     }
 
     /// A configuration from the texts of catalog.toml, principals.toml and policies.cedar in
@@ -240,7 +276,7 @@ impl Config {
             false,
             texts,
             KeyringSettings::unset(false),
-            None,
+            Vec::new(),
             None,
             ServerSettings::default(),
         )
@@ -253,7 +289,12 @@ impl Config {
             true,
             Texts::in_memory("<demo>/", catalog, principals, policies),
             KeyringSettings::unset(true),
-            Some(PathBuf::from("demo")),
+            vec![DataSource {
+                name: FILES_SOURCE.to_owned(),
+                kind: SourceKind::Files {
+                    dir: PathBuf::from("demo"),
+                },
+            }],
             Some(PathBuf::from("audit")),
             ServerSettings {
                 listen: Some("127.0.0.1:5433".into()),
@@ -266,7 +307,7 @@ impl Config {
         demo: bool,
         texts: Texts,
         keyring: KeyringSettings,
-        sources_dir: Option<PathBuf>,
+        sources: Vec<DataSource>,
         audit_log: Option<PathBuf>,
         server: ServerSettings,
     ) -> Result<Config, ConfigError> {
@@ -310,7 +351,7 @@ impl Config {
             demo,
             policies_file: texts.policies.0,
             keyring,
-            sources_dir,
+            sources,
             audit_log,
             server,
             catalog,
@@ -320,6 +361,17 @@ impl Config {
             column_offset,
             decisions,
         })
+    }
+
+    /// The same configuration reading its tables from `sources` (tests and tools that put the
+    /// same world behind another source); every table must still find its source.
+    pub fn with_sources(&self, sources: Vec<DataSource>) -> Result<Config, ConfigError> {
+        let config = Config {
+            sources,
+            ..self.clone()
+        };
+        config.check_table_sources("[sources]")?;
+        Ok(config)
     }
 
     /// The same catalog and principals under another policy file (for `kamei policy diff`).
@@ -348,9 +400,27 @@ impl Config {
         &self.keyring
     }
 
-    /// The directory holding the tables' files (kamei.toml `[sources] dir`).
+    /// The directory holding the tables' files (kamei.toml `[sources] dir`, or the first
+    /// source of kind "files").
     pub fn sources_dir(&self) -> Option<&Path> {
-        self.sources_dir.as_deref()
+        self.sources.iter().find_map(|s| match &s.kind {
+            SourceKind::Files { dir } => Some(dir.as_path()),
+            SourceKind::Postgres(_) => None,
+        })
+    }
+
+    /// Every source of kamei.toml `[sources]`.
+    pub fn sources(&self) -> &[DataSource] {
+        &self.sources
+    }
+
+    /// The source a catalog table is read from: the one it names, or the only one there is.
+    pub fn source_of(&self, table: &str) -> Option<&DataSource> {
+        match self.catalog.table(table)?.source.as_deref() {
+            Some(name) => self.sources.iter().find(|s| s.name == name),
+            None if self.sources.len() == 1 => self.sources.first(),
+            None => None,
+        }
     }
 
     /// The audit log directory (kamei.toml `[audit] log`).
@@ -868,6 +938,50 @@ mod load_tests {
         );
         assert_eq!(c.sources_dir(), Some(dir.path().join("demo").as_path()));
         assert_eq!(c.listen(), Some("127.0.0.1:5433"));
+    }
+
+    #[test]
+    fn each_table_has_a_source_once_there_are_several() {
+        let pg = "[sources.pg]\nkind = \"postgres\"\nurl = \"postgres://kamei@127.0.0.1:5432/line\"\n";
+        let two = format!("dir = \"demo\"\n{pg}");
+        let m = messages(load_edited(&[("kamei.toml", "dir = \"demo\"\n", &two)]).unwrap_err());
+        assert!(
+            m.len() == 4
+                && m[0].contains("catalog table `users` names no source and [sources] defines several"),
+            "{m:?}"
+        );
+        let named = load_edited(&[
+            ("kamei.toml", "dir = \"demo\"\n", &two),
+            (
+                "catalog.toml",
+                "name = \"users\"",
+                "name = \"users\"\nsource = \"pg\"",
+            ),
+            (
+                "catalog.toml",
+                "name = \"messages\"",
+                "name = \"messages\"\nsource = \"files\"",
+            ),
+            (
+                "catalog.toml",
+                "name = \"reports\"",
+                "name = \"reports\"\nsource = \"files\"",
+            ),
+            (
+                "catalog.toml",
+                "name = \"payments\"",
+                "name = \"payments\"\nsource = \"nope\"",
+            ),
+        ]);
+        let m = messages(named.unwrap_err());
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].contains("catalog table `payments` names source `nope`"),
+            "{m:?}"
+        );
+        let only_pg = load_edited(&[("kamei.toml", "dir = \"demo\"\n", pg)]).unwrap();
+        assert_eq!(only_pg.source_of("users").map(|s| s.name.as_str()), Some("pg"));
+        assert_eq!(only_pg.sources_dir(), None);
     }
 
     #[test]

@@ -34,6 +34,7 @@ mod catalog;
 mod cedar;
 mod compile;
 mod config;
+mod data_sources;
 mod error;
 mod principals;
 #[cfg(test)]
@@ -45,6 +46,9 @@ mod source;
 pub use catalog::{Catalog, CatalogColumn, CatalogTable};
 pub use compile::{DecisionTable, ExposureChange, MatrixRow};
 pub use config::{Config, DEMO_FILES, KeyringSettings, ServerSettings};
+pub use data_sources::{
+    DEFAULT_MAX_CONNECTIONS, DataSource, FILES_SOURCE, PasswordFrom, PostgresSettings, SourceKind,
+};
 pub use error::{ConfigError, PolicyError, Problem};
 pub use principals::Principal;
 pub use scram::{ScramError, ScramVerifier};
