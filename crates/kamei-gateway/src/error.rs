@@ -6,6 +6,9 @@
 pub enum GatewayError {
     #[error("table `{table}`: {message}")]
     Source { table: String, message: String },
+    /// A database source that cannot be reached or read at start.
+    #[error("source `{name}`: {message}")]
+    Database { name: String, message: String },
     #[error("unknown principal `{0}`")]
     UnknownPrincipal(String),
     #[error(transparent)]

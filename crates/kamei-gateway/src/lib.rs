@@ -10,8 +10,8 @@
 //!
 //! [`Server`] speaks the PostgreSQL wire protocol (pgwire): SCRAM-SHA-256 against stored
 //! verifiers, TLS, simple and extended protocol, cancel requests; every statement is audited
-//! before its first row leaves (`audit.rs`). Sources are read into memory (streaming Parquet
-//! and PostgreSQL sources: issues 15 and 16). It decides nothing: levels come from
+//! before its first row leaves (`audit.rs`). Sources are files read into memory or PostgreSQL
+//! databases read as queries need them (`sources/`). It decides nothing: levels come from
 //! kamei-policy.
 
 #![cfg_attr(

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use kamei_gateway::{Audit, Gateway, MemoryLimits, Server, ServerOptions, Sources, Tls};
+use kamei_gateway::{Audit, Gateway, GatewayError, MemoryLimits, Server, ServerOptions, Sources, Tls};
 use kamei_policy::Config;
 use tokio_util::sync::CancellationToken;
 
@@ -85,7 +85,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if config.server().require_tls && tls.is_none() {
         bail!("[server] require_tls is set but no tls_cert/tls_key is configured");
     }
-    let sources = load_sources(&config, &data)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // Planning walks expression trees recursively: room for the deepest one accepted (the
+        // guard allows 1,000 nesting operators; 64 MiB is virtual until used).
+        .thread_stack_size(64 << 20)
+        .build()
+        .context("cannot start the async runtime")?;
+    // `--data` (or the demo's directory) stands in for the directory of every source of files.
+    let files_dir = (demo || args.data.is_some()).then(|| data.clone());
+    let sources = runtime.block_on(load_sources(&config, files_dir.as_deref()))?;
     let memory = MemoryLimits {
         server: args.memory_mib.saturating_mul(1 << 20),
         statement: args
@@ -103,13 +112,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let log = Arc::new(log);
     let server = Server::new(gateway, Audit::new(log.clone()), options);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        // Planning walks expression trees recursively: room for the deepest one accepted (the
-        // guard allows 1,000 nesting operators; 64 MiB is virtual until used).
-        .thread_stack_size(64 << 20)
-        .build()
-        .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -125,7 +127,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             shutdown.clone(),
             server.clone(),
             args.config.config.clone(),
-            data.clone(),
+            files_dir.clone(),
             keyring.clone(),
             memory,
         ));
@@ -155,14 +157,20 @@ fn generate_demo(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load_sources(config: &Config, data: &Path) -> anyhow::Result<Sources> {
-    Sources::load_dir(config, data).with_context(|| {
-        format!(
-            "cannot read the tables in `{}` (write them with `kamei generate --out {}`)",
-            data.display(),
-            data.display()
-        )
-    })
+async fn load_sources(config: &Config, files_dir: Option<&Path>) -> anyhow::Result<Sources> {
+    let sources = Sources::open(config, files_dir).await;
+    let files = files_dir.or(config.sources_dir());
+    match (sources, files) {
+        (Ok(s), _) => Ok(s),
+        (Err(e @ GatewayError::Source { .. }), Some(dir)) if !dir.join("users.parquet").exists() => {
+            Err(anyhow::Error::new(e).context(format!(
+                "cannot read the tables in `{}` (write them with `kamei generate --out {}`)",
+                dir.display(),
+                dir.display()
+            )))
+        }
+        (Err(e), _) => Err(e.into()),
+    }
 }
 
 fn say_how_to_connect(config: &Config, bound: SocketAddr, log: &Path, demo: bool) {
@@ -191,7 +199,7 @@ async fn signals(
     shutdown: CancellationToken,
     server: Server,
     config_path: Option<PathBuf>,
-    data: PathBuf,
+    files_dir: Option<PathBuf>,
     keyring: Arc<kamei_protect::Keyring>,
     memory: MemoryLimits,
 ) {
@@ -209,7 +217,7 @@ async fn signals(
             _ = int.recv() => break,
             _ = term.recv() => break,
             _ = hup.recv() => {
-                match reload(config_path.as_deref(), &data, &keyring, memory) {
+                match reload(config_path.as_deref(), files_dir.as_deref(), &keyring, memory).await {
                     Ok(gateway) => match server.reload(gateway).await {
                         Ok(index) => eprintln!(
                             "kamei serve: configuration reloaded (audit record {index}); statements from now on use it"
@@ -232,9 +240,9 @@ async fn signals(
     shutdown.cancel();
 }
 
-fn reload(
+async fn reload(
     config_path: Option<&Path>,
-    data: &Path,
+    files_dir: Option<&Path>,
     keyring: &Arc<kamei_protect::Keyring>,
     memory: MemoryLimits,
 ) -> anyhow::Result<Gateway> {
@@ -242,6 +250,6 @@ fn reload(
         Some(p) => Config::load(p)?,
         None => Config::demo()?,
     });
-    let sources = load_sources(&config, data)?;
+    let sources = load_sources(&config, files_dir).await?;
     Ok(Gateway::new(config, sources, keyring.clone(), memory)?)
 }

@@ -1,8 +1,5 @@
-//! Where the raw tables come from: today, the files `kamei generate` writes, held in memory.
-//! (Streaming Parquet and PostgreSQL sources come with issues 15 and 16; they plug in as
-//! `TableProvider`s under the same guard.)
+//! A source of files: the Parquet files `kamei generate` writes, held in memory, rows shuffled.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
@@ -16,71 +13,51 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::error::GatewayError;
 
-/// The raw source of every catalog table, and the subject directory built from its table.
-#[derive(Debug, Clone, Default)]
-pub struct Sources {
-    tables: HashMap<String, Arc<dyn TableProvider>>,
-    directory: Option<Arc<SubjectDirectory>>,
-}
+/// A table in memory, and the subject directory when it is the catalog's directory table.
+pub(super) type Loaded = (Arc<dyn TableProvider>, Option<Arc<SubjectDirectory>>);
 
-impl Sources {
-    /// Reads `DIR/<table>.parquet` for every table of the catalog into memory, and the subject
-    /// directory from the catalog's directory table.
-    pub fn load_dir(config: &Config, dir: &Path) -> Result<Sources, GatewayError> {
-        let mut sources = Sources::default();
-        for table in &config.catalog().tables {
-            let path = dir.join(format!("{}.parquet", table.name));
-            let source = |message: String| GatewayError::Source {
-                table: table.name.clone(),
-                message,
-            };
-            let file =
-                File::open(&path).map_err(|e| source(format!("cannot open `{}`: {e}", path.display())))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-                .and_then(|b| b.build())
-                .map_err(|_| source(format!("`{}` is not a readable Parquet file", path.display())))?;
-            let schema = reader.schema();
-            let batches = reader
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| source(format!("`{}`: corrupt Parquet data", path.display())))?;
-            if let Some((directory, key, jurisdiction)) = config.catalog().directory_table()
-                && directory.name == table.name
-            {
-                let mut d = SubjectDirectory::new();
-                for b in &batches {
-                    d.add(b, key, jurisdiction).map_err(|e| source(e.to_string()))?;
-                }
-                sources.directory = Some(Arc::new(d));
-            }
-            let batches = shuffled(&schema, &batches).map_err(|e| source(e.to_string()))?;
-            // One partition per core: a full scan applies the levels on every core at once.
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let mut partitions = vec![Vec::new(); cores];
-            for (i, b) in batches.into_iter().enumerate() {
-                if let Some(p) = partitions.get_mut(i % cores) {
-                    p.push(b);
-                }
-            }
-            let provider = MemTable::try_new(schema, partitions).map_err(|e| source(e.to_string()))?;
-            sources.tables.insert(table.name.clone(), Arc::new(provider));
+/// Reads `DIR/<table>.parquet` into memory.
+pub(super) fn load_table(config: &Config, name: &str, dir: &Path) -> Result<Loaded, GatewayError> {
+    let path = dir.join(format!("{name}.parquet"));
+    let source = |message: String| GatewayError::Source {
+        table: name.to_owned(),
+        message,
+    };
+    let file = File::open(&path).map_err(|e| source(format!("cannot open `{}`: {e}", path.display())))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|_| source(format!("`{}` is not a readable Parquet file", path.display())))?;
+    let schema = reader.schema();
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| source(format!("`{}`: corrupt Parquet data", path.display())))?;
+    let mut directory = None;
+    if let Some((table, key, jurisdiction)) = config.catalog().directory_table()
+        && table.name == name
+    {
+        let mut d = SubjectDirectory::new();
+        for b in &batches {
+            d.add(b, key, jurisdiction).map_err(|e| source(e.to_string()))?;
         }
-        Ok(sources)
+        directory = Some(Arc::new(d));
     }
-
-    /// The raw source of a table.
-    pub(crate) fn table(&self, name: &str) -> Option<&Arc<dyn TableProvider>> {
-        self.tables.get(name)
+    let batches = shuffled(&schema, &batches).map_err(|e| source(e.to_string()))?;
+    // One partition per core: a full scan applies the levels on every core at once.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut partitions = vec![Vec::new(); cores];
+    for (i, b) in batches.into_iter().enumerate() {
+        if let Some(p) = partitions.get_mut(i % cores) {
+            p.push(b);
+        }
     }
-
-    pub(crate) fn directory(&self) -> Option<&Arc<SubjectDirectory>> {
-        self.directory.as_ref()
-    }
+    let provider = MemTable::try_new(schema, partitions).map_err(|e| source(e.to_string()))?;
+    Ok((Arc::new(provider), directory))
 }
 
 /// Rows in an order of their own, drawn at each start. Files are usually written in key
 /// order, and row order leaves the guard untouched: `row_number() OVER ()` next to a
 /// pseudonymised key would give the raw key back.
-fn shuffled(
+pub(super) fn shuffled(
     schema: &datafusion::arrow::datatypes::SchemaRef,
     batches: &[datafusion::arrow::array::RecordBatch],
 ) -> Result<Vec<datafusion::arrow::array::RecordBatch>, datafusion::arrow::error::ArrowError> {

@@ -1,0 +1,583 @@
+//! A PostgreSQL database as a source: each catalog table is read from the database's table of
+//! the same name with `COPY (SELECT <columns> FROM <table> WHERE ctid … [LIMIT n]) TO STDOUT
+//! (FORMAT binary)`, decoded into record batches as the bytes arrive (`copy.rs`). Only the
+//! columns a query needs are selected, and a `LIMIT` goes down. No filter reaches the database
+//! (the guard filters on protected values, DESIGN.md "Computation before the guard").
+//!
+//! **Row order.** A heap is usually in key order, and row order passes the guard untouched:
+//! `row_number() OVER ()` next to a pseudonymised key would give the key's rank away. So a scan
+//! reads the table in chunks of about [`CHUNK_ROWS`] rows (ranges of blocks, found by a TID
+//! range scan), each partition its share of the chunks in an order drawn afresh at every
+//! execution, and shuffles the rows of each chunk: an output position says nothing about where
+//! a row sits in the table. At most one chunk per partition is in memory.
+//!
+//! At start every table is checked: it exists, holds every catalog column, and each column's
+//! type is one kamei reads and the one the catalog names. Connections come from a bounded pool
+//! (`pool.rs`); TLS is rustls, verified against the source's `ca_file` (`tls.rs`).
+
+mod copy;
+mod pool;
+mod tls;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::datasource::TableType;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::Expr;
+use datafusion::physical_expr::EquivalenceProperties;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PhysicalExpr, PlanProperties,
+};
+use futures::StreamExt;
+use kamei_core::ColumnType;
+use kamei_policy::{CatalogTable, PasswordFrom, PostgresSettings};
+use kamei_protect::SubjectDirectory;
+
+use copy::CopyDecoder;
+pub(crate) use copy::PgType;
+
+/// Rows per chunk a scan reads, shuffles and hands on (see the module's doc).
+const CHUNK_ROWS: f64 = 16_384.0;
+/// Blocks per chunk of a table that was never analysed (8 KiB blocks: 1 MiB).
+const CHUNK_BLOCKS_UNANALYSED: u64 = 128;
+use pool::Pool;
+
+use super::files;
+use crate::error::GatewayError;
+
+/// One database: its name in kamei.toml and its pool of connections.
+#[derive(Debug)]
+pub(crate) struct Database {
+    name: String,
+    pool: Arc<Pool>,
+}
+
+impl Database {
+    /// Connects once (so a database that is down, or refuses the credentials, is an error at
+    /// start naming the source) and keeps the connection in the pool.
+    pub(crate) async fn connect(name: &str, settings: &PostgresSettings) -> Result<Database, GatewayError> {
+        let fail = |message: String| GatewayError::Database {
+            name: name.to_owned(),
+            message,
+        };
+        let mut config: tokio_postgres::Config = settings
+            .url
+            .parse()
+            .map_err(|e| fail(format!("`url` is not a PostgreSQL URL kamei reads: {e}")))?;
+        match &settings.password {
+            Some(PasswordFrom::Env(var)) => {
+                let password = std::env::var(var).map_err(|_| {
+                    fail(format!(
+                        "`password_env`: the environment variable {var} is not set"
+                    ))
+                })?;
+                config.password(password);
+            }
+            Some(PasswordFrom::File(path)) => {
+                let password = std::fs::read_to_string(path)
+                    .map_err(|e| fail(format!("cannot read `password_file` `{}`: {e}", path.display())))?;
+                config.password(password.trim_end_matches(['\n', '\r']));
+            }
+            None => {}
+        }
+        let tls = match (&settings.ca_file, config.get_ssl_mode()) {
+            (Some(ca), _) => tls::MakeRustls::trusting(ca).map_err(fail)?,
+            (None, tokio_postgres::config::SslMode::Require) => {
+                return Err(fail(
+                    "the url asks for TLS (sslmode=require); set `ca_file` to the authority that signed the server's certificate"
+                        .to_owned(),
+                ));
+            }
+            (None, _) => {
+                config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+                tls::MakeRustls::plain()
+            }
+        };
+        config.application_name("kamei");
+        config.connect_timeout(std::time::Duration::from_secs(10));
+        let pool = Arc::new(
+            Pool::new(config, tls, settings.max_connections)
+                .map_err(|e| fail(format!("cannot start its connections' runtime: {e}")))?,
+        );
+        let client = pool
+            .get()
+            .await
+            .map_err(|e| fail(format!("cannot connect to {}: {e}", settings.url)))?;
+        drop(client);
+        Ok(Database {
+            name: name.to_owned(),
+            pool,
+        })
+    }
+}
+
+/// One table of a database, as the catalog lists it.
+#[derive(Debug)]
+pub(crate) struct PgTable {
+    database: Arc<Database>,
+    /// The table's name, quoted for SQL.
+    quoted: String,
+    name: String,
+    /// The catalog's columns, in catalog order, with the types the database holds.
+    schema: SchemaRef,
+    types: Vec<PgType>,
+}
+
+impl PgTable {
+    /// Finds the table and checks its columns against the catalog.
+    pub(crate) async fn open(database: Arc<Database>, table: &CatalogTable) -> Result<PgTable, GatewayError> {
+        let fail = |message: String| GatewayError::Source {
+            table: table.name.clone(),
+            message: format!("source `{}`: {message}", database.name),
+        };
+        let quoted = quote(&table.name);
+        let client = database.pool.get().await.map_err(fail)?;
+        let rows = client
+            .query(
+                "SELECT a.attname::text, a.atttypid::oid, a.attnotnull, format_type(a.atttypid, a.atttypmod) \
+                 FROM pg_attribute a WHERE a.attrelid = to_regclass($1::text) AND a.attnum > 0 \
+                 AND NOT a.attisdropped ORDER BY a.attnum",
+                &[&quoted],
+            )
+            .await
+            .map_err(|e| fail(pool::describe(&e)))?;
+        if rows.is_empty() {
+            return Err(fail(format!(
+                "the database has no table `{}`; create it, or point the catalog table at another source",
+                table.name
+            )));
+        }
+        let kind = client
+            .query_one(
+                "SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1::text)",
+                &[&quoted],
+            )
+            .await
+            .map_err(|e| fail(pool::describe(&e)))?;
+        let kind: String = kind.get(0);
+        if kind != "r" && kind != "m" {
+            return Err(fail(format!(
+                "`{}` is not a table or materialized view (pg_class.relkind {kind}); kamei reads tables, \
+                 in chunks of blocks so that row order reveals no key",
+                table.name
+            )));
+        }
+        let mut fields = Vec::new();
+        let mut types = Vec::new();
+        for column in &table.columns {
+            let Some(row) = rows.iter().find(|r| r.get::<_, String>(0) == column.name) else {
+                return Err(fail(format!("the table has no column `{}`", column.name)));
+            };
+            let oid: u32 = row.get(1);
+            let not_null: bool = row.get(2);
+            let shown: String = row.get(3);
+            let Some(ty) = PgType::from_oid(oid) else {
+                return Err(fail(format!(
+                    "column `{}` is of type {shown}, which kamei does not read; change it or leave \
+                     the column out of the catalog (bigint, integer, double precision, boolean, text, date and timestamp are read)",
+                    column.name
+                )));
+            };
+            if let Some(expected) = column.data_type
+                && !holds(expected, ty)
+            {
+                return Err(fail(format!(
+                    "column `{}` is of type {shown} and the catalog says {expected}; make them agree",
+                    column.name
+                )));
+            }
+            fields.push(Field::new(&column.name, ty.arrow(), !not_null));
+            types.push(ty);
+        }
+        Ok(PgTable {
+            database,
+            quoted,
+            name: table.name.clone(),
+            schema: Arc::new(Schema::new(fields)),
+            types,
+        })
+    }
+
+    /// The subject directory from this table's key and jurisdiction columns, read once.
+    pub(crate) async fn directory(
+        &self,
+        key: &str,
+        jurisdiction: &str,
+    ) -> Result<SubjectDirectory, GatewayError> {
+        let fail = |message: String| GatewayError::Source {
+            table: self.name.clone(),
+            message: format!(
+                "source `{}`: reading the subject directory: {message}",
+                self.database.name
+            ),
+        };
+        let columns: Vec<usize> = [key, jurisdiction]
+            .iter()
+            .map(|c| {
+                self.schema
+                    .index_of(c)
+                    .map_err(|_| fail(format!("no column `{c}`")))
+            })
+            .collect::<Result<_, _>>()?;
+        let scan = self.scan_exec(&columns, None);
+        let mut directory = SubjectDirectory::new();
+        for partition in 0..scan.partitions {
+            let mut stream = scan.stream(partition);
+            while let Some(batch) = stream.next().await {
+                let batch = batch.map_err(|e| fail(e.to_string()))?;
+                directory
+                    .add(&batch, key, jurisdiction)
+                    .map_err(|e| fail(e.to_string()))?;
+            }
+        }
+        Ok(directory)
+    }
+
+    fn scan_exec(&self, columns: &[usize], limit: Option<usize>) -> PgScanExec {
+        let schema = Arc::new(self.schema.project(columns).unwrap_or_else(|_| Schema::empty()));
+        let names: Vec<String> = schema.fields().iter().map(|f| quote(f.name())).collect();
+        // One partition per core: the levels are applied on every core at once.
+        let partitions = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            Partitioning::UnknownPartitioning(partitions),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        PgScanExec {
+            database: self.database.clone(),
+            table: self.name.clone(),
+            quoted: self.quoted.clone(),
+            select: format!("SELECT {} FROM {}", names.join(", "), self.quoted),
+            limit,
+            partitions,
+            types: columns
+                .iter()
+                .filter_map(|i| self.types.get(*i).copied())
+                .collect(),
+            schema,
+            properties: Arc::new(properties),
+        }
+    }
+}
+
+/// Whether a column of catalog type `expected` may be held in `ty`.
+fn holds(expected: ColumnType, ty: PgType) -> bool {
+    matches!(
+        (expected, ty),
+        (ColumnType::Bigint, PgType::Int8)
+            | (ColumnType::Integer, PgType::Int4)
+            | (ColumnType::Double, PgType::Float8)
+            | (ColumnType::Boolean, PgType::Bool)
+            | (ColumnType::Text, PgType::Text)
+            | (ColumnType::Date, PgType::Date)
+            | (ColumnType::Timestamp, PgType::Timestamp)
+    )
+}
+
+/// An SQL identifier, quoted.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[async_trait::async_trait]
+impl TableProvider for PgTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    /// Projection and limit go down; `filters` is always empty (the guard passes none).
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let all: Vec<usize> = (0..self.schema.fields().len()).collect();
+        Ok(Arc::new(self.scan_exec(projection.unwrap_or(&all), limit)))
+    }
+}
+
+/// A chunked scan of one table, run each time the plan is executed.
+pub(crate) struct PgScanExec {
+    database: Arc<Database>,
+    table: String,
+    quoted: String,
+    /// `SELECT <columns> FROM <table>`, to which each chunk adds its block range.
+    select: String,
+    limit: Option<usize>,
+    partitions: usize,
+    types: Vec<PgType>,
+    schema: SchemaRef,
+    properties: Arc<PlanProperties>,
+}
+
+impl fmt::Debug for PgScanExec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgScanExec")
+            .field("select", &self.select)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DisplayAs for PgScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PgScanExec: source={} {}", self.database.name, self.select)
+    }
+}
+
+impl PgScanExec {
+    /// One partition's rows, batch by batch (`Reader`).
+    fn stream(&self, partition: usize) -> SendableRecordBatchStream {
+        let reader = Reader {
+            database: self.database.clone(),
+            quoted: self.quoted.clone(),
+            select: self.select.clone(),
+            limit: self.limit,
+            partition,
+            partitions: self.partitions,
+            schema: self.schema.clone(),
+            types: self.types.clone(),
+            failed: SourceFailed::at(&self.database.name, &self.table),
+            client: None,
+            chunks: None,
+            ready: VecDeque::new(),
+        };
+        let batches = futures::stream::unfold(reader, |mut reader| async move {
+            match reader.next().await {
+                Ok(Some(batch)) => Some((Ok(batch), reader)),
+                Ok(None) => None,
+                Err(e) => {
+                    reader.chunks = Some(VecDeque::new());
+                    reader.ready.clear();
+                    Some((Err(e), reader))
+                }
+            }
+        });
+        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), batches))
+    }
+}
+
+/// One partition of one execution of a scan. Its connection is taken from the pool when the
+/// stream is first polled and goes back when the stream is dropped, unless a chunk's COPY was
+/// left unfinished (then it is closed, which ends the COPY in the database).
+struct Reader {
+    database: Arc<Database>,
+    quoted: String,
+    select: String,
+    limit: Option<usize>,
+    partition: usize,
+    partitions: usize,
+    schema: SchemaRef,
+    types: Vec<PgType>,
+    failed: SourceFailed,
+    client: Option<pool::Pooled>,
+    /// This partition's chunks still to read (first block, end block), once planned.
+    chunks: Option<VecDeque<(u64, Option<u64>)>>,
+    ready: VecDeque<RecordBatch>,
+}
+
+impl Reader {
+    async fn next(&mut self) -> Result<Option<RecordBatch>> {
+        loop {
+            if let Some(batch) = self.ready.pop_front() {
+                return Ok(Some(batch));
+            }
+            if self.client.is_none() {
+                self.client = Some(
+                    self.database
+                        .pool
+                        .get()
+                        .await
+                        .map_err(|e| self.failed.because(e))?,
+                );
+            }
+            if self.chunks.is_none() {
+                self.chunks = Some(self.plan_chunks().await?);
+            }
+            let Some(chunk) = self.chunks.as_mut().and_then(VecDeque::pop_front) else {
+                return Ok(None);
+            };
+            let rows = self.read_chunk(chunk).await?;
+            let shuffled =
+                files::shuffled(&self.schema, &rows).map_err(|e| self.failed.because(e.to_string()))?;
+            self.ready.extend(shuffled);
+        }
+    }
+
+    /// This partition's chunks: every `partitions`-th range of blocks from its own, in an
+    /// order drawn now. The last chunk is open-ended (rows added since the size was read).
+    async fn plan_chunks(&mut self) -> Result<VecDeque<(u64, Option<u64>)>> {
+        let client = self
+            .client
+            .as_ref()
+            .ok_or_else(|| self.failed.because("no connection".into()))?;
+        let row = client
+            .query_one(
+                "SELECT pg_relation_size(c.oid) / current_setting('block_size')::bigint, c.reltuples::float8 \
+                 FROM pg_class c WHERE c.oid = to_regclass($1::text)",
+                &[&self.quoted],
+            )
+            .await
+            .map_err(|e| self.failed.with(&e))?;
+        let blocks: i64 = row.get(0);
+        let tuples: f64 = row.get(1);
+        let blocks = blocks.max(0) as u64;
+        let per_chunk = if tuples > 0.0 && blocks > 0 {
+            ((CHUNK_ROWS * blocks as f64 / tuples) as u64).max(1)
+        } else {
+            CHUNK_BLOCKS_UNANALYSED
+        };
+        let starts: Vec<u64> = (0..blocks.max(1)).step_by(per_chunk as usize).collect();
+        let last = starts.len() - 1;
+        let mut mine: Vec<(u64, Option<u64>)> = starts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % self.partitions == self.partition)
+            .map(|(i, start)| (*start, (i != last).then_some(start + per_chunk)))
+            .collect();
+        shuffle(&mut mine);
+        Ok(mine.into())
+    }
+
+    /// The rows of one chunk, read to the end of its COPY.
+    async fn read_chunk(&mut self, (start, end): (u64, Option<u64>)) -> Result<Vec<RecordBatch>> {
+        let mut select = format!("{} WHERE ctid >= '({start},0)'::tid", self.select);
+        if let Some(end) = end {
+            select.push_str(&format!(" AND ctid < '({end},0)'::tid"));
+        }
+        if let Some(n) = self.limit {
+            select.push_str(&format!(" LIMIT {n}"));
+        }
+        let copy = format!("COPY ({select}) TO STDOUT (FORMAT binary)");
+        let failed = self.failed.clone();
+        let client = self
+            .client
+            .as_mut()
+            .ok_or_else(|| failed.because("no connection".into()))?;
+        client.busy();
+        let mut bytes = Box::pin(
+            client
+                .copy_out(copy.as_str())
+                .await
+                .map_err(|e| failed.with(&e))?,
+        );
+        let mut decoder = CopyDecoder::new(self.schema.clone(), &self.types);
+        let mut batches = Vec::new();
+        while let Some(chunk) = bytes.next().await {
+            let chunk = chunk.map_err(|e| failed.with(&e))?;
+            batches.extend(decoder.push(&chunk).map_err(|e| failed.decode(e))?);
+        }
+        batches.extend(decoder.finish().map_err(|e| failed.decode(e))?);
+        client.finished();
+        Ok(batches)
+    }
+}
+
+/// A uniformly random order (Fisher–Yates over the OS's randomness).
+fn shuffle<T>(items: &mut [T]) {
+    use rand_core::RngCore;
+    let mut rng = rand_core::OsRng;
+    for i in (1..items.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+impl ExecutionPlan for PgScanExec {
+    fn name(&self) -> &str {
+        "PgScanExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        Vec::new()
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        if partition >= self.partitions {
+            return Err(DataFusionError::Internal(format!(
+                "PgScanExec has {} partitions, not {partition}",
+                self.partitions
+            )));
+        }
+        Ok(self.stream(partition))
+    }
+}
+
+/// A source that failed while a statement read it: the error names the source and table, and
+/// what went wrong in the database or on the way, never a value.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceFailed {
+    source: String,
+    table: String,
+    cause: String,
+}
+
+impl SourceFailed {
+    fn at(source: &str, table: &str) -> SourceFailed {
+        SourceFailed {
+            source: source.to_owned(),
+            table: table.to_owned(),
+            cause: String::new(),
+        }
+    }
+
+    fn with(&self, e: &tokio_postgres::Error) -> DataFusionError {
+        self.because(pool::describe(e))
+    }
+
+    fn decode(&self, e: copy::DecodeError) -> DataFusionError {
+        self.because(e.to_string())
+    }
+
+    fn because(&self, cause: String) -> DataFusionError {
+        DataFusionError::External(Box::new(SourceFailed {
+            cause,
+            ..self.clone()
+        }))
+    }
+}
+
+impl fmt::Display for SourceFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "source `{}` failed while reading table `{}`: {}",
+            self.source, self.table, self.cause
+        )
+    }
+}
+
+impl std::error::Error for SourceFailed {}
