@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
-use kamei_gateway::{Gateway, GatewayError, MemoryLimits, Sources};
+use kamei_gateway::{Gateway, GatewayError, MemoryLimits};
 use kamei_policy::Config;
 use kamei_protect::Keyring;
 
@@ -197,7 +197,7 @@ fn jp_support_reads_jp_phones_raw_and_others_as_pseudonyms() {
 #[test]
 fn a_statement_past_its_memory_limit_fails_alone() {
     let config = Arc::new(Config::demo().unwrap());
-    let sources = Sources::load_dir(&config, world()).unwrap();
+    let sources = common::sources(&config);
     let limits = MemoryLimits {
         server: 1 << 30,
         statement: 4 << 20,

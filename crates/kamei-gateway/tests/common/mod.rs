@@ -15,7 +15,7 @@ use arrow::datatypes::DataType;
 use kamei_audit::AuditLog;
 use kamei_core::{Jurisdiction, Level};
 use kamei_gateway::{Audit, Gateway, MemoryLimits, Server, ServerOptions, Sources};
-use kamei_policy::Config;
+use kamei_policy::{Config, DataSource, PasswordFrom, PostgresSettings, SourceKind};
 use kamei_protect::Keyring;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tokio_util::sync::CancellationToken;
@@ -37,10 +37,113 @@ pub fn world() -> &'static Path {
     .path()
 }
 
+/// The throw-away PostgreSQL server scripts/test starts: `KAMEI_TEST_POSTGRES` (its URL,
+/// without a password) and `KAMEI_TEST_POSTGRES_PASSWORD`.
+pub fn postgres() -> Option<(String, String)> {
+    let url = std::env::var("KAMEI_TEST_POSTGRES").ok()?;
+    let password = std::env::var("KAMEI_TEST_POSTGRES_PASSWORD").unwrap_or_default();
+    Some((url, password))
+}
+
+/// Whether the suites read the demo world from PostgreSQL (`KAMEI_TEST_SOURCE=postgres`, the
+/// second run of scripts/test) instead of its files.
+pub fn from_postgres() -> bool {
+    std::env::var("KAMEI_TEST_SOURCE").is_ok_and(|s| s == "postgres")
+}
+
+/// The demo world loaded into a database of its own on the test server, once per test binary:
+/// `kamei generate --format csv`'s files and its load.sql, through psql.
+pub fn world_database() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let (url, password) =
+            postgres().expect("KAMEI_TEST_POSTGRES names a PostgreSQL server (run scripts/test)");
+        let dir = tempfile::tempdir().unwrap().keep();
+        let opts = kamei_synth::GenerateOptions {
+            out: dir.join("world"),
+            users: 600,
+            seed: 11,
+            format: kamei_synth::Format::Csv,
+        };
+        kamei_synth::generate(&opts, &|_| {}).unwrap();
+        let name = format!("world_{}", std::process::id());
+        let psql = |db_url: &str, args: &[&str]| {
+            let out = Command::new(psql_path())
+                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", db_url])
+                .args(args)
+                .current_dir(&opts.out)
+                .env("PGPASSWORD", &password)
+                .output()
+                .expect("psql runs (scripts/test installs it)");
+            assert!(
+                out.status.success(),
+                "psql {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        psql(&url, &["-c", &format!("DROP DATABASE IF EXISTS {name}")]);
+        psql(&url, &["-c", &format!("CREATE DATABASE {name}")]);
+        let (server, _) = url.rsplit_once('/').unwrap();
+        let world = format!("{server}/{name}");
+        psql(&world, &["-f", "load.sql"]);
+        world
+    })
+}
+
+/// The raw sources of the demo world: its files, or the same world in PostgreSQL when the tests
+/// run against it (opened in a runtime of its own: connections it leaves in the pool die with
+/// it, and the pool opens new ones).
+pub fn sources(config: &Config) -> Sources {
+    if !from_postgres() {
+        return Sources::load_dir(config, world()).unwrap();
+    }
+    open_postgres(config, world_database()).unwrap()
+}
+
+/// Every table of `config` read from the PostgreSQL database at `url` (source `world`).
+pub fn open_postgres(config: &Config, url: &str) -> Result<Sources, kamei_gateway::GatewayError> {
+    let settings = PostgresSettings {
+        url: url.to_owned(),
+        password: Some(PasswordFrom::Env("KAMEI_TEST_POSTGRES_PASSWORD".into())),
+        max_connections: 8,
+        ca_file: None,
+    };
+    let config = config
+        .with_sources(vec![DataSource {
+            name: "world".into(),
+            kind: SourceKind::Postgres(settings),
+        }])
+        .unwrap();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(Sources::open(&config, None))
+    })
+    .join()
+    .unwrap()
+}
+
+/// Runs `sql` with psql against the PostgreSQL database at `url` (as the test server's superuser).
+pub fn psql_postgres(url: &str, sql: &str) {
+    let (_, password) = postgres().expect("KAMEI_TEST_POSTGRES names a PostgreSQL server (run scripts/test)");
+    let out = Command::new(psql_path())
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql])
+        .env("PGPASSWORD", &password)
+        .output()
+        .expect("psql runs (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A gateway over the demo world with `config`.
 pub fn demo_gateway(config: Config) -> Gateway {
     let config = Arc::new(config);
-    let sources = Sources::load_dir(&config, world()).unwrap();
+    let sources = sources(&config);
     Gateway::new(
         config,
         sources,
