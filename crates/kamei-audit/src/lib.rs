@@ -62,4 +62,4 @@ pub use storage::{LocalDir, LogStorage};
 pub use subjects::SubjectSet;
 pub use tiles::{bundle_path, encode_index, hash_tile_path, parse_bundle};
 pub use time::Timestamp;
-pub use verify::{Problem, VerifyReport, read_records, verify_log};
+pub use verify::{Problem, VerifyReport, read_records, read_records_where, verify_log};

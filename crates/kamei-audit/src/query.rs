@@ -6,7 +6,7 @@ use crate::record::AuditRecord;
 use crate::storage::LogStorage;
 use crate::subjects::{GroupKey, SubjectSet};
 use crate::time::Timestamp;
-use crate::verify::read_records;
+use crate::verify::read_records_where;
 use roaring::RoaringTreemap;
 use std::collections::BTreeMap;
 
@@ -77,9 +77,23 @@ impl Query {
         Some(set)
     }
 
+    /// Whether a record with this subject set can match: the subject and jurisdiction parts of
+    /// the query, which the subject index answers without reading the record.
+    fn may_match(&self, set: &SubjectSet) -> bool {
+        self.subject.is_none_or(|s| set.contains(s))
+            && self
+                .jurisdiction
+                .is_none_or(|j| set.iter().any(|((jur, _), _)| jur == j))
+    }
+
     /// The matching records, in log order.
+    ///
+    /// The subject and jurisdiction filters are answered from the subject index first, so only
+    /// the records they keep are read (see [`read_records_where`]). The other filters
+    /// (principal, org, country, time) are fields of the record itself, which the index does not
+    /// hold: a query with only those reads every record.
     pub fn run(&self, storage: &dyn LogStorage) -> Result<Vec<Match>, AuditError> {
-        Ok(read_records(storage)?
+        Ok(read_records_where(storage, |set| self.may_match(set))?
             .into_iter()
             .filter(|(_, record, _)| self.matches(record))
             .filter_map(|(index, record, set)| {

@@ -741,11 +741,32 @@ fn check_tiles(
 /// the order the writer changes them, so it returns every record up to some moment, without a
 /// gap, or an error (never a missing file taken for an empty bundle).
 pub fn read_records(storage: &dyn LogStorage) -> Result<Vec<(u64, AuditRecord, SubjectSet)>, AuditError> {
+    read_records_where(storage, |_| true)
+}
+
+/// [`read_records`], keeping only the records whose subject set `keep` accepts, decided from
+/// the subject index before the record is read: a full bundle none of whose index entries is
+/// kept is not read at all, and a record not kept is not parsed. Parsing the JSON leaves is most
+/// of what reading records costs, so "which records touched subject 42" reads the index and a
+/// handful of leaves rather than the whole log.
+///
+/// A record not kept is not checked against its index entry (the digest): [`verify_log`]
+/// checks every one.
+pub fn read_records_where<F>(
+    storage: &dyn LogStorage,
+    keep: F,
+) -> Result<Vec<(u64, AuditRecord, SubjectSet)>, AuditError>
+where
+    F: Fn(&SubjectSet) -> bool + Sync,
+{
     let snap = Snapshot::take(storage)?;
     let (frames, _) = parse_frames(&snap.subjects);
     let per_bundle: Vec<Vec<(u64, AuditRecord, SubjectSet)>> = (0..snap.bundles())
         .into_par_iter()
         .map(|n| -> Result<_, AuditError> {
+            if n < snap.full && none_kept(&frames, n, &keep) {
+                return Ok(Vec::new());
+            }
             let Some(files) = snap.files(storage, n)? else {
                 return Err(AuditError::Damaged {
                     index: n * TILE_WIDTH,
@@ -764,27 +785,43 @@ pub fn read_records(storage: &dyn LogStorage) -> Result<Vec<(u64, AuditRecord, S
                 });
             }
             items.truncate(torn_at.unwrap_or(items.len()));
-            let mut out = Vec::with_capacity(items.len());
+            let mut out = Vec::new();
             for (j, item) in items.iter().enumerate() {
                 let i = n * TILE_WIDTH + j as u64;
                 let damaged = |what: String| AuditError::Damaged { index: i, what };
                 if !item.intact {
                     return Err(damaged("the journal entry was changed (its check fails)".into()));
                 }
-                let record = AuditRecord::from_leaf(item.entry).map_err(|e| damaged(e.to_string()))?;
                 let frame = item
                     .subjects
                     .ok_or_else(|| damaged("the subject index has no entry for this record".into()))?;
+                let set = SubjectSet::from_bytes(frame).map_err(|e| damaged(e.to_string()))?;
+                if !keep(&set) {
+                    continue;
+                }
+                let record = AuditRecord::from_leaf(item.entry).map_err(|e| damaged(e.to_string()))?;
                 if Hash::from_hex(&record.subjects.digest) != Some(digest_bytes(frame)) {
                     return Err(damaged(
                         "the subject index entry does not match the digest in the record".into(),
                     ));
                 }
-                let set = SubjectSet::from_bytes(frame).map_err(|e| damaged(e.to_string()))?;
                 out.push((i, record, set));
             }
             Ok(out)
         })
         .collect::<Result<_, _>>()?;
     Ok(per_bundle.into_iter().flatten().collect())
+}
+
+/// Whether the subject index holds every entry of full bundle `n` and `keep` accepts none of
+/// them. An entry missing from the index (a retirement under way) or one that does not decode
+/// answers false, so that the bundle is read and the problem reported as [`read_records`] does.
+fn none_kept(frames: &[&[u8]], n: u64, keep: &(impl Fn(&SubjectSet) -> bool + Sync)) -> bool {
+    let first = (n * TILE_WIDTH) as usize;
+    let Some(bundle) = frames.get(first..first + TILE_WIDTH as usize) else {
+        return false;
+    };
+    bundle
+        .iter()
+        .all(|f| SubjectSet::from_bytes(f).is_ok_and(|set| !keep(&set)))
 }
