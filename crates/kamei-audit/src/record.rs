@@ -484,6 +484,11 @@ impl AuditRecord {
         self.rows
     }
 
+    /// The ticket the client declared (`SET kamei.ticket`), if any.
+    pub fn ticket(&self) -> Option<&str> {
+        self.ticket.as_deref()
+    }
+
     /// The statement with its literals replaced by `?`.
     pub fn statement(&self) -> &str {
         &self.statement
