@@ -13,6 +13,11 @@ Commands (exit 0 and print OK when everything verifies, else exit 1 and print FA
   verify.py inclusion   --vkey VKEY --checkpoint FILE --proof FILE --log DIR
   verify.py consistency --vkey VKEY --old-checkpoint FILE --checkpoint FILE --proof FILE
   verify.py tree        --vkey VKEY --checkpoint FILE --log DIR
+  verify.py report      --vkey VKEY --report FILE
+The `report` command checks a report that embeds its evidence (`kamei report subject --format
+json`): the signed checkpoint in it (`checkpoint.note`), and for every record its leaf (the
+record's JSON, `leaf`) against its inclusion proof (`proof`), and that the fields the report
+shows of the record are those of the proven leaf. A record without a proof fails.
 VKEY is a note verifier key `<name>+<hex key id>+<base64 key>` or a file holding one.
 """
 
@@ -219,6 +224,34 @@ def read_bundle(log_dir, n, tree_size):
     return entries
 
 
+def check_report(report, vkey):
+    """Checks every record a report cites against the checkpoint the report embeds."""
+    _, size, root = open_checkpoint(report["checkpoint"]["note"].encode("utf-8"), vkey)
+    records = report["records"]
+    if not records:
+        raise Fail("the report cites no record")
+    for record in records:
+        index, proof = record["index"], record["proof"]
+        if proof is None:
+            raise Fail("record %d has no inclusion proof" % index)
+        if proof["index"] != index or proof["tree_size"] != size:
+            raise Fail("record %d: the proof is for another index or tree size" % index)
+        leaf = leaf_hash(record["leaf"].encode("utf-8"))
+        if leaf.hex() != proof["leaf_hash"]:
+            raise Fail("record %d: the leaf's hash is not the proof's leaf hash" % index)
+        verify_inclusion(index, size, leaf, [bytes.fromhex(h) for h in proof["hashes"]], root)
+        # What a person reads must be what was proven.
+        fields = json.loads(record["leaf"])
+        for name in ("time", "principal", "org", "country", "action", "rows", "statement"):
+            if fields[name] != record[name]:
+                raise Fail("record %d: the report's %s is not the proven record's" % (index, name))
+        shown = {(c["table"], c["column"]): c["level"] for c in record["columns"]}
+        proven = {(t, c): l for t, cs in fields["tables"].items() for c, l in cs.items()}
+        if shown != proven:
+            raise Fail("record %d: the report's columns are not the proven record's" % index)
+    return len(records)
+
+
 def read(path):
     with open(path, "rb") as f:
         return f.read()
@@ -226,14 +259,23 @@ def read(path):
 
 def main(argv):
     ap = argparse.ArgumentParser()
-    ap.add_argument("command", choices=["checkpoint", "inclusion", "consistency", "tree"])
+    ap.add_argument("command", choices=["checkpoint", "inclusion", "consistency", "tree", "report"])
     ap.add_argument("--vkey", required=True)
-    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--checkpoint")
+    ap.add_argument("--report")
     ap.add_argument("--old-checkpoint")
     ap.add_argument("--proof")
     ap.add_argument("--log")
     args = ap.parse_args(argv)
     vkey = parse_vkey(args.vkey)
+    if args.command == "report":
+        if not args.report:
+            raise Fail("report needs --report FILE")
+        n = check_report(json.loads(read(args.report)), vkey)
+        print("OK %d records" % n)
+        return 0
+    if not args.checkpoint:
+        raise Fail("%s needs --checkpoint FILE" % args.command)
     _, size, root = open_checkpoint(read(args.checkpoint), vkey)
     if args.command == "inclusion":
         proof = json.loads(read(args.proof))
@@ -267,6 +309,6 @@ if __name__ == "__main__":
     except Fail as e:
         print("FAIL: %s" % e)
         sys.exit(1)
-    except (ValueError, KeyError, OSError) as e:
+    except (ValueError, KeyError, TypeError, OSError) as e:
         print("FAIL: %s: %s" % (type(e).__name__, e))
         sys.exit(1)

@@ -1,8 +1,26 @@
 //! Reports for the people who answer for personal data (issue 18): what a configuration lets
-//! whom read (the exposure register), and invariants about it proven over every decision.
+//! whom read (the exposure register) and invariants about it proven over every decision; and,
+//! from the audit log, who read whose data (the access report) and one person's own access
+//! history with the evidence to check it (the subject report).
+//!
+//! The reports compute and render; they do not open configuration or logs by path, parse
+//! command lines, or write files (the `kamei` binary does), and they never hold a cell value:
+//! what they print of people is what the audit log holds, keyed subject references and
+//! statements with their literals redacted.
 
+pub mod access;
+pub mod evidence;
 pub mod exposure;
+pub mod incident;
 pub mod invariants;
+pub mod subject;
+pub mod text;
 
+mod error;
+
+pub use access::{AccessFilter, AccessReport, access_report};
+pub use error::ReportError;
 pub use exposure::{Grant, exposure};
 pub use invariants::{Decision, Invariant, InvariantError, Invariants, Outcome};
+pub use subject::{SubjectHistory, subject_history};
+pub use text::{access_text, subject_text};

@@ -1,0 +1,22 @@
+//! What can stop a report over the audit log.
+
+use kamei_audit::AuditError;
+
+/// Why a report over the audit log could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// No record names the subject: either nobody read their data, or the key is not a subject
+    /// key (a typo); the report cannot tell which, so it says what it looked for.
+    #[error(
+        "no record in the log touched data subject `{0}`; check the key (the subject key column, e.g. users.user_id)"
+    )]
+    UnknownSubject(u64),
+    /// A proof kamei made did not check against the checkpoint it was made for: a bug or a log
+    /// changed while it was read; the report is not printed rather than printed with bad evidence.
+    #[error(
+        "the inclusion proof of record {0} does not verify against the checkpoint; run `kamei audit verify`"
+    )]
+    BadProof(u64),
+}

@@ -1,0 +1,249 @@
+//! The terminal forms of the access and subject reports. The JSON forms are the reports'
+//! serde serializations; these are for a person reading a terminal or a printout.
+
+use std::fmt::Write as _;
+
+use kamei_audit::Action;
+use kamei_core::Level;
+
+use crate::access::AccessReport;
+use crate::subject::SubjectHistory;
+
+/// Left-aligned columns separated by two spaces, the last one unpadded.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .chain([header.get(i).map_or(0, |h| h.chars().count())])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    let all = std::iter::once(header.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>())
+        .chain(rows.iter().cloned());
+    for row in all {
+        out.push_str("   ");
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                out.push_str(cell);
+            } else {
+                let pad = widths
+                    .get(i)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_sub(cell.chars().count());
+                let _ = write!(out, "{cell}{}  ", " ".repeat(pad));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn short(hex: &str) -> &str {
+    hex.get(..16).unwrap_or(hex)
+}
+
+/// The access report for a terminal.
+pub fn access_text(report: &AccessReport) -> String {
+    let cp = &report.checkpoint;
+    let mut out = format!(
+        "Access report: {} records by {} principals; log {} at its signed checkpoint of {} records (root {}…)\n\
+         Subjects are counted from the subject index; a subject counts under every personal column of a statement that read them.\n",
+        report.records,
+        report.principals.len(),
+        cp.origin,
+        cp.size,
+        short(&cp.root),
+    );
+    for p in &report.principals {
+        let _ = writeln!(out, "\n{} (org {}, country {})", p.principal, p.org, p.country);
+        let _ = writeln!(
+            out,
+            "  {} statements read data, {} denied; first {}, last {}",
+            p.statements,
+            p.denied.len(),
+            p.first.as_deref().unwrap_or("-"),
+            p.last.as_deref().unwrap_or("-"),
+        );
+        let per: Vec<String> = p
+            .subjects
+            .iter()
+            .map(|j| format!("{} {}", j.jurisdiction, j.subjects))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  distinct subjects by jurisdiction: {}; outside {}: {}",
+            if per.is_empty() {
+                "none".to_owned()
+            } else {
+                per.join(", ")
+            },
+            p.country,
+            p.subjects_abroad
+        );
+        if !p.categories.is_empty() {
+            out.push_str("  by category:\n");
+            let rows: Vec<Vec<String>> = p
+                .categories
+                .iter()
+                .map(|c| {
+                    let abroad = c.jurisdiction != p.country;
+                    vec![
+                        c.category.to_string(),
+                        c.jurisdiction.clone(),
+                        format!(
+                            "{}{}",
+                            c.level,
+                            if abroad && c.level == Level::Raw {
+                                " ACROSS!"
+                            } else {
+                                ""
+                            }
+                        ),
+                        c.subjects.to_string(),
+                    ]
+                })
+                .collect();
+            out.push_str(&table(&["category", "subjects in", "level", "subjects"], &rows));
+        }
+        if !p.timeline.is_empty() {
+            out.push_str("  timeline (UTC day, statements, distinct subjects):\n");
+            let most = p.timeline.iter().map(|d| d.subjects).max().unwrap_or(0).max(1);
+            for d in &p.timeline {
+                let bar = "#".repeat(((d.subjects * 40).div_ceil(most)) as usize);
+                let _ = writeln!(out, "   {}  {:>4}  {:>6}  {bar}", d.day, d.statements, d.subjects);
+            }
+        }
+        if !p.cross_border_raw.is_empty() {
+            let _ = writeln!(
+                out,
+                "  raw reads across the border ({}):",
+                p.cross_border_raw.len()
+            );
+            for c in &p.cross_border_raw {
+                let subjects: Vec<String> = c.subjects.iter().map(|(j, n)| format!("{j} {n}")).collect();
+                let _ = writeln!(
+                    out,
+                    "   #{} {}  {}  subjects {}  {}",
+                    c.index,
+                    c.time,
+                    c.columns.join(" "),
+                    subjects.join(", "),
+                    c.statement
+                );
+            }
+        }
+        if !p.denied.is_empty() {
+            let _ = writeln!(out, "  denied attempts ({}):", p.denied.len());
+            for c in &p.denied {
+                let by = if c.policies.is_empty() {
+                    "no policy permitting it".to_owned()
+                } else {
+                    c.policies.join(", ")
+                };
+                let _ = writeln!(
+                    out,
+                    "   #{} {}  decided by {by}  {}",
+                    c.index, c.time, c.statement
+                );
+            }
+        }
+    }
+    out
+}
+
+fn level_ja(level: Level) -> &'static str {
+    match level {
+        Level::Raw => "生データ / raw",
+        Level::Masked => "マスク済み / masked",
+        Level::Pseudonymized => "仮名化 / pseudonymized",
+        Level::Denied => "拒否 / denied",
+    }
+}
+
+fn action_ja(action: Action) -> &'static str {
+    match action {
+        Action::Query => "照会 / query",
+        Action::Export => "書き出し / export",
+        Action::Detokenize => "再識別 / detokenize",
+        Action::Denied => "拒否された試み / denied attempt",
+        Action::Configure => "設定 / configuration",
+    }
+}
+
+/// The subject's history for a person to read, with Japanese and English labels.
+pub fn subject_text(h: &SubjectHistory) -> String {
+    let cp = &h.checkpoint;
+    let mut out = format!(
+        "個人データのアクセス履歴 / Access history of your personal data\n\
+         対象者 / Data subject: {}\n\
+         記録数 / Records: {}  うち国外からのアクセス / from abroad: {}\n\
+         ログ / Log: {}  署名付きチェックポイント / signed checkpoint: {} records, root {}\n",
+        h.subject,
+        h.records.len(),
+        h.from_abroad,
+        cp.origin,
+        cp.size,
+        cp.root,
+    );
+    for (n, r) in h.records.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\n{}. {}  記録 / record #{}{}",
+            n + 1,
+            r.time,
+            r.index,
+            if r.abroad { "  国外 / ABROAD" } else { "" }
+        );
+        let _ = writeln!(
+            out,
+            "   アクセスした者 / Accessed by: {} ({}, {})",
+            r.principal, r.org, r.country
+        );
+        let _ = writeln!(out, "   操作 / Action: {}, {} rows", action_ja(r.action), r.rows);
+        let yours: Vec<String> = r
+            .read_as
+            .iter()
+            .map(|g| format!("{} {}", g.jurisdiction, level_ja(g.level)))
+            .collect();
+        let _ = writeln!(out, "   あなたのデータ / Your data: {}", yours.join("; "));
+        if !r.columns.is_empty() {
+            let columns: Vec<String> = r
+                .columns
+                .iter()
+                .map(|c| format!("{}.{} {}", c.table, c.column, level_ja(c.level)))
+                .collect();
+            let _ = writeln!(out, "   列 / Columns: {}", columns.join("; "));
+        }
+        if let Some(p) = &r.purpose {
+            let _ = writeln!(out, "   目的 / Purpose: {p}");
+        }
+        if let Some(t) = &r.ticket {
+            let _ = writeln!(out, "   チケット / Ticket: {t}");
+        }
+        let _ = writeln!(out, "   文 / Statement: {}", r.statement);
+        match &r.proof {
+            Some(p) => {
+                let _ = writeln!(
+                    out,
+                    "   包含証明 / Inclusion proof: tree size {}, leaf {}…, {} hashes",
+                    p.tree_size,
+                    short(&p.leaf_hash),
+                    p.hashes.len()
+                );
+            }
+            None => out.push_str(
+                "   包含証明 / Inclusion proof: 次のチェックポイント以降に発行 / not yet covered by a signed checkpoint\n",
+            ),
+        }
+    }
+    out.push_str(
+        "\n検証方法 / How to verify: `--format json` carries each record's leaf and inclusion proof and the signed checkpoint;\n\
+         check them with any RFC 9162 verifier and the log's published public key.\n",
+    );
+    out
+}

@@ -1,0 +1,285 @@
+//! The access and subject reports on the demo incident, checked against what the incident
+//! wrote into the log; the subject report's proofs checked by the independent verifier.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kamei_audit::{LocalDir, Timestamp};
+use kamei_core::{Category, Level, PiiType};
+use kamei_policy::Config;
+use kamei_report::incident::{CONTRACTOR, Incident, write_incident};
+use kamei_report::{AccessFilter, ReportError, access_report, access_text, subject_history, subject_text};
+
+fn incident() -> (tempfile::TempDir, Incident, Config) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::demo().unwrap();
+    let incident = write_incident(&dir.path().join("audit"), &config, 7).unwrap();
+    (dir, incident, config)
+}
+
+fn log(dir: &tempfile::TempDir) -> LocalDir {
+    LocalDir::new(dir.path().join("audit")).unwrap()
+}
+
+#[test]
+fn the_access_report_names_the_contractor_its_period_and_the_jp_subjects_it_read_per_category() {
+    let (dir, incident, config) = incident();
+    let report = access_report(&log(&dir), config.catalog(), &AccessFilter::default()).unwrap();
+    assert_eq!(report.checkpoint.size, incident.records);
+    // Configuration records are not accesses.
+    assert_eq!(report.records, incident.records - 3);
+    assert!(report.principals.iter().all(|p| p.principal != "kamei serve"));
+
+    // The contractor comes first: no one read more subjects outside their own country.
+    let c = &report.principals[0];
+    assert_eq!(
+        (c.principal.as_str(), c.org.as_str(), c.country.as_str()),
+        (CONTRACTOR, "ldt-shanghai", "CN")
+    );
+    assert_eq!(c.statements, incident.contractor_reads.len() as u64);
+    assert_eq!(c.first.as_deref(), Some(incident.contractor_first.as_str()));
+    assert_eq!(c.last.as_deref(), Some(incident.contractor_last.as_str()));
+    assert!(
+        incident.contractor_first.starts_with("2026-02-02")
+            && incident.contractor_last.starts_with("2026-03-13")
+    );
+
+    // Distinct JP subjects per category and level, exactly what was written.
+    let reported: BTreeMap<(Category, Level), u64> = c
+        .categories
+        .iter()
+        .filter(|x| x.jurisdiction == "JP")
+        .map(|x| ((x.category, x.level), x.subjects))
+        .collect();
+    let written: BTreeMap<(Category, Level), u64> = incident
+        .contractor_jp
+        .iter()
+        .map(|(k, keys)| (*k, keys.len() as u64))
+        .collect();
+    assert_eq!(reported, written);
+    assert!(
+        c.categories.iter().all(|x| x.jurisdiction == "JP"),
+        "the contractor read only JP users"
+    );
+    let phone_raw = written[&(Category::Pii(PiiType::Phone), Level::Raw)];
+    let phone_pseudo = written[&(Category::Pii(PiiType::Phone), Level::Pseudonymized)];
+    assert!(
+        phone_raw > 100 && phone_pseudo > phone_raw,
+        "{phone_raw} {phone_pseudo}"
+    );
+    assert!(written.contains_key(&(Category::Pii(PiiType::CreditCard), Level::Pseudonymized)));
+    assert!(written.contains_key(&(Category::Pii(PiiType::DateOfBirth), Level::Masked)));
+    let all_jp: BTreeSet<u64> = incident.contractor_jp.values().flatten().copied().collect();
+    assert_eq!(c.subjects_abroad, all_jp.len() as u64);
+    assert_eq!(c.subjects.len(), 1);
+    assert_eq!(c.subjects[0].subjects, all_jp.len() as u64);
+
+    // The raw reads across the border are the too-broad weeks' statements (phones and e-mail
+    // addresses, nothing else), with proofs.
+    let cited: Vec<u64> = c.cross_border_raw.iter().map(|x| x.index).collect();
+    assert_eq!(cited, incident.contractor_raw_reads);
+    assert!(c.cross_border_raw.iter().all(|x| {
+        !x.columns.is_empty()
+            && x.columns.iter().all(|c| c == "users.email" || c == "users.phone")
+            && x.subjects.keys().eq(["JP"])
+            && x.time.as_str() >= "2026-02-16"
+            && x.time.as_str() < "2026-02-28"
+            && x.proof.as_ref().is_some_and(|p| p.index == x.index)
+            && !x.statement.contains("'JP'")
+    }));
+    let denied: Vec<u64> = c.denied.iter().map(|x| x.index).collect();
+    assert_eq!(denied, incident.contractor_denied);
+    assert_eq!(c.denied[0].policies, ["engineer-no-my-number"]);
+
+    // The timeline covers the contractor's business days only, and adds up.
+    assert_eq!(c.timeline.iter().map(|d| d.statements).sum::<u64>(), c.statements);
+    assert!(
+        c.timeline
+            .iter()
+            .all(|d| ("2026-02-02"..="2026-03-13").contains(&d.day.as_str()))
+    );
+
+    // In-country support reads raw only at home; the administrator's break-glass reads of
+    // Taiwanese accounts are raw reads across the border.
+    let p = |name: &str| report.principals.iter().find(|p| p.principal == name).unwrap();
+    assert!(p("jp_support").cross_border_raw.is_empty());
+    assert!(
+        p("jp_support")
+            .categories
+            .iter()
+            .all(|x| x.level != Level::Raw || x.jurisdiction == "JP")
+    );
+    assert!(!p("admin").cross_border_raw.is_empty());
+    assert_eq!(p("auditor").statements, 0);
+    assert_eq!(p("auditor").denied.len(), 1);
+
+    let text = access_text(&report);
+    assert!(
+        text.contains("cn_contractor (org ldt-shanghai, country CN)"),
+        "{text}"
+    );
+    let phone_raw_line = format!("PHONE          JP           raw ACROSS!    {phone_raw}");
+    assert!(text.contains(&phone_raw_line), "{text}");
+    assert!(text.contains("decided by engineer-no-my-number"), "{text}");
+}
+
+#[test]
+fn the_access_report_filters_by_principal_country_and_period() {
+    let (dir, incident, config) = incident();
+    let broad_weeks = AccessFilter {
+        principal: Some(CONTRACTOR.into()),
+        since: Some(Timestamp::parse("2026-02-16").unwrap()),
+        until: Some(Timestamp::parse("2026-02-28").unwrap()),
+        ..AccessFilter::default()
+    };
+    let report = access_report(&log(&dir), config.catalog(), &broad_weeks).unwrap();
+    assert_eq!(report.principals.len(), 1);
+    let c = &report.principals[0];
+    assert_eq!(c.cross_border_raw.len(), incident.contractor_raw_reads.len());
+    assert!(
+        c.timeline
+            .iter()
+            .all(|d| ("2026-02-16".."2026-02-28").contains(&d.day.as_str()))
+    );
+    assert!(c.categories.iter().any(|x| x.level == Level::Raw));
+
+    let after = AccessFilter {
+        principal: Some(CONTRACTOR.into()),
+        since: Some(Timestamp::parse("2026-02-28").unwrap()),
+        ..AccessFilter::default()
+    };
+    let report = access_report(&log(&dir), config.catalog(), &after).unwrap();
+    assert!(report.principals[0].cross_border_raw.is_empty());
+    assert!(
+        report.principals[0]
+            .categories
+            .iter()
+            .all(|x| x.level != Level::Raw)
+    );
+
+    let cn = AccessFilter {
+        country: Some("CN".into()),
+        ..AccessFilter::default()
+    };
+    let report = access_report(&log(&dir), config.catalog(), &cn).unwrap();
+    let names: Vec<&str> = report.principals.iter().map(|p| p.principal.as_str()).collect();
+    assert_eq!(names, [CONTRACTOR]);
+    let nobody = AccessFilter {
+        org: Some("no-such-org".into()),
+        ..AccessFilter::default()
+    };
+    assert!(
+        access_report(&log(&dir), config.catalog(), &nobody)
+            .unwrap()
+            .principals
+            .is_empty()
+    );
+}
+
+fn verifier() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/verifier/verify.py")
+}
+
+/// Runs the independent verifier's `report` command; its first output line.
+fn python_says(report: &serde_json::Value, vkey: &Path) -> String {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), serde_json::to_vec(report).unwrap()).unwrap();
+    let out = Command::new("python3")
+        .arg(verifier())
+        .args(["report", "--vkey"])
+        .arg(vkey)
+        .arg("--report")
+        .arg(file.path())
+        .output()
+        .expect("python3 runs");
+    let said = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(said.starts_with("OK"), out.status.success(), "{said}");
+    said
+}
+
+#[test]
+fn the_subject_report_lists_exactly_the_records_that_touched_the_subject_and_every_proof_verifies() {
+    let (dir, incident, _) = incident();
+    // A Japanese user whose phone the contractor read raw, and who was read most often.
+    let raw_phones = &incident.contractor_jp[&(Category::Pii(PiiType::Phone), Level::Raw)];
+    let subject = *raw_phones
+        .iter()
+        .max_by_key(|k| (incident.touched[k].len(), std::cmp::Reverse(**k)))
+        .unwrap();
+    let history = subject_history(&log(&dir), subject).unwrap();
+    let listed: Vec<u64> = history.records.iter().map(|r| r.index).collect();
+    assert_eq!(listed, incident.touched[&subject]);
+    assert!(listed.iter().any(|i| incident.contractor_raw_reads.contains(i)));
+    // From abroad: every record by a principal outside Japan, and only those.
+    for r in &history.records {
+        assert_eq!(r.abroad, r.country != "JP", "record {}", r.index);
+        assert_eq!(r.read_as.len(), 1);
+        assert_eq!(r.read_as[0].jurisdiction, "JP");
+        assert!(r.proof.is_some());
+    }
+    let contractor_raw = history
+        .records
+        .iter()
+        .find(|r| incident.contractor_raw_reads.contains(&r.index))
+        .unwrap();
+    assert_eq!(contractor_raw.principal, CONTRACTOR);
+    assert_eq!(contractor_raw.read_as[0].level, Level::Raw);
+    // The statement as the log holds it: its literals redacted.
+    assert!(
+        contractor_raw.statement.contains("country = ? AND") && !contractor_raw.statement.contains("'JP'"),
+        "{}",
+        contractor_raw.statement
+    );
+    assert_eq!(
+        history.from_abroad,
+        history.records.iter().filter(|r| r.country != "JP").count() as u64
+    );
+
+    // Every embedded proof verifies with the independent verifier and the log's key.
+    let vkey = dir.path().join("audit/key.vkey");
+    let json = serde_json::to_value(&history).unwrap();
+    assert_eq!(python_says(&json, &vkey), format!("OK {} records", listed.len()));
+    // It refuses a report whose shown fields or leaves were changed.
+    let mut shown = json.clone();
+    shown["records"][0]["principal"] = "jp_support".into();
+    shown["records"][0]["country"] = "JP".into();
+    assert!(python_says(&shown, &vkey).starts_with("FAIL"));
+    let mut leaf = json.clone();
+    let text = leaf["records"][0]["leaf"]
+        .as_str()
+        .unwrap()
+        .replace("\"rows\":", "\"rows\":1");
+    leaf["records"][0]["leaf"] = text.into();
+    assert!(python_says(&leaf, &vkey).starts_with("FAIL"));
+    let mut dropped = json.clone();
+    dropped["records"][0]["proof"]["hashes"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    assert!(python_says(&dropped, &vkey).starts_with("FAIL"));
+
+    let text = subject_text(&history);
+    assert!(
+        text.contains("アクセスした者 / Accessed by: cn_contractor (ldt-shanghai, CN)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("国外 / ABROAD") && text.contains("生データ / raw"),
+        "{text}"
+    );
+    // The history shows no other person's key: only this subject's reads.
+    assert!(!json.to_string().contains("\"keys\""));
+}
+
+#[test]
+fn an_unknown_subject_is_an_error_that_names_the_key() {
+    let (dir, _, _) = incident();
+    let err = subject_history(&log(&dir), 999_999).unwrap_err();
+    assert!(matches!(err, ReportError::UnknownSubject(999_999)));
+    assert!(err.to_string().contains("`999999`"));
+}
