@@ -142,7 +142,7 @@ fn hexes(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(Hash::to_hex).collect()
 }
 
-fn require_log(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn require_log(dir: &Path) -> anyhow::Result<()> {
     if !dir.join("key").exists() && !dir.join("key.vkey").exists() {
         anyhow::bail!(
             "no audit log at `{}`; create one with `kamei audit append --log DIR`",
@@ -237,7 +237,7 @@ fn verify(dir: &Path, checkpoint: Option<&Path>) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn time_arg(flag: &str, value: Option<&str>) -> anyhow::Result<Option<Timestamp>> {
+pub(crate) fn time_arg(flag: &str, value: Option<&str>) -> anyhow::Result<Option<Timestamp>> {
     value
         .map(|v| {
             Timestamp::parse(v)

@@ -57,7 +57,7 @@ enum Command {
     Audit(audit::AuditCommand),
     /// Serve SQL over the PostgreSQL protocol: each principal reads at its levels, every statement is audited.
     Serve(serve::ServeArgs),
-    /// Reports for privacy officers, panels and regulators: the exposure register.
+    /// Reports for privacy officers, panels and regulators: the exposure register, who accessed whose data, one user's history.
     #[command(subcommand)]
     Report(report::ReportCommand),
 }
