@@ -6,6 +6,7 @@ mod deid;
 mod detect;
 mod generate;
 mod policy;
+mod report;
 mod serve;
 
 use std::process::Command;

@@ -1,0 +1,177 @@
+//! `kamei report access` and `kamei report subject` end to end, on the demo incident.
+
+use crate::kamei;
+use std::path::Path;
+use std::process::Command;
+
+fn incident(dir: &Path) -> kamei_report::incident::Incident {
+    let config = kamei_policy::Config::demo().unwrap();
+    kamei_report::incident::write_incident(&dir.join("audit"), &config, 11).unwrap()
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    kamei().args(args).output().unwrap()
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn report_access_prints_the_contractor_and_report_subject_proofs_verify_independently() {
+    let dir = tempfile::tempdir().unwrap();
+    let incident = incident(dir.path());
+    let log = dir.path().join("audit");
+    let log = log.to_str().unwrap();
+
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&[
+        "report",
+        "access",
+        "--log",
+        log,
+        "--country",
+        "CN",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let principals = json["principals"].as_array().unwrap();
+    assert_eq!(principals.len(), 1);
+    let c = &principals[0];
+    assert_eq!(c["principal"], "cn_contractor");
+    assert_eq!(c["statements"], incident.contractor_reads.len() as u64);
+    assert_eq!(c["first"], incident.contractor_first.as_str());
+    assert_eq!(
+        c["cross_border_raw"].as_array().unwrap().len(),
+        incident.contractor_raw_reads.len()
+    );
+    assert!(
+        json["checkpoint"]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("kamei.local/audit\n")
+    );
+
+    let text = stdout_of(&[
+        "report",
+        "access",
+        "--log",
+        log,
+        "--since",
+        "2026-02-16",
+        "--until",
+        "2026-02-28",
+    ]);
+    assert!(
+        text.contains("cn_contractor (org ldt-shanghai, country CN)"),
+        "{text}"
+    );
+    assert!(text.contains("raw reads across the border"), "{text}");
+
+    let subject = *incident
+        .contractor_jp
+        .values()
+        .next()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
+    let subject = subject.to_string();
+    let report = dir.path().join("subject.json");
+    std::fs::write(
+        &report,
+        stdout_of(&[
+            "report",
+            "subject",
+            "--log",
+            log,
+            "--subject",
+            &subject,
+            "--format",
+            "json",
+        ]),
+    )
+    .unwrap();
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/verifier/verify.py"))
+        .args(["report", "--vkey"])
+        .arg(dir.path().join("audit/key.vkey"))
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .expect("python3 runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    let touched = incident.touched[&subject.parse::<u64>().unwrap()].len();
+    assert_eq!(said.trim(), format!("OK {touched} records"));
+
+    let text = stdout_of(&["report", "subject", "--log", log, "--subject", &subject]);
+    assert!(
+        text.starts_with("個人データのアクセス履歴 / Access history of your personal data\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("対象者 / Data subject: {subject}\n")),
+        "{text}"
+    );
+    assert!(text.contains("cn_contractor (ldt-shanghai, CN)"), "{text}");
+}
+
+#[test]
+fn bad_arguments_and_unknown_subjects_get_one_line_and_a_failing_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    incident(dir.path());
+    let log = dir.path().join("audit");
+    let log = log.to_str().unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["report", "access", "--log", log, "--since", "yesterday"],
+            "--since `yesterday`",
+        ),
+        (
+            &["report", "access", "--log", log, "--country", "China"],
+            "--country `China`",
+        ),
+        (
+            &["report", "access", "--log", "/nonexistent/audit"],
+            "no audit log at `/nonexistent/audit`",
+        ),
+        (
+            &["report", "subject", "--log", log, "--subject", "taro"],
+            "--subject `taro`",
+        ),
+        (
+            &["report", "subject", "--log", log, "--subject", "999999"],
+            "no record in the log touched data subject `999999`",
+        ),
+        (
+            &[
+                "report",
+                "subject",
+                "--log",
+                "/nonexistent/audit",
+                "--subject",
+                "1",
+            ],
+            "no audit log at",
+        ),
+    ];
+    for (args, says) in cases {
+        let out = run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("kamei: error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
+        assert!(errors[0].contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
