@@ -46,11 +46,35 @@ pub struct AccessFilter {
 pub struct AccessReport {
     /// The checkpoint the report was computed at; cited records carry proofs against it.
     pub checkpoint: CheckpointEvidence,
+    /// The selection the report covers, as given (times in canonical UTC).
+    pub selection: Selection,
     /// Records read (matching the filter, configuration records left out).
     pub records: u64,
     /// One entry per principal: those who read subjects abroad first (most such subjects
     /// first), then by name.
     pub principals: Vec<PrincipalAccess>,
+}
+
+/// An [`AccessFilter`] as the report states it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Selection {
+    pub principal: Option<String>,
+    pub org: Option<String>,
+    pub country: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+impl From<&AccessFilter> for Selection {
+    fn from(f: &AccessFilter) -> Self {
+        Selection {
+            principal: f.principal.clone(),
+            org: f.org.clone(),
+            country: f.country.clone(),
+            since: f.since.map(|t| t.to_string()),
+            until: f.until.map(|t| t.to_string()),
+        }
+    }
 }
 
 /// What one principal read.
@@ -136,6 +160,7 @@ pub fn access_report(
     };
     let matches = query.run(storage)?;
     let mut report = summarize(&matches, catalog, CheckpointEvidence::of(&view, storage)?);
+    report.selection = Selection::from(filter);
     let by_index: BTreeMap<u64, &Match> = matches.iter().map(|m| (m.index, m)).collect();
     for p in &mut report.principals {
         for cited in p.cross_border_raw.iter_mut().chain(p.denied.iter_mut()) {
@@ -328,6 +353,7 @@ pub(crate) fn summarize(
     });
     AccessReport {
         checkpoint,
+        selection: Selection::default(),
         records,
         principals: out,
     }

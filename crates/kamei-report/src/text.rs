@@ -50,11 +50,27 @@ fn short(hex: &str) -> &str {
 /// The access report for a terminal.
 pub fn access_text(report: &AccessReport) -> String {
     let cp = &report.checkpoint;
+    let sel = &report.selection;
+    let mut selection: Vec<String> = [
+        ("principal", &sel.principal),
+        ("org", &sel.org),
+        ("country", &sel.country),
+        ("since", &sel.since),
+        ("until", &sel.until),
+    ]
+    .into_iter()
+    .filter_map(|(name, v)| v.as_ref().map(|v| format!("{name} {v}")))
+    .collect();
+    if selection.is_empty() {
+        selection.push("every record".into());
+    }
     let mut out = format!(
-        "Access report: {} records by {} principals; log {} at its signed checkpoint of {} records (root {}…)\n\
+        "Access report: {} records by {} principal{} ({}); log {} at its signed checkpoint of {} records (root {}…)\n\
          Subjects are counted from the subject index; a subject counts under every personal column of a statement that read them.\n",
         report.records,
         report.principals.len(),
+        if report.principals.len() == 1 { "" } else { "s" },
+        selection.join(", "),
         cp.origin,
         cp.size,
         short(&cp.root),
@@ -204,7 +220,12 @@ pub fn subject_text(h: &SubjectHistory) -> String {
             "   アクセスした者 / Accessed by: {} ({}, {})",
             r.principal, r.org, r.country
         );
-        let _ = writeln!(out, "   操作 / Action: {}, {} rows", action_ja(r.action), r.rows);
+        let _ = writeln!(
+            out,
+            "   操作 / Action: {}; 返した行数（全体）/ rows returned in all: {}",
+            action_ja(r.action),
+            r.rows
+        );
         let yours: Vec<String> = r
             .read_as
             .iter()

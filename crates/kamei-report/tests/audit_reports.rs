@@ -135,6 +135,16 @@ fn the_access_report_filters_by_principal_country_and_period() {
     };
     let report = access_report(&log(&dir), config.catalog(), &broad_weeks).unwrap();
     assert_eq!(report.principals.len(), 1);
+    assert_eq!(report.selection.since.as_deref(), Some("2026-02-16T00:00:00Z"));
+    let head = format!(
+        "Access report: {} records by 1 principal (principal cn_contractor, since 2026-02-16T00:00:00Z, until 2026-02-28T00:00:00Z);",
+        report.records
+    );
+    assert!(
+        access_text(&report).starts_with(&head),
+        "{}",
+        access_text(&report)
+    );
     let c = &report.principals[0];
     assert_eq!(c.cross_border_raw.len(), incident.contractor_raw_reads.len());
     assert!(
