@@ -320,6 +320,17 @@ impl Projection {
         Projection::compile(plan, input_schema, &names, keys, directory)
     }
 
+    /// Whether a projected column leaves every row exactly as it came in, whatever the row's
+    /// jurisdiction: read raw everywhere, and not a text kept only after a check (non-personal
+    /// text, jurisdiction codes). Only on such columns does a filter give the same answer
+    /// before the projection as after it, so only they may be filtered in a source.
+    pub fn passes_unchanged(&self, column: &str) -> bool {
+        self.columns
+            .iter()
+            .find(|c| c.name == column)
+            .is_some_and(|c| c.levels.iter().all(|l| matches!(l.kernel, Kernel::Raw)))
+    }
+
     /// The schema of the batches `apply` returns.
     pub fn output_schema(&self) -> SchemaRef {
         self.output_schema.clone()
@@ -1083,6 +1094,42 @@ mod tests {
         assert!(dates.is_null(3));
         assert_eq!(out.schema().field(2).data_type(), &DataType::Utf8);
         assert_eq!(stats.cells_by_level[1], [0, 2, 0, 2]);
+    }
+
+    #[test]
+    fn only_columns_raw_everywhere_and_unchecked_pass_unchanged() {
+        let b = batch();
+        let keys = Arc::new(DomainKeys::for_testing("line-jp"));
+        let mut columns = support_plan().columns().to_vec();
+        columns.push(col("amount", Category::NonPersonal, Level::Raw, Level::Raw));
+        columns.push(col(
+            "created",
+            Category::Pii(PiiType::DateOfBirth),
+            Level::Raw,
+            Level::Raw,
+        ));
+        let mut b = b;
+        for (name, array) in [
+            ("amount", Arc::new(Int64Array::from(vec![1, 2, 3, 4])) as ArrayRef),
+            ("created", Arc::new(Date32Array::from(vec![1, 2, 3, 4]))),
+        ] {
+            let mut fields = b.schema().fields().to_vec();
+            fields.push(Arc::new(Field::new(name, array.data_type().clone(), true)));
+            let mut arrays = b.columns().to_vec();
+            arrays.push(array);
+            b = RecordBatch::try_new(Arc::new(arrow::datatypes::Schema::new(fields)), arrays).unwrap();
+        }
+        let plan = plan("line-jp", columns);
+        let names = ["user_id", "phone", "birth_date", "country", "amount", "created"];
+        let p = Projection::compile(&plan, &b.schema(), &names, &keys, None).unwrap();
+        // Raw for JP only; a jurisdiction code (checked); raw everywhere (a number, a date).
+        assert!(!p.passes_unchanged("user_id") && !p.passes_unchanged("phone"));
+        assert!(!p.passes_unchanged("country") && !p.passes_unchanged("secret"));
+        assert!(p.passes_unchanged("amount") && p.passes_unchanged("created"));
+        let out = p.apply(&b).unwrap();
+        for name in ["amount", "created"] {
+            assert_eq!(out.column_by_name(name).unwrap(), b.column_by_name(name).unwrap());
+        }
     }
 
     #[test]
