@@ -12,6 +12,7 @@
 //! | `action` | `query`, `export`, `detokenize` or `denied` |
 //! | `client_addr` | the client's IP address (or address:port) in Rust's canonical text form |
 //! | `country` | the principal's country, ISO 3166-1 alpha-2 |
+//! | `failure` | optional: why the statement stopped before its end (a source that failed, a limit), without the underlying message |
 //! | `opens` | only in a closing record: the index of the opening record it completes |
 //! | `org` | the principal's organisation |
 //! | `policies` | the deciding policy ids (for denials), sorted, distinct |
@@ -142,6 +143,9 @@ pub struct RecordInput {
     /// In a closing record: the index of the opening record it completes.
     #[serde(default)]
     pub opens: Option<u64>,
+    /// Why the statement stopped before its end, if it did.
+    #[serde(default)]
+    pub failure: Option<String>,
 }
 
 /// The subject reference a record keeps: how many subjects, and the digest that binds the
@@ -166,6 +170,8 @@ pub struct AuditRecord {
     pub(crate) action: Action,
     pub(crate) client_addr: String,
     pub(crate) country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) failure: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) opens: Option<u64>,
     pub(crate) org: String,
@@ -203,11 +209,22 @@ fn field(field: &'static str, what: impl Into<String>) -> RecordError {
 
 /// A declared purpose is free text a person typed: kept short and without the shapes personal
 /// data takes most often (an address, a number), since the log keeps no personal data.
+/// A run of 5 digits is refused, and so is a number written in groups (`+81 90 1234 5678`,
+/// a card number in fours) of 9 digits or more; a date (`2026-02-16`) passes.
 pub fn purpose_ok(s: &str) -> bool {
-    let mut run = 0;
+    let (mut run, mut grouped, mut separated) = (0, 0, false);
     let long_run = s.chars().any(|c| {
-        run = if c.is_numeric() { run + 1 } else { 0 };
-        run >= 5
+        if c.is_numeric() {
+            run += 1;
+            grouped += 1;
+            separated = false;
+        } else if !separated && " -.()/+".contains(c) {
+            run = 0;
+            separated = true;
+        } else {
+            (run, grouped, separated) = (0, 0, false);
+        }
+        run >= 5 || grouped >= 9
     });
     !s.trim().is_empty()
         && s.chars().count() <= 200
@@ -333,7 +350,7 @@ impl RecordInput {
         {
             return Err(field(
                 "purpose",
-                "must be 1 to 200 characters of text without an @ or a run of 5 digits (no personal data)",
+                "must be 1 to 200 characters of text without an @ or a number of 5 digits or more (no personal data)",
             ));
         }
         if let Some(t) = &self.ticket
@@ -341,10 +358,19 @@ impl RecordInput {
         {
             return Err(field("ticket", "must be 1 to 64 letters, digits or _.:/#-"));
         }
+        if let Some(f) = &self.failure
+            && !purpose_ok(f)
+        {
+            return Err(field(
+                "failure",
+                "must be 1 to 200 characters of text without an @ or a number of 5 digits or more (no personal data)",
+            ));
+        }
         let record = AuditRecord {
             action: self.action,
             client_addr,
             country: self.country,
+            failure: self.failure,
             opens: self.opens,
             org: self.org,
             policies: policies.into_iter().collect(),
@@ -473,6 +499,11 @@ impl AuditRecord {
 
     pub fn principal(&self) -> &str {
         &self.principal
+    }
+
+    /// Why the statement stopped before its end, if it did.
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
     }
 
     /// The purpose the client declared (`SET kamei.purpose`), if any.
@@ -635,9 +666,63 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("`time`"), "{err}");
+        let bad = EXAMPLE.replace(
+            "\"rows\": 3",
+            "\"rows\": 3, \"failure\": \"bad value +81 90 1234 5678\"",
+        );
+        let err = RecordInput::from_json(&bad)
+            .unwrap()
+            .into_record()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`failure`") && !err.contains("1234"), "{err}");
         let bad = EXAMPLE.replace("\"rows\": 3", "\"email\": \"taro@example.com\"");
         let err = RecordInput::from_json(&bad).unwrap_err().to_string();
         assert!(!err.contains("taro"), "{err}");
+    }
+
+    #[test]
+    fn purposes_and_failures_hold_no_number_that_could_be_personal() {
+        for ok in [
+            "fraud review",
+            "incident 2026-02-16 (INC-2041)",
+            "source `w2` failed while reading table `t`",
+        ] {
+            assert!(purpose_ok(ok), "{ok}");
+        }
+        for bad in [
+            "call 0901234567",
+            "+81 90 1234 5678",
+            "card 4111 1111 1111 1111",
+            "taro@example.com",
+            "",
+            "a\nb",
+        ] {
+            assert!(!purpose_ok(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_failure_is_kept_in_its_sorted_place_and_absent_when_none() {
+        let failed = EXAMPLE.replace(
+            "\"rows\": 3",
+            "\"rows\": 3, \"failure\": \"source `world` failed while reading table `users`\"",
+        );
+        let (record, _) = RecordInput::from_json(&failed).unwrap().into_record().unwrap();
+        let leaf = String::from_utf8(record.to_leaf().unwrap()).unwrap();
+        assert!(
+            leaf.contains(
+                r#""country":"CN","failure":"source `world` failed while reading table `users`","org""#
+            ),
+            "{leaf}"
+        );
+        assert_eq!(AuditRecord::from_leaf(leaf.as_bytes()).unwrap(), record);
+        let (plain, _) = RecordInput::from_json(EXAMPLE).unwrap().into_record().unwrap();
+        assert!(
+            !String::from_utf8(plain.to_leaf().unwrap())
+                .unwrap()
+                .contains("failure")
+        );
     }
 
     #[test]

@@ -382,6 +382,7 @@ fn record_of(s: &Statement, levels: &Levels) -> RecordInput {
         purpose: None,
         ticket: None,
         opens: None,
+        failure: None,
     };
     if s.denied {
         input.action = Action::Denied;
@@ -459,6 +460,7 @@ fn configure(time: Timestamp, config: &Config, event: &str) -> RecordInput {
         purpose: None,
         ticket: None,
         opens: None,
+        failure: None,
     }
 }
 

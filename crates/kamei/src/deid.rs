@@ -1173,6 +1173,7 @@ fn record_export(
         purpose: None,
         ticket: None,
         opens: None,
+        failure: None,
     };
     let log = crate::audit::open_with_keyring(&dir, keyring).with_context(|| {
         format!(
