@@ -9,7 +9,8 @@
 //! evaluates itself on protected values, before the rest of the projection: only rows that
 //! match leave the scan (so the audit record names only their subjects), and the columns the
 //! filter does not name are computed for those rows alone. The engine keeps every filter above
-//! the scan as well (`Inexact`); no filter reaches the source itself.
+//! the scan as well (`Inexact`). A filter reaches the source itself only where every column it
+//! names is read exactly as stored in every jurisdiction.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -52,6 +53,9 @@ pub struct GuardedTable {
     schema: SchemaRef,
     /// Per column of `schema`, its index in the inner source.
     inner_index: Vec<usize>,
+    /// The columns the principal reads exactly as stored, in every jurisdiction: the only ones
+    /// a filter may name to be handed to the source.
+    unchanged: Vec<String>,
 }
 
 impl fmt::Debug for GuardedTable {
@@ -94,6 +98,11 @@ impl GuardedTable {
             };
             fields.push(field);
         }
+        let unchanged = readable
+            .iter()
+            .filter(|c| projection.passes_unchanged(c))
+            .map(|c| (*c).to_owned())
+            .collect();
         Ok(GuardedTable {
             plan,
             inner,
@@ -101,6 +110,7 @@ impl GuardedTable {
             directory,
             schema: Arc::new(Schema::new(fields)),
             inner_index,
+            unchanged,
         })
     }
 }
@@ -182,13 +192,19 @@ impl TableProvider for GuardedTable {
             .filter_map(|i| self.inner_index.get(i).copied())
             .collect();
         // A limit is safe below the guard: it maps rows one to one (the engine passes none when
-        // a filter stays above). No filter reaches the source: even a column read raw in every
-        // jurisdiction is not always passed on unchanged (text kept as is is suppressed where
-        // it holds personal data), so a filter on its raw values could count what the
-        // principal cannot see.
+        // a filter stays above). A filter reaches the source only if every column it names is
+        // read exactly as stored in every jurisdiction: on any other column (even one read raw
+        // everywhere but checked on the way, as non-personal text is) a filter on raw values
+        // could select or count what the principal cannot see. The source may apply what it
+        // can; the scan and the engine apply every filter again on protected values.
+        let to_source: Vec<Expr> = filters
+            .iter()
+            .filter(|f| !f.is_volatile() && f.column_refs().iter().all(|c| self.unchanged.contains(&c.name)))
+            .cloned()
+            .collect();
         let inner = self
             .inner
-            .scan(state, Some(&inner_projection), &[], limit)
+            .scan(state, Some(&inner_projection), &to_source, limit)
             .await?;
         let prefilter = self.prefilter(state, &inner.schema(), &names, filters);
         let projection = Projection::compile(

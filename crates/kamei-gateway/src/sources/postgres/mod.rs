@@ -1,26 +1,32 @@
 //! A PostgreSQL database as a source: each catalog table is read from the database's table of
 //! the same name with `COPY (SELECT <columns> FROM <table> WHERE ctid … [LIMIT n]) TO STDOUT
 //! (FORMAT binary)`, decoded into record batches as the bytes arrive (`copy.rs`). Only the
-//! columns a query needs are selected, and a `LIMIT` goes down. No filter reaches the database
-//! (the guard filters on protected values, DESIGN.md "Computation before the guard").
+//! columns a query needs are selected, and a `LIMIT` goes down. A filter goes down only on
+//! columns the principal reads unchanged in every jurisdiction, in shapes the database answers
+//! exactly as the engine does (`filter.rs`; DESIGN.md "Computation before the guard").
 //!
 //! **Row order.** A heap is usually in key order, and row order passes the guard untouched:
 //! `row_number() OVER ()` next to a pseudonymised key would give the key's rank away. So a scan
 //! reads the table in chunks of about [`CHUNK_ROWS`] rows (ranges of blocks, found by a TID
 //! range scan), each partition its share of the chunks in an order drawn afresh at every
 //! execution, and shuffles the rows of each chunk: an output position says nothing about where
-//! a row sits in the table. At most one chunk per partition is in memory.
+//! a row sits in the table. A filtered scan is one statement, so the database can use an
+//! index, and asks for its rows in random order (`ORDER BY random()`): chunks would cost a
+//! statement each, and rows in index order shuffled only in windows would still tell which
+//! window of the key order a row came from. At most one chunk per partition is in memory.
 //!
 //! At start every table is checked: it exists, holds every catalog column, and each column's
 //! type is one kamei reads and the one the catalog names. Connections come from a bounded pool
 //! (`pool.rs`); TLS is rustls, verified against the source's `ca_file` (`tls.rs`).
 
 mod copy;
+mod filter;
 mod pool;
 mod tls;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
@@ -44,6 +50,7 @@ use kamei_protect::SubjectDirectory;
 
 use copy::CopyDecoder;
 pub(crate) use copy::PgType;
+use filter::Comparable;
 
 /// Rows per chunk a scan reads, shuffles and hands on (see the module's doc).
 const CHUNK_ROWS: f64 = 16_384.0;
@@ -130,6 +137,8 @@ pub(crate) struct PgTable {
     /// The catalog's columns, in catalog order, with the types the database holds.
     schema: SchemaRef,
     types: Vec<PgType>,
+    /// What the database may compare on each column, for the filters it is given.
+    comparable: HashMap<String, Comparable>,
 }
 
 impl PgTable {
@@ -173,6 +182,7 @@ impl PgTable {
         }
         let mut fields = Vec::new();
         let mut types = Vec::new();
+        let mut comparable = HashMap::new();
         for column in &table.columns {
             let Some(row) = rows.iter().find(|r| r.get::<_, String>(0) == column.name) else {
                 return Err(fail(format!("the table has no column `{}`", column.name)));
@@ -197,6 +207,9 @@ impl PgTable {
             }
             fields.push(Field::new(&column.name, ty.arrow(), !not_null));
             types.push(ty);
+            if let Some(c) = Comparable::of(oid) {
+                comparable.insert(column.name.clone(), c);
+            }
         }
         Ok(PgTable {
             database,
@@ -204,6 +217,7 @@ impl PgTable {
             name: table.name.clone(),
             schema: Arc::new(Schema::new(fields)),
             types,
+            comparable,
         })
     }
 
@@ -228,7 +242,7 @@ impl PgTable {
                     .map_err(|_| fail(format!("no column `{c}`")))
             })
             .collect::<Result<_, _>>()?;
-        let scan = self.scan_exec(&columns, None);
+        let scan = self.scan_exec(&columns, None, None);
         let mut directory = SubjectDirectory::new();
         for partition in 0..scan.partitions {
             let mut stream = scan.stream(partition);
@@ -242,7 +256,7 @@ impl PgTable {
         Ok(directory)
     }
 
-    fn scan_exec(&self, columns: &[usize], limit: Option<usize>) -> PgScanExec {
+    fn scan_exec(&self, columns: &[usize], filter: Option<String>, limit: Option<usize>) -> PgScanExec {
         let schema = Arc::new(self.schema.project(columns).unwrap_or_else(|_| Schema::empty()));
         let names: Vec<String> = schema.fields().iter().map(|f| quote(f.name())).collect();
         // One partition per core: the levels are applied on every core at once.
@@ -258,6 +272,7 @@ impl PgTable {
             table: self.name.clone(),
             quoted: self.quoted.clone(),
             select: format!("SELECT {} FROM {}", names.join(", "), self.quoted),
+            filter,
             limit,
             partitions,
             types: columns
@@ -299,16 +314,26 @@ impl TableProvider for PgTable {
         TableType::Base
     }
 
-    /// Projection and limit go down; `filters` is always empty (the guard passes none).
+    /// Projection and limit go down, and the filters `filter.rs` can render (the guard passes
+    /// only filters on columns it leaves unchanged, and applies every filter again itself).
     async fn scan(
         &self,
         _state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let all: Vec<usize> = (0..self.schema.fields().len()).collect();
-        Ok(Arc::new(self.scan_exec(projection.unwrap_or(&all), limit)))
+        let rendered: Vec<String> = filters
+            .iter()
+            .filter_map(|f| filter::render(f, &self.comparable))
+            .collect();
+        let filter = (!rendered.is_empty()).then(|| rendered.join(" AND "));
+        Ok(Arc::new(self.scan_exec(
+            projection.unwrap_or(&all),
+            filter,
+            limit,
+        )))
     }
 }
 
@@ -319,6 +344,8 @@ pub(crate) struct PgScanExec {
     quoted: String,
     /// `SELECT <columns> FROM <table>`, to which each chunk adds its block range.
     select: String,
+    /// A filter the database applies (`filter.rs`); the scan is then not chunked.
+    filter: Option<String>,
     limit: Option<usize>,
     partitions: usize,
     types: Vec<PgType>,
@@ -347,6 +374,7 @@ impl PgScanExec {
             database: self.database.clone(),
             quoted: self.quoted.clone(),
             select: self.select.clone(),
+            filter: self.filter.clone(),
             limit: self.limit,
             partition,
             partitions: self.partitions,
@@ -354,7 +382,9 @@ impl PgScanExec {
             types: self.types.clone(),
             failed: SourceFailed::at(&self.database.name, &self.table),
             client: None,
-            chunks: None,
+            queries: None,
+            open: None,
+            window: Vec::new(),
             ready: VecDeque::new(),
         };
         let batches = futures::stream::unfold(reader, |mut reader| async move {
@@ -362,7 +392,8 @@ impl PgScanExec {
                 Ok(Some(batch)) => Some((Ok(batch), reader)),
                 Ok(None) => None,
                 Err(e) => {
-                    reader.chunks = Some(VecDeque::new());
+                    reader.queries = Some(VecDeque::new());
+                    reader.open = None;
                     reader.ready.clear();
                     Some((Err(e), reader))
                 }
@@ -373,12 +404,13 @@ impl PgScanExec {
 }
 
 /// One partition of one execution of a scan. Its connection is taken from the pool when the
-/// stream is first polled and goes back when the stream is dropped, unless a chunk's COPY was
-/// left unfinished (then it is closed, which ends the COPY in the database).
+/// stream is first polled and goes back when the stream is dropped, unless a COPY was left
+/// unfinished (then it is closed, which ends the COPY in the database).
 struct Reader {
     database: Arc<Database>,
     quoted: String,
     select: String,
+    filter: Option<String>,
     limit: Option<usize>,
     partition: usize,
     partitions: usize,
@@ -386,8 +418,12 @@ struct Reader {
     types: Vec<PgType>,
     failed: SourceFailed,
     client: Option<pool::Pooled>,
-    /// This partition's chunks still to read (first block, end block), once planned.
-    chunks: Option<VecDeque<(u64, Option<u64>)>>,
+    /// This partition's COPY statements still to run, once planned.
+    queries: Option<VecDeque<String>>,
+    /// The COPY being read.
+    open: Option<(Pin<Box<tokio_postgres::CopyOutStream>>, CopyDecoder)>,
+    /// Rows read and not yet shuffled (at most about `CHUNK_ROWS`).
+    window: Vec<RecordBatch>,
     ready: VecDeque<RecordBatch>,
 }
 
@@ -406,22 +442,73 @@ impl Reader {
                         .map_err(|e| self.failed.because(e))?,
                 );
             }
-            if self.chunks.is_none() {
-                self.chunks = Some(self.plan_chunks().await?);
+            if self.queries.is_none() {
+                self.queries = Some(self.plan().await?);
             }
-            let Some(chunk) = self.chunks.as_mut().and_then(VecDeque::pop_front) else {
-                return Ok(None);
+            let failed = self.failed.clone();
+            let client = self
+                .client
+                .as_mut()
+                .ok_or_else(|| failed.because("no connection".into()))?;
+            let Some((bytes, decoder)) = self.open.as_mut() else {
+                let Some(copy) = self.queries.as_mut().and_then(VecDeque::pop_front) else {
+                    return Ok(None);
+                };
+                client.busy();
+                let bytes = client
+                    .copy_out(copy.as_str())
+                    .await
+                    .map_err(|e| failed.with(&e))?;
+                let decoder = CopyDecoder::new(self.schema.clone(), &self.types);
+                self.open = Some((Box::pin(bytes), decoder));
+                continue;
             };
-            let rows = self.read_chunk(chunk).await?;
-            let shuffled =
-                files::shuffled(&self.schema, &rows).map_err(|e| self.failed.because(e.to_string()))?;
-            self.ready.extend(shuffled);
+            match bytes.next().await {
+                Some(chunk) => {
+                    let chunk = chunk.map_err(|e| failed.with(&e))?;
+                    self.window
+                        .extend(decoder.push(&chunk).map_err(|e| failed.decode(e))?);
+                    if self.window.iter().map(RecordBatch::num_rows).sum::<usize>() as f64 >= CHUNK_ROWS {
+                        self.shuffle_window()?;
+                    }
+                }
+                None => {
+                    if let Some((_, decoder)) = self.open.take() {
+                        self.window
+                            .extend(decoder.finish().map_err(|e| failed.decode(e))?);
+                    }
+                    client.finished();
+                    self.shuffle_window()?;
+                }
+            }
         }
     }
 
-    /// This partition's chunks: every `partitions`-th range of blocks from its own, in an
-    /// order drawn now. The last chunk is open-ended (rows added since the size was read).
-    async fn plan_chunks(&mut self) -> Result<VecDeque<(u64, Option<u64>)>> {
+    fn shuffle_window(&mut self) -> Result<()> {
+        let window = std::mem::take(&mut self.window);
+        let shuffled =
+            files::shuffled(&self.schema, &window).map_err(|e| self.failed.because(e.to_string()))?;
+        self.ready.extend(shuffled);
+        Ok(())
+    }
+
+    /// This partition's COPY statements. A filtered scan is one statement (the database picks
+    /// its index and draws the order), read by the first partition. An unfiltered one is a
+    /// statement per chunk:
+    /// every `partitions`-th range of blocks from this partition's own, in an order drawn
+    /// now; the last chunk is open-ended (rows added since the size was read).
+    async fn plan(&mut self) -> Result<VecDeque<String>> {
+        let copy = |select: String| {
+            let limit = self.limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+            format!("COPY ({select}{limit}) TO STDOUT (FORMAT binary)")
+        };
+        if let Some(filter) = &self.filter {
+            return Ok(if self.partition == 0 {
+                VecDeque::from([copy(format!("{} WHERE {filter} ORDER BY random()", self.select))])
+            } else {
+                VecDeque::new()
+            });
+        }
         let client = self
             .client
             .as_ref()
@@ -444,47 +531,20 @@ impl Reader {
         };
         let starts: Vec<u64> = (0..blocks.max(1)).step_by(per_chunk as usize).collect();
         let last = starts.len() - 1;
-        let mut mine: Vec<(u64, Option<u64>)> = starts
+        let mut mine: Vec<String> = starts
             .iter()
             .enumerate()
             .filter(|(i, _)| i % self.partitions == self.partition)
-            .map(|(i, start)| (*start, (i != last).then_some(start + per_chunk)))
+            .map(|(i, start)| {
+                let mut select = format!("{} WHERE ctid >= '({start},0)'::tid", self.select);
+                if i != last {
+                    select.push_str(&format!(" AND ctid < '({},0)'::tid", start + per_chunk));
+                }
+                copy(select)
+            })
             .collect();
         shuffle(&mut mine);
         Ok(mine.into())
-    }
-
-    /// The rows of one chunk, read to the end of its COPY.
-    async fn read_chunk(&mut self, (start, end): (u64, Option<u64>)) -> Result<Vec<RecordBatch>> {
-        let mut select = format!("{} WHERE ctid >= '({start},0)'::tid", self.select);
-        if let Some(end) = end {
-            select.push_str(&format!(" AND ctid < '({end},0)'::tid"));
-        }
-        if let Some(n) = self.limit {
-            select.push_str(&format!(" LIMIT {n}"));
-        }
-        let copy = format!("COPY ({select}) TO STDOUT (FORMAT binary)");
-        let failed = self.failed.clone();
-        let client = self
-            .client
-            .as_mut()
-            .ok_or_else(|| failed.because("no connection".into()))?;
-        client.busy();
-        let mut bytes = Box::pin(
-            client
-                .copy_out(copy.as_str())
-                .await
-                .map_err(|e| failed.with(&e))?,
-        );
-        let mut decoder = CopyDecoder::new(self.schema.clone(), &self.types);
-        let mut batches = Vec::new();
-        while let Some(chunk) = bytes.next().await {
-            let chunk = chunk.map_err(|e| failed.with(&e))?;
-            batches.extend(decoder.push(&chunk).map_err(|e| failed.decode(e))?);
-        }
-        batches.extend(decoder.finish().map_err(|e| failed.decode(e))?);
-        client.finished();
-        Ok(batches)
     }
 }
 
@@ -567,6 +627,17 @@ impl SourceFailed {
             cause,
             ..self.clone()
         }))
+    }
+}
+
+impl SourceFailed {
+    /// As the gateway reports it; the cause scrubbed of anything that could be a value.
+    pub(crate) fn to_error(&self) -> crate::error::GatewayError {
+        crate::error::GatewayError::SourceFailed {
+            source_name: self.source.clone(),
+            table: self.table.clone(),
+            cause: crate::error::scrub(&self.cause),
+        }
     }
 }
 
