@@ -34,6 +34,8 @@ pub(crate) struct Entry<'a> {
     pub purpose: Option<String>,
     pub ticket: Option<String>,
     pub opens: Option<u64>,
+    /// Why the statement stopped before its end (`GatewayError::failure`).
+    pub failure: Option<String>,
 }
 
 impl Audit {
@@ -83,6 +85,7 @@ impl Audit {
             purpose: entry.purpose,
             ticket: entry.ticket,
             opens: entry.opens,
+            failure: entry.failure,
         };
         self.submit(input).await
     }
@@ -115,6 +118,7 @@ impl Audit {
             purpose: None,
             ticket: None,
             opens: None,
+            failure: None,
         };
         self.submit(input).await
     }

@@ -30,6 +30,14 @@ pub enum GatewayError {
         "the configuration was reloaded and this prepared statement's result columns or parameters changed; prepare it again"
     )]
     Stale,
+    /// A source failed while a statement read it (a database gone away, a connection cut).
+    /// `cause` is the source's message, scrubbed like any error over data.
+    #[error("source `{source_name}` failed while reading table `{table}`: {cause}")]
+    SourceFailed {
+        source_name: String,
+        table: String,
+        cause: String,
+    },
     /// The audit log could not take the statement's record: nothing was sent.
     #[error("the audit log cannot record this statement, so it did not run: {0}")]
     Audit(String),
@@ -45,7 +53,22 @@ impl GatewayError {
             GatewayError::Audit(_) => "58030",
             // PostgreSQL's "cached plan must not change result type".
             GatewayError::Stale => "0A000",
+            // PostgreSQL's "connection failure", as a client would see from the source itself.
+            GatewayError::SourceFailed { .. } => "08006",
             _ => "XX000",
+        }
+    }
+}
+
+impl GatewayError {
+    /// Why a statement that ran stopped before its end, for its audit record: the source and
+    /// table for a source that failed, and nothing of any message, which could hold a value.
+    pub(crate) fn failure(&self) -> String {
+        match self {
+            GatewayError::SourceFailed {
+                source_name, table, ..
+            } => format!("source `{source_name}` failed while reading table `{table}`"),
+            _ => "the statement failed while it ran".into(),
         }
     }
 }

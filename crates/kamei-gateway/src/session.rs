@@ -519,6 +519,11 @@ pub(crate) fn plan_error(e: DataFusionError) -> GatewayError {
 /// An error while rows are computed: its text can hold a value (a failed cast, a bad regex
 /// built from a column), so quoted strings and long numbers are scrubbed out.
 pub(crate) fn execution_error(e: DataFusionError) -> GatewayError {
+    if let DataFusionError::External(inner) = e.find_root()
+        && let Some(failed) = inner.downcast_ref::<crate::sources::SourceFailed>()
+    {
+        return failed.to_error();
+    }
     match plan_error(e) {
         GatewayError::Query(text) => GatewayError::Query(crate::error::scrub(&text)),
         other => other,

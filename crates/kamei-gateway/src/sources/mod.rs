@@ -5,6 +5,8 @@
 mod files;
 mod postgres;
 
+pub(crate) use postgres::SourceFailed;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;

@@ -479,8 +479,35 @@ impl Connection {
         policies: Vec<String>,
         e: PgWireError,
     ) -> PgWireError {
-        self.record_unsent(session, text, Action::Denied, policies, None, e)
-            .await
+        let entry = Entry {
+            statement: text,
+            policies,
+            ..Entry::default()
+        };
+        self.record_unsent(session, Action::Denied, entry, e).await
+    }
+
+    /// Records a statement that failed while it ran, before any row was sent (a source gone
+    /// away, a memory limit): a `query` of no rows with what its scans read and why it
+    /// stopped, and returns its error. A refusal found only while running stays `denied`.
+    async fn failed(
+        &self,
+        session: &GuardedSession,
+        text: &str,
+        trace: &crate::trace::Trace,
+        e: GatewayError,
+    ) -> PgWireError {
+        if matches!(e, GatewayError::Denied { .. } | GatewayError::Audit(_)) {
+            return self.refused(session, text, e).await;
+        }
+        let reads = trace.take();
+        let entry = Entry {
+            statement: text,
+            reads: Some(&reads),
+            failure: Some(e.failure()),
+            ..Entry::default()
+        };
+        self.record_unsent(session, Action::Query, entry, e.into()).await
     }
 
     /// Records a statement cancelled (or timed out) before anything was sent, as a `query` of
@@ -493,28 +520,27 @@ impl Connection {
         e: PgWireError,
     ) -> PgWireError {
         let reads = trace.map(|t| t.take());
-        self.record_unsent(session, text, Action::Query, Vec::new(), reads.as_ref(), e)
-            .await
+        let entry = Entry {
+            statement: text,
+            reads: reads.as_ref(),
+            ..Entry::default()
+        };
+        self.record_unsent(session, Action::Query, entry, e).await
     }
 
-    /// Appends the record of a statement that sent no row and returns `e`, or the log's error
-    /// if the record cannot be written.
+    /// Appends the record of a statement that sent no row (with the session's purpose and
+    /// ticket) and returns `e`, or the log's error if the record cannot be written.
     async fn record_unsent(
         &self,
         session: &GuardedSession,
-        text: &str,
         action: Action,
-        policies: Vec<String>,
-        reads: Option<&crate::trace::Reads>,
+        entry: Entry<'_>,
         e: PgWireError,
     ) -> PgWireError {
         let entry = Entry {
-            statement: text,
-            policies,
-            reads,
             purpose: self.setting("kamei.purpose"),
             ticket: self.setting("kamei.ticket"),
-            ..Entry::default()
+            ..entry
         };
         match self
             .shared
@@ -685,7 +711,7 @@ impl Connection {
                 }
                 Some(Err(e)) => {
                     let e = crate::session::execution_error(e);
-                    return Err(self.refused(session, text, e).await);
+                    return Err(self.failed(session, text, &trace, e).await);
                 }
             }
         }
@@ -731,6 +757,7 @@ impl Connection {
                 rows: rows as u64,
                 purpose: self.setting("kamei.purpose"),
                 ticket: self.setting("kamei.ticket"),
+                failure: None,
                 done: false,
             };
             Box::pin(batch_rows(

@@ -32,6 +32,8 @@ pub(super) struct Closing {
     pub(super) rows: u64,
     pub(super) purpose: Option<String>,
     pub(super) ticket: Option<String>,
+    /// Why the result stopped before its end, if it did (`GatewayError::failure`).
+    pub(super) failure: Option<String>,
     pub(super) done: bool,
 }
 
@@ -42,6 +44,7 @@ impl Closing {
         let (audit, who, peer) = (self.audit.clone(), self.who.clone(), self.peer);
         let (text, rows, opening) = (self.text.clone(), self.rows, self.opening);
         let (purpose, ticket) = (self.purpose.clone(), self.ticket.clone());
+        let failure = self.failure.clone();
         let reads = self.trace.take();
         async move {
             let entry = Entry {
@@ -51,6 +54,7 @@ impl Closing {
                 opens: Some(opening),
                 purpose,
                 ticket,
+                failure,
                 ..Entry::default()
             };
             audit.append(&who, peer, Action::Query, entry).await
@@ -107,15 +111,18 @@ pub(super) fn guarded_tail(
                 }
                 end => {
                     drop(stream);
-                    let recorded = closing.close().await;
-                    let error = match (end, recorded) {
-                        (_, Err(e)) => Some(PgWireError::from(e)),
-                        (Some(Err(e)), _) => Some(if token.is_cancelled() {
-                            PgWireError::QueryCanceled
-                        } else {
-                            PgWireError::from(crate::session::execution_error(e))
-                        }),
+                    let failed = match end {
+                        Some(Err(_)) if token.is_cancelled() => Some(PgWireError::QueryCanceled),
+                        Some(Err(e)) => {
+                            let e = crate::session::execution_error(e);
+                            closing.failure = Some(e.failure());
+                            Some(PgWireError::from(e))
+                        }
                         _ => None,
+                    };
+                    let error = match closing.close().await {
+                        Err(e) => Some(PgWireError::from(e)),
+                        Ok(_) => failed,
                     };
                     error.map(|e| (Err(e), State::Done))
                 }
