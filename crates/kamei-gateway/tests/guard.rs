@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::{AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use kamei_gateway::{Gateway, GatewayError, MemoryLimits};
@@ -12,7 +12,7 @@ use kamei_policy::Config;
 use kamei_protect::Keyring;
 
 mod common;
-use common::{demo_gateway, raw, texts, world};
+use common::{demo_gateway, raw, rows, texts, world};
 
 fn gateway() -> Gateway {
     demo_gateway(Config::demo().unwrap())
@@ -347,28 +347,6 @@ fn placeholders_past_the_protocols_count_are_refused() {
         let err = types(sql).unwrap_err();
         assert!(err.contains("placeholder"), "{sql}: {err}");
     }
-}
-
-/// Every row of a result as text, sorted (row order is not part of a result without ORDER BY).
-fn rows(batches: &[RecordBatch]) -> Vec<String> {
-    let mut out = Vec::new();
-    for b in batches {
-        let columns: Vec<_> = b
-            .columns()
-            .iter()
-            .map(|c| cast(c, &DataType::Utf8).unwrap())
-            .collect();
-        for i in 0..b.num_rows() {
-            let row: Vec<&str> = columns
-                .iter()
-                .map(|c| c.as_string::<i32>())
-                .map(|c| if c.is_null(i) { "NULL" } else { c.value(i) })
-                .collect();
-            out.push(row.join("|"));
-        }
-    }
-    out.sort();
-    out
 }
 
 /// A prepared statement is planned once and run with each execution's values in its slots

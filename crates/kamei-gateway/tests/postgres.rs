@@ -4,7 +4,11 @@
 
 mod common;
 
+use std::sync::OnceLock;
+
+use kamei_gateway::Sources;
 use kamei_policy::Config;
+use proptest::prelude::*;
 
 fn server() -> String {
     common::postgres()
@@ -86,4 +90,276 @@ fn a_table_that_is_missing_or_whose_column_differs_is_refused_at_start() {
         err.contains("`users` is not a table or materialized view"),
         "{err}"
     );
+}
+
+/// The demo world behind two gateways: its files (no filter reaches them) and the same world
+/// in PostgreSQL (filters on columns read unchanged reach the database).
+fn both_gateways() -> &'static (kamei_gateway::Gateway, kamei_gateway::Gateway) {
+    static BOTH: OnceLock<(kamei_gateway::Gateway, kamei_gateway::Gateway)> = OnceLock::new();
+    BOTH.get_or_init(|| {
+        let config = Config::demo().unwrap();
+        let files = Sources::load_dir(&config, common::world()).unwrap();
+        let postgres = common::open_postgres(&config, common::world_database()).unwrap();
+        (
+            common::gateway_over(config.clone(), files),
+            common::gateway_over(config, postgres),
+        )
+    })
+}
+
+/// Each row of the result, sorted, or the error's text.
+fn answer(gateway: &kamei_gateway::Gateway, principal: &str, sql: &str) -> Result<Vec<String>, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let session = gateway.session(principal).map_err(|e| e.to_string())?;
+    runtime
+        .block_on(session.query(sql))
+        .map(|batches| common::rows(&batches))
+        .map_err(|e| e.to_string())
+}
+
+/// What a column holds, for its literals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Number,
+    Text,
+    Time,
+}
+
+/// A few of a raw column's values, as SQL literals.
+fn literals(table: &str, column: &str, kind: Kind) -> Vec<String> {
+    let quoted = kind != Kind::Number;
+    let mut values: Vec<String> = common::raw(table, column)
+        .into_iter()
+        .flatten()
+        .step_by(37)
+        .take(12)
+        .map(|v| {
+            if quoted {
+                format!("'{}'", v.replace('\'', "''"))
+            } else {
+                v
+            }
+        })
+        .collect();
+    match kind {
+        Kind::Text => values.extend(["''".to_owned(), "'it''s'".to_owned()]),
+        Kind::Number => values.extend(["0".to_owned(), "-1".to_owned()]),
+        Kind::Time => values.push("'2000-01-01'".to_owned()),
+    }
+    values
+}
+
+/// A random filter on `table`: comparisons, IN lists, BETWEEN, IS NULL on its columns (those
+/// the database may be given and those it may not), joined by AND, OR and NOT.
+fn filter(table: &'static str, columns: &'static [(&'static str, Kind)]) -> impl Strategy<Value = String> {
+    let leaf = proptest::sample::select(columns.to_vec()).prop_flat_map(move |(column, kind)| {
+        let values = literals(table, column, kind);
+        let value = proptest::sample::select(values.clone());
+        let op = proptest::sample::select(vec!["=", "<>", "<", "<=", ">", ">="]);
+        prop_oneof![
+            6 => (op, value.clone()).prop_map(move |(op, v)| format!("{column} {op} {v}")),
+            1 => value.clone().prop_map(move |v| format!("{v} < {column}")),
+            1 => proptest::sample::subsequence(values.clone(), 1..4)
+                .prop_map(move |vs| format!("{column} IN ({})", vs.join(", "))),
+            1 => proptest::sample::subsequence(values, 1..3)
+                .prop_map(move |vs| format!("{column} NOT IN ({})", vs.join(", "))),
+            1 => (value.clone(), value).prop_map(move |(lo, hi)| format!("{column} BETWEEN {lo} AND {hi}")),
+            1 => Just(format!("{column} IS NOT NULL")),
+        ]
+    });
+    leaf.prop_recursive(3, 8, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} AND {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} OR {b})")),
+            inner.prop_map(|a| format!("NOT ({a})")),
+        ]
+    })
+}
+
+/// Every principal that reads something (the auditor reads no table).
+const PRINCIPALS: [&str; 5] = [
+    "admin",
+    "jp_support",
+    "th_support",
+    "cn_contractor",
+    "kr_moderator",
+];
+
+/// A table, what is selected from it, and the columns a filter may name: columns read
+/// unchanged by some principals and protected ones.
+type Table = (&'static str, &'static str, &'static [(&'static str, Kind)]);
+
+const TABLES: [Table; 3] = {
+    use Kind::*;
+    [
+        (
+            "messages",
+            "message_id, chat_id, sender_id, sent_at, body",
+            &[
+                ("message_id", Number),
+                ("chat_id", Number),
+                ("sent_at", Time),
+                ("sender_id", Number),
+                ("sender_country", Text),
+            ],
+        ),
+        (
+            "payments",
+            "payment_id, user_id, amount, currency, card_number",
+            &[
+                ("amount", Number),
+                ("paid_at", Time),
+                ("payment_id", Number),
+                ("currency", Text),
+                ("user_id", Number),
+                ("card_number", Text),
+            ],
+        ),
+        (
+            "users",
+            "user_id, phone, country, created_at",
+            &[
+                ("created_at", Time),
+                ("user_id", Number),
+                ("phone", Text),
+                ("country", Text),
+                ("birth_date", Time),
+            ],
+        ),
+    ]
+};
+
+fn statement() -> impl Strategy<Value = (&'static str, String)> {
+    let principal = proptest::sample::select(PRINCIPALS.to_vec());
+    let query = proptest::sample::select(TABLES.to_vec()).prop_flat_map(|(table, select, columns)| {
+        (filter(table, columns), any::<bool>()).prop_map(move |(f, count)| {
+            let what = if count { "count(*)" } else { select };
+            format!("SELECT {what} FROM {table} WHERE {f}")
+        })
+    });
+    (principal, query)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// The pushdown property: whatever the principal and the filter, a statement answers the
+    /// same from PostgreSQL, where the filters on columns read unchanged run in the database,
+    /// as from the files, where every filter runs in the engine on protected values.
+    #[test]
+    fn filters_given_to_the_database_answer_as_the_engine_alone((principal, sql) in statement()) {
+        let (files, postgres) = both_gateways();
+        prop_assert_eq!(answer(postgres, principal, &sql), answer(files, principal, &sql), "{} as {}", sql, principal);
+    }
+}
+
+/// The COPY statements PostgreSQL ran in the demo world's database whose text holds `marker`.
+fn copies_holding(marker: &str) -> Vec<String> {
+    let url = common::world_database();
+    common::psql_postgres(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    common::psql_postgres(
+        url,
+        &format!("SELECT query FROM pg_stat_statements WHERE query LIKE 'COPY%' AND query LIKE '%{marker}%'"),
+    )
+}
+
+/// A filter on a column read unchanged reaches the database, and the database answers it with
+/// its own work; a filter on a protected column never leaves kamei, not even next to one that
+/// does (the contractor's filter names a raw key kamei would never send).
+#[test]
+fn only_filters_on_columns_read_unchanged_reach_the_database() {
+    let (files, postgres) = both_gateways();
+    let ids = common::raw("users", "user_id");
+    let key = ids[0].as_deref().unwrap();
+    let sql = format!(
+        "SELECT message_id, sender_id FROM messages WHERE chat_id <> 987654321 AND sender_id = {key} \
+         AND (chat_id = 987654322 OR sender_id <> {key})"
+    );
+    for principal in ["cn_contractor", "jp_support"] {
+        assert_eq!(answer(postgres, principal, &sql), answer(files, principal, &sql));
+    }
+    let sent = copies_holding("987654321");
+    assert!(!sent.is_empty(), "the filter on chat_id reached the database");
+    for copy in &sent {
+        let (_, filter) = copy.split_once(" WHERE ").unwrap();
+        assert!(!filter.contains("sender_id"), "{copy}");
+    }
+    // An OR with a part that may not go down does not go down at all.
+    assert_eq!(copies_holding("987654322"), Vec::<String>::new());
+    let sql = format!(
+        "SELECT count(*) FROM users WHERE phone = '{}' AND created_at > TIMESTAMP '1999-12-31 23:59:58'",
+        common::raw("users", "phone")[0].as_deref().unwrap()
+    );
+    assert_eq!(
+        answer(postgres, "cn_contractor", &sql),
+        answer(files, "cn_contractor", &sql)
+    );
+    let sent = copies_holding("1999-12-31 23:59:58");
+    assert!(!sent.is_empty(), "the filter on created_at reached the database");
+    assert!(sent.iter().all(|c| !c.contains("\"phone\" =")), "{sent:?}");
+}
+
+/// A database that goes away while a statement reads it: the client gets one line naming the
+/// source and the table, the statement's record says why it stopped, and the next statement
+/// runs on a fresh connection.
+#[test]
+fn a_source_that_goes_away_mid_query_is_named_to_the_client_and_in_the_audit_record() {
+    let url = common::load_world("midquery");
+    let config = Config::demo().unwrap();
+    let sources = common::open_postgres(&config, &url).unwrap();
+    let gateway = common::gateway_over(config, sources);
+    let server = common::TestServer::serve(gateway, kamei_gateway::ServerOptions::default());
+    // A transaction holds the table, so kamei's read waits in the database; then the database
+    // ends kamei's connection, as a restart or a failover would.
+    let (_, password) = common::postgres().unwrap();
+    let mut holder = std::process::Command::new(common::psql_path())
+        .args(["-X", "-q", &url, "-c"])
+        .arg("BEGIN; LOCK TABLE payments IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30); COMMIT;")
+        .env("PGPASSWORD", &password)
+        .spawn()
+        .unwrap();
+    let (terminated, (out, ok)) = std::thread::scope(|scope| {
+        let client =
+            scope.spawn(|| server.psql("cn_contractor", "SELECT count(*), sum(amount) FROM payments"));
+        let terminated = (0..300).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            common::psql_postgres(
+                &url,
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE application_name = 'kamei' AND wait_event_type = 'Lock'",
+            ) != ["0"]
+        });
+        let _ = holder.kill();
+        let _ = holder.wait();
+        (terminated, client.join().unwrap())
+    });
+    assert!(terminated, "kamei's read never waited on the lock");
+    assert!(!ok, "{out}");
+    let message = out.lines().find(|l| l.starts_with("ERROR")).unwrap_or_default();
+    assert!(
+        message.starts_with("ERROR:  source `world` failed while reading table `payments`: "),
+        "{out}"
+    );
+    let dir = kamei_audit::LocalDir::new(server.log_dir.path()).unwrap();
+    let records = kamei_audit::read_records(&dir).unwrap();
+    let (_, record, _) = records
+        .iter()
+        .rev()
+        .find(|(_, r, _)| r.principal() == "cn_contractor")
+        .unwrap();
+    assert_eq!(
+        (record.action().as_str(), record.rows(), record.failure()),
+        (
+            "query",
+            0,
+            Some("source `world` failed while reading table `payments`")
+        )
+    );
+    assert!(record.tables().contains_key("payments"));
+    // The pool drops the dead connection and opens a new one.
+    let (out, ok) = server.psql("cn_contractor", "SELECT count(*) FROM payments");
+    assert!(ok && out.trim().parse::<u64>().unwrap() > 0, "{out}");
 }

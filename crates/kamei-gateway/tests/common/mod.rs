@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{AsArray, RecordBatch};
+use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use kamei_audit::AuditLog;
@@ -51,43 +51,46 @@ pub fn from_postgres() -> bool {
     std::env::var("KAMEI_TEST_SOURCE").is_ok_and(|s| s == "postgres")
 }
 
-/// The demo world loaded into a database of its own on the test server, once per test binary:
-/// `kamei generate --format csv`'s files and its load.sql, through psql.
+/// The demo world loaded into a database of its own on the test server, once per test binary.
 pub fn world_database() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let (url, password) =
-            postgres().expect("KAMEI_TEST_POSTGRES names a PostgreSQL server (run scripts/test)");
-        let dir = tempfile::tempdir().unwrap().keep();
-        let opts = kamei_synth::GenerateOptions {
-            out: dir.join("world"),
-            users: 600,
-            seed: 11,
-            format: kamei_synth::Format::Csv,
-        };
-        kamei_synth::generate(&opts, &|_| {}).unwrap();
-        let name = format!("world_{}", std::process::id());
-        let psql = |db_url: &str, args: &[&str]| {
-            let out = Command::new(psql_path())
-                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", db_url])
-                .args(args)
-                .current_dir(&opts.out)
-                .env("PGPASSWORD", &password)
-                .output()
-                .expect("psql runs (scripts/test installs it)");
-            assert!(
-                out.status.success(),
-                "psql {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        psql(&url, &["-c", &format!("DROP DATABASE IF EXISTS {name}")]);
-        psql(&url, &["-c", &format!("CREATE DATABASE {name}")]);
-        let (server, _) = url.rsplit_once('/').unwrap();
-        let world = format!("{server}/{name}");
-        psql(&world, &["-f", "load.sql"]);
-        world
-    })
+    URL.get_or_init(|| load_world("world"))
+}
+
+/// The demo world loaded into a new database `<name>_<pid>` on the test server: `kamei
+/// generate --format csv`'s files and its load.sql, through psql. Returns its URL.
+pub fn load_world(name: &str) -> String {
+    let (url, password) =
+        postgres().expect("KAMEI_TEST_POSTGRES names a PostgreSQL server (run scripts/test)");
+    let dir = tempfile::tempdir().unwrap().keep();
+    let opts = kamei_synth::GenerateOptions {
+        out: dir.join("world"),
+        users: 600,
+        seed: 11,
+        format: kamei_synth::Format::Csv,
+    };
+    kamei_synth::generate(&opts, &|_| {}).unwrap();
+    let name = format!("{name}_{}", std::process::id());
+    let psql = |db_url: &str, args: &[&str]| {
+        let out = Command::new(psql_path())
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", db_url])
+            .args(args)
+            .current_dir(&opts.out)
+            .env("PGPASSWORD", &password)
+            .output()
+            .expect("psql runs (scripts/test installs it)");
+        assert!(
+            out.status.success(),
+            "psql {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    psql(&url, &["-c", &format!("DROP DATABASE IF EXISTS {name}")]);
+    psql(&url, &["-c", &format!("CREATE DATABASE {name}")]);
+    let (server, _) = url.rsplit_once('/').unwrap();
+    let world = format!("{server}/{name}");
+    psql(&world, &["-f", "load.sql"]);
+    world
 }
 
 /// The raw sources of the demo world: its files, or the same world in PostgreSQL when the tests
@@ -125,11 +128,12 @@ pub fn open_postgres(config: &Config, url: &str) -> Result<Sources, kamei_gatewa
     .unwrap()
 }
 
-/// Runs `sql` with psql against the PostgreSQL database at `url` (as the test server's superuser).
-pub fn psql_postgres(url: &str, sql: &str) {
+/// Runs `sql` with psql against the PostgreSQL database at `url` (as the test server's
+/// superuser); returns the rows it prints, unaligned.
+pub fn psql_postgres(url: &str, sql: &str) -> Vec<String> {
     let (_, password) = postgres().expect("KAMEI_TEST_POSTGRES names a PostgreSQL server (run scripts/test)");
     let out = Command::new(psql_path())
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql])
+        .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", url, "-c", sql])
         .env("PGPASSWORD", &password)
         .output()
         .expect("psql runs (scripts/test installs it)");
@@ -138,14 +142,22 @@ pub fn psql_postgres(url: &str, sql: &str) {
         "psql: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A gateway over the demo world with `config`.
 pub fn demo_gateway(config: Config) -> Gateway {
-    let config = Arc::new(config);
     let sources = sources(&config);
+    gateway_over(config, sources)
+}
+
+/// A gateway with the demo keys over `sources`.
+pub fn gateway_over(config: Config, sources: Sources) -> Gateway {
     Gateway::new(
-        config,
+        Arc::new(config),
         sources,
         Arc::new(Keyring::demo()),
         MemoryLimits::default(),
@@ -179,7 +191,11 @@ impl TestServer {
     }
 
     pub fn start_with(options: ServerOptions) -> TestServer {
-        let gateway = demo_gateway(Config::demo().unwrap());
+        Self::serve(demo_gateway(Config::demo().unwrap()), options)
+    }
+
+    /// Serves `gateway`.
+    pub fn serve(gateway: Gateway, options: ServerOptions) -> TestServer {
         let log_dir = tempfile::tempdir().unwrap();
         let log = Arc::new(AuditLog::open(log_dir.path()).unwrap());
         let server = Server::new(gateway, Audit::new(log.clone()), options);
@@ -299,7 +315,7 @@ impl Drop for TestServer {
     }
 }
 
-fn psql_path() -> PathBuf {
+pub fn psql_path() -> PathBuf {
     std::env::var_os("KAMEI_TEST_PSQL").map_or_else(|| PathBuf::from("psql"), PathBuf::from)
 }
 
@@ -316,6 +332,28 @@ pub fn raw(table: &str, column: &str) -> Vec<Option<String>> {
         .build()
         .unwrap();
     reader.flat_map(|b| texts(&b.unwrap(), column)).collect()
+}
+
+/// Every row of a result as text, sorted (row order is not part of a result without ORDER BY).
+pub fn rows(batches: &[RecordBatch]) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in batches {
+        let columns: Vec<_> = b
+            .columns()
+            .iter()
+            .map(|c| cast(c, &DataType::Utf8).unwrap())
+            .collect();
+        for i in 0..b.num_rows() {
+            let row: Vec<&str> = columns
+                .iter()
+                .map(|c| c.as_string::<i32>())
+                .map(|c| if c.is_null(i) { "NULL" } else { c.value(i) })
+                .collect();
+            out.push(row.join("|"));
+        }
+    }
+    out.sort();
+    out
 }
 
 pub fn texts(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
