@@ -145,7 +145,7 @@ fn literals(table: &str, column: &str, kind: Kind) -> Vec<String> {
         })
         .collect();
     match kind {
-        Kind::Text => values.extend(["''".to_owned(), "'it''s'".to_owned()]),
+        Kind::Text => values.extend(["''", "'it''s'", "'x\\'' OR TRUE --'"].map(str::to_owned)),
         Kind::Number => values.extend(["0".to_owned(), "-1".to_owned()]),
         Kind::Time => values.push("'2000-01-01'".to_owned()),
     }

@@ -120,9 +120,10 @@ fn literal(expr: &Expr) -> Option<String> {
         ScalarValue::Int32(Some(v)) => Some(v.to_string()),
         ScalarValue::Boolean(Some(v)) => Some(if *v { "TRUE" } else { "FALSE" }.to_owned()),
         ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            // Standard strings: a quote is doubled, a backslash is itself; PostgreSQL text
-            // cannot hold NUL.
-            (!s.contains('\0')).then(|| format!("'{}'", s.replace('\'', "''")))
+            // An escape string reads the same whatever the server's
+            // standard_conforming_strings (under `off` a plain '\' would end the literal
+            // early); PostgreSQL text cannot hold NUL.
+            (!s.contains('\0')).then(|| format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''")))
         }
         ScalarValue::Date32(Some(days)) => {
             let date = NaiveDate::from_ymd_opt(1970, 1, 1)?
@@ -165,7 +166,11 @@ mod tests {
             (lit(42i64).lt(col("chat_id")), "(\"chat_id\" > 42)"),
             (
                 col("reason").eq(lit("it's")).or(col("chat_id").is_null()),
-                "((\"reason\" = 'it''s') OR (\"chat_id\" IS NULL))",
+                "((\"reason\" = E'it''s') OR (\"chat_id\" IS NULL))",
+            ),
+            (
+                col("reason").eq(lit("a\\' OR TRUE --")),
+                "(\"reason\" = E'a\\\\'' OR TRUE --')",
             ),
             (
                 col("chat_id").in_list(vec![lit(1i64), lit(2i64)], true),
