@@ -58,9 +58,7 @@ impl GatewayError {
             _ => "XX000",
         }
     }
-}
 
-impl GatewayError {
     /// Why a statement that ran stopped before its end, for its audit record: the source and
     /// table for a source that failed, and nothing of any message, which could hold a value.
     pub(crate) fn failure(&self) -> String {
