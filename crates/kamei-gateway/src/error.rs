@@ -61,12 +61,19 @@ impl GatewayError {
 
     /// Why a statement that ran stopped before its end, for its audit record: the source and
     /// table for a source that failed, and nothing of any message, which could hold a value.
+    /// Names the audit log would refuse (a table named with a date, say) give way to a fixed
+    /// sentence: the record must never be lost over a field the gateway wrote itself.
     pub(crate) fn failure(&self) -> String {
-        match self {
+        let named = match self {
             GatewayError::SourceFailed {
                 source_name, table, ..
             } => format!("source `{source_name}` failed while reading table `{table}`"),
-            _ => "the statement failed while it ran".into(),
+            _ => return "the statement failed while it ran".into(),
+        };
+        if kamei_audit::record::purpose_ok(&named) {
+            named
+        } else {
+            "a source failed while the statement ran".into()
         }
     }
 }
@@ -131,7 +138,27 @@ pub fn scrub(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::scrub;
+    use super::{GatewayError, scrub};
+
+    #[test]
+    fn a_failure_the_log_would_refuse_becomes_a_fixed_sentence() {
+        let failure = |table: &str| {
+            GatewayError::SourceFailed {
+                source_name: "line".into(),
+                table: table.into(),
+                cause: "connection closed".into(),
+            }
+            .failure()
+        };
+        assert_eq!(
+            failure("users"),
+            "source `line` failed while reading table `users`"
+        );
+        assert_eq!(
+            failure("orders_20240101"),
+            "a source failed while the statement ran"
+        );
+    }
 
     #[test]
     fn scrub_removes_quoted_values_and_long_numbers() {
