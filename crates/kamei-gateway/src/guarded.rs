@@ -10,7 +10,7 @@
 //! match leave the scan (so the audit record names only their subjects), and the columns the
 //! filter does not name are computed for those rows alone. The engine keeps every filter above
 //! the scan as well (`Inexact`). A filter reaches the source itself only where every column it
-//! names is read exactly as stored in every jurisdiction.
+//! names is non-personal and read exactly as stored in every jurisdiction.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -32,7 +32,7 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PhysicalExpr, PlanProperties, StatisticsArgs,
 };
 use futures::StreamExt;
-use kamei_core::{Level, TablePlan};
+use kamei_core::{Category, Level, TablePlan};
 use kamei_protect::{DomainKeys, Projection, SubjectDirectory};
 
 use crate::error::DeniedColumns;
@@ -53,8 +53,8 @@ pub struct GuardedTable {
     schema: SchemaRef,
     /// Per column of `schema`, its index in the inner source.
     inner_index: Vec<usize>,
-    /// The columns the principal reads exactly as stored, in every jurisdiction: the only ones
-    /// a filter may name to be handed to the source.
+    /// The non-personal columns the principal reads exactly as stored, in every jurisdiction:
+    /// the only ones a filter may name to be handed to the source.
     unchanged: Vec<String>,
 }
 
@@ -98,10 +98,12 @@ impl GuardedTable {
             };
             fields.push(field);
         }
-        let unchanged = readable
-            .iter()
-            .filter(|c| projection.passes_unchanged(c))
-            .map(|c| (*c).to_owned())
+        // Non-personal columns only: a filter sent to the database is SQL text, which the
+        // database may keep in its own statistics and logs.
+        let unchanged = plan
+            .readable_columns()
+            .filter(|c| c.category() == Category::NonPersonal && projection.passes_unchanged(c.column()))
+            .map(|c| c.column().to_owned())
             .collect();
         Ok(GuardedTable {
             plan,

@@ -24,7 +24,7 @@ mod filter;
 mod pool;
 mod tls;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -50,7 +50,6 @@ use kamei_protect::SubjectDirectory;
 
 use copy::CopyDecoder;
 pub(crate) use copy::PgType;
-use filter::Comparable;
 
 /// Rows per chunk a scan reads, shuffles and hands on (see the module's doc).
 const CHUNK_ROWS: f64 = 16_384.0;
@@ -137,8 +136,8 @@ pub(crate) struct PgTable {
     /// The catalog's columns, in catalog order, with the types the database holds.
     schema: SchemaRef,
     types: Vec<PgType>,
-    /// What the database may compare on each column, for the filters it is given.
-    comparable: HashMap<String, Comparable>,
+    /// The columns whose type the database compares as the engine does (`filter.rs`).
+    comparable: HashSet<String>,
 }
 
 impl PgTable {
@@ -182,7 +181,7 @@ impl PgTable {
         }
         let mut fields = Vec::new();
         let mut types = Vec::new();
-        let mut comparable = HashMap::new();
+        let mut comparable = HashSet::new();
         for column in &table.columns {
             let Some(row) = rows.iter().find(|r| r.get::<_, String>(0) == column.name) else {
                 return Err(fail(format!("the table has no column `{}`", column.name)));
@@ -207,8 +206,8 @@ impl PgTable {
             }
             fields.push(Field::new(&column.name, ty.arrow(), !not_null));
             types.push(ty);
-            if let Some(c) = Comparable::of(oid) {
-                comparable.insert(column.name.clone(), c);
+            if filter::comparable(oid) {
+                comparable.insert(column.name.clone());
             }
         }
         Ok(PgTable {
