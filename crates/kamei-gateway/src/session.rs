@@ -505,13 +505,17 @@ impl Running {
 /// A planning error: refusals by a guarded table name the columns and policies. Planning reads
 /// no data, so its text holds only what the client wrote.
 pub(crate) fn plan_error(e: DataFusionError) -> GatewayError {
-    if let DataFusionError::External(inner) = e.find_root()
-        && let Some(d) = inner.downcast_ref::<DeniedColumns>()
-    {
-        return GatewayError::Denied {
-            message: d.message.clone(),
-            policies: d.policies.clone(),
-        };
+    if let DataFusionError::External(inner) = e.find_root() {
+        if let Some(d) = inner.downcast_ref::<DeniedColumns>() {
+            return GatewayError::Denied {
+                message: d.message.clone(),
+                policies: d.policies.clone(),
+            };
+        }
+        // A database source asked for its estimate while planning, or read while running.
+        if let Some(failed) = inner.downcast_ref::<crate::sources::SourceFailed>() {
+            return failed.to_error();
+        }
     }
     GatewayError::Query(e.strip_backtrace())
 }
@@ -519,11 +523,6 @@ pub(crate) fn plan_error(e: DataFusionError) -> GatewayError {
 /// An error while rows are computed: its text can hold a value (a failed cast, a bad regex
 /// built from a column), so quoted strings and long numbers are scrubbed out.
 pub(crate) fn execution_error(e: DataFusionError) -> GatewayError {
-    if let DataFusionError::External(inner) = e.find_root()
-        && let Some(failed) = inner.downcast_ref::<crate::sources::SourceFailed>()
-    {
-        return failed.to_error();
-    }
     match plan_error(e) {
         GatewayError::Query(text) => GatewayError::Query(crate::error::scrub(&text)),
         other => other,

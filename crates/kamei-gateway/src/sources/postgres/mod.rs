@@ -10,10 +10,12 @@
 //! reads the table in chunks of about [`CHUNK_ROWS`] rows (ranges of blocks, found by a TID
 //! range scan), each partition its share of the chunks in an order drawn afresh at every
 //! execution, and shuffles the rows of each chunk: an output position says nothing about where
-//! a row sits in the table. A filtered scan is one statement, so the database can use an
-//! index, and asks for its rows in random order (`ORDER BY random()`): chunks would cost a
-//! statement each, and rows in index order shuffled only in windows would still tell which
-//! window of the key order a row came from. At most one chunk per partition is in memory.
+//! a row sits in the table. A filtered scan the database expects to match at most a chunk's
+//! worth of rows is one statement, so the database can use an index, and asks for its rows in
+//! random order (`ORDER BY random()`; rows in index order shuffled in windows would still tell
+//! which window of the key order a row came from); one expected to match more is read in
+//! chunks, each filtered, so no sort of a whole table is asked for. At most one chunk per
+//! partition is in memory.
 //!
 //! At start every table is checked: it exists, holds every catalog column, and each column's
 //! type is one kamei reads and the one the catalog names. Connections come from a bounded pool
@@ -255,7 +257,7 @@ impl PgTable {
         Ok(directory)
     }
 
-    fn scan_exec(&self, columns: &[usize], filter: Option<String>, limit: Option<usize>) -> PgScanExec {
+    fn scan_exec(&self, columns: &[usize], filter: Option<Filtered>, limit: Option<usize>) -> PgScanExec {
         let schema = Arc::new(self.schema.project(columns).unwrap_or_else(|_| Schema::empty()));
         let names: Vec<String> = schema.fields().iter().map(|f| quote(f.name())).collect();
         // One partition per core: the levels are applied on every core at once.
@@ -327,13 +329,74 @@ impl TableProvider for PgTable {
             .iter()
             .filter_map(|f| filter::render(f, &self.comparable))
             .collect();
-        let filter = (!rendered.is_empty()).then(|| rendered.join(" AND "));
-        Ok(Arc::new(self.scan_exec(
-            projection.unwrap_or(&all),
-            filter,
-            limit,
-        )))
+        let columns = projection.unwrap_or(&all);
+        let filter = match rendered.is_empty() {
+            true => None,
+            false => Some(self.filtered(columns, rendered.join(" AND ")).await?),
+        };
+        Ok(Arc::new(self.scan_exec(columns, filter, limit)))
     }
+}
+
+/// How a scan's filter is read, decided once when the scan is planned (every partition must
+/// read the same way) from the database's own estimate of the rows it matches.
+#[derive(Debug, Clone)]
+enum Filtered {
+    /// At most a chunk's worth and at most half the table: one statement in random order, read
+    /// by the first partition.
+    Few(String),
+    /// More (an index would not help): the chunked read, each chunk filtered.
+    Many(String),
+}
+
+impl PgTable {
+    async fn filtered(&self, columns: &[usize], filter: String) -> Result<Filtered> {
+        let failed = SourceFailed::at(&self.database.name, &self.name);
+        let names: Vec<String> = columns
+            .iter()
+            .filter_map(|i| self.schema.fields().get(*i))
+            .map(|f| quote(f.name()))
+            .collect();
+        let client = self.database.pool.get().await.map_err(|e| failed.because(e))?;
+        let estimate = format!(
+            "EXPLAIN (FORMAT JSON) SELECT {} FROM {} WHERE {filter}; \
+             SELECT reltuples::float8 FROM pg_class WHERE oid = to_regclass('{}')",
+            names.join(", "),
+            self.quoted,
+            self.quoted.replace('\'', "''")
+        );
+        let answer = client
+            .simple_query(&estimate)
+            .await
+            .map_err(|e| failed.with(&e))?;
+        let mut values = answer.iter().filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0),
+            _ => None,
+        });
+        let matched = values.next().and_then(estimated_rows);
+        // reltuples is -1 until the table is first analysed: then only the chunk bound holds.
+        let table = values
+            .next()
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|t| *t >= 0.0);
+        Ok(match matched {
+            Some(rows) if rows <= CHUNK_ROWS && table.is_none_or(|t| rows <= t / 2.0) => {
+                Filtered::Few(filter)
+            }
+            _ => Filtered::Many(filter),
+        })
+    }
+}
+
+/// The rows the top node of an `EXPLAIN (FORMAT JSON)` plan expects (its first `Plan Rows`).
+fn estimated_rows(plan: &str) -> Option<f64> {
+    let (_, rest) = plan.split_once("\"Plan Rows\":")?;
+    let number: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    number.parse().ok()
 }
 
 /// A chunked scan of one table, run each time the plan is executed.
@@ -343,8 +406,8 @@ pub(crate) struct PgScanExec {
     quoted: String,
     /// `SELECT <columns> FROM <table>`, to which each chunk adds its block range.
     select: String,
-    /// A filter the database applies (`filter.rs`); the scan is then not chunked.
-    filter: Option<String>,
+    /// A filter the database applies (`filter.rs`), and how.
+    filter: Option<Filtered>,
     limit: Option<usize>,
     partitions: usize,
     types: Vec<PgType>,
@@ -409,7 +472,7 @@ struct Reader {
     database: Arc<Database>,
     quoted: String,
     select: String,
-    filter: Option<String>,
+    filter: Option<Filtered>,
     limit: Option<usize>,
     partition: usize,
     partitions: usize,
@@ -491,17 +554,17 @@ impl Reader {
         Ok(())
     }
 
-    /// This partition's COPY statements. A filtered scan is one statement (the database picks
-    /// its index and draws the order), read by the first partition. An unfiltered one is a
-    /// statement per chunk:
-    /// every `partitions`-th range of blocks from this partition's own, in an order drawn
-    /// now; the last chunk is open-ended (rows added since the size was read).
+    /// This partition's COPY statements. A filtered scan of few rows is one statement (the
+    /// database picks its index and draws the order), read by the first partition. Any other
+    /// is a statement per chunk, filtered if the scan is: every `partitions`-th range of blocks
+    /// from this partition's own, in an order drawn now; the last chunk is open-ended (rows
+    /// added since the size was read).
     async fn plan(&mut self) -> Result<VecDeque<String>> {
         let copy = |select: String| {
             let limit = self.limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
             format!("COPY ({select}{limit}) TO STDOUT (FORMAT binary)")
         };
-        if let Some(filter) = &self.filter {
+        if let Some(Filtered::Few(filter)) = &self.filter {
             return Ok(if self.partition == 0 {
                 VecDeque::from([copy(format!("{} WHERE {filter} ORDER BY random()", self.select))])
             } else {
@@ -538,6 +601,9 @@ impl Reader {
                 let mut select = format!("{} WHERE ctid >= '({start},0)'::tid", self.select);
                 if i != last {
                     select.push_str(&format!(" AND ctid < '({},0)'::tid", start + per_chunk));
+                }
+                if let Some(Filtered::Many(filter)) = &self.filter {
+                    select.push_str(&format!(" AND ({filter})"));
                 }
                 copy(select)
             })
@@ -651,3 +717,16 @@ impl fmt::Display for SourceFailed {
 }
 
 impl std::error::Error for SourceFailed {}
+
+#[cfg(test)]
+mod tests {
+    use super::estimated_rows;
+
+    #[test]
+    fn the_top_nodes_estimate_is_read_from_an_explain() {
+        let plan = r#"[{"Plan": {"Node Type": "Sort", "Startup Cost": 1.5, "Plan Rows": 1200, "Plan Width": 8,
+            "Plans": [{"Node Type": "Seq Scan", "Plan Rows": 1200.5}]}}]"#;
+        assert_eq!(estimated_rows(plan), Some(1200.0));
+        assert_eq!(estimated_rows(r#"[{"Plan": {}}]"#), None);
+    }
+}
