@@ -156,8 +156,9 @@ pub(crate) fn parse(
 }
 
 /// A PostgreSQL URL kamei accepts: the `postgres` scheme, and no password in it (a password
-/// in a configuration file ends up in backups, diffs and review tools).
-fn check_url(url: &str) -> Result<(), String> {
+/// in a configuration file or on a command line ends up in backups, diffs, review tools and
+/// shell histories).
+pub fn check_url(url: &str) -> Result<(), String> {
     let Some(rest) = url
         .strip_prefix("postgres://")
         .or_else(|| url.strip_prefix("postgresql://"))

@@ -48,6 +48,7 @@ pub use compile::{DecisionTable, ExposureChange, MatrixRow};
 pub use config::{Config, DEMO_FILES, KeyringSettings, ServerSettings};
 pub use data_sources::{
     DEFAULT_MAX_CONNECTIONS, DataSource, FILES_SOURCE, PasswordFrom, PostgresSettings, SourceKind,
+    check_url as check_postgres_url,
 };
 pub use error::{ConfigError, PolicyError, Problem};
 pub use principals::Principal;

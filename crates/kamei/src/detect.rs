@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use arrow::record_batch::RecordBatch;
 use kamei_core::PiiType;
 use kamei_detect::{Detector, Entity};
 use rayon::prelude::*;
@@ -45,8 +46,15 @@ pub enum RedactStyle {
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
-    /// A directory of Parquet or CSV files, one table per file.
+    /// A directory of Parquet or CSV files, one table per file, or a PostgreSQL database
+    /// (postgres://USER@HOST:PORT/DB, without a password): every table of its current schema.
     pub path: PathBuf,
+    /// With a database: the environment variable that holds its password.
+    #[arg(long, default_value = "PGPASSWORD")]
+    pub password_env: String,
+    /// With a database whose URL asks for TLS: the authority its certificate must chain to.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
     /// Write the proposed catalog here (written to a temporary name, then renamed) instead of
     /// standard output.
     #[arg(long)]
@@ -288,6 +296,66 @@ pub fn redact(args: RedactArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The first `rows` rows of a Parquet or CSV table.
+/// Up to `rows` rows of each Parquet or CSV file in `dir`, by table name.
+fn sample_files(dir: &Path, rows: usize) -> anyhow::Result<Vec<(String, Vec<RecordBatch>)>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the directory `{}`; check the path", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet" || e == "csv"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        anyhow::bail!(
+            "no Parquet or CSV files in `{}`; scan a directory of tables",
+            dir.display()
+        );
+    }
+    files
+        .iter()
+        .map(|path| {
+            let table = path.file_stem().and_then(|s| s.to_str()).unwrap_or("table");
+            Ok((table.to_owned(), read_rows(path, rows)?))
+        })
+        .collect()
+}
+
+/// Up to `args.sample` rows of every table of the database at `url`, read through the
+/// gateway's PostgreSQL source.
+fn sample_database(url: &str, args: &ScanArgs) -> anyhow::Result<Vec<(String, Vec<RecordBatch>)>> {
+    if kamei_policy::check_postgres_url(url).is_err() {
+        // Not echoed: it may hold the password.
+        anyhow::bail!(
+            "the database URL holds a password or is not postgres://USER@HOST:PORT/DB; leave the password out and put it in {}",
+            args.password_env
+        );
+    }
+    let settings = kamei_policy::PostgresSettings {
+        url: url.to_owned(),
+        password: std::env::var_os(&args.password_env)
+            .map(|_| kamei_policy::PasswordFrom::Env(args.password_env.clone())),
+        max_connections: 2,
+        ca_file: args.ca_file.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let tables = runtime
+        .block_on(kamei_gateway::sample_database(&settings, args.sample.max(1)))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(tables
+        .into_iter()
+        .map(|t| {
+            for (column, shown) in &t.skipped {
+                eprintln!(
+                    "kamei scan: `{}`.`{column}` is of type {shown}, which kamei does not read; left out",
+                    t.name
+                );
+            }
+            (t.name, t.batches)
+        })
+        .collect())
+}
+
 fn read_rows(path: &Path, rows: usize) -> anyhow::Result<Vec<arrow::record_batch::RecordBatch>> {
     let rows = rows.max(1);
     let is_parquet = path.extension().is_some_and(|e| e == "parquet");
@@ -354,36 +422,28 @@ pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     use arrow::datatypes::DataType;
     use kamei_core::Category;
 
-    let dir = &args.path;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read the directory `{}`; check the path", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet" || e == "csv"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        anyhow::bail!(
-            "no Parquet or CSV files in `{}`; scan a directory of tables",
-            dir.display()
-        );
-    }
+    let samples = match args.path.to_str() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            sample_database(url, &args)?
+        }
+        _ => sample_files(&args.path, args.sample)?,
+    };
     let detector = Detector::new();
     let mut tables = String::new();
     let mut jurisdictions = std::collections::BTreeSet::new();
     // The first table whose subject has a jurisdiction column: the proposed subject directory.
     let mut directory: Option<String> = None;
     let mut uses_directory = false;
-    let progress = crate::progress::bar(files.len() as u64, "tables");
-    for path in &files {
-        let table = path.file_stem().and_then(|s| s.to_str()).unwrap_or("table");
-        let batches = read_rows(path, args.sample)?;
+    let progress = crate::progress::bar(samples.len() as u64, "tables");
+    for (table, batches) in &samples {
+        let table = table.as_str();
         let Some(schema) = batches.first().map(|b| b.schema()) else {
             continue;
         };
         let mut columns = Vec::new();
         for (k, field) in schema.fields().iter().enumerate() {
             let mut values: Vec<Option<String>> = Vec::new();
-            for batch in &batches {
+            for batch in batches {
                 let col = arrow::compute::cast(batch.column(k), &DataType::Utf8).with_context(|| {
                     format!("column `{}` of `{table}` cannot be read as text", field.name())
                 })?;
@@ -473,7 +533,7 @@ pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let _ = writeln!(
         out,
         "# catalog.toml proposed by `kamei scan {}`: review every category before use.",
-        dir.display()
+        args.path.display()
     );
     let _ = writeln!(
         out,
@@ -496,7 +556,7 @@ pub fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
             std::fs::rename(&tmp, path).with_context(|| format!("cannot write `{}`", path.display()))?;
             eprintln!(
                 "wrote the proposed catalog of {} tables to {}",
-                files.len(),
+                samples.len(),
                 path.display()
             );
         }

@@ -6,6 +6,7 @@ mod files;
 mod postgres;
 
 pub(crate) use postgres::SourceFailed;
+pub use postgres::{SampledTable, sample_database};
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! `kamei detect`, `redact` and `eval-detect` end to end.
 
 use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use crate::kamei;
 
@@ -198,4 +198,108 @@ fn scan_of_a_directory_without_tables_is_an_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no Parquet or CSV files"));
+}
+
+/// The `{ name, category, type }` line of each column, by table, of a proposed catalog.
+fn proposed_columns(catalog: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut tables = std::collections::BTreeMap::new();
+    let mut current = String::new();
+    for line in catalog.lines() {
+        if let Some(name) = line.strip_prefix("name = ") {
+            current = name.trim_matches('"').to_owned();
+        } else if line.trim_start().starts_with("{ name = ") {
+            tables
+                .entry(current.clone())
+                .or_insert_with(Vec::new)
+                .push(line.trim().to_owned());
+        }
+    }
+    tables
+}
+
+/// `kamei scan postgres://…` reads the same world out of PostgreSQL (scripts/test's server)
+/// and proposes what a scan of its files proposes; a password in the URL is refused unread.
+#[test]
+fn scan_of_a_postgres_database_proposes_what_a_scan_of_its_files_does() {
+    let (Ok(server), Ok(password)) = (
+        std::env::var("KAMEI_TEST_POSTGRES"),
+        std::env::var("KAMEI_TEST_POSTGRES_PASSWORD"),
+    ) else {
+        panic!("KAMEI_TEST_POSTGRES names a PostgreSQL server (run scripts/test)");
+    };
+    let psql = std::env::var("KAMEI_TEST_PSQL").unwrap_or_else(|_| "psql".into());
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world");
+    let out = kamei()
+        .args(["generate", "--format", "csv", "--users", "300", "--out"])
+        .arg(&world)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let db = format!("scan_{}", std::process::id());
+    let url = format!("{}/{db}", server.rsplit_once('/').unwrap().0);
+    for (target, args) in [
+        (
+            &server,
+            vec!["-c".to_owned(), format!("DROP DATABASE IF EXISTS {db}")],
+        ),
+        (&server, vec!["-c".to_owned(), format!("CREATE DATABASE {db}")]),
+        (&url, vec!["-f".to_owned(), "load.sql".to_owned()]),
+    ] {
+        let out = Command::new(&psql)
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", target])
+            .args(&args)
+            .current_dir(&world)
+            .env("PGPASSWORD", &password)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let files = kamei().arg("scan").arg(&world).output().unwrap();
+    assert!(
+        files.status.success(),
+        "{}",
+        String::from_utf8_lossy(&files.stderr)
+    );
+    let database = kamei()
+        .args(["scan", &url, "--password-env", "SCAN_TEST_PASSWORD"])
+        .env("SCAN_TEST_PASSWORD", &password)
+        .output()
+        .unwrap();
+    assert!(
+        database.status.success(),
+        "{}",
+        String::from_utf8_lossy(&database.stderr)
+    );
+    // Names and categories agree; types come from the database's own (a CSV file's are
+    // guessed: its 12-digit My Numbers look like BIGINT, the database says text).
+    let without_types = |catalog: &[u8]| {
+        let mut tables = proposed_columns(&String::from_utf8_lossy(catalog));
+        for columns in tables.values_mut() {
+            for c in columns.iter_mut() {
+                c.truncate(c.find(", type = ").unwrap_or(c.len()));
+            }
+        }
+        tables
+    };
+    let (from_files, from_database) = (without_types(&files.stdout), without_types(&database.stdout));
+    for table in ["users", "messages", "reports", "payments"] {
+        assert_eq!(from_database.get(table), from_files.get(table), "{table}");
+        assert!(from_database.get(table).is_some_and(|c| c.len() >= 7), "{table}");
+    }
+    let text = String::from_utf8_lossy(&database.stdout);
+    assert!(
+        text.contains(r#"{ name = "my_number", category = "MY_NUMBER", type = "TEXT" }"#),
+        "{text}"
+    );
+    // The first line names the scanned URL (no password); the rest holds no value.
+    assert!(text.lines().skip(1).all(|l| !l.contains('@')), "{text}");
+    let with_password = url.replacen("kamei@", "kamei:s3cret@", 1);
+    let out = kamei().args(["scan", &with_password]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("holds a password") && !stderr.contains("s3cret"),
+        "{stderr}"
+    );
 }

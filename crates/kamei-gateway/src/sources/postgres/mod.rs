@@ -24,6 +24,7 @@
 mod copy;
 mod filter;
 mod pool;
+mod sample;
 mod tls;
 
 use std::collections::{HashSet, VecDeque};
@@ -52,6 +53,7 @@ use kamei_protect::SubjectDirectory;
 
 use copy::CopyDecoder;
 pub(crate) use copy::PgType;
+pub use sample::{SampledTable, sample_database};
 
 /// Rows per chunk a scan reads, shuffles and hands on (see the module's doc).
 const CHUNK_ROWS: f64 = 16_384.0;
@@ -151,13 +153,7 @@ impl PgTable {
         };
         let quoted = quote(&table.name);
         let client = database.pool.get().await.map_err(fail)?;
-        let rows = client
-            .query(
-                "SELECT a.attname::text, a.atttypid::oid, a.attnotnull, format_type(a.atttypid, a.atttypmod) \
-                 FROM pg_attribute a WHERE a.attrelid = to_regclass($1::text) AND a.attnum > 0 \
-                 AND NOT a.attisdropped ORDER BY a.attnum",
-                &[&quoted],
-            )
+        let rows = columns_of(&client, &quoted)
             .await
             .map_err(|e| fail(pool::describe(&e)))?;
         if rows.is_empty() {
@@ -284,6 +280,21 @@ impl PgTable {
             properties: Arc::new(properties),
         }
     }
+}
+
+/// A table's columns, in order: name, type OID, NOT NULL, the type as PostgreSQL writes it.
+async fn columns_of(
+    client: &tokio_postgres::Client,
+    quoted: &str,
+) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+    client
+        .query(
+            "SELECT a.attname::text, a.atttypid::oid, a.attnotnull, format_type(a.atttypid, a.atttypmod) \
+             FROM pg_attribute a WHERE a.attrelid = to_regclass($1::text) AND a.attnum > 0 \
+             AND NOT a.attisdropped ORDER BY a.attnum",
+            &[&quoted],
+        )
+        .await
 }
 
 /// Whether a column of catalog type `expected` may be held in `ty`.
