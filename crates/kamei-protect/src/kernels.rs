@@ -25,6 +25,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::error::ProtectError;
 use crate::keyring::DomainKeys;
 use crate::masks;
+use crate::subject_code::SubjectKeyCode;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -70,6 +71,9 @@ pub(crate) enum Kernel {
     /// Keyed pseudonym of a 64-bit integer id, kept an integer (63 bits of the same HMAC) so
     /// joins on ids still work inside one domain.
     PseudonymInt { family: &'static str },
+    /// An integer subject key's code (`subject_code.rs`): FF1 over 62 bits, which kamei can
+    /// invert to find a row by its code; keys outside `[0, 2^62)` are suppressed.
+    SubjectKeyCode,
     /// `****` and at most the last `keep_last` digits (never more than half), nothing else.
     MaskDigits { keep_last: usize },
     /// `****` and at most the last `keep_last` letters and digits (never more than half).
@@ -111,7 +115,7 @@ impl Kernel {
             Kernel::Raw | Kernel::Null | Kernel::KeepChecked { .. } | Kernel::JurisdictionCode => {
                 input.clone()
             }
-            Kernel::PseudonymInt { .. } => DataType::Int64,
+            Kernel::PseudonymInt { .. } | Kernel::SubjectKeyCode => DataType::Int64,
             Kernel::PseudonymText { .. }
             | Kernel::MaskDigits { .. }
             | Kernel::MaskAlnum { .. }
@@ -134,7 +138,7 @@ impl Kernel {
             Kernel::Raw | Kernel::Null => data.clone(),
             // Checked as text, put back into the column's type by the projection.
             Kernel::KeepChecked { .. } | Kernel::JurisdictionCode => DataType::Utf8,
-            Kernel::PseudonymInt { .. } => DataType::Int64,
+            Kernel::PseudonymInt { .. } | Kernel::SubjectKeyCode => DataType::Int64,
             Kernel::Year | Kernel::YearMonth => DataType::Date32,
             Kernel::AgeBand => DataType::Int64,
             Kernel::PseudonymText { .. }
@@ -157,6 +161,9 @@ impl Kernel {
             Kernel::Null => "suppress".into(),
             Kernel::PseudonymText { prefix, .. } => format!("hmac-sha256-pseudonym ({prefix}…)"),
             Kernel::PseudonymInt { .. } => "hmac-sha256-pseudonym (63-bit integer)".into(),
+            Kernel::SubjectKeyCode => {
+                "ff1-aes256 subject-key code (62 bits, from 2^62; invertible by kamei only)".into()
+            }
             Kernel::MaskDigits { keep_last } => format!("mask-digits (at most the last {keep_last} kept)"),
             Kernel::MaskAlnum { keep_last } => {
                 format!("mask-alphanumerics (at most the last {keep_last} kept)")
@@ -187,7 +194,9 @@ impl Kernel {
     /// Whether the output depends on a key (the processing record names the key id).
     pub(crate) fn key_purpose(&self) -> Option<crate::KeyPurpose> {
         match self {
-            Kernel::PseudonymText { .. } | Kernel::PseudonymInt { .. } => Some(crate::KeyPurpose::Pseudonym),
+            Kernel::PseudonymText { .. } | Kernel::PseudonymInt { .. } | Kernel::SubjectKeyCode => {
+                Some(crate::KeyPurpose::Pseudonym)
+            }
             Kernel::RedactText(TextStyle::Pseudonyms) => Some(crate::KeyPurpose::Pseudonym),
             Kernel::TokenSiv | Kernel::TokenFf1 => Some(crate::KeyPurpose::Token),
             Kernel::Raw
@@ -236,6 +245,14 @@ impl Kernel {
                         .as_primitive_opt::<Int64Type>()
                         .ok_or("expected a 64-bit integer array")?;
                     let out: Int64Array = ints.unary(|v| pseudonymizer.int(v));
+                    Arc::new(out)
+                }
+                Kernel::SubjectKeyCode => {
+                    let codes = SubjectKeyCode::new(ctx.keys)?;
+                    let ints = array
+                        .as_primitive_opt::<Int64Type>()
+                        .ok_or("expected a 64-bit integer array")?;
+                    let out: Int64Array = ints.iter().map(|v| v.and_then(|v| codes.encode(v))).collect();
                     Arc::new(out)
                 }
                 Kernel::MaskDigits { keep_last } => {

@@ -499,6 +499,9 @@ pub struct DomainKeys {
     pseudonym_key_id: String,
     token_key_id: String,
     pub(crate) pseudonym: Secret32,
+    /// FF1 key of the domain's subject-key codes (`subject_code.rs`): from the pseudonym key,
+    /// so rotating it unlinks codes and pseudonyms at once.
+    pub(crate) subject_code: Secret32,
     pub(crate) siv: Zeroizing<[u8; 64]>,
     pub(crate) ff1: Secret32,
 }
@@ -525,6 +528,8 @@ impl DomainKeys {
         };
         let mut p = [0u8; 32];
         expand(&pseudonym.secret, "pseudonym", &mut p);
+        let mut subject_code = [0u8; 32];
+        expand(&pseudonym.secret, "subject-key-ff1", &mut subject_code);
         let mut siv = Zeroizing::new([0u8; 64]);
         expand(&token.secret, "token-aes-siv", &mut siv[..]);
         let mut ff1 = [0u8; 32];
@@ -534,6 +539,7 @@ impl DomainKeys {
             pseudonym_key_id: pseudonym.id.clone(),
             token_key_id: token.id.clone(),
             pseudonym: Secret32(p),
+            subject_code: Secret32(subject_code),
             siv,
             ff1: Secret32(ff1),
         }

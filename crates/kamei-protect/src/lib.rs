@@ -29,9 +29,10 @@ mod kernels;
 mod keyring;
 mod masks;
 mod projection;
+mod subject_code;
 
 pub use directory::SubjectDirectory;
 pub use error::{KeyError, ProtectError};
 pub use kernels::{detokenize, detokenize_digits, tokenize};
 pub use keyring::{DomainKeys, KeyInfo, KeyPurpose, Keyring, MASTER_KEY_ENV, MasterKey, rfc3339};
-pub use projection::{ApplyStats, ColumnReport, LevelReport, Projection, SubjectRows};
+pub use projection::{ApplyStats, ColumnReport, KeyLookup, LevelReport, Projection, SubjectRows};

@@ -8,6 +8,7 @@
 //! (`take`) and interleaves the results back into row order. Cedar is never consulted here.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array};
@@ -22,6 +23,7 @@ use crate::directory::SubjectDirectory;
 use crate::error::ProtectError;
 use crate::kernels::{Kernel, KernelContext, Normalize, TextStyle, cast_to, pii_pseudonym};
 use crate::keyring::DomainKeys;
+use crate::subject_code::SubjectKeyCode;
 
 /// The detector is built once per process: its automata are large and it is Send + Sync.
 pub(crate) fn detector() -> &'static Detector {
@@ -45,6 +47,34 @@ pub struct Projection {
     keys: Arc<DomainKeys>,
     /// Whether a kernel runs the detector (it is built on first use only).
     needs_detector: bool,
+}
+
+/// The stored keys a subject-key column's protected value can come from
+/// ([`Projection::lookup`]). Holds the domain's code key; prints none of it.
+#[derive(Clone)]
+pub struct KeyLookup {
+    /// Some level reads the key as stored.
+    raw: bool,
+    codes: Arc<SubjectKeyCode>,
+}
+
+impl KeyLookup {
+    /// The keys a row whose protected value is `value` can hold: `value` itself where some
+    /// level is raw, and the key whose code it is. Empty when no row can show `value`.
+    pub fn candidates(&self, value: i64) -> impl Iterator<Item = i64> + '_ {
+        self.raw
+            .then_some(value)
+            .into_iter()
+            .chain(self.codes.decode(value))
+    }
+}
+
+impl fmt::Debug for KeyLookup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyLookup")
+            .field("raw", &self.raw)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -329,6 +359,27 @@ impl Projection {
             .iter()
             .find(|c| c.name == column)
             .is_some_and(|c| c.levels.iter().all(|l| matches!(l.kernel, Kernel::Raw)))
+    }
+
+    /// How an equality on a subject-key column's protected value maps to the stored keys, when
+    /// every level reads the key raw, as its code, or not at all, and at least one as its
+    /// code: a lookup by code can then be answered by the source from its own index.
+    pub fn lookup(&self, column: &str) -> Option<KeyLookup> {
+        let c = self.columns.iter().find(|c| c.name == column)?;
+        let exact = c.output_type == DataType::Int64
+            && c.levels.iter().all(|l| match l.kernel {
+                Kernel::Raw => l.input_type == DataType::Int64,
+                Kernel::SubjectKeyCode | Kernel::Null => true,
+                _ => false,
+            });
+        let coded = c.levels.iter().any(|l| l.kernel == Kernel::SubjectKeyCode);
+        if !exact || !coded {
+            return None;
+        }
+        Some(KeyLookup {
+            raw: c.levels.iter().any(|l| l.kernel == Kernel::Raw),
+            codes: Arc::new(SubjectKeyCode::new(&self.keys).ok()?),
+        })
     }
 
     /// The schema of the batches `apply` returns.
@@ -909,9 +960,7 @@ fn select(category: Category, level: Level, dt: &DataType) -> Option<Kernel> {
                     normalize,
                 }
             }
-            Category::SubjectKey if is_int(dt) => Kernel::PseudonymInt {
-                family: "SUBJECT_KEY",
-            },
+            Category::SubjectKey if is_int(dt) => Kernel::SubjectKeyCode,
             Category::SubjectKey => text_pseudonym("SUBJECT_KEY", "uid_"),
             Category::AccountId => text_pseudonym("ACCOUNT_ID", "acct_"),
             Category::FreeText => Kernel::RedactText(TextStyle::Pseudonyms),
@@ -944,9 +993,7 @@ fn select(category: Category, level: Level, dt: &DataType) -> Option<Kernel> {
                 PiiType::DateOfBirth => Kernel::Year,
             },
             // An id has no partial reveal: masked is its pseudonym.
-            Category::SubjectKey if is_int(dt) => Kernel::PseudonymInt {
-                family: "SUBJECT_KEY",
-            },
+            Category::SubjectKey if is_int(dt) => Kernel::SubjectKeyCode,
             Category::SubjectKey => text_pseudonym("SUBJECT_KEY", "uid_"),
             Category::AccountId => Kernel::FirstChar,
             Category::FreeText => Kernel::RedactText(TextStyle::Tags),
@@ -1094,6 +1141,52 @@ mod tests {
         assert!(dates.is_null(3));
         assert_eq!(out.schema().field(2).data_type(), &DataType::Utf8);
         assert_eq!(stats.cells_by_level[1], [0, 2, 0, 2]);
+    }
+
+    #[test]
+    fn a_lookup_names_the_stored_keys_a_protected_value_can_come_from() {
+        let b = batch();
+        let keys = Arc::new(DomainKeys::for_testing("line-jp"));
+        let names = ["user_id", "phone", "country"];
+        let support = Projection::compile(&support_plan(), &b.schema(), &names, &keys, None).unwrap();
+        let lookup = support.lookup("user_id").unwrap();
+        let out = support.apply(&b).unwrap();
+        let shown = out
+            .column_by_name("user_id")
+            .unwrap()
+            .as_primitive::<Int64Type>()
+            .clone();
+        let stored = b
+            .column_by_name("user_id")
+            .unwrap()
+            .as_primitive::<Int64Type>()
+            .clone();
+        for (shown, stored) in shown.iter().zip(stored.iter()) {
+            let candidates: Vec<i64> = lookup.candidates(shown.unwrap()).collect();
+            assert!(candidates.contains(&stored.unwrap()), "{candidates:?}");
+            assert!(candidates.len() <= 2);
+        }
+        // Codes start at 2^62: a small number is a raw key only.
+        assert_eq!(lookup.candidates(3).collect::<Vec<_>>(), [3]);
+        assert!(support.lookup("phone").is_none());
+        // Coded everywhere: only the code's key; raw everywhere: no lookup (it passes unchanged).
+        let coded = plan(
+            "ldt-shanghai",
+            vec![col(
+                "user_id",
+                Category::SubjectKey,
+                Level::Pseudonymized,
+                Level::Masked,
+            )],
+        );
+        let p = Projection::compile(&coded, &b.schema(), &["user_id"], &keys, None).unwrap();
+        assert_eq!(p.lookup("user_id").unwrap().candidates(3).count(), 0);
+        let raw = plan(
+            "line-jp",
+            vec![col("user_id", Category::SubjectKey, Level::Raw, Level::Raw)],
+        );
+        let p = Projection::compile(&raw, &b.schema(), &["user_id"], &keys, None).unwrap();
+        assert!(p.lookup("user_id").is_none() && p.passes_unchanged("user_id"));
     }
 
     #[test]
