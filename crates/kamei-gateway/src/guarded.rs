@@ -9,8 +9,8 @@
 //! evaluates itself on protected values, before the rest of the projection: only rows that
 //! match leave the scan (so the audit record names only their subjects), and the columns the
 //! filter does not name are computed for those rows alone. The engine keeps every filter above
-//! the scan as well (`Inexact`). A filter reaches the source itself only where every column it
-//! names is non-personal and read exactly as stored in every jurisdiction.
+//! the scan as well (`Inexact`). A filter reaches the source itself only in a form whose answer
+//! is no narrower than the guarded one (`source_filter.rs`).
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -36,6 +36,7 @@ use kamei_core::{Category, Level, TablePlan};
 use kamei_protect::{DomainKeys, Projection, SubjectDirectory};
 
 use crate::error::DeniedColumns;
+use crate::source_filter::SourceFilters;
 use crate::trace::Trace;
 
 /// One principal's view of one table.
@@ -53,9 +54,8 @@ pub struct GuardedTable {
     schema: SchemaRef,
     /// Per column of `schema`, its index in the inner source.
     inner_index: Vec<usize>,
-    /// The non-personal columns the principal reads exactly as stored, in every jurisdiction:
-    /// the only ones a filter may name to be handed to the source.
-    unchanged: Vec<String>,
+    /// What a filter may be handed to the source as (`source_filter.rs`).
+    source_filters: SourceFilters,
 }
 
 impl fmt::Debug for GuardedTable {
@@ -105,6 +105,12 @@ impl GuardedTable {
             .filter(|c| c.category() == Category::NonPersonal && projection.passes_unchanged(c.column()))
             .map(|c| c.column().to_owned())
             .collect();
+        let lookups = plan
+            .readable_columns()
+            .filter(|c| c.category() == Category::SubjectKey)
+            .filter_map(|c| Some((c.column().to_owned(), projection.lookup(c.column())?)))
+            .collect();
+        let source_filters = SourceFilters { unchanged, lookups };
         Ok(GuardedTable {
             plan,
             inner,
@@ -112,7 +118,7 @@ impl GuardedTable {
             directory,
             schema: Arc::new(Schema::new(fields)),
             inner_index,
-            unchanged,
+            source_filters,
         })
     }
 }
@@ -194,21 +200,22 @@ impl TableProvider for GuardedTable {
             .filter_map(|i| self.inner_index.get(i).copied())
             .collect();
         // A limit is safe below the guard: it maps rows one to one (the engine passes none when
-        // a filter stays above). A filter reaches the source only if every column it names is
-        // read exactly as stored in every jurisdiction: on any other column (even one read raw
-        // everywhere but checked on the way, as non-personal text is) a filter on raw values
-        // could select or count what the principal cannot see. The source may apply what it
-        // can; the scan and the engine apply every filter again on protected values.
+        // a filter stays above). A filter reaches the source only in a form whose answer over
+        // raw values is no narrower than over protected ones (`source_filter.rs`); the source
+        // may apply what it can, the scan and the engine apply every filter again on protected
+        // values. A lookup goes down rewritten only where the scan filters itself: the rows
+        // the wider answer adds must not reach the trace.
+        let inner_schema = Arc::new(self.inner.schema().project(&inner_projection)?);
+        let prefilter = self.prefilter(state, &inner_schema, &names, filters);
         let to_source: Vec<Expr> = filters
             .iter()
-            .filter(|f| !f.is_volatile() && f.column_refs().iter().all(|c| self.unchanged.contains(&c.name)))
-            .cloned()
+            .filter_map(|f| self.source_filters.for_source(f, prefilter.is_some()))
             .collect();
+        let limit = if to_source.is_empty() { limit } else { None };
         let inner = self
             .inner
             .scan(state, Some(&inner_projection), &to_source, limit)
             .await?;
-        let prefilter = self.prefilter(state, &inner.schema(), &names, filters);
         let projection = Projection::compile(
             &self.plan,
             &inner.schema(),

@@ -32,6 +32,7 @@ mod guarded;
 mod memory;
 mod pg_catalog;
 mod session;
+mod source_filter;
 mod sources;
 pub mod statement;
 mod template;

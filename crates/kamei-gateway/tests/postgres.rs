@@ -146,8 +146,20 @@ fn literals(table: &str, column: &str, kind: Kind) -> Vec<String> {
         .collect();
     match kind {
         Kind::Text => values.extend(["''", "'it''s'", "'x\\'' OR TRUE --'"].map(str::to_owned)),
-        Kind::Number => values.extend(["0".to_owned(), "-1".to_owned()]),
+        Kind::Number => {
+            values.extend(["0", "-1", "4611686018427387904", "9223372036854775807"].map(str::to_owned))
+        }
         Kind::Time => values.push("'2000-01-01'".to_owned()),
+    }
+    if ["sender_id", "user_id"].contains(&column) {
+        // Subject keys: also the codes three orgs read for a few of them (the contractor's,
+        // support in Japan's, mixed with raw keys, and Thailand's), so lookups by code of this
+        // org and of another are drawn.
+        let (files, _) = both_gateways();
+        for principal in ["cn_contractor", "jp_support", "th_support"] {
+            let sql = format!("SELECT DISTINCT {column} FROM {table} ORDER BY {column} DESC LIMIT 3");
+            values.extend(answer(files, principal, &sql).unwrap_or_default());
+        }
     }
     values
 }
@@ -256,38 +268,52 @@ proptest! {
     }
 }
 
-/// The COPY statements PostgreSQL ran in the demo world's database whose text holds `marker`.
+/// The COPY statements PostgreSQL ran in this test binary's demo world database whose text
+/// holds `marker`.
 fn copies_holding(marker: &str) -> Vec<String> {
     let url = common::world_database();
     common::psql_postgres(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
     common::psql_postgres(
         url,
-        &format!("SELECT query FROM pg_stat_statements WHERE query LIKE 'COPY%' AND query LIKE '%{marker}%'"),
+        &format!(
+            "SELECT query FROM pg_stat_statements WHERE query LIKE 'COPY%' AND query LIKE '%{marker}%' \
+             AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        ),
     )
 }
 
-/// A filter on a column read unchanged reaches the database, and the database answers it with
-/// its own work; a filter on a protected column never leaves kamei, not even next to one that
-/// does (the contractor's filter names a raw key kamei would never send).
+/// A filter on a column read unchanged reaches the database as it is; one on a subject key
+/// only rewritten into the stored keys its value can come from; one on any other personal
+/// column never, not even next to one that does.
 #[test]
-fn only_filters_on_columns_read_unchanged_reach_the_database() {
+fn only_filters_on_columns_read_unchanged_or_lookups_reach_the_database() {
     let (files, postgres) = both_gateways();
     let ids = common::raw("users", "user_id");
     let key = ids[0].as_deref().unwrap();
-    let sql = format!(
-        "SELECT message_id, sender_id FROM messages WHERE chat_id <> 987654321 AND sender_id = {key} \
-         AND (chat_id = 987654322 OR sender_id <> {key})"
-    );
-    for principal in ["cn_contractor", "jp_support"] {
+    for (principal, marker) in [("cn_contractor", 987654321), ("jp_support", 987654323)] {
+        let sql = format!(
+            "SELECT message_id, sender_id FROM messages WHERE chat_id <> {marker} AND sender_id = {key} \
+             AND (chat_id = 987654322 OR sender_id <> {key})"
+        );
         assert_eq!(answer(postgres, principal, &sql), answer(files, principal, &sql));
+        let sent = copies_holding(&marker.to_string());
+        assert!(!sent.is_empty(), "the filter on chat_id reached the database");
+        for copy in &sent {
+            let (_, filter) = copy.split_once(" WHERE ").unwrap();
+            if principal == "cn_contractor" {
+                // The contractor reads every sender coded: a raw key is no code, no row can
+                // show it, and the database is asked for nothing.
+                assert!(
+                    !filter.contains("sender_id") && filter.contains("FALSE"),
+                    "{copy}"
+                );
+            } else {
+                // Support reads Japanese senders raw: the key itself is a candidate.
+                assert!(filter.contains(&format!("(\"sender_id\" = {key})")), "{copy}");
+            }
+        }
     }
-    let sent = copies_holding("987654321");
-    assert!(!sent.is_empty(), "the filter on chat_id reached the database");
-    for copy in &sent {
-        let (_, filter) = copy.split_once(" WHERE ").unwrap();
-        assert!(!filter.contains("sender_id"), "{copy}");
-    }
-    // An OR with a part that may not go down does not go down at all.
+    // An OR with a part that may not go down (`<>` on a coded key) does not go down at all.
     assert_eq!(copies_holding("987654322"), Vec::<String>::new());
     let sql = format!(
         "SELECT count(*) FROM users WHERE phone = '{}' AND created_at > TIMESTAMP '1999-12-31 23:59:58'",
@@ -300,6 +326,45 @@ fn only_filters_on_columns_read_unchanged_reach_the_database() {
     let sent = copies_holding("1999-12-31 23:59:58");
     assert!(!sent.is_empty(), "the filter on created_at reached the database");
     assert!(sent.iter().all(|c| !c.contains("\"phone\" =")), "{sent:?}");
+}
+
+/// A contractor's lookup by a sender's code reads that sender's rows through the index, not
+/// the table: the database is asked for the stored key the code stands for.
+#[test]
+fn a_lookup_by_code_reads_through_the_index() {
+    let (files, postgres) = both_gateways();
+    let message_ids = common::raw("messages", "message_id");
+    let senders = common::raw("messages", "sender_id");
+    let row = 17;
+    let message_id = message_ids[row].as_deref().unwrap();
+    let sender = senders[row].as_deref().unwrap();
+    let code = answer(
+        postgres,
+        "cn_contractor",
+        &format!("SELECT sender_id FROM messages WHERE message_id = {message_id}"),
+    )
+    .unwrap();
+    let [code] = code.as_slice() else {
+        panic!("one row: {code:?}")
+    };
+    assert_ne!(code, sender);
+    let sql = format!("SELECT message_id, sender_id, body FROM messages WHERE sender_id = {code}");
+    let found = answer(postgres, "cn_contractor", &sql).unwrap();
+    assert_eq!(Ok(found.clone()), answer(files, "cn_contractor", &sql));
+    let sent_by = senders.iter().filter(|s| s.as_deref() == Some(sender)).count();
+    assert_eq!(found.len(), sent_by);
+    let copies = copies_holding(&format!("(\"sender_id\" = {sender})"));
+    let copy = copies
+        .iter()
+        .find(|c| c.contains("\"body\""))
+        .expect("the lookup went down");
+    assert!(!copy.contains(code.as_str()), "{copy}");
+    let select = copy
+        .strip_prefix("COPY (")
+        .and_then(|c| c.strip_suffix(") TO STDOUT (FORMAT binary)"))
+        .unwrap();
+    let plan = common::psql_postgres(common::world_database(), &format!("EXPLAIN {select}")).join("\n");
+    assert!(plan.contains("Index") && !plan.contains("Seq Scan"), "{plan}");
 }
 
 /// A database that goes away while a statement reads it: the client gets one line naming the
@@ -321,6 +386,15 @@ fn a_source_that_goes_away_mid_query_is_named_to_the_client_and_in_the_audit_rec
         .env("PGPASSWORD", &password)
         .spawn()
         .unwrap();
+    let held = (0..300).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        common::psql_postgres(
+            &url,
+            "SELECT count(*) FROM pg_locks WHERE relation = 'payments'::regclass \
+             AND mode = 'AccessExclusiveLock' AND granted",
+        ) != ["0"]
+    });
+    assert!(held, "the transaction never took the lock");
     let (terminated, (out, ok)) = std::thread::scope(|scope| {
         let client =
             scope.spawn(|| server.psql("cn_contractor", "SELECT count(*), sum(amount) FROM payments"));

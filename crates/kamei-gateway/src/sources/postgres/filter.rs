@@ -40,6 +40,8 @@ pub(crate) fn render(expr: &Expr, columns: &HashSet<String>) -> Option<String> {
             )),
             _ => comparison(left, *op, right, columns),
         },
+        // A lookup by a value no row can show (`source_filter.rs`).
+        Expr::Literal(ScalarValue::Boolean(Some(false)), _) => Some("FALSE".to_owned()),
         Expr::Not(inner) => Some(format!("(NOT {})", render(inner, columns)?)),
         Expr::IsNull(inner) => Some(format!("({} IS NULL)", column(inner, columns)?)),
         Expr::IsNotNull(inner) => Some(format!("({} IS NOT NULL)", column(inner, columns)?)),
