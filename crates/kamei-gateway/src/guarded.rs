@@ -209,7 +209,10 @@ impl TableProvider for GuardedTable {
         let prefilter = self.prefilter(state, &inner_schema, &names, filters);
         let to_source: Vec<Expr> = filters
             .iter()
-            .filter_map(|f| self.source_filters.for_source(f, prefilter.is_some()))
+            .filter_map(|f| {
+                let filtered_here = prefilter.is_some() && prefilters(f, &names);
+                self.source_filters.for_source(f, filtered_here)
+            })
             .collect();
         let limit = if to_source.is_empty() { limit } else { None };
         let inner = self
@@ -259,9 +262,7 @@ impl GuardedTable {
         names: &[&str],
         filters: &[Expr],
     ) -> Option<Prefilter> {
-        let usable = filters
-            .iter()
-            .filter(|f| !f.is_volatile() && f.column_refs().iter().all(|c| names.contains(&c.name.as_str())));
+        let usable = filters.iter().filter(|f| prefilters(f, names));
         let predicate = conjunction(usable.cloned())?
             .transform(|e| {
                 Ok(match e {
@@ -284,6 +285,16 @@ impl GuardedTable {
             protected: Arc::default(),
         })
     }
+}
+
+/// Whether the scan applies `filter` itself (its prefilter): non-volatile, on the scan's own
+/// columns only.
+fn prefilters(filter: &Expr, names: &[&str]) -> bool {
+    !filter.is_volatile()
+        && filter
+            .column_refs()
+            .iter()
+            .all(|c| names.contains(&c.name.as_str()))
 }
 
 /// The filter a guarded scan applies itself: the columns it names are protected first (the
