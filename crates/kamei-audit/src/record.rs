@@ -245,6 +245,29 @@ fn name_ok(s: &str) -> bool {
 }
 
 impl RecordInput {
+    /// A `configure` record: the gateway started with, or reloaded, a configuration. The
+    /// server is the actor, so the record names it (principal `kamei serve`, country `ZZ`:
+    /// none) and reads no column; `policies` are the ids in force from this record on.
+    pub fn configure(time: String, statement: String, policies: Vec<String>) -> RecordInput {
+        RecordInput {
+            time,
+            principal: "kamei serve".into(),
+            org: "kamei".into(),
+            country: "ZZ".into(),
+            client_addr: "127.0.0.1".into(),
+            action: Action::Configure,
+            statement,
+            columns: Vec::new(),
+            rows: 0,
+            policies,
+            subjects: None,
+            purpose: None,
+            ticket: None,
+            opens: None,
+            failure: None,
+        }
+    }
+
     /// Parses one JSON line.
     pub fn from_json(line: &str) -> Result<Self, RecordError> {
         // serde_json's message may quote a value; keep only its position and category.

@@ -90,36 +90,17 @@ impl Audit {
         self.submit(input).await
     }
 
-    /// Records that the server started with, or reloaded, `config`: the ids of the policies in
-    /// force from this record on. The server is the actor, so the record names it (principal
-    /// `kamei serve`, country `ZZ`: none) and reads no column.
+    /// Records that the server started with, or reloaded, `config` (`RecordInput::configure`).
     pub(crate) async fn configured(
         &self,
         config: &kamei_policy::Config,
         event: &str,
     ) -> Result<u64, GatewayError> {
-        let input = RecordInput {
-            time: now(),
-            principal: "kamei serve".into(),
-            org: "kamei".into(),
-            country: "ZZ".into(),
-            client_addr: "127.0.0.1".into(),
-            action: Action::Configure,
-            statement: format!(
-                "{event}: {} principals, {} tables, policies from {}",
-                config.principals().len(),
-                config.catalog().tables.len(),
-                config.policies_file()
-            ),
-            columns: Vec::new(),
-            rows: 0,
-            policies: config.policy_ids(),
-            subjects: None,
-            purpose: None,
-            ticket: None,
-            opens: None,
-            failure: None,
-        };
+        let input = RecordInput::configure(
+            now(),
+            format!("{event}: {}", config.summary()),
+            config.policy_ids(),
+        );
         self.submit(input).await
     }
 

@@ -450,6 +450,17 @@ impl Config {
         self.principals.iter().find(|p| p.name == name)
     }
 
+    /// What a configuration holds, in one line for its audit record: `N principals, M tables,
+    /// policies from FILE`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} principals, {} tables, policies from {}",
+            self.principals().len(),
+            self.catalog().tables.len(),
+            self.policies_file()
+        )
+    }
+
     /// The policy file's name as errors and outputs show it.
     pub fn policies_file(&self) -> &str {
         &self.policies_file

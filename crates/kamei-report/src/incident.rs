@@ -440,28 +440,11 @@ fn record_of(s: &Statement, levels: &Levels) -> RecordInput {
 
 /// A `configure` record, as `kamei serve` writes on start and reload.
 fn configure(time: Timestamp, config: &Config, event: &str) -> RecordInput {
-    RecordInput {
-        time: time.to_string(),
-        principal: "kamei serve".into(),
-        org: "kamei".into(),
-        country: "ZZ".into(),
-        client_addr: "127.0.0.1".into(),
-        action: Action::Configure,
-        statement: format!(
-            "{event}: {} principals, {} tables, policies from {}",
-            config.principals().len(),
-            config.catalog().tables.len(),
-            config.policies_file()
-        ),
-        columns: Vec::new(),
-        rows: 0,
-        policies: config.policy_ids(),
-        subjects: None,
-        purpose: None,
-        ticket: None,
-        opens: None,
-        failure: None,
-    }
+    RecordInput::configure(
+        time.to_string(),
+        format!("{event}: {}", config.summary()),
+        config.policy_ids(),
+    )
 }
 
 /// Writes the incident log into `dir` (a new directory; the log keeps its own signing key) and
