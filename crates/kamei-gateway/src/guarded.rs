@@ -37,6 +37,7 @@ use kamei_protect::{DomainKeys, Projection, SubjectDirectory};
 
 use crate::error::DeniedColumns;
 use crate::source_filter::SourceFilters;
+use crate::template;
 use crate::trace::Trace;
 
 /// One principal's view of one table.
@@ -54,8 +55,9 @@ pub struct GuardedTable {
     schema: SchemaRef,
     /// Per column of `schema`, its index in the inner source.
     inner_index: Vec<usize>,
-    /// What a filter may be handed to the source as (`source_filter.rs`).
-    source_filters: SourceFilters,
+    /// What a filter may be handed to the source as (`source_filter.rs`); `None` when the
+    /// source takes no filters (it holds its rows in memory).
+    source_filters: Option<Arc<SourceFilters>>,
 }
 
 impl fmt::Debug for GuardedTable {
@@ -110,7 +112,10 @@ impl GuardedTable {
             .filter(|c| c.category() == Category::SubjectKey)
             .filter_map(|c| Some((c.column().to_owned(), projection.lookup(c.column())?)))
             .collect();
-        let source_filters = SourceFilters { unchanged, lookups };
+        let takes_filters = inner
+            .supports_filters_pushdown(&[&datafusion::logical_expr::lit(true)])
+            .is_ok_and(|p| p.iter().all(|p| *p != TableProviderFilterPushDown::Unsupported));
+        let source_filters = takes_filters.then(|| Arc::new(SourceFilters { unchanged, lookups }));
         Ok(GuardedTable {
             plan,
             inner,
@@ -207,18 +212,24 @@ impl TableProvider for GuardedTable {
         // the wider answer adds must not reach the trace.
         let inner_schema = Arc::new(self.inner.schema().project(&inner_projection)?);
         let prefilter = self.prefilter(state, &inner_schema, &names, filters);
-        let to_source: Vec<Expr> = filters
-            .iter()
-            .filter_map(|f| {
-                let filtered_here = prefilter.is_some() && prefilters(f, &names);
-                self.source_filters.for_source(f, filtered_here)
-            })
-            .collect();
+        let source = self.source_filters.as_ref().map(|rules| SourceScan {
+            provider: self.inner.clone(),
+            projection: inner_projection.clone(),
+            filters: filters
+                .iter()
+                .map(|f| (f.clone(), prefilter.is_some() && prefilters(f, &names)))
+                .collect(),
+            rules: rules.clone(),
+        });
+        // A prepared statement's parameters are not known yet: its filters go to the source
+        // once they are (`SourceScan::bound`).
+        let to_source = source.as_ref().map(|s| s.for_source(false)).unwrap_or_default();
         let limit = if to_source.is_empty() { limit } else { None };
         let inner = self
             .inner
             .scan(state, Some(&inner_projection), &to_source, limit)
             .await?;
+        let source = source.filter(|s| s.filters.iter().any(|(f, _)| template::holds_slot(f)));
         let projection = Projection::compile(
             &self.plan,
             &inner.schema(),
@@ -240,6 +251,7 @@ impl TableProvider for GuardedTable {
             Arc::new(projection),
             prefilter.map(Arc::new),
             limit,
+            source.map(Arc::new),
         )))
     }
 
@@ -284,6 +296,51 @@ impl GuardedTable {
             predicate,
             protected: Arc::default(),
         })
+    }
+}
+
+/// What a guarded scan asks of its source, kept when its filters hold a prepared statement's
+/// parameters: the filters can go down only once their values are known, at each execution.
+#[derive(Debug)]
+pub(crate) struct SourceScan {
+    provider: Arc<dyn TableProvider>,
+    projection: Vec<usize>,
+    /// The scan's filters, each with whether the scan applies it itself.
+    filters: Vec<(Expr, bool)>,
+    rules: Arc<SourceFilters>,
+}
+
+impl SourceScan {
+    /// The filters in the form the source may apply them; with `bound`, also those that held
+    /// parameters (now filled).
+    fn for_source(&self, bound: bool) -> Vec<Expr> {
+        self.filters
+            .iter()
+            .filter(|(f, _)| bound || !template::holds_slot(f))
+            .filter_map(|(f, filtered_here)| self.rules.for_source(f, *filtered_here))
+            .collect()
+    }
+
+    /// The source's scan for one execution: the filters with `fill` applied to each.
+    pub(crate) async fn bound(
+        &self,
+        state: &dyn Session,
+        fill: impl Fn(&Expr) -> Result<Expr>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let filled = SourceScan {
+            provider: self.provider.clone(),
+            projection: self.projection.clone(),
+            filters: self
+                .filters
+                .iter()
+                .map(|(f, here)| Ok((fill(f)?, *here)))
+                .collect::<Result<_>>()?,
+            rules: self.rules.clone(),
+        };
+        let filters = filled.for_source(true);
+        self.provider
+            .scan(state, Some(&self.projection), &filters, None)
+            .await
     }
 }
 
@@ -380,6 +437,8 @@ pub struct GuardedExec {
     prefilter: Option<Arc<Prefilter>>,
     /// Most rows one partition lets out (a `LIMIT` the engine pushed to the scan).
     limit: Option<usize>,
+    /// Set when filters that hold a prepared statement's parameters are to reach the source.
+    source: Option<Arc<SourceScan>>,
     properties: Arc<PlanProperties>,
 }
 
@@ -390,6 +449,7 @@ impl GuardedExec {
         projection: Arc<Projection>,
         prefilter: Option<Arc<Prefilter>>,
         limit: Option<usize>,
+        source: Option<Arc<SourceScan>>,
     ) -> GuardedExec {
         let partitions = inner.properties().partitioning.partition_count();
         let properties = PlanProperties::new(
@@ -404,6 +464,7 @@ impl GuardedExec {
             projection,
             prefilter,
             limit,
+            source,
             properties: Arc::new(properties),
         }
     }
@@ -421,22 +482,33 @@ impl GuardedExec {
         self.prefilter.as_ref().map(|f| &f.predicate)
     }
 
-    /// The same scan with its filter's predicate replaced (a prepared statement's parameters
-    /// bound in it).
-    pub(crate) fn with_filter(&self, predicate: Arc<dyn PhysicalExpr>) -> GuardedExec {
-        let prefilter = self.prefilter.as_ref().map(|f| {
-            Arc::new(Prefilter {
+    /// What the scan asks its source once a prepared statement's parameters are known.
+    pub(crate) fn source(&self) -> Option<&Arc<SourceScan>> {
+        self.source.as_ref()
+    }
+
+    /// The same scan for one execution of a prepared statement: its filter's predicate
+    /// replaced and, when its source takes the filters, the source's scan for the values.
+    pub(crate) fn bound(
+        &self,
+        predicate: Option<Arc<dyn PhysicalExpr>>,
+        inner: Option<Arc<dyn ExecutionPlan>>,
+    ) -> GuardedExec {
+        let prefilter = match (&self.prefilter, predicate) {
+            (Some(f), Some(predicate)) => Some(Arc::new(Prefilter {
                 projection: f.projection.clone(),
                 predicate,
                 protected: f.protected.clone(),
-            })
-        });
+            })),
+            (f, _) => f.clone(),
+        };
         GuardedExec {
             reading: self.reading.clone(),
-            inner: self.inner.clone(),
+            inner: inner.unwrap_or_else(|| self.inner.clone()),
             projection: self.projection.clone(),
             prefilter,
             limit: self.limit,
+            source: None,
             properties: self.properties.clone(),
         }
     }

@@ -236,6 +236,31 @@ impl GuardedSession {
             .map_err(execution_error)
     }
 
+    /// Runs one query with `$n` parameters as the wire server runs a prepared statement:
+    /// planned once with its placeholders, then run with `values` (tests and tools).
+    pub async fn query_prepared(
+        &self,
+        sql: &str,
+        values: Vec<ScalarValue>,
+    ) -> Result<Vec<RecordBatch>, GatewayError> {
+        let steps = classify(sql).map_err(|r| GatewayError::Refused(r.0))?;
+        let [step] = steps.as_slice() else {
+            return Err(GatewayError::Refused("one statement expected".into()));
+        };
+        let plan = self.plan(step).await?;
+        let types = parameter_types(&plan).map_err(plan_error)?;
+        let statement = match self.template(&plan, &types).await {
+            Some(template) => Executable::Prepared(Arc::new(template), values),
+            None => Executable::Plan(self.bind(&plan, values)?),
+        };
+        self.run_statement(statement)
+            .await?
+            .stream
+            .try_collect()
+            .await
+            .map_err(execution_error)
+    }
+
     /// Plans a query or EXPLAIN step and checks the plan: only read-only operators over
     /// guarded tables (or the session's own catalog tables). Placeholders stay in the plan.
     pub async fn plan(&self, step: &Step) -> Result<LogicalPlan, GatewayError> {
@@ -365,7 +390,12 @@ impl GuardedSession {
     pub async fn run_statement(&self, statement: Executable) -> Result<Running, GatewayError> {
         match statement {
             Executable::Plan(plan) => self.run(plan).await,
-            Executable::Prepared(template, values) => self.start(template.bind(values).map_err(plan_error)?),
+            Executable::Prepared(template, values) => self.start(
+                template
+                    .bind(values, || self.ctx.state())
+                    .await
+                    .map_err(plan_error)?,
+            ),
         }
     }
 

@@ -25,6 +25,8 @@ use datafusion::physical_plan::filter::{FilterExec, FilterExecBuilder};
 use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use datafusion::physical_plan::{ExecutionPlan, PhysicalExpr};
 
+use datafusion::execution::SessionState;
+
 use crate::guarded::GuardedExec;
 
 /// A prepared statement's physical plan with a slot for each parameter.
@@ -116,7 +118,7 @@ impl Template {
         let mut fillable = true;
         plan.apply(|node| {
             if !(node.is::<FilterExec>() || node.is::<ProjectionExec>() || node.is::<GuardedExec>())
-                && holds_slot(node)
+                && node_holds_slot(node)
             {
                 fillable = false;
                 return Ok(TreeNodeRecursion::Stop);
@@ -127,8 +129,14 @@ impl Template {
         fillable.then_some(Template { plan, types })
     }
 
-    /// A copy of the plan to run once, with `values` in its slots.
-    pub(crate) fn bind(&self, values: Vec<ScalarValue>) -> Result<Arc<dyn ExecutionPlan>> {
+    /// A copy of the plan to run once, with `values` in its slots. A guarded scan whose
+    /// filters held slots asks its source again, with the filters filled (`state` is the
+    /// session's, which the source's scan takes).
+    pub(crate) async fn bind(
+        &self,
+        values: Vec<ScalarValue>,
+        state: impl FnOnce() -> SessionState,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
         if values.len() != self.types.len() {
             return exec_err!(
                 "the statement takes {} parameters, {} were given",
@@ -141,6 +149,22 @@ impl Template {
             .zip(&self.types)
             .map(|(v, t)| if v.data_type() == *t { Ok(v) } else { v.cast_to(t) })
             .collect::<Result<_>>()?;
+        // Scans known by their node's address (the template holds the nodes, so it is theirs).
+        let mut sources = Vec::new();
+        self.plan.apply(|node| {
+            if let Some(source) = node.downcast_ref::<GuardedExec>().and_then(GuardedExec::source) {
+                sources.push((Arc::as_ptr(node) as *const () as usize, source.clone()));
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+        let mut rescanned = Vec::with_capacity(sources.len());
+        if !sources.is_empty() {
+            let state = state();
+            for (node, source) in sources {
+                let inner = source.bound(&state, |e| filled(e, &values)).await?;
+                rescanned.push((node, inner));
+            }
+        }
         let fill = |e: &Arc<dyn PhysicalExpr>| -> Result<Arc<dyn PhysicalExpr>> {
             Ok(Arc::clone(e)
                 .transform_up(|e| match slot(&e).and_then(|s| values.get(s.index)) {
@@ -167,10 +191,12 @@ impl Template {
                         .collect::<Result<Vec<_>>>()?;
                     Arc::new(ProjectionExec::try_new(exprs, Arc::clone(p.input()))?)
                 } else if let Some(g) = node.downcast_ref::<GuardedExec>() {
-                    match g.filter() {
-                        Some(predicate) => Arc::new(g.with_filter(fill(predicate)?)),
-                        None => node,
-                    }
+                    let predicate = g.filter().map(fill).transpose()?;
+                    let inner = rescanned
+                        .iter()
+                        .find(|(n, _)| *n == Arc::as_ptr(&node) as *const () as usize)
+                        .map(|(_, inner)| inner.clone());
+                    Arc::new(g.bound(predicate, inner))
                 } else {
                     node.reset_state()?
                 };
@@ -179,7 +205,7 @@ impl Template {
             .data;
         let mut unfilled = false;
         plan.apply(|node| {
-            unfilled = holds_slot(node);
+            unfilled = node_holds_slot(node);
             Ok(if unfilled {
                 TreeNodeRecursion::Stop
             } else {
@@ -193,8 +219,31 @@ impl Template {
     }
 }
 
+/// Whether a filter of the logical plan holds a slot.
+pub(crate) fn holds_slot(e: &Expr) -> bool {
+    e.exists(|e| Ok(logical_slot(e).is_some())).unwrap_or(true)
+}
+
+/// `e` with `values` (of the slots' types) in its slots.
+fn filled(e: &Expr, values: &[ScalarValue]) -> Result<Expr> {
+    Ok(e.clone()
+        .transform_up(|e| match logical_slot(&e).map(|s| values.get(s.index)) {
+            Some(Some(value)) => Ok(Transformed::yes(Expr::Literal(value.clone(), None))),
+            Some(None) => exec_err!("a parameter of the prepared statement was left unbound"),
+            None => Ok(Transformed::no(e)),
+        })?
+        .data)
+}
+
+fn logical_slot(e: &Expr) -> Option<&Slot> {
+    let Expr::ScalarFunction(f) = e else {
+        return None;
+    };
+    f.func.inner().downcast_ref::<Slot>()
+}
+
 /// Whether `node` holds a slot in any of its expressions (a guarded scan's filter included).
-fn holds_slot(node: &Arc<dyn ExecutionPlan>) -> bool {
+fn node_holds_slot(node: &Arc<dyn ExecutionPlan>) -> bool {
     let mut found = false;
     let mut look = |root: &Arc<dyn PhysicalExpr>| {
         found = found || root.exists(|e| Ok(slot(e).is_some())).unwrap_or(true);

@@ -6,6 +6,7 @@ mod common;
 
 use std::sync::OnceLock;
 
+use datafusion::common::ScalarValue;
 use kamei_gateway::Sources;
 use kamei_policy::Config;
 use proptest::prelude::*;
@@ -120,6 +121,57 @@ fn answer(gateway: &kamei_gateway::Gateway, principal: &str, sql: &str) -> Resul
         .map_err(|e| e.to_string())
 }
 
+/// The rows of `sql` with `$n` parameters run as a prepared statement with `values`, sorted,
+/// or the error's text.
+fn answer_prepared(
+    gateway: &kamei_gateway::Gateway,
+    principal: &str,
+    sql: &str,
+    values: Vec<ScalarValue>,
+) -> Result<Vec<String>, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let session = gateway.session(principal).map_err(|e| e.to_string())?;
+    runtime
+        .block_on(session.query_prepared(sql, values))
+        .map(|batches| common::rows(&batches))
+        .map_err(|e| e.to_string())
+}
+
+/// Literals in a generated statement are marked (`OPEN`…`CLOSE`) so that the statement can
+/// be written with them or with parameters in their place.
+const OPEN: char = '\u{1}';
+const CLOSE: char = '\u{2}';
+
+/// The statement with its literals.
+fn with_literals(marked: &str) -> String {
+    marked.replace([OPEN, CLOSE], "")
+}
+
+/// The statement with `$1`, `$2`, … for its literals, and their values (numbers as BIGINT,
+/// the rest as text, which the statement's parameter types take by cast).
+fn with_parameters(marked: &str) -> (String, Vec<ScalarValue>) {
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    let mut rest = marked;
+    while let Some((before, after)) = rest.split_once(OPEN) {
+        let (literal, after) = after.split_once(CLOSE).unwrap();
+        values.push(
+            match literal.strip_prefix('\'').and_then(|l| l.strip_suffix('\'')) {
+                Some(text) => ScalarValue::Utf8(Some(text.replace("''", "'"))),
+                None => ScalarValue::Int64(Some(literal.parse().unwrap())),
+            },
+        );
+        sql.push_str(before);
+        sql.push_str(&format!("${}", values.len()));
+        rest = after;
+    }
+    sql.push_str(rest);
+    (sql, values)
+}
+
 /// What a column holds, for its literals.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
@@ -128,7 +180,7 @@ enum Kind {
     Time,
 }
 
-/// A few of a raw column's values, as SQL literals.
+/// A few of a raw column's values, as SQL literals, marked (`OPEN`…`CLOSE`).
 fn literals(table: &str, column: &str, kind: Kind) -> Vec<String> {
     let quoted = kind != Kind::Number;
     let mut values: Vec<String> = common::raw(table, column)
@@ -161,7 +213,7 @@ fn literals(table: &str, column: &str, kind: Kind) -> Vec<String> {
             values.extend(answer(files, principal, &sql).unwrap_or_default());
         }
     }
-    values
+    values.into_iter().map(|v| format!("{OPEN}{v}{CLOSE}")).collect()
 }
 
 /// A random filter on `table`: comparisons, IN lists, BETWEEN, IS NULL on its columns (those
@@ -259,87 +311,116 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     /// The pushdown property: whatever the principal and the filter, a statement answers the
-    /// same from PostgreSQL, where the filters on columns read unchanged run in the database,
-    /// as from the files, where every filter runs in the engine on protected values.
+    /// same from PostgreSQL, where the filters on columns read unchanged and lookups run in the
+    /// database, as from the files, where every filter runs in the engine on protected values;
+    /// and so does the same statement prepared, its literals made parameters.
     #[test]
-    fn filters_given_to_the_database_answer_as_the_engine_alone((principal, sql) in statement()) {
+    fn filters_given_to_the_database_answer_as_the_engine_alone((principal, marked) in statement()) {
         let (files, postgres) = both_gateways();
-        prop_assert_eq!(answer(postgres, principal, &sql), answer(files, principal, &sql), "{} as {}", sql, principal);
+        let sql = with_literals(&marked);
+        let expected = answer(files, principal, &sql);
+        prop_assert_eq!(answer(postgres, principal, &sql), expected.clone(), "{} as {}", sql, principal);
+        let (prepared, values) = with_parameters(&marked);
+        if let Ok(expected) = expected {
+            let got = answer_prepared(postgres, principal, &prepared, values.clone());
+            prop_assert_eq!(got, Ok(expected), "{} {:?} as {}", prepared, values, principal);
+        }
     }
 }
 
-/// The COPY statements PostgreSQL ran in this test binary's demo world database whose text
-/// holds `marker`.
-fn copies_holding(marker: &str) -> Vec<String> {
-    let url = common::world_database();
-    common::psql_postgres(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+/// The demo world in a database of its own, behind a gateway, with the statements the
+/// database runs counted (`pg_stat_statements`, started empty).
+fn counted_world(name: &str) -> (String, kamei_gateway::Gateway) {
+    let url = common::load_world(name);
+    common::psql_postgres(&url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    common::psql_postgres(&url, "SELECT pg_stat_statements_reset()");
+    let config = Config::demo().unwrap();
+    let sources = common::open_postgres(&config, &url).unwrap();
+    (url, common::gateway_over(config, sources))
+}
+
+/// The statements kamei ran in the database at `url` that read `table`, as
+/// `rows|calls|text`.
+fn statements_reading(url: &str, table: &str) -> Vec<(u64, u64, String)> {
     common::psql_postgres(
         url,
         &format!(
-            "SELECT query FROM pg_stat_statements WHERE query LIKE 'COPY%' AND query LIKE '%{marker}%' \
+            "SELECT rows, calls, query FROM pg_stat_statements WHERE query LIKE '%FROM \"{table}\"%' \
              AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ),
     )
+    .into_iter()
+    .map(|line| {
+        let mut parts = line.splitn(3, '|');
+        let mut number = || parts.next().unwrap().parse::<u64>().unwrap();
+        let (rows, calls) = (number(), number());
+        (rows, calls, parts.next().unwrap().to_owned())
+    })
+    .collect()
 }
 
-/// A filter on a column read unchanged reaches the database as it is; one on a subject key
-/// only rewritten into the stored keys its value can come from; one on any other personal
-/// column never, not even next to one that does.
+/// A filter on a column read unchanged reaches the database; one on a subject key only
+/// rewritten into the stored keys its value can come from; one on any other personal column
+/// never, not even next to one that does. Values go as parameters: no statement the database
+/// keeps holds one.
 #[test]
 fn only_filters_on_columns_read_unchanged_or_lookups_reach_the_database() {
-    let (files, postgres) = both_gateways();
+    let (files, _) = both_gateways();
+    let (url, postgres) = counted_world("pushdown");
     let ids = common::raw("users", "user_id");
-    let key = ids[0].as_deref().unwrap();
-    for (principal, marker) in [("cn_contractor", 987654321), ("jp_support", 987654323)] {
+    // A key of three digits at least, so that finding it in a statement means something.
+    let key = ids.iter().flatten().find(|k| k.len() >= 3).unwrap();
+    let marker = 987654321;
+    let phone = common::raw("users", "phone")[0].clone().unwrap();
+    for principal in ["cn_contractor", "jp_support"] {
         let sql = format!(
             "SELECT message_id, sender_id FROM messages WHERE chat_id <> {marker} AND sender_id = {key} \
              AND (chat_id = 987654322 OR sender_id <> {key})"
         );
-        assert_eq!(answer(postgres, principal, &sql), answer(files, principal, &sql));
-        let sent = copies_holding(&marker.to_string());
-        assert!(!sent.is_empty(), "the filter on chat_id reached the database");
-        for copy in &sent {
-            let (_, filter) = copy.split_once(" WHERE ").unwrap();
-            if principal == "cn_contractor" {
-                // The contractor reads every sender coded: a raw key is no code, no row can
-                // show it, and the database is asked for nothing.
-                assert!(
-                    !filter.contains("sender_id") && filter.contains("FALSE"),
-                    "{copy}"
-                );
-            } else {
-                // Support reads Japanese senders raw: the key itself is a candidate.
-                assert!(filter.contains(&format!("(\"sender_id\" = {key})")), "{copy}");
-            }
-        }
+        assert_eq!(answer(&postgres, principal, &sql), answer(files, principal, &sql));
+        let sql = format!(
+            "SELECT count(*) FROM users WHERE phone = '{phone}' AND created_at > TIMESTAMP '1999-12-31 23:59:58'"
+        );
+        assert_eq!(answer(&postgres, principal, &sql), answer(files, principal, &sql));
     }
-    // An OR with a part that may not go down (`<>` on a coded key) does not go down at all.
-    assert_eq!(copies_holding("987654322"), Vec::<String>::new());
-    let sql = format!(
-        "SELECT count(*) FROM users WHERE phone = '{}' AND created_at > TIMESTAMP '1999-12-31 23:59:58'",
-        common::raw("users", "phone")[0].as_deref().unwrap()
+    let sent: Vec<String> = ["messages", "users"]
+        .iter()
+        .flat_map(|t| statements_reading(&url, t))
+        .map(|(_, _, text)| text)
+        .collect();
+    let sent_with = |part: &str| sent.iter().filter(|t| t.contains(part)).count();
+    // The contractor reads every sender coded: a raw key is no code, no row can show it.
+    assert!(sent_with("(\"chat_id\" <> $1::int8) AND FALSE") > 0, "{sent:#?}");
+    // Support reads Japanese senders raw: the key itself is a candidate.
+    assert!(
+        sent_with("(\"chat_id\" <> $1::int8) AND (\"sender_id\" = $2::int8)") > 0,
+        "{sent:#?}"
     );
-    assert_eq!(
-        answer(postgres, "cn_contractor", &sql),
-        answer(files, "cn_contractor", &sql)
-    );
-    let sent = copies_holding("1999-12-31 23:59:58");
-    assert!(!sent.is_empty(), "the filter on created_at reached the database");
-    assert!(sent.iter().all(|c| !c.contains("\"phone\" =")), "{sent:?}");
+    assert!(sent_with("(\"created_at\" > $1::timestamp)") > 0, "{sent:#?}");
+    // An OR with a part that may not go down (`<>` on a coded key) does not go down at all,
+    // nor does the filter on the phone number.
+    for never in ["\"phone\" =", "\"sender_id\" <>"] {
+        assert_eq!(sent_with(never), 0, "{never}: {sent:#?}");
+    }
+    for value in [key, &marker.to_string(), &phone, "1999-12-31"] {
+        assert_eq!(sent_with(value), 0, "{value}: {sent:#?}");
+    }
 }
 
 /// A contractor's lookup by a sender's code reads that sender's rows through the index, not
-/// the table: the database is asked for the stored key the code stands for.
+/// the table: the database is asked for the stored key the code stands for, and sends back
+/// exactly that sender's rows; a prepared statement's lookup, at each execution, too.
 #[test]
 fn a_lookup_by_code_reads_through_the_index() {
-    let (files, postgres) = both_gateways();
+    let (files, _) = both_gateways();
+    let (url, postgres) = counted_world("lookup");
     let message_ids = common::raw("messages", "message_id");
     let senders = common::raw("messages", "sender_id");
     let row = 17;
     let message_id = message_ids[row].as_deref().unwrap();
     let sender = senders[row].as_deref().unwrap();
     let code = answer(
-        postgres,
+        &postgres,
         "cn_contractor",
         &format!("SELECT sender_id FROM messages WHERE message_id = {message_id}"),
     )
@@ -348,22 +429,41 @@ fn a_lookup_by_code_reads_through_the_index() {
         panic!("one row: {code:?}")
     };
     assert_ne!(code, sender);
-    let sql = format!("SELECT message_id, sender_id, body FROM messages WHERE sender_id = {code}");
-    let found = answer(postgres, "cn_contractor", &sql).unwrap();
+    let sent_by = senders.iter().filter(|s| s.as_deref() == Some(sender)).count() as u64;
+    let lookup = "SELECT message_id, sender_id, body FROM messages WHERE sender_id = ";
+    let sql = format!("{lookup}{code}");
+    let found = answer(&postgres, "cn_contractor", &sql).unwrap();
     assert_eq!(Ok(found.clone()), answer(files, "cn_contractor", &sql));
-    let sent_by = senders.iter().filter(|s| s.as_deref() == Some(sender)).count();
-    assert_eq!(found.len(), sent_by);
-    let copies = copies_holding(&format!("(\"sender_id\" = {sender})"));
-    let copy = copies
-        .iter()
-        .find(|c| c.contains("\"body\""))
-        .expect("the lookup went down");
-    assert!(!copy.contains(code.as_str()), "{copy}");
-    let select = copy
-        .strip_prefix("COPY (")
-        .and_then(|c| c.strip_suffix(") TO STDOUT (FORMAT binary)"))
-        .unwrap();
-    let plan = common::psql_postgres(common::world_database(), &format!("EXPLAIN {select}")).join("\n");
+    assert_eq!(found.len() as u64, sent_by);
+    let code_value = ScalarValue::Int64(Some(code.parse().unwrap()));
+    for _ in 0..3 {
+        let prepared = answer_prepared(
+            &postgres,
+            "cn_contractor",
+            &format!("{lookup}$1"),
+            vec![code_value.clone()],
+        );
+        assert_eq!(prepared, Ok(found.clone()));
+    }
+    let reads: Vec<_> = statements_reading(&url, "messages")
+        .into_iter()
+        .filter(|(_, _, text)| text.contains("\"body\"") && !text.starts_with("EXPLAIN"))
+        .collect();
+    let [(rows, calls, select)] = reads.as_slice() else {
+        panic!("one statement read the bodies: {reads:#?}")
+    };
+    assert!(select.contains("WHERE (\"sender_id\" = $1::int8)"), "{select}");
+    assert!(
+        !select.contains(code.as_str()) && !select.contains(sender),
+        "{select}"
+    );
+    // Four lookups, each sent back exactly the sender's rows: the key sent was the sender's.
+    assert_eq!((*calls, *rows), (4, 4 * sent_by), "{select}");
+    let plan = common::psql_postgres(
+        &url,
+        &format!("PREPARE lookup(int8) AS {select}; EXPLAIN EXECUTE lookup({sender})"),
+    )
+    .join("\n");
     assert!(plan.contains("Index") && !plan.contains("Seq Scan"), "{plan}");
 }
 

@@ -4,7 +4,9 @@
 //! extension length), then per row a 16-bit field count and per field a 32-bit length (-1 for
 //! NULL) and the value in the type's binary form (big-endian integers; dates as days and
 //! timestamps as microseconds since 2000-01-01), then a trailer of field count -1. Rows are
-//! decoded only once all their bytes are in, so a chunk boundary never splits a value.
+//! decoded only once all their bytes are in, so a chunk boundary never splits a value. The rows
+//! of a `SELECT` sent with the extended protocol (a filtered read, whose values are bound as
+//! parameters, which COPY does not take) come with the same binary fields (`RowDecoder`).
 
 use std::sync::Arc;
 
@@ -19,8 +21,8 @@ pub(super) const BATCH_ROWS: usize = 8192;
 
 const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 /// Days from 1970-01-01 (Arrow's epoch) to 2000-01-01 (PostgreSQL's).
-const EPOCH_DAYS: i32 = 10_957;
-const EPOCH_MICROS: i64 = EPOCH_DAYS as i64 * 86_400_000_000;
+pub(super) const EPOCH_DAYS: i32 = 10_957;
+pub(super) const EPOCH_MICROS: i64 = EPOCH_DAYS as i64 * 86_400_000_000;
 
 /// The PostgreSQL types kamei reads, by the type's OID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,11 +161,105 @@ fn fixed<const N: usize>(v: &[u8]) -> Result<[u8; N], &'static str> {
     v.try_into().map_err(|_| "a value of the wrong width")
 }
 
-/// Decodes one COPY stream of rows of `schema`'s columns.
-pub(crate) struct CopyDecoder {
+/// Rows of `schema`'s columns gathered into record batches, a field at a time, each field in
+/// its type's binary form (as COPY and the extended protocol's binary results send it).
+struct Builders {
     schema: SchemaRef,
     columns: Vec<Column>,
     rows: usize,
+}
+
+impl Builders {
+    fn new(schema: SchemaRef, types: &[PgType]) -> Builders {
+        Builders {
+            schema,
+            columns: types.iter().map(|t| Column::new(*t)).collect(),
+            rows: 0,
+        }
+    }
+
+    /// Appends one row, its fields in order; a batch when the row completes one.
+    fn append<'a>(
+        &mut self,
+        fields: impl IntoIterator<Item = Option<&'a [u8]>>,
+    ) -> Result<Option<RecordBatch>, DecodeError> {
+        let mut count = 0;
+        for (i, value) in fields.into_iter().enumerate() {
+            let column = self
+                .columns
+                .get_mut(i)
+                .ok_or_else(|| bad("a row with more fields than were asked for"))?;
+            column
+                .append(value)
+                .map_err(|what| bad(format!("column `{}` holds {what}", self.schema.field(i).name())))?;
+            count += 1;
+        }
+        if count != self.columns.len() {
+            return Err(bad("a row with fewer fields than were asked for"));
+        }
+        self.rows += 1;
+        (self.rows == BATCH_ROWS).then(|| self.flush()).transpose()
+    }
+
+    /// The rows not yet in a batch.
+    fn finish(mut self) -> Result<Option<RecordBatch>, DecodeError> {
+        (self.rows > 0).then(|| self.flush()).transpose()
+    }
+
+    fn flush(&mut self) -> Result<RecordBatch, DecodeError> {
+        let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(Column::finish).collect();
+        let options = RecordBatchOptions::new().with_row_count(Some(self.rows));
+        self.rows = 0;
+        RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)
+            .map_err(|e| bad(format!("rows that do not fit the table's columns: {e}")))
+    }
+}
+
+/// Decodes the rows of a `SELECT` sent with the extended protocol, whose results come in
+/// binary: each field is what a COPY row holds.
+pub(crate) struct RowDecoder(Builders);
+
+impl RowDecoder {
+    pub(crate) fn new(schema: SchemaRef, types: &[PgType]) -> RowDecoder {
+        RowDecoder(Builders::new(schema, types))
+    }
+
+    /// Appends a row; a batch when it completes one.
+    pub(crate) fn push(&mut self, row: &tokio_postgres::Row) -> Result<Option<RecordBatch>, DecodeError> {
+        let fields = (0..row.len())
+            .map(|i| row.try_get::<_, Option<Field>>(i).map(|f| f.map(|f| f.0)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| bad("a row whose fields cannot be read"))?;
+        self.0.append(fields)
+    }
+
+    pub(crate) fn finish(self) -> Result<Option<RecordBatch>, DecodeError> {
+        self.0.finish()
+    }
+}
+
+/// A field's bytes as the server sent them (the `Builders` decode them by the column's type).
+pub(super) struct Field<'a>(pub(super) &'a [u8]);
+
+impl<'a> tokio_postgres::types::FromSql<'a> for Field<'a> {
+    fn from_sql(
+        _ty: &tokio_postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(Field(raw))
+    }
+
+    fn accepts(_ty: &tokio_postgres::types::Type) -> bool {
+        true
+    }
+}
+
+/// Decodes one COPY stream of rows of `schema`'s columns.
+pub(crate) struct CopyDecoder {
+    builders: Builders,
+    /// Where each field of the row being decoded lies in `pending` (kept to save an
+    /// allocation per row).
+    fields: Vec<Option<std::ops::Range<usize>>>,
     /// Bytes received and not yet decoded, from `start`.
     pending: Vec<u8>,
     start: usize,
@@ -175,9 +271,8 @@ impl CopyDecoder {
     /// A decoder for rows whose fields are `types`, in the order of `schema`'s fields.
     pub(crate) fn new(schema: SchemaRef, types: &[PgType]) -> CopyDecoder {
         CopyDecoder {
-            schema,
-            columns: types.iter().map(|t| Column::new(*t)).collect(),
-            rows: 0,
+            builders: Builders::new(schema, types),
+            fields: Vec::with_capacity(types.len()),
             pending: Vec::new(),
             start: 0,
             header_read: false,
@@ -203,23 +298,20 @@ impl CopyDecoder {
             if self.trailer_read {
                 break;
             }
-            self.decode_row(end)?;
-            if self.rows == BATCH_ROWS {
-                batches.push(self.flush()?);
-            }
+            batches.extend(self.decode_row(end)?);
         }
         Ok(batches)
     }
 
     /// The stream ended: the last rows, or an error if it ended before its trailer.
-    pub(crate) fn finish(mut self) -> Result<Option<RecordBatch>, DecodeError> {
+    pub(crate) fn finish(self) -> Result<Option<RecordBatch>, DecodeError> {
         if !self.trailer_read {
             return Err(bad("the stream ended before its trailer"));
         }
         if self.start != self.pending.len() {
             return Err(bad("bytes after the trailer"));
         }
-        (self.rows > 0).then(|| self.flush()).transpose()
+        self.builders.finish()
     }
 
     fn read_header(&mut self) -> Result<bool, DecodeError> {
@@ -263,10 +355,10 @@ impl CopyDecoder {
             self.start = at;
             return Ok(Some(at));
         }
-        if usize::try_from(count).ok() != Some(self.columns.len()) {
+        if usize::try_from(count).ok() != Some(self.builders.columns.len()) {
             return Err(bad(format!(
                 "a row of {count} fields where {} were asked for",
-                self.columns.len()
+                self.builders.columns.len()
             )));
         }
         for _ in 0..count {
@@ -283,39 +375,33 @@ impl CopyDecoder {
         Ok((at <= self.pending.len()).then_some(at))
     }
 
-    /// Appends the row at `start` (all of whose bytes are in, up to `end`).
-    fn decode_row(&mut self, end: usize) -> Result<(), DecodeError> {
+    /// Appends the row at `start` (all of whose bytes are in, up to `end`); a batch when the
+    /// row completes one.
+    fn decode_row(&mut self, end: usize) -> Result<Option<RecordBatch>, DecodeError> {
         let mut at = self.start + 2;
-        for (i, column) in self.columns.iter_mut().enumerate() {
+        self.fields.clear();
+        for _ in 0..self.builders.columns.len() {
             let len = be_i32(&self.pending, at).ok_or_else(|| bad("a row cut short"))?;
             at += 4;
-            let value = match usize::try_from(len) {
-                Ok(len) => {
-                    let v = self
-                        .pending
-                        .get(at..at + len)
-                        .ok_or_else(|| bad("a row cut short"))?;
+            self.fields.push(match usize::try_from(len) {
+                Ok(len) if at + len <= end => {
                     at += len;
-                    Some(v)
+                    Some(at - len..at)
                 }
+                Ok(_) => return Err(bad("a row cut short")),
                 Err(_) => None,
-            };
-            column
-                .append(value)
-                .map_err(|what| bad(format!("column `{}` holds {what}", self.schema.field(i).name())))?;
+            });
         }
         debug_assert_eq!(at, end);
+        // Every range lies within `..end`, which `next_row_end` found within `pending`.
+        let pending = &self.pending;
+        let fields = self
+            .fields
+            .iter()
+            .map(|f| f.clone().map(|r| pending.get(r).unwrap_or_default()));
+        let batch = self.builders.append(fields)?;
         self.start = end;
-        self.rows += 1;
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<RecordBatch, DecodeError> {
-        let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(Column::finish).collect();
-        let options = RecordBatchOptions::new().with_row_count(Some(self.rows));
-        self.rows = 0;
-        RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)
-            .map_err(|e| bad(format!("rows that do not fit the table's columns: {e}")))
+        Ok(batch)
     }
 }
 

@@ -51,8 +51,9 @@ use kamei_core::ColumnType;
 use kamei_policy::{CatalogTable, PasswordFrom, PostgresSettings};
 use kamei_protect::SubjectDirectory;
 
-use copy::CopyDecoder;
 pub(crate) use copy::PgType;
+use copy::{CopyDecoder, RowDecoder};
+use filter::SourceSql;
 pub use sample::{SampledTable, sample_database};
 
 /// Rows per chunk a scan reads, shuffles and hands on (see the module's doc).
@@ -326,6 +327,18 @@ impl TableProvider for PgTable {
         TableType::Base
     }
 
+    /// Every filter is taken, and those `filter.rs` can render applied (`Inexact`: the guard
+    /// and the engine apply each again).
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<datafusion::logical_expr::TableProviderFilterPushDown>> {
+        Ok(vec![
+            datafusion::logical_expr::TableProviderFilterPushDown::Inexact;
+            filters.len()
+        ])
+    }
+
     /// Projection and limit go down, and the filters `filter.rs` can render (the guard passes
     /// only filters on columns it leaves unchanged, and applies every filter again itself).
     async fn scan(
@@ -336,14 +349,10 @@ impl TableProvider for PgTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let all: Vec<usize> = (0..self.schema.fields().len()).collect();
-        let rendered: Vec<String> = filters
-            .iter()
-            .filter_map(|f| filter::render(f, &self.comparable))
-            .collect();
         let columns = projection.unwrap_or(&all);
-        let filter = match rendered.is_empty() {
-            true => None,
-            false => Some(self.filtered(columns, rendered.join(" AND ")).await?),
+        let filter = match SourceSql::render_all(filters, &self.comparable) {
+            Some(sql) => Some(self.filtered(columns, sql).await?),
+            None => None,
         };
         Ok(Arc::new(self.scan_exec(columns, filter, limit)))
     }
@@ -355,13 +364,13 @@ impl TableProvider for PgTable {
 enum Filtered {
     /// At most a chunk's worth and at most half the table: one statement in random order, read
     /// by the first partition.
-    Few(String),
+    Few(Arc<SourceSql>),
     /// More (an index would not help): the chunked read, each chunk filtered.
-    Many(String),
+    Many(Arc<SourceSql>),
 }
 
 impl PgTable {
-    async fn filtered(&self, columns: &[usize], filter: String) -> Result<Filtered> {
+    async fn filtered(&self, columns: &[usize], filter: SourceSql) -> Result<Filtered> {
         let failed = SourceFailed::at(&self.database.name, &self.name);
         let names: Vec<String> = columns
             .iter()
@@ -369,27 +378,30 @@ impl PgTable {
             .map(|f| quote(f.name()))
             .collect();
         let client = self.database.pool.get().await.map_err(|e| failed.because(e))?;
-        let estimate = format!(
-            "EXPLAIN (FORMAT JSON) SELECT {} FROM {} WHERE {filter}; \
-             SELECT reltuples::float8 FROM pg_class WHERE oid = to_regclass('{}')",
+        let explain = format!(
+            "EXPLAIN (FORMAT JSON) SELECT {} FROM {} WHERE {}",
             names.join(", "),
             self.quoted,
-            self.quoted.replace('\'', "''")
+            filter.text
         );
-        let answer = client
-            .simple_query(&estimate)
-            .await
-            .map_err(|e| failed.with(&e))?;
-        let mut values = answer.iter().filter_map(|m| match m {
-            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0),
-            _ => None,
-        });
-        let matched = values.next().and_then(estimated_rows);
+        // Both questions at once: the client pipelines them on the one connection.
+        let params = filter.typed();
+        let quoted: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&self.quoted];
+        let (plan, size) = futures::try_join!(
+            client.query_typed(&explain, &params),
+            client.query_one(
+                "SELECT reltuples::float8 FROM pg_class WHERE oid = to_regclass($1::text)",
+                &quoted
+            ),
+        )
+        .map_err(|e| failed.with(&e))?;
+        let matched = plan
+            .first()
+            .and_then(|row| row.try_get::<_, copy::Field>(0).ok())
+            .and_then(|plan| estimated_rows(std::str::from_utf8(plan.0).ok()?));
         // reltuples is -1 until the table is first analysed: then only the chunk bound holds.
-        let table = values
-            .next()
-            .and_then(|v| v.parse::<f64>().ok())
-            .filter(|t| *t >= 0.0);
+        let table = size.try_get::<_, f64>(0).ok().filter(|t| *t >= 0.0);
+        let filter = Arc::new(filter);
         Ok(match matched {
             Some(rows) if rows <= CHUNK_ROWS && table.is_none_or(|t| rows <= t / 2.0) => {
                 Filtered::Few(filter)
@@ -491,10 +503,10 @@ struct Reader {
     types: Vec<PgType>,
     failed: SourceFailed,
     client: Option<pool::Pooled>,
-    /// This partition's COPY statements still to run, once planned.
-    queries: Option<VecDeque<String>>,
-    /// The COPY being read.
-    open: Option<(Pin<Box<tokio_postgres::CopyOutStream>>, CopyDecoder)>,
+    /// This partition's statements still to run, once planned.
+    queries: Option<VecDeque<Read>>,
+    /// The statement being read.
+    open: Option<Open>,
     /// Rows read and not yet shuffled (at most about `CHUNK_ROWS`).
     window: Vec<RecordBatch>,
     ready: VecDeque<RecordBatch>,
@@ -523,33 +535,62 @@ impl Reader {
                 .client
                 .as_mut()
                 .ok_or_else(|| failed.because("no connection".into()))?;
-            let Some((bytes, decoder)) = self.open.as_mut() else {
-                let Some(copy) = self.queries.as_mut().and_then(VecDeque::pop_front) else {
+            let Some(open) = self.open.as_mut() else {
+                let Some(read) = self.queries.as_mut().and_then(VecDeque::pop_front) else {
                     return Ok(None);
                 };
+                // Until the statement is read to its end, the connection is not reusable.
                 client.busy();
-                let bytes = client
-                    .copy_out(copy.as_str())
-                    .await
-                    .map_err(|e| failed.with(&e))?;
-                let decoder = CopyDecoder::new(self.schema.clone(), &self.types);
-                self.open = Some((Box::pin(bytes), decoder));
+                self.open = Some(match read {
+                    Read::Copy(copy) => Open::Copy(
+                        Box::pin(
+                            client
+                                .copy_out(copy.as_str())
+                                .await
+                                .map_err(|e| failed.with(&e))?,
+                        ),
+                        CopyDecoder::new(self.schema.clone(), &self.types),
+                    ),
+                    Read::Select(select, filter) => Open::Rows(
+                        Box::pin(
+                            client
+                                .query_typed_raw(&select, filter.typed())
+                                .await
+                                .map_err(|e| failed.with(&e))?,
+                        ),
+                        RowDecoder::new(self.schema.clone(), &self.types),
+                    ),
+                });
                 continue;
             };
-            match bytes.next().await {
-                Some(chunk) => {
-                    let chunk = chunk.map_err(|e| failed.with(&e))?;
-                    self.window
-                        .extend(decoder.push(&chunk).map_err(|e| failed.decode(e))?);
+            let read = match open {
+                Open::Copy(bytes, decoder) => match bytes.next().await {
+                    Some(chunk) => Some(decoder.push(&chunk.map_err(|e| failed.with(&e))?)),
+                    None => None,
+                },
+                Open::Rows(rows, decoder) => match rows.next().await {
+                    Some(row) => Some(
+                        decoder
+                            .push(&row.map_err(|e| failed.with(&e))?)
+                            .map(|b| b.into_iter().collect()),
+                    ),
+                    None => None,
+                },
+            };
+            match read {
+                Some(batches) => {
+                    self.window.extend(batches.map_err(|e| failed.decode(e))?);
                     if self.window.iter().map(RecordBatch::num_rows).sum::<usize>() as f64 >= CHUNK_ROWS {
                         self.shuffle_window()?;
                     }
                 }
                 None => {
-                    if let Some((_, decoder)) = self.open.take() {
-                        self.window
-                            .extend(decoder.finish().map_err(|e| failed.decode(e))?);
-                    }
+                    let last = match self.open.take() {
+                        Some(Open::Copy(_, decoder)) => decoder.finish(),
+                        Some(Open::Rows(_, decoder)) => decoder.finish(),
+                        None => Ok(None),
+                    };
+                    self.window.extend(last.map_err(|e| failed.decode(e))?);
                     client.finished();
                     self.shuffle_window()?;
                 }
@@ -565,19 +606,24 @@ impl Reader {
         Ok(())
     }
 
-    /// This partition's COPY statements. A filtered scan of few rows is one statement (the
+    /// This partition's statements. A filtered scan of few rows is one statement (the
     /// database picks its index and draws the order), read by the first partition. Any other
     /// is a statement per chunk, filtered if the scan is: every `partitions`-th range of blocks
     /// from this partition's own, in an order drawn now; the last chunk is open-ended (rows
-    /// added since the size was read).
-    async fn plan(&mut self) -> Result<VecDeque<String>> {
-        let copy = |select: String| {
-            let limit = self.limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-            format!("COPY ({select}{limit}) TO STDOUT (FORMAT binary)")
+    /// added since the size was read). Filtered reads are `SELECT`s with the filter's values
+    /// bound, unfiltered ones `COPY`s.
+    async fn plan(&mut self) -> Result<VecDeque<Read>> {
+        let limit = self.limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+        let read = |select: String| match &self.filter {
+            Some(Filtered::Few(f) | Filtered::Many(f)) => Read::Select(format!("{select}{limit}"), f.clone()),
+            None => Read::Copy(format!("COPY ({select}{limit}) TO STDOUT (FORMAT binary)")),
         };
         if let Some(Filtered::Few(filter)) = &self.filter {
             return Ok(if self.partition == 0 {
-                VecDeque::from([copy(format!("{} WHERE {filter} ORDER BY random()", self.select))])
+                VecDeque::from([read(format!(
+                    "{} WHERE {} ORDER BY random()",
+                    self.select, filter.text
+                ))])
             } else {
                 VecDeque::new()
             });
@@ -604,7 +650,7 @@ impl Reader {
         };
         let starts: Vec<u64> = (0..blocks.max(1)).step_by(per_chunk as usize).collect();
         let last = starts.len() - 1;
-        let mut mine: Vec<String> = starts
+        let mut mine: Vec<Read> = starts
             .iter()
             .enumerate()
             .filter(|(i, _)| i % self.partitions == self.partition)
@@ -614,14 +660,28 @@ impl Reader {
                     select.push_str(&format!(" AND ctid < '({},0)'::tid", start + per_chunk));
                 }
                 if let Some(Filtered::Many(filter)) = &self.filter {
-                    select.push_str(&format!(" AND ({filter})"));
+                    select.push_str(&format!(" AND ({})", filter.text));
                 }
-                copy(select)
+                read(select)
             })
             .collect();
         shuffle(&mut mine);
         Ok(mine.into())
     }
+}
+
+/// A statement a partition reads.
+enum Read {
+    /// `COPY (…) TO STDOUT (FORMAT binary)`: an unfiltered read.
+    Copy(String),
+    /// A `SELECT` whose filter's values are bound as parameters (COPY takes none).
+    Select(String, Arc<SourceSql>),
+}
+
+/// The statement being read, and its decoder.
+enum Open {
+    Copy(Pin<Box<tokio_postgres::CopyOutStream>>, CopyDecoder),
+    Rows(Pin<Box<tokio_postgres::RowStream>>, RowDecoder),
 }
 
 /// A uniformly random order (Fisher–Yates over the OS's randomness).
