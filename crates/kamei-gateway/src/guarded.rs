@@ -223,7 +223,7 @@ impl TableProvider for GuardedTable {
         });
         // A prepared statement's parameters are not known yet: its filters go to the source
         // once they are (`SourceScan::bound`).
-        let to_source = source.as_ref().map(|s| s.for_source(false)).unwrap_or_default();
+        let to_source = source.as_ref().map(SourceScan::for_source).unwrap_or_default();
         let limit = if to_source.is_empty() { limit } else { None };
         let inner = self
             .inner
@@ -311,36 +311,32 @@ pub(crate) struct SourceScan {
 }
 
 impl SourceScan {
-    /// The filters in the form the source may apply them; with `bound`, also those that held
-    /// parameters (now filled).
-    fn for_source(&self, bound: bool) -> Vec<Expr> {
-        self.filters
-            .iter()
-            .filter(|(f, _)| bound || !template::holds_slot(f))
-            .filter_map(|(f, filtered_here)| self.rules.for_source(f, *filtered_here))
-            .collect()
+    /// The filters in the form the source may apply them, those that hold parameters left out.
+    fn for_source(&self) -> Vec<Expr> {
+        let unbound = self.filters.iter().filter(|(f, _)| !template::holds_slot(f));
+        self.rules.for_source_all(unbound.map(|(f, here)| (f, *here)))
     }
 
-    /// The source's scan for one execution: the filters with `fill` applied to each.
+    /// The source's scan for one execution, its filters filled by `fill`; `None` when no
+    /// filter that held a parameter can go down (the template's own scan serves).
     pub(crate) async fn bound(
         &self,
         state: &dyn Session,
         fill: impl Fn(&Expr) -> Result<Expr>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let filled = SourceScan {
-            provider: self.provider.clone(),
-            projection: self.projection.clone(),
-            filters: self
-                .filters
-                .iter()
-                .map(|(f, here)| Ok((fill(f)?, *here)))
-                .collect::<Result<_>>()?,
-            rules: self.rules.clone(),
-        };
-        let filters = filled.for_source(true);
-        self.provider
-            .scan(state, Some(&self.projection), &filters, None)
-            .await
+    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        let filled = self
+            .filters
+            .iter()
+            .map(|(f, here)| Ok((fill(f)?, *here)))
+            .collect::<Result<Vec<_>>>()?;
+        let filters = self
+            .rules
+            .for_source_all(filled.iter().map(|(f, here)| (f, *here)));
+        if filters == self.for_source() {
+            return Ok(None);
+        }
+        let scan = self.provider.scan(state, Some(&self.projection), &filters, None);
+        Ok(Some(scan.await?))
     }
 }
 

@@ -249,7 +249,11 @@ impl GuardedSession {
         };
         let plan = self.plan(step).await?;
         let types = parameter_types(&plan).map_err(plan_error)?;
-        let statement = match self.template(&plan, &types).await {
+        let template = match step {
+            Step::Query { .. } => self.template(&plan, &types).await,
+            _ => None,
+        };
+        let statement = match template {
             Some(template) => Executable::Prepared(Arc::new(template), values),
             None => Executable::Plan(self.bind(&plan, values)?),
         };

@@ -80,6 +80,14 @@ impl SourceFilters {
         }
     }
 
+    /// Each filter, with whether the scan applies it itself, in the form the source may
+    /// apply it (those that may not go down left out).
+    pub(crate) fn for_source_all<'a>(&self, filters: impl Iterator<Item = (&'a Expr, bool)>) -> Vec<Expr> {
+        filters
+            .filter_map(|(f, filtered_here)| self.for_source(f, filtered_here))
+            .collect()
+    }
+
     /// `column IN (the stored keys that can show one of values)`; `FALSE` when none can.
     fn stored_keys(&self, column: &str, values: &[i64]) -> Option<Expr> {
         let lookup = self.lookups.get(column)?;

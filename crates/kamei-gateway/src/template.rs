@@ -7,7 +7,9 @@
 //! slots are rebuilt with literals, every other node gets fresh execution state. A plan whose
 //! slots sit anywhere but in a filter, a projection or a guarded scan's own filter is not
 //! kept (its statement is planned at each execution instead), and a copy in which a slot is
-//! left fails rather than run.
+//! left fails rather than run. A guarded scan whose filters hold slots asks its source again
+//! at each execution, with the values in them: a lookup by `$1` reaches the database as the
+//! stored key, not as a read of the whole table.
 
 use std::sync::Arc;
 
@@ -161,8 +163,9 @@ impl Template {
         if !sources.is_empty() {
             let state = state();
             for (node, source) in sources {
-                let inner = source.bound(&state, |e| filled(e, &values)).await?;
-                rescanned.push((node, inner));
+                if let Some(inner) = source.bound(&state, |e| filled(e, &values)).await? {
+                    rescanned.push((node, inner));
+                }
             }
         }
         let fill = |e: &Arc<dyn PhysicalExpr>| -> Result<Arc<dyn PhysicalExpr>> {
@@ -224,13 +227,25 @@ pub(crate) fn holds_slot(e: &Expr) -> bool {
     e.exists(|e| Ok(logical_slot(e).is_some())).unwrap_or(true)
 }
 
-/// `e` with `values` (of the slots' types) in its slots.
+/// `e` with `values` (of the slots' types) in its slots, and a cast of a value folded into
+/// the value (`sent_at > $1::date`), as planning folds a literal's, so that the filter has the
+/// shape a source takes.
 fn filled(e: &Expr, values: &[ScalarValue]) -> Result<Expr> {
     Ok(e.clone()
-        .transform_up(|e| match logical_slot(&e).map(|s| values.get(s.index)) {
-            Some(Some(value)) => Ok(Transformed::yes(Expr::Literal(value.clone(), None))),
-            Some(None) => exec_err!("a parameter of the prepared statement was left unbound"),
-            None => Ok(Transformed::no(e)),
+        .transform_up(|e| match (logical_slot(&e).map(|s| values.get(s.index)), e) {
+            (Some(Some(value)), _) => Ok(Transformed::yes(Expr::Literal(value.clone(), None))),
+            (Some(None), _) => exec_err!("a parameter of the prepared statement was left unbound"),
+            (None, Expr::Cast(cast)) => {
+                let folded = match cast.expr.as_ref() {
+                    Expr::Literal(value, _) => value.cast_to(cast.field.data_type()).ok(),
+                    _ => None,
+                };
+                Ok(match folded {
+                    Some(value) => Transformed::yes(Expr::Literal(value, None)),
+                    None => Transformed::no(Expr::Cast(cast)),
+                })
+            }
+            (None, e) => Ok(Transformed::no(e)),
         })?
         .data)
 }

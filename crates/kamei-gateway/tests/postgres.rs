@@ -537,3 +537,65 @@ fn a_source_that_goes_away_mid_query_is_named_to_the_client_and_in_the_audit_rec
     let (out, ok) = server.psql("cn_contractor", "SELECT count(*) FROM payments");
     assert!(ok && out.trim().parse::<u64>().unwrap() > 0, "{out}");
 }
+
+/// A statement given up on while the database is still running its read (a client gone, a
+/// timeout, a `LIMIT` met above the scan) is cancelled in the database, not left to run to its
+/// end on a connection the pool no longer counts.
+#[test]
+fn a_read_given_up_on_is_cancelled_in_the_database() {
+    let url = common::load_world("cancel");
+    let config = Config::demo().unwrap();
+    let gateway = common::gateway_over(config.clone(), common::open_postgres(&config, &url).unwrap());
+    let (_, password) = common::postgres().unwrap();
+    // A transaction holds the table, so kamei's read waits in the database.
+    let mut holder = std::process::Command::new(common::psql_path())
+        .args(["-X", "-q", &url, "-c"])
+        .arg("BEGIN; LOCK TABLE payments IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT;")
+        .env("PGPASSWORD", &password)
+        .spawn()
+        .unwrap();
+    let waiting = || {
+        common::psql_postgres(
+            &url,
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kamei' AND wait_event_type = 'Lock'",
+        ) != ["0"]
+    };
+    let held = (0..300).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        common::psql_postgres(
+            &url,
+            "SELECT count(*) FROM pg_locks WHERE relation = 'payments'::regclass \
+             AND mode = 'AccessExclusiveLock' AND granted",
+        ) != ["0"]
+    });
+    assert!(held, "the transaction never took the lock");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let session = gateway.session("cn_contractor").unwrap();
+    let gave_up = runtime.block_on(async {
+        let read = session.query("SELECT count(*), sum(amount) FROM payments");
+        tokio::select! {
+            _ = read => false,
+            _ = async {
+                // Give up once the read waits on the lock.
+                while !waiting() {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            } => true,
+        }
+    });
+    assert!(gave_up, "the read ended while the table was locked");
+    let cancelled = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        !waiting()
+    });
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert!(
+        cancelled,
+        "kamei's read still waits in the database after the statement was given up"
+    );
+}

@@ -123,12 +123,36 @@ impl Database {
             .get()
             .await
             .map_err(|e| fail(format!("cannot connect to {}: {e}", settings.url)))?;
+        if logs_parameters(&client).await {
+            crate::wire::tracing_line(&format!(
+                "source `{name}`: the server logs statements with their bound values (log_statement = 'all' or \
+                 log_min_duration_statement set, and log_parameter_max_length not 0), so lookups' keys reach \
+                 its log; set log_parameter_max_length = 0 for kamei's role (ALTER ROLE … SET, as a superuser)"
+            ));
+        }
         drop(client);
         Ok(Database {
             name: name.to_owned(),
             pool,
         })
     }
+}
+
+/// Whether the server writes statements to its log with their parameters' values.
+async fn logs_parameters(client: &tokio_postgres::Client) -> bool {
+    let settings = client
+        .query_typed(
+            "SELECT current_setting('log_statement'), current_setting('log_min_duration_statement'), \
+             current_setting('log_parameter_max_length')",
+            &[],
+        )
+        .await;
+    let Some(row) = settings.ok().and_then(|rows| rows.into_iter().next()) else {
+        return false;
+    };
+    let setting = |i: usize| row.try_get::<_, String>(i).unwrap_or_default();
+    let logs_statements = setting(0) == "all" || !setting(1).starts_with('-');
+    logs_statements && setting(2) != "0"
 }
 
 /// One table of a database, as the catalog lists it.
@@ -377,30 +401,37 @@ impl PgTable {
             .filter_map(|i| self.schema.fields().get(*i))
             .map(|f| quote(f.name()))
             .collect();
-        let client = self.database.pool.get().await.map_err(|e| failed.because(e))?;
+        let mut client = self.database.pool.get().await.map_err(|e| failed.because(e))?;
+        client.busy();
         let explain = format!(
             "EXPLAIN (FORMAT JSON) SELECT {} FROM {} WHERE {}",
             names.join(", "),
             self.quoted,
             filter.text
         );
-        // Both questions at once: the client pipelines them on the one connection.
+        // Both questions at once, each one round trip (no separate Parse): the client
+        // pipelines them on the one connection.
         let params = filter.typed();
-        let quoted: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&self.quoted];
+        let table: [(&(dyn tokio_postgres::types::ToSql + Sync), _); 1] =
+            [(&self.quoted, tokio_postgres::types::Type::TEXT)];
         let (plan, size) = futures::try_join!(
             client.query_typed(&explain, &params),
-            client.query_one(
+            client.query_typed(
                 "SELECT reltuples::float8 FROM pg_class WHERE oid = to_regclass($1::text)",
-                &quoted
+                &table
             ),
         )
         .map_err(|e| failed.with(&e))?;
+        client.finished();
         let matched = plan
             .first()
             .and_then(|row| row.try_get::<_, copy::Field>(0).ok())
             .and_then(|plan| estimated_rows(std::str::from_utf8(plan.0).ok()?));
         // reltuples is -1 until the table is first analysed: then only the chunk bound holds.
-        let table = size.try_get::<_, f64>(0).ok().filter(|t| *t >= 0.0);
+        let table = size
+            .first()
+            .and_then(|row| row.try_get::<_, f64>(0).ok())
+            .filter(|t| *t >= 0.0);
         let filter = Arc::new(filter);
         Ok(match matched {
             Some(rows) if rows <= CHUNK_ROWS && table.is_none_or(|t| rows <= t / 2.0) => {
@@ -489,8 +520,8 @@ impl PgScanExec {
 }
 
 /// One partition of one execution of a scan. Its connection is taken from the pool when the
-/// stream is first polled and goes back when the stream is dropped, unless a COPY was left
-/// unfinished (then it is closed, which ends the COPY in the database).
+/// stream is first polled and goes back when the stream is dropped, unless a statement was
+/// left unfinished (then it is cancelled and the connection closed: `pool.rs`).
 struct Reader {
     database: Arc<Database>,
     quoted: String,
@@ -519,13 +550,16 @@ impl Reader {
                 return Ok(Some(batch));
             }
             if self.client.is_none() {
-                self.client = Some(
-                    self.database
-                        .pool
-                        .get()
-                        .await
-                        .map_err(|e| self.failed.because(e))?,
-                );
+                let mut client = self
+                    .database
+                    .pool
+                    .get()
+                    .await
+                    .map_err(|e| self.failed.because(e))?;
+                // Until its statements are read to their end, the connection is not reusable
+                // (a reader dropped meanwhile has its statement cancelled: `pool.rs`).
+                client.busy();
+                self.client = Some(client);
             }
             if self.queries.is_none() {
                 self.queries = Some(self.plan().await?);
@@ -539,7 +573,6 @@ impl Reader {
                 let Some(read) = self.queries.as_mut().and_then(VecDeque::pop_front) else {
                     return Ok(None);
                 };
-                // Until the statement is read to its end, the connection is not reusable.
                 client.busy();
                 self.open = Some(match read {
                     Read::Copy(copy) => Open::Copy(

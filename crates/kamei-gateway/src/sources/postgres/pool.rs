@@ -5,6 +5,11 @@
 //! runtime first asked for a connection: a connection outlives the statement (and the
 //! runtime) that opened it, and a caller's runtime need not have I/O or timers enabled. Clients
 //! talk to their connection through channels, so they work from any runtime.
+//!
+//! A connection given back in the middle of a statement (a client that stopped reading, a
+//! `LIMIT` met above the scan) is not reused: its statement is cancelled in the database and
+//! the connection closed, and it counts against the bound until it is gone (the database would
+//! otherwise run the statement to its end while a new connection took its place).
 
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +23,7 @@ pub(crate) struct Pool {
     io: Option<tokio::runtime::Runtime>,
     config: Config,
     tls: MakeRustls,
-    idle: Mutex<Vec<Arc<Client>>>,
+    idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
 }
 
@@ -57,36 +62,50 @@ impl Pool {
         let idle = loop {
             let next = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
             match next {
-                Some(c) if c.is_closed() => continue,
+                Some(c) if c.client.is_closed() => continue,
                 other => break other,
             }
         };
-        let client = match idle {
+        let connection = match idle {
             Some(c) => c,
             None => {
                 let (config, tls) = (self.config.clone(), self.tls.clone());
                 let connect = async move {
                     let (client, connection) = config.connect(tls).await?;
-                    // The connection's I/O task ends when its client is dropped.
-                    tokio::spawn(async move {
+                    // The connection's I/O task ends when its client is dropped and the
+                    // replies it still awaits are read.
+                    let io = tokio::spawn(async move {
                         let _ = connection.await;
                     });
-                    Ok::<_, tokio_postgres::Error>(client)
+                    Ok::<_, tokio_postgres::Error>((client, io))
                 };
                 let io = self.io.as_ref().ok_or("the connection pool is closed")?;
                 match io.spawn(connect).await {
-                    Ok(connected) => Arc::new(connected.map_err(|e| describe(&e))?),
+                    Ok(connected) => {
+                        let (client, io) = connected.map_err(|e| describe(&e))?;
+                        Connection {
+                            client: Arc::new(client),
+                            io,
+                        }
+                    }
                     Err(e) => return Err(format!("connecting failed: {e}")),
                 }
             }
         };
         Ok(Pooled {
-            client,
+            client: connection.client,
+            io: Some(connection.io),
             reusable: true,
             pool: self.clone(),
-            _permit: permit,
+            permit: Some(permit),
         })
     }
+}
+
+/// An open connection: its client, and the task that runs its I/O.
+struct Connection {
+    client: Arc<Client>,
+    io: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Pool {
@@ -101,13 +120,15 @@ impl Drop for Pool {
 /// A connection taken from the pool; back to it when dropped, if it is in a state to be reused.
 pub(crate) struct Pooled {
     client: Arc<Client>,
+    /// The connection's I/O task; `Some` until dropped.
+    io: Option<tokio::task::JoinHandle<()>>,
     reusable: bool,
     pool: Arc<Pool>,
-    _permit: OwnedSemaphorePermit,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Pooled {
-    /// A COPY has started: until it is read to its end, the connection is not reusable.
+    /// A statement has started: until it is read to its end, the connection is not reusable.
     pub(crate) fn busy(&mut self) {
         self.reusable = false;
     }
@@ -127,14 +148,31 @@ impl std::ops::Deref for Pooled {
 
 impl Drop for Pooled {
     fn drop(&mut self) {
+        let (Some(task), Some(permit)) = (self.io.take(), self.permit.take()) else {
+            return;
+        };
         if self.reusable && !self.client.is_closed() {
-            let client = self.client.clone();
-            self.pool
-                .idle
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(client);
+            let mut idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+            idle.push(Connection {
+                client: self.client.clone(),
+                io: task,
+            });
+            return;
         }
+        // Cancel what it still runs and hold its place in the bound until it is closed (its
+        // client, this one, is dropped right after).
+        let Some(io) = self.pool.io.as_ref() else {
+            return;
+        };
+        let cancel = (!self.client.is_closed()).then(|| self.client.cancel_token());
+        let tls = self.pool.tls.clone();
+        io.spawn(async move {
+            if let Some(cancel) = cancel {
+                let _ = cancel.cancel_query(tls).await;
+            }
+            let _ = task.await;
+            drop(permit);
+        });
     }
 }
 
