@@ -29,6 +29,7 @@ mod audit;
 mod bounded;
 mod error;
 mod guarded;
+mod in_lists;
 mod memory;
 mod pg_catalog;
 mod session;

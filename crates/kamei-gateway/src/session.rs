@@ -30,6 +30,7 @@ use crate::bounded::{
 };
 use crate::error::{DeniedColumns, GatewayError};
 use crate::guarded::{GuardedExec, GuardedTable};
+use crate::in_lists::expand_in_lists;
 use crate::memory::{MemoryLimits, StatementPool};
 use crate::sources::Sources;
 use crate::statement::{Step, classify};
@@ -382,10 +383,11 @@ impl GuardedSession {
         self.start(physical)
     }
 
-    /// The engine's optimizer, then every `||` made a bounded call (`bounded.rs`).
+    /// The engine's optimizer (lists of non-literals written out first: `in_lists.rs`), then
+    /// every `||` made a bounded call (`bounded.rs`).
     fn optimize(&self, state: &SessionState, plan: &LogicalPlan) -> Result<LogicalPlan, DataFusionError> {
         let concat = self.ctx.udf("concat")?;
-        let optimized = bound_concatenation(state.optimize(plan)?, &concat)?;
+        let optimized = bound_concatenation(state.optimize(&expand_in_lists(plan.clone())?)?, &concat)?;
         check_plan_constants(&optimized)?;
         Ok(optimized)
     }

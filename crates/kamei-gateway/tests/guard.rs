@@ -402,6 +402,13 @@ fn prepared_statements_answer_as_the_same_statement_planned_afresh() {
             vec![vec![text("JP")], vec![text("TH")]],
         ),
         (
+            // The engine would merge these lists as sets of expressions and drop `user_id = $1`
+            // when both are bound to one value (`in_lists.rs`).
+            "SELECT user_id, phone FROM users WHERE NOT (user_id IN ($1) AND user_id NOT IN ($2))",
+            true,
+            vec![vec![id(jp), id(jp)], vec![id(jp), id(th)]],
+        ),
+        (
             "SELECT count(*) FILTER (WHERE country = $1) FROM users",
             false,
             vec![vec![text("JP")], vec![text("KR")]],

@@ -329,11 +329,11 @@ proptest! {
 }
 
 /// The demo world in a database of its own, behind a gateway, with the statements the
-/// database runs counted (`pg_stat_statements`, started empty).
+/// database runs counted (`pg_stat_statements` by database: a new one has none; a reset would
+/// clear the other tests' counts too).
 fn counted_world(name: &str) -> (String, kamei_gateway::Gateway) {
     let url = common::load_world(name);
     common::psql_postgres(&url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-    common::psql_postgres(&url, "SELECT pg_stat_statements_reset()");
     let config = Config::demo().unwrap();
     let sources = common::open_postgres(&config, &url).unwrap();
     (url, common::gateway_over(config, sources))
@@ -436,6 +436,17 @@ fn a_lookup_by_code_reads_through_the_index() {
     assert_eq!(Ok(found.clone()), answer(files, "cn_contractor", &sql));
     assert_eq!(found.len() as u64, sent_by);
     let code_value = ScalarValue::Int64(Some(code.parse().unwrap()));
+    // Connections opened to the database (each psql here is one too).
+    let sessions = || {
+        common::psql_postgres(
+            &url,
+            "SELECT sessions FROM pg_stat_database WHERE datname = current_database()",
+        )
+        .join("")
+        .parse::<u64>()
+        .unwrap()
+    };
+    let before = sessions();
     for _ in 0..3 {
         let prepared = answer_prepared(
             &postgres,
@@ -445,6 +456,9 @@ fn a_lookup_by_code_reads_through_the_index() {
         );
         assert_eq!(prepared, Ok(found.clone()));
     }
+    // The lookups reuse the pool's connections: at most one new one besides the psql above.
+    let opened = sessions() - before;
+    assert!(opened <= 2, "{opened} connections opened for three lookups");
     let reads: Vec<_> = statements_reading(&url, "messages")
         .into_iter()
         .filter(|(_, _, text)| text.contains("\"body\"") && !text.starts_with("EXPLAIN"))

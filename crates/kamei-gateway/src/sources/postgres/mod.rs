@@ -549,6 +549,16 @@ impl Reader {
             if let Some(batch) = self.ready.pop_front() {
                 return Ok(Some(batch));
             }
+            if self.queries.is_none() {
+                self.queries = self.few();
+            }
+            if self.open.is_none() && self.queries.as_ref().is_some_and(VecDeque::is_empty) {
+                // Done: the connection (if one was taken) goes back to the pool.
+                if let Some(client) = self.client.as_mut() {
+                    client.finished();
+                }
+                return Ok(None);
+            }
             if self.client.is_none() {
                 let mut client = self
                     .database
@@ -562,7 +572,7 @@ impl Reader {
                 self.client = Some(client);
             }
             if self.queries.is_none() {
-                self.queries = Some(self.plan().await?);
+                self.queries = Some(self.chunks().await?);
             }
             let failed = self.failed.clone();
             let client = self
@@ -571,6 +581,7 @@ impl Reader {
                 .ok_or_else(|| failed.because("no connection".into()))?;
             let Some(open) = self.open.as_mut() else {
                 let Some(read) = self.queries.as_mut().and_then(VecDeque::pop_front) else {
+                    client.finished();
                     return Ok(None);
                 };
                 client.busy();
@@ -639,40 +650,49 @@ impl Reader {
         Ok(())
     }
 
-    /// This partition's statements. A filtered scan of few rows is one statement (the
-    /// database picks its index and draws the order), read by the first partition. Any other
-    /// is a statement per chunk, filtered if the scan is: every `partitions`-th range of blocks
-    /// from this partition's own, in an order drawn now; the last chunk is open-ended (rows
-    /// added since the size was read). Filtered reads are `SELECT`s with the filter's values
-    /// bound, unfiltered ones `COPY`s.
-    async fn plan(&mut self) -> Result<VecDeque<Read>> {
+    /// The statement that reads a filtered scan of few rows: one (the database picks its index
+    /// and draws the order), read by the first partition; the others read nothing. `None` for
+    /// any other scan.
+    fn few(&self) -> Option<VecDeque<Read>> {
+        let Some(Filtered::Few(filter)) = &self.filter else {
+            return None;
+        };
+        Some(if self.partition == 0 {
+            VecDeque::from([self.read(format!("{} WHERE {} ORDER BY random()", self.select, filter.text))])
+        } else {
+            VecDeque::new()
+        })
+    }
+
+    /// `select` as the statement that reads it: a `SELECT` with the filter's values bound
+    /// when the scan is filtered (COPY takes no parameters), else a `COPY`.
+    fn read(&self, select: String) -> Read {
         let limit = self.limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-        let read = |select: String| match &self.filter {
+        match &self.filter {
             Some(Filtered::Few(f) | Filtered::Many(f)) => Read::Select(format!("{select}{limit}"), f.clone()),
             None => Read::Copy(format!("COPY ({select}{limit}) TO STDOUT (FORMAT binary)")),
-        };
-        if let Some(Filtered::Few(filter)) = &self.filter {
-            return Ok(if self.partition == 0 {
-                VecDeque::from([read(format!(
-                    "{} WHERE {} ORDER BY random()",
-                    self.select, filter.text
-                ))])
-            } else {
-                VecDeque::new()
-            });
         }
+    }
+
+    /// This partition's statements of a chunked read, filtered if the scan is: every
+    /// `partitions`-th range of blocks from this partition's own, in an order drawn now; the
+    /// last chunk is open-ended (rows added since the size was read).
+    async fn chunks(&mut self) -> Result<VecDeque<Read>> {
         let client = self
             .client
             .as_ref()
             .ok_or_else(|| self.failed.because("no connection".into()))?;
-        let row = client
-            .query_one(
+        let rows = client
+            .query_typed(
                 "SELECT pg_relation_size(c.oid) / current_setting('block_size')::bigint, c.reltuples::float8 \
                  FROM pg_class c WHERE c.oid = to_regclass($1::text)",
-                &[&self.quoted],
+                &[(&self.quoted, tokio_postgres::types::Type::TEXT)],
             )
             .await
             .map_err(|e| self.failed.with(&e))?;
+        let row = rows
+            .first()
+            .ok_or_else(|| self.failed.because("the table is gone".into()))?;
         let blocks: i64 = row.get(0);
         let tuples: f64 = row.get(1);
         let blocks = blocks.max(0) as u64;
@@ -695,7 +715,7 @@ impl Reader {
                 if let Some(Filtered::Many(filter)) = &self.filter {
                     select.push_str(&format!(" AND ({})", filter.text));
                 }
-                read(select)
+                self.read(select)
             })
             .collect();
         shuffle(&mut mine);
