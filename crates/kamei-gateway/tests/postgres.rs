@@ -383,6 +383,11 @@ fn only_filters_on_columns_read_unchanged_or_lookups_reach_the_database() {
         );
         assert_eq!(answer(&postgres, principal, &sql), answer(files, principal, &sql));
     }
+    let sql = format!("SELECT phone FROM users WHERE user_id = {key}");
+    assert_eq!(
+        answer(&postgres, "jp_support", &sql),
+        answer(files, "jp_support", &sql)
+    );
     let sent: Vec<String> = ["messages", "users"]
         .iter()
         .flat_map(|t| statements_reading(&url, t))
@@ -397,6 +402,21 @@ fn only_filters_on_columns_read_unchanged_or_lookups_reach_the_database() {
         "{sent:#?}"
     );
     assert!(sent_with("(\"created_at\" > $1::timestamp)") > 0, "{sent:#?}");
+    // A lookup of a unique key (the users' primary key) is read in one statement without
+    // asking the database for an estimate first; one of a key that is not unique is not.
+    assert!(
+        sent_with("WHERE (\"user_id\" = $1::int8) ORDER BY random()") > 0,
+        "{sent:#?}"
+    );
+    assert_eq!(
+        sent_with("EXPLAIN (FORMAT JSON) SELECT \"user_id\", \"phone\""),
+        0,
+        "{sent:#?}"
+    );
+    assert!(
+        sent_with("EXPLAIN (FORMAT JSON) SELECT \"message_id\"") > 0,
+        "{sent:#?}"
+    );
     // An OR with a part that may not go down (`<>` on a coded key) does not go down at all,
     // nor does the filter on the phone number.
     for never in ["\"phone\" =", "\"sender_id\" <>"] {

@@ -167,6 +167,9 @@ pub(crate) struct PgTable {
     types: Vec<PgType>,
     /// The columns whose type the database compares as the engine does (`filter.rs`).
     comparable: HashSet<String>,
+    /// Columns a unique index (of that column alone, on every row) holds: an equality on one
+    /// matches at most one row.
+    unique: HashSet<String>,
 }
 
 impl PgTable {
@@ -233,6 +236,19 @@ impl PgTable {
                 comparable.insert(column.name.clone());
             }
         }
+        let unique = client
+            .query_typed(
+                "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a \
+                 ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
+                 WHERE i.indrelid = to_regclass($1::text) AND i.indisunique AND i.indnkeyatts = 1 \
+                 AND i.indpred IS NULL AND i.indexprs IS NULL",
+                &[(&quoted, tokio_postgres::types::Type::TEXT)],
+            )
+            .await
+            .map_err(|e| fail(pool::describe(&e)))?
+            .iter()
+            .filter_map(|row| row.try_get::<_, String>(0).ok())
+            .collect();
         Ok(PgTable {
             database,
             quoted,
@@ -240,6 +256,7 @@ impl PgTable {
             schema: Arc::new(Schema::new(fields)),
             types,
             comparable,
+            unique,
         })
     }
 
@@ -375,6 +392,8 @@ impl TableProvider for PgTable {
         let all: Vec<usize> = (0..self.schema.fields().len()).collect();
         let columns = projection.unwrap_or(&all);
         let filter = match SourceSql::render_all(filters, &self.comparable) {
+            // A lookup of a unique key matches a few rows at most: no need to ask.
+            Some(sql) if filters.iter().any(|f| self.keys_of_unique(f)) => Some(Filtered::Few(Arc::new(sql))),
             Some(sql) => Some(self.filtered(columns, sql).await?),
             None => None,
         };
@@ -394,6 +413,27 @@ enum Filtered {
 }
 
 impl PgTable {
+    /// Whether `filter` is `column = value` or `column IN (values)` on a column a unique index
+    /// holds, with no more values than a chunk's worth of rows, all of which go down.
+    fn keys_of_unique(&self, filter: &Expr) -> bool {
+        let (column, values) = match filter {
+            Expr::BinaryExpr(b) if b.op == datafusion::logical_expr::Operator::Eq => {
+                match (b.left.as_ref(), b.right.as_ref()) {
+                    (Expr::Column(c), Expr::Literal(..)) | (Expr::Literal(..), Expr::Column(c)) => (c, 1),
+                    _ => return false,
+                }
+            }
+            Expr::InList(list) if !list.negated => match list.expr.as_ref() {
+                Expr::Column(c) => (c, list.list.len()),
+                _ => return false,
+            },
+            _ => return false,
+        };
+        self.unique.contains(&column.name)
+            && (values as f64) <= CHUNK_ROWS
+            && SourceSql::render_all(std::slice::from_ref(filter), &self.comparable).is_some()
+    }
+
     async fn filtered(&self, columns: &[usize], filter: SourceSql) -> Result<Filtered> {
         let failed = SourceFailed::at(&self.database.name, &self.name);
         let names: Vec<String> = columns

@@ -81,6 +81,7 @@ pub async fn sample_database(
             schema: Arc::new(Schema::new(fields)),
             types,
             comparable: HashSet::new(),
+            unique: HashSet::new(),
         };
         let all: Vec<usize> = (0..table.schema.fields().len()).collect();
         let scan = table.scan_exec(&all, None, Some(rows));
