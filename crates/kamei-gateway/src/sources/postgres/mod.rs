@@ -758,7 +758,7 @@ impl Reader {
                 self.read(select)
             })
             .collect();
-        shuffle(&mut mine);
+        files::shuffle(&mut mine);
         Ok(mine.into())
     }
 }
@@ -775,16 +775,6 @@ enum Read {
 enum Open {
     Copy(Pin<Box<tokio_postgres::CopyOutStream>>, CopyDecoder),
     Rows(Pin<Box<tokio_postgres::RowStream>>, RowDecoder),
-}
-
-/// A uniformly random order (Fisher–Yates over the OS's randomness).
-fn shuffle<T>(items: &mut [T]) {
-    use rand_core::RngCore;
-    let mut rng = rand_core::OsRng;
-    for i in (1..items.len()).rev() {
-        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-        items.swap(i, j);
-    }
 }
 
 impl ExecutionPlan for PgScanExec {
