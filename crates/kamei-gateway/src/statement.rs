@@ -112,7 +112,8 @@ pub fn classify(sql: &str) -> Result<Vec<Step>, Refusal> {
 /// a loop (so the parser's recursion limit does not see it): every operator symbol, the
 /// keyword operators (`AND`, `IS`, `LIKE`, `BETWEEN`, `IN`, `COLLATE`, `AT TIME ZONE`…) and
 /// set operations and joins, which the planner nests one per term. Literals, names, commas
-/// and parentheses are not counted: a long `IN` list or select list stays flat.
+/// and parentheses are not counted: a long `IN` list or select list stays flat (a list of
+/// columns or parameters is written out as a balanced tree of comparisons: `in_lists.rs`).
 fn is_operator(t: &Token) -> bool {
     match t {
         Token::Word(w) => matches!(

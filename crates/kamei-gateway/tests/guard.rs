@@ -352,6 +352,16 @@ fn placeholders_past_the_protocols_count_are_refused() {
 /// A prepared statement is planned once and run with each execution's values in its slots
 /// (`template.rs`): every execution must answer, and name in its audit record, exactly what
 /// the same statement planned afresh with those values does, in any order of executions.
+/// A long list of columns is written out as comparisons (`in_lists.rs`) nested a few levels
+/// deep, not one per item: the statement runs on a test thread's small stack and answers.
+#[test]
+fn a_long_in_list_of_columns_answers() {
+    let items = vec!["user_id"; 5000].join(", ");
+    let all = count(&run("jp_support", "SELECT count(*) FROM users").unwrap());
+    let sql = format!("SELECT count(*) FROM users WHERE user_id IN ({items})");
+    assert_eq!(count(&run("jp_support", &sql).unwrap()), all);
+}
+
 #[test]
 fn prepared_statements_answer_as_the_same_statement_planned_afresh() {
     use datafusion::common::ScalarValue;

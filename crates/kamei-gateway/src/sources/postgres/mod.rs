@@ -1,9 +1,11 @@
 //! A PostgreSQL database as a source: each catalog table is read from the database's table of
 //! the same name with `COPY (SELECT <columns> FROM <table> WHERE ctid … [LIMIT n]) TO STDOUT
-//! (FORMAT binary)`, decoded into record batches as the bytes arrive (`copy.rs`). Only the
-//! columns a query needs are selected, and a `LIMIT` goes down. A filter goes down only on
-//! columns the principal reads unchanged in every jurisdiction, in shapes the database answers
-//! exactly as the engine does (`filter.rs`; DESIGN.md "Computation before the guard").
+//! (FORMAT binary)`, or, when filtered, the same `SELECT` with the filter's values bound as
+//! parameters (COPY takes none) and its rows in binary; either is decoded into record batches
+//! as the bytes arrive (`copy.rs`). Only the columns a query needs are selected, and a `LIMIT`
+//! goes down. A filter goes down only in the forms the guard hands over (`source_filter.rs`)
+//! and in shapes the database answers exactly as the engine does (`filter.rs`; DESIGN.md
+//! "Computation before the guard").
 //!
 //! **Row order.** A heap is usually in key order, and row order passes the guard untouched:
 //! `row_number() OVER ()` next to a pseudonymised key would give the key's rank away. So a scan
@@ -126,8 +128,9 @@ impl Database {
         if logs_parameters(&client).await {
             crate::wire::tracing_line(&format!(
                 "source `{name}`: the server logs statements with their bound values (log_statement = 'all' or \
-                 log_min_duration_statement set, and log_parameter_max_length not 0), so lookups' keys reach \
-                 its log; set log_parameter_max_length = 0 for kamei's role (ALTER ROLE … SET, as a superuser)"
+                 log_min_duration_statement set, and log_parameter_max_length not 0; or \
+                 log_parameter_max_length_on_error not 0), so lookups' keys reach its log; set both to 0 for \
+                 kamei's role (ALTER ROLE … SET, as a superuser)"
             ));
         }
         drop(client);
@@ -143,7 +146,7 @@ async fn logs_parameters(client: &tokio_postgres::Client) -> bool {
     let settings = client
         .query_typed(
             "SELECT current_setting('log_statement'), current_setting('log_min_duration_statement'), \
-             current_setting('log_parameter_max_length')",
+             current_setting('log_parameter_max_length'), current_setting('log_parameter_max_length_on_error')",
             &[],
         )
         .await;
@@ -152,7 +155,8 @@ async fn logs_parameters(client: &tokio_postgres::Client) -> bool {
     };
     let setting = |i: usize| row.try_get::<_, String>(i).unwrap_or_default();
     let logs_statements = setting(0) == "all" || !setting(1).starts_with('-');
-    logs_statements && setting(2) != "0"
+    // A statement kamei cancels (a reader given up on) is logged as an error.
+    (logs_statements && setting(2) != "0") || setting(3) != "0"
 }
 
 /// One table of a database, as the catalog lists it.
@@ -240,7 +244,7 @@ impl PgTable {
             .query_typed(
                 "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a \
                  ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
-                 WHERE i.indrelid = to_regclass($1::text) AND i.indisunique AND i.indnkeyatts = 1 \
+                 WHERE i.indrelid = to_regclass($1::text) AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1 \
                  AND i.indpred IS NULL AND i.indexprs IS NULL",
                 &[(&quoted, tokio_postgres::types::Type::TEXT)],
             )
@@ -405,8 +409,8 @@ impl TableProvider for PgTable {
 /// read the same way) from the database's own estimate of the rows it matches.
 #[derive(Debug, Clone)]
 enum Filtered {
-    /// At most a chunk's worth and at most half the table: one statement in random order, read
-    /// by the first partition.
+    /// At most a chunk's worth and at most half the table (as the database estimates, or a
+    /// lookup of a unique key): one statement in random order, read by the first partition.
     Few(Arc<SourceSql>),
     /// More (an index would not help): the chunked read, each chunk filtered.
     Many(Arc<SourceSql>),
@@ -414,23 +418,23 @@ enum Filtered {
 
 impl PgTable {
     /// Whether `filter` is `column = value` or `column IN (values)` on a column a unique index
-    /// holds, with no more values than a chunk's worth of rows, all of which go down.
+    /// holds, and goes down whole: it matches at most as many rows as values, and `filter.rs`
+    /// renders lists of at most 1,000, fewer than a chunk.
     fn keys_of_unique(&self, filter: &Expr) -> bool {
-        let (column, values) = match filter {
+        let column = match filter {
             Expr::BinaryExpr(b) if b.op == datafusion::logical_expr::Operator::Eq => {
                 match (b.left.as_ref(), b.right.as_ref()) {
-                    (Expr::Column(c), Expr::Literal(..)) | (Expr::Literal(..), Expr::Column(c)) => (c, 1),
+                    (Expr::Column(c), Expr::Literal(..)) | (Expr::Literal(..), Expr::Column(c)) => c,
                     _ => return false,
                 }
             }
             Expr::InList(list) if !list.negated => match list.expr.as_ref() {
-                Expr::Column(c) => (c, list.list.len()),
+                Expr::Column(c) => c,
                 _ => return false,
             },
             _ => return false,
         };
         self.unique.contains(&column.name)
-            && (values as f64) <= CHUNK_ROWS
             && SourceSql::render_all(std::slice::from_ref(filter), &self.comparable).is_some()
     }
 
@@ -548,9 +552,12 @@ impl PgScanExec {
                 Ok(Some(batch)) => Some((Ok(batch), reader)),
                 Ok(None) => None,
                 Err(e) => {
+                    // Nothing more is read; a statement still running is cancelled with the
+                    // connection (`pool.rs`), never handed back to the pool half read.
                     reader.queries = Some(VecDeque::new());
                     reader.open = None;
                     reader.ready.clear();
+                    drop(reader.client.take());
                     Some((Err(e), reader))
                 }
             }

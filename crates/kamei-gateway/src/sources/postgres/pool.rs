@@ -117,6 +117,9 @@ impl Drop for Pool {
     }
 }
 
+/// How long a connection given back mid-statement may take to be cancelled and closed.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A connection taken from the pool; back to it when dropped, if it is in a state to be reused.
 pub(crate) struct Pooled {
     client: Arc<Client>,
@@ -168,9 +171,14 @@ impl Drop for Pooled {
         let tls = self.pool.tls.clone();
         io.spawn(async move {
             if let Some(cancel) = cancel {
-                let _ = cancel.cancel_query(tls).await;
+                let _ = tokio::time::timeout(CLOSE_WAIT, cancel.cancel_query(tls)).await;
             }
-            let _ = task.await;
+            // A server that neither answers the cancel nor ends the statement does not keep the
+            // place for ever: after a while the connection is dropped where it stands.
+            let abort = task.abort_handle();
+            if tokio::time::timeout(CLOSE_WAIT, task).await.is_err() {
+                abort.abort();
+            }
             drop(permit);
         });
     }
