@@ -250,11 +250,7 @@ impl GuardedSession {
         };
         let plan = self.plan(step).await?;
         let types = parameter_types(&plan).map_err(plan_error)?;
-        let template = match step {
-            Step::Query { .. } => self.template(&plan, &types).await,
-            _ => None,
-        };
-        let statement = match template {
+        let statement = match self.template(step, &plan, &types).await {
             Some(template) => Executable::Prepared(Arc::new(template), values),
             None => Executable::Plan(self.bind(&plan, values)?),
         };
@@ -405,9 +401,17 @@ impl GuardedSession {
         }
     }
 
-    /// A prepared statement's plan, planned once for all its executions (see `template.rs`);
-    /// `None` when it must be planned at each execution instead.
-    pub async fn template(&self, plan: &LogicalPlan, params: &[Option<DataType>]) -> Option<Template> {
+    /// A prepared query's plan, planned once for all its executions (see `template.rs`);
+    /// `None` when it must be planned at each execution instead (and for any step but a query).
+    pub async fn template(
+        &self,
+        step: &Step,
+        plan: &LogicalPlan,
+        params: &[Option<DataType>],
+    ) -> Option<Template> {
+        if !matches!(step, Step::Query { .. }) {
+            return None;
+        }
         let state = self.ctx.state();
         let optimized = self.optimize(&state, plan).ok()?;
         let (slotted, types) = Template::slotted(optimized, params)?;

@@ -438,7 +438,9 @@ fn prepared_statements_answer_as_the_same_statement_planned_afresh() {
             let steps = classify(sql).unwrap();
             let plan = runtime.block_on(session.plan(&steps[0])).unwrap();
             let params = parameter_types(&plan).unwrap();
-            let template = runtime.block_on(session.template(&plan, &params)).map(Arc::new);
+            let template = runtime
+                .block_on(session.template(&steps[0], &plan, &params))
+                .map(Arc::new);
             assert_eq!(template.is_some(), *kept, "{principal}: {sql}");
             for values in value_sets {
                 let afresh = Executable::Plan(session.bind(&plan, values.clone()).unwrap());

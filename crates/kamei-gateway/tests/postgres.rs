@@ -501,6 +501,30 @@ fn a_lookup_by_code_reads_through_the_index() {
     assert!(plan.contains("Index") && !plan.contains("Seq Scan"), "{plan}");
 }
 
+/// A transaction (psql, in the background) that holds table `payments` for `seconds`, once it
+/// holds it.
+fn lock_payments(url: &str, seconds: u32) -> std::process::Child {
+    let (_, password) = common::postgres().unwrap();
+    let holder = std::process::Command::new(common::psql_path())
+        .args(["-X", "-q", url, "-c"])
+        .arg(format!(
+            "BEGIN; LOCK TABLE payments IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep({seconds}); COMMIT;"
+        ))
+        .env("PGPASSWORD", &password)
+        .spawn()
+        .unwrap();
+    let held = (0..300).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        common::psql_postgres(
+            url,
+            "SELECT count(*) FROM pg_locks WHERE relation = 'payments'::regclass \
+             AND mode = 'AccessExclusiveLock' AND granted",
+        ) != ["0"]
+    });
+    assert!(held, "the transaction never took the lock");
+    holder
+}
+
 /// A database that goes away while a statement reads it: the client gets one line naming the
 /// source and the table, the statement's record says why it stopped, and the next statement
 /// runs on a fresh connection.
@@ -513,22 +537,7 @@ fn a_source_that_goes_away_mid_query_is_named_to_the_client_and_in_the_audit_rec
     let server = common::TestServer::serve(gateway, kamei_gateway::ServerOptions::default());
     // A transaction holds the table, so kamei's read waits in the database; then the database
     // ends kamei's connection, as a restart or a failover would.
-    let (_, password) = common::postgres().unwrap();
-    let mut holder = std::process::Command::new(common::psql_path())
-        .args(["-X", "-q", &url, "-c"])
-        .arg("BEGIN; LOCK TABLE payments IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30); COMMIT;")
-        .env("PGPASSWORD", &password)
-        .spawn()
-        .unwrap();
-    let held = (0..300).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        common::psql_postgres(
-            &url,
-            "SELECT count(*) FROM pg_locks WHERE relation = 'payments'::regclass \
-             AND mode = 'AccessExclusiveLock' AND granted",
-        ) != ["0"]
-    });
-    assert!(held, "the transaction never took the lock");
+    let mut holder = lock_payments(&url, 30);
     let (terminated, (out, ok)) = std::thread::scope(|scope| {
         let client =
             scope.spawn(|| server.psql("cn_contractor", "SELECT count(*), sum(amount) FROM payments"));
@@ -580,29 +589,14 @@ fn a_read_given_up_on_is_cancelled_in_the_database() {
     let url = common::load_world("cancel");
     let config = Config::demo().unwrap();
     let gateway = common::gateway_over(config.clone(), common::open_postgres(&config, &url).unwrap());
-    let (_, password) = common::postgres().unwrap();
     // A transaction holds the table, so kamei's read waits in the database.
-    let mut holder = std::process::Command::new(common::psql_path())
-        .args(["-X", "-q", &url, "-c"])
-        .arg("BEGIN; LOCK TABLE payments IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT;")
-        .env("PGPASSWORD", &password)
-        .spawn()
-        .unwrap();
+    let mut holder = lock_payments(&url, 60);
     let waiting = || {
         common::psql_postgres(
             &url,
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kamei' AND wait_event_type = 'Lock'",
         ) != ["0"]
     };
-    let held = (0..300).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        common::psql_postgres(
-            &url,
-            "SELECT count(*) FROM pg_locks WHERE relation = 'payments'::regclass \
-             AND mode = 'AccessExclusiveLock' AND granted",
-        ) != ["0"]
-    });
-    assert!(held, "the transaction never took the lock");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -67,10 +67,7 @@ impl Planned {
         plan: LogicalPlan,
         params: &[Option<DataType>],
     ) -> Planned {
-        let template = match step {
-            Step::Query { .. } => session.template(&plan, params).await.map(Arc::new),
-            _ => None,
-        };
+        let template = session.template(step, &plan, params).await.map(Arc::new);
         Planned {
             session: Arc::downgrade(session),
             plan,
