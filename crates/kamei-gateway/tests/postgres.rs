@@ -110,34 +110,27 @@ fn both_gateways() -> &'static (kamei_gateway::Gateway, kamei_gateway::Gateway) 
 
 /// Each row of the result, sorted, or the error's text.
 fn answer(gateway: &kamei_gateway::Gateway, principal: &str, sql: &str) -> Result<Vec<String>, String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
-    let session = gateway.session(principal).map_err(|e| e.to_string())?;
-    runtime
-        .block_on(session.query(sql))
-        .map(|batches| common::rows(&batches))
-        .map_err(|e| e.to_string())
+    answer_prepared(gateway, principal, sql, None)
 }
 
-/// The rows of `sql` with `$n` parameters run as a prepared statement with `values`, sorted,
-/// or the error's text.
+/// The rows of `sql`, sorted, or the error's text; with `values`, run as a prepared statement
+/// with those values for its `$n`.
 fn answer_prepared(
     gateway: &kamei_gateway::Gateway,
     principal: &str,
     sql: &str,
-    values: Vec<ScalarValue>,
+    values: impl Into<Option<Vec<ScalarValue>>>,
 ) -> Result<Vec<String>, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()
         .unwrap();
     let session = gateway.session(principal).map_err(|e| e.to_string())?;
-    runtime
-        .block_on(session.query_prepared(sql, values))
-        .map(|batches| common::rows(&batches))
-        .map_err(|e| e.to_string())
+    let batches = match values.into() {
+        Some(values) => runtime.block_on(session.query_prepared(sql, values)),
+        None => runtime.block_on(session.query(sql)),
+    };
+    batches.map(|b| common::rows(&b)).map_err(|e| e.to_string())
 }
 
 /// Literals in a generated statement are marked (`OPEN`…`CLOSE`) so that the statement can
