@@ -10,6 +10,7 @@
 # Worlds are generated under target/bench-gateway (kept between runs); logs go to a temp dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 users=${1:-1000000}
 seconds=${2:-20}
 small_users=1000
@@ -32,8 +33,6 @@ for n in "$users" "$small_users"; do
   [ -f "$work/world-$n/users.parquet" ] || "$kamei" generate --users "$n" --out "$work/world-$n"
 done
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 # Starts `kamei serve` over a world and waits until it accepts connections.
 start_server() {
   local world=$1
@@ -42,15 +41,7 @@ start_server() {
   "$kamei" serve --data "$world" --listen "127.0.0.1:$port" --audit-log "$tmp/audit" \
     --max-connections 256 2> "$tmp/serve.log" &
   server=$!
-  for _ in $(seq 1 600); do
-    if PGPASSWORD=admin-demo psql -X -q -h 127.0.0.1 -p "$port" -U admin -d kamei -c 'SELECT 1' >/dev/null 2>&1; then
-      return 0
-    fi
-    kill -0 "$server" 2>/dev/null || { cat "$tmp/serve.log" >&2; exit 1; }
-    sleep 0.5
-  done
-  echo "bench/gateway.sh: the server did not start" >&2
-  exit 1
+  wait_for_kamei "$port" "$server" "$tmp/serve.log"
 }
 
 rss_mib() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server/status"; }

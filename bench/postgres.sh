@@ -17,6 +17,7 @@
 # and the audit log live in temporary directories removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 users=${1:-1000000}
 seconds=${2:-20}
 work=target/bench-postgres
@@ -46,8 +47,6 @@ cargo build --release --locked -p kamei -q
 kamei=$PWD/target/release/kamei
 mkdir -p "$work"
 [ -f "$world/load.sql" ] || "$kamei" generate --format csv --users "$users" --out "$world"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # PostgreSQL (scripts/postgres: loopback, SCRAM), the world loaded into database `bench`.
 url=$(scripts/postgres start "$pg")
@@ -101,15 +100,7 @@ start_kamei() {
   "$kamei" serve --config "$tmp/conf/kamei.toml" --listen "127.0.0.1:$kport" --audit-log "$tmp/audit" \
     2> "$tmp/serve.log" &
   kamei_pid=$!
-  for _ in $(seq 1 600); do
-    if PGPASSWORD=admin-demo psql -X -q -h 127.0.0.1 -p "$kport" -U admin -d kamei -c 'SELECT 1' >/dev/null 2>&1; then
-      return 0
-    fi
-    kill -0 "$kamei_pid" 2>/dev/null || { cat "$tmp/serve.log" >&2; exit 1; }
-    sleep 0.5
-  done
-  echo "bench/postgres.sh: kamei did not start" >&2
-  exit 1
+  wait_for_kamei "$kport" "$kamei_pid" "$tmp/serve.log"
 }
 rss_mib() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$kamei_pid/status"; }
 peak_mib() { awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$kamei_pid/status"; }
