@@ -172,10 +172,20 @@ pub(crate) struct Syncer {
     pub tree: Arc<RwLock<Tree>>,
     pub failed: Arc<AtomicBool>,
     /// Waking dozens of callers one by one costs about as much as a sync, and writing bundles,
-    /// tiles and checkpoints costs more: both run on threads of their own.
+    /// tiles and checkpoints costs more: both run on threads of their own. A commit of a few
+    /// callers wakes them itself (one thread switch less for a lone client's statement).
     pub answers: Sender<Answers>,
     pub finished: Sender<Finish>,
+    /// The publisher's `publish_every`: it is told of commits only when it has work, a bundle
+    /// completed or that many entries added, not at every commit.
+    pub publish_every: u64,
+    /// The size the publisher was last told of, and the size committed.
+    pub reported: u64,
+    pub committed: u64,
 }
+
+/// Most answers the syncer sends itself rather than through the notifier.
+const INLINE_ANSWERS: usize = 4;
 
 /// Third stage: wakes the callers of a committed batch.
 pub(crate) fn run_notifier(rx: Receiver<Answers>) {
@@ -187,7 +197,7 @@ pub(crate) fn run_notifier(rx: Receiver<Answers>) {
 }
 
 impl Syncer {
-    pub fn run(self, rx: Receiver<Stage>) {
+    pub fn run(mut self, rx: Receiver<Stage>) {
         while let Ok(first) = rx.recv() {
             let mut items = vec![first];
             while let Ok(more) = rx.try_recv() {
@@ -199,6 +209,7 @@ impl Syncer {
                     Stage::Written(w) => batches.push(w),
                     Stage::Publish(reply) => {
                         self.commit(std::mem::take(&mut batches));
+                        self.report();
                         let _ = self.finished.send(Finish::Publish(reply));
                     }
                 }
@@ -207,8 +218,29 @@ impl Syncer {
         }
     }
 
+    /// Tells the publisher of every commit since it was last told.
+    fn report(&mut self) {
+        if self.committed > self.reported {
+            let _ = self.finished.send(Finish::Committed {
+                start: self.reported,
+                end: self.committed,
+            });
+            self.reported = self.committed;
+        }
+    }
+
+    fn answer(&self, answers: Answers) {
+        if answers.len() <= INLINE_ANSWERS {
+            for (reply, answer) in answers {
+                reply.send(answer);
+            }
+        } else {
+            let _ = self.answers.send(answers);
+        }
+    }
+
     /// One sync for every batch written so far, then the answers.
-    fn commit(&self, batches: Vec<Written>) {
+    fn commit(&mut self, batches: Vec<Written>) {
         let Some(start) = batches.first().map(|b| b.start) else {
             return;
         };
@@ -232,7 +264,7 @@ impl Syncer {
                 .flat_map(|b| b.replies)
                 .map(|reply| (reply, Err(msg.clone())))
                 .collect();
-            let _ = self.answers.send(answers);
+            self.answer(answers);
             return;
         }
         // Durable: make the entries visible, then answer.
@@ -258,8 +290,12 @@ impl Syncer {
                     .map(move |(i, reply)| (reply, Ok(first + i as u64)))
             })
             .collect();
-        let _ = self.answers.send(answers);
-        let _ = self.finished.send(Finish::Committed { start, end });
+        self.answer(answers);
+        self.committed = end;
+        let bundle_done = end / TILE_WIDTH > self.reported / TILE_WIDTH;
+        if bundle_done || (self.publish_every > 0 && end - self.reported >= self.publish_every) {
+            self.report();
+        }
     }
 }
 

@@ -209,6 +209,9 @@ impl AuditLog {
             failed: Arc::clone(&failed),
             answers: notify_tx,
             finished: finish_tx,
+            publish_every: options.publish_every,
+            reported: size,
+            committed: size,
         };
         let first_stage = Arc::clone(&storage);
         // Joined in this order on close: each stage ends when the one before it has.

@@ -1107,3 +1107,58 @@ fn a_query_by_subject_reads_only_the_records_the_subject_index_names() {
         Err(crate::AuditError::Damaged { index: 10, .. })
     ));
 }
+
+/// The size of the checkpoint the publisher has stored, once it reaches `at_least` (waits at
+/// most 10 s: the publisher runs on its own thread).
+fn published_size(d: &Path, log: &AuditLog, at_least: u64) -> u64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let note = std::fs::read(d.join(crate::log::CHECKPOINT)).unwrap();
+        let size = crate::Checkpoint::open(&note, log.verifier_key()).unwrap().size;
+        if size >= at_least || std::time::Instant::now() > deadline {
+            return size;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn appends_alone_publish_checkpoints_and_retire_full_journals() {
+    // One append at a time, as a lone client's statements come: the syncer tells the publisher
+    // only when there is work for it, and that must still be every bundle and every
+    // `publish_every` entries.
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    for i in 0..300 {
+        log.append_input(input(i)).unwrap();
+    }
+    assert_eq!(published_size(dir.path(), &log, 256), 256);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while dir.path().join(journal_path(0)).exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        dir.path().join(bundle_path(0, 256)).exists(),
+        "the full bundle was written"
+    );
+    assert!(
+        !dir.path().join(journal_path(0)).exists(),
+        "the full journal was retired"
+    );
+    drop(log);
+
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options {
+        publish_every: 10,
+        ..Options::default()
+    };
+    let log = AuditLog::open_with(dir.path(), options).unwrap();
+    for i in 0..25 {
+        log.append_input(input(i)).unwrap();
+    }
+    let size = published_size(dir.path(), &log, 20);
+    assert!(
+        (20..=25).contains(&size),
+        "published at {size}, every 10 entries expected"
+    );
+}
