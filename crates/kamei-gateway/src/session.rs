@@ -34,7 +34,7 @@ use crate::in_lists::expand_in_lists;
 use crate::memory::{MemoryLimits, StatementPool};
 use crate::sources::Sources;
 use crate::statement::{Step, classify};
-use crate::template::Template;
+use crate::template::{Template, reads_the_clock};
 use crate::trace::{Reads, Trace};
 
 /// Configuration, sources and keys, shared by every session.
@@ -402,14 +402,15 @@ impl GuardedSession {
     }
 
     /// A prepared query's plan, planned once for all its executions (see `template.rs`);
-    /// `None` when it must be planned at each execution instead (and for any step but a query).
+    /// `None` when it must be planned at each execution instead (for any step but a query, and
+    /// a query that reads the clock).
     pub async fn template(
         &self,
         step: &Step,
         plan: &LogicalPlan,
         params: &[Option<DataType>],
     ) -> Option<Template> {
-        if !matches!(step, Step::Query { .. }) {
+        if !matches!(step, Step::Query { .. }) || reads_the_clock(plan) {
             return None;
         }
         let state = self.ctx.state();

@@ -7,7 +7,9 @@
 //! slots are rebuilt with literals, every other node gets fresh execution state. A plan whose
 //! slots sit anywhere but in a filter, a projection or a guarded scan's own filter is not
 //! kept (its statement is planned at each execution instead), and a copy in which a slot is
-//! left fails rather than run. A guarded scan whose filters hold slots asks its source again
+//! left fails rather than run. Nor is one that reads the clock (`now()`, `current_date`): the
+//! optimizer folds those into the planning time, and each execution must read its own, as in
+//! PostgreSQL. A guarded scan whose filters hold slots asks its source again
 //! at each execution, with the values in them: a lookup by `$1` reaches the database as the
 //! stored key, not as a read of the whole table.
 
@@ -219,6 +221,26 @@ impl Template {
             return exec_err!("a parameter of the prepared statement was left unbound");
         }
         Ok(plan)
+/// Whether the plan calls a function the optimizer folds into a constant of the statement's
+/// start (a *stable* function: `now()`, `current_date`); an error counts as a call.
+pub(crate) fn reads_the_clock(plan: &LogicalPlan) -> bool {
+    let stable = |e: &Expr| {
+        Ok(matches!(e, Expr::ScalarFunction(f) if f.func.signature().volatility == Volatility::Stable))
+    };
+    let mut found = false;
+    let looked = plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|e| {
+            found = found || e.exists(stable)?;
+            Ok(if found {
+                TreeNodeRecursion::Stop
+            } else {
+                TreeNodeRecursion::Continue
+            })
+        })
+    });
+    found || looked.is_err()
+}
+
     }
 }
 

@@ -27,6 +27,15 @@ with connect("jp_support") as conn:
     assert binary == (jp_phone, jp_user), binary
     n = conn.execute("SELECT count(*) FROM users WHERE phone = %s", (jp_phone,)).fetchone()[0]
     assert n == 1, n
+    # A prepared statement reads the clock at each execution, as PostgreSQL's does, in
+    # microseconds (text and binary).
+    for binary in (False, True):
+        times = set()
+        for _ in range(7):
+            query = "SELECT now(), count(*) FROM users WHERE user_id = %s"
+            times.add(conn.execute(query, (jp_user,), binary=binary).fetchone()[0])
+            time.sleep(0.005)
+        assert len(times) == 7, times
 
 with connect("cn_contractor") as conn:
     n = conn.execute("SELECT count(*) FROM users WHERE phone = %s", (jp_phone,)).fetchone()[0]

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimeUnit,
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
@@ -86,8 +87,12 @@ pub fn rows(batch: &RecordBatch, fields: &Arc<Vec<FieldInfo>>) -> PgWireResult<V
         .with_null("")
         .with_timestamp_format(Some("%Y-%m-%d %H:%M:%S%.f"))
         .with_timestamp_tz_format(Some("%Y-%m-%d %H:%M:%S%.f%:z"));
-    let columns: Vec<Column> = batch
+    let arrays: Vec<ArrayRef> = batch
         .columns()
+        .iter()
+        .map(microseconds)
+        .collect::<PgWireResult<_>>()?;
+    let columns: Vec<Column> = arrays
         .iter()
         .zip(fields.iter())
         .map(|(a, f)| Column::new(a.as_ref(), f, &options))
@@ -101,6 +106,18 @@ pub fn rows(batch: &RecordBatch, fields: &Arc<Vec<FieldInfo>>) -> PgWireResult<V
         out.push(encoder.take_row());
     }
     Ok(out)
+}
+
+/// PostgreSQL's timestamps hold microseconds, and clients read at most six digits of a second
+/// (psycopg fails on more): a nanosecond one (`now()`) is sent truncated to microseconds.
+fn microseconds(array: &ArrayRef) -> PgWireResult<ArrayRef> {
+    match array.data_type() {
+        DataType::Timestamp(TimeUnit::Nanosecond, tz) => {
+            cast(array, &DataType::Timestamp(TimeUnit::Microsecond, tz.clone()))
+                .map_err(|e| user_error("XX000", &e.to_string()))
+        }
+        _ => Ok(array.clone()),
+    }
 }
 
 /// One column, ready to encode row by row.
