@@ -45,7 +45,7 @@ pub use error::GatewayError;
 pub use guarded::{GuardedExec, GuardedTable};
 pub use memory::MemoryLimits;
 pub use session::{Executable, Gateway, GuardedSession, Running, Who, parameter_types};
-pub use sources::{SampledTable, Sources, sample_database};
+pub use sources::{ConnectionIo, SampledTable, Sources, sample_database};
 pub use template::Template;
 pub use trace::{Reads, subject_groups};
 pub use wire::{Server, ServerOptions, Tls};

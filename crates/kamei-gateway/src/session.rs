@@ -177,6 +177,7 @@ impl Gateway {
             .map_err(|e| GatewayError::Query(e.to_string()))?;
         Ok(GuardedSession {
             config: ctx.copied_config(),
+            bind_state: ctx.state(),
             runtime: self.runtime.clone(),
             ctx,
             statement_memory: self.statement_memory,
@@ -195,6 +196,11 @@ impl Gateway {
 /// One principal's session.
 pub struct GuardedSession {
     ctx: SessionContext,
+    /// The context's state as it stands once every table is registered, for the scans a
+    /// prepared statement's execution asks again (`Template::bind`): cloning it at each
+    /// execution took about 3 % of a point lookup's CPU. Planning takes a fresh state, whose
+    /// clock `now()` reads.
+    bind_state: SessionState,
     /// The settings each statement's task runs with (plus its trace).
     config: SessionConfig,
     /// The server's runtime, whose pool each statement's own pool draws from.
@@ -394,7 +400,7 @@ impl GuardedSession {
             Executable::Plan(plan) => self.run(plan).await,
             Executable::Prepared(template, values) => self.start(
                 template
-                    .bind(values, || self.ctx.state())
+                    .bind(values, &self.bind_state)
                     .await
                     .map_err(plan_error)?,
             ),

@@ -139,7 +139,7 @@ impl Template {
     pub(crate) async fn bind(
         &self,
         values: Vec<ScalarValue>,
-        state: impl FnOnce() -> SessionState,
+        state: &SessionState,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         if values.len() != self.types.len() {
             return exec_err!(
@@ -162,12 +162,9 @@ impl Template {
             Ok(TreeNodeRecursion::Continue)
         })?;
         let mut rescanned = Vec::with_capacity(sources.len());
-        if !sources.is_empty() {
-            let state = state();
-            for (node, source) in sources {
-                if let Some(inner) = source.bound(&state, |e| filled(e, &values)).await? {
-                    rescanned.push((node, inner));
-                }
+        for (node, source) in sources {
+            if let Some(inner) = source.bound(state, |e| filled(e, &values)).await? {
+                rescanned.push((node, inner));
             }
         }
         let fill = |e: &Arc<dyn PhysicalExpr>| -> Result<Arc<dyn PhysicalExpr>> {
@@ -221,6 +218,9 @@ impl Template {
             return exec_err!("a parameter of the prepared statement was left unbound");
         }
         Ok(plan)
+    }
+}
+
 /// Whether the plan calls a function the optimizer folds into a constant of the statement's
 /// start (a *stable* function: `now()`, `current_date`); an error counts as a call.
 pub(crate) fn reads_the_clock(plan: &LogicalPlan) -> bool {
@@ -239,9 +239,6 @@ pub(crate) fn reads_the_clock(plan: &LogicalPlan) -> bool {
         })
     });
     found || looked.is_err()
-}
-
-    }
 }
 
 /// Whether a filter of the logical plan holds a slot.

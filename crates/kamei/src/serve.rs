@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use kamei_gateway::{Audit, Gateway, GatewayError, MemoryLimits, Server, ServerOptions, Sources, Tls};
+use kamei_gateway::{
+    Audit, ConnectionIo, Gateway, GatewayError, MemoryLimits, Server, ServerOptions, Sources, Tls,
+};
 use kamei_policy::Config;
 use tokio_util::sync::CancellationToken;
 
@@ -158,7 +160,8 @@ fn generate_demo(dir: &Path) -> anyhow::Result<()> {
 }
 
 async fn load_sources(config: &Config, files_dir: Option<&Path>) -> anyhow::Result<Sources> {
-    let sources = Sources::open(config, files_dir).await;
+    // The server's runtime (multi-threaded, everything enabled) lives as long as the sources.
+    let sources = Sources::open(config, files_dir, ConnectionIo::ThisRuntime).await;
     let files = files_dir.or(config.sources_dir());
     match (sources, files) {
         (Ok(s), _) => Ok(s),

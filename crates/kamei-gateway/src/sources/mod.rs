@@ -6,7 +6,7 @@ mod files;
 mod postgres;
 
 pub(crate) use postgres::SourceFailed;
-pub use postgres::{SampledTable, sample_database};
+pub use postgres::{ConnectionIo, SampledTable, sample_database};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -39,8 +39,13 @@ impl Sources {
     /// Opens every table of the catalog from the source kamei.toml gives it; `files_dir`, when
     /// given, stands in for the directory of every source of files (`kamei serve --data`).
     /// A database is connected to, and each table's columns checked against the catalog, before
-    /// this returns: a source that is down or does not match is an error naming it.
-    pub async fn open(config: &Config, files_dir: Option<&Path>) -> Result<Sources, GatewayError> {
+    /// this returns: a source that is down or does not match is an error naming it. `io` says
+    /// where the databases' connections run their I/O.
+    pub async fn open(
+        config: &Config,
+        files_dir: Option<&Path>,
+        io: ConnectionIo,
+    ) -> Result<Sources, GatewayError> {
         let mut sources = Sources::default();
         let mut databases: HashMap<&str, Arc<postgres::Database>> = HashMap::new();
         for table in &config.catalog().tables {
@@ -58,7 +63,7 @@ impl Sources {
                     let database = match databases.get(source.name.as_str()) {
                         Some(d) => d.clone(),
                         None => {
-                            let d = Arc::new(postgres::Database::connect(&source.name, settings).await?);
+                            let d = Arc::new(postgres::Database::connect(&source.name, settings, io).await?);
                             databases.insert(&source.name, d.clone());
                             d
                         }

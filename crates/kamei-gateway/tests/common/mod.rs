@@ -122,7 +122,11 @@ pub fn open_postgres(config: &Config, url: &str) -> Result<Sources, kamei_gatewa
             .enable_all()
             .build()
             .unwrap()
-            .block_on(Sources::open(&config, None))
+            .block_on(Sources::open(
+                &config,
+                None,
+                kamei_gateway::ConnectionIo::OwnRuntime,
+            ))
     })
     .join()
     .unwrap()

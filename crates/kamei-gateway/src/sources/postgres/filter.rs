@@ -71,6 +71,16 @@ impl SourceSql {
             .map(|p| (p as &(dyn ToSql + Sync), p.pg_type()))
             .collect()
     }
+
+    /// The parameters' types, as a statement is prepared with them.
+    pub(crate) fn types(&self) -> Vec<Type> {
+        self.params.iter().map(Param::pg_type).collect()
+    }
+
+    /// The parameters, as a prepared statement takes them.
+    pub(crate) fn values(&self) -> impl ExactSizeIterator<Item = &(dyn ToSql + Sync)> {
+        self.params.iter().map(|p| p as &(dyn ToSql + Sync))
+    }
 }
 
 /// A value a filter compares with, in the binary form of its PostgreSQL type.

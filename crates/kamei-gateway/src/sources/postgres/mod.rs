@@ -37,6 +37,7 @@ use kamei_protect::SubjectDirectory;
 
 pub(crate) use copy::PgType;
 use filter::SourceSql;
+pub use pool::ConnectionIo;
 use pool::Pool;
 pub use sample::{SampledTable, sample_database};
 
@@ -58,7 +59,11 @@ pub(crate) struct Database {
 impl Database {
     /// Connects once (so a database that is down, or refuses the credentials, is an error at
     /// start naming the source) and keeps the connection in the pool.
-    pub(crate) async fn connect(name: &str, settings: &PostgresSettings) -> Result<Database, GatewayError> {
+    pub(crate) async fn connect(
+        name: &str,
+        settings: &PostgresSettings,
+        io: ConnectionIo,
+    ) -> Result<Database, GatewayError> {
         let fail = |message: String| GatewayError::Database {
             name: name.to_owned(),
             message,
@@ -99,7 +104,7 @@ impl Database {
         config.application_name("kamei");
         config.connect_timeout(std::time::Duration::from_secs(10));
         let pool = Arc::new(
-            Pool::new(config, tls, settings.max_connections)
+            Pool::new(config, tls, settings.max_connections, io)
                 .map_err(|e| fail(format!("cannot start its connections' runtime: {e}")))?,
         );
         let client = pool
@@ -266,7 +271,8 @@ impl PgTable {
                     .map_err(|_| fail(format!("no column `{c}`")))
             })
             .collect::<Result<_, _>>()?;
-        let scan = self.scan_exec(&columns, None, None);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let scan = self.scan_exec(&columns, None, None, cores);
         let mut directory = SubjectDirectory::new();
         for partition in 0..scan.partitions {
             let mut stream = scan.stream(partition);
@@ -341,7 +347,7 @@ impl TableProvider for PgTable {
     /// only filters on columns it leaves unchanged, and applies every filter again itself).
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
         limit: Option<usize>,
@@ -354,7 +360,8 @@ impl TableProvider for PgTable {
             Some(sql) => Some(self.filtered(columns, sql).await?),
             None => None,
         };
-        Ok(Arc::new(self.scan_exec(columns, filter, limit)))
+        let partitions = state.config().target_partitions();
+        Ok(Arc::new(self.scan_exec(columns, filter, limit, partitions)))
     }
 }
 

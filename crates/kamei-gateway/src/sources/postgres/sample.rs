@@ -10,7 +10,7 @@ use datafusion::arrow::datatypes::{Field, Schema};
 use futures::StreamExt;
 use kamei_policy::PostgresSettings;
 
-use super::{Database, PgTable, PgType, columns_of, pool, quote};
+use super::{ConnectionIo, Database, PgTable, PgType, columns_of, pool, quote};
 use crate::error::GatewayError;
 
 /// One table's sample.
@@ -28,7 +28,7 @@ pub async fn sample_database(
     settings: &PostgresSettings,
     rows: usize,
 ) -> Result<Vec<SampledTable>, GatewayError> {
-    let database = Arc::new(Database::connect("scan", settings).await?);
+    let database = Arc::new(Database::connect("scan", settings, ConnectionIo::OwnRuntime).await?);
     let fail = |message: String| GatewayError::Database {
         name: "scan".into(),
         message,
@@ -84,7 +84,7 @@ pub async fn sample_database(
             unique: HashSet::new(),
         };
         let all: Vec<usize> = (0..table.schema.fields().len()).collect();
-        let scan = table.scan_exec(&all, None, Some(rows));
+        let scan = table.scan_exec(&all, None, Some(rows), 1);
         let mut batches = Vec::new();
         let mut read = 0;
         'partitions: for partition in 0..scan.partitions {

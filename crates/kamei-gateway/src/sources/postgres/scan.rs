@@ -37,16 +37,18 @@ use super::{
 };
 
 impl PgTable {
+    /// A scan of `columns` in `partitions` partitions (the session's `target_partitions`: the
+    /// levels are applied on every core at once).
     pub(super) fn scan_exec(
         &self,
         columns: &[usize],
         filter: Option<Filtered>,
         limit: Option<usize>,
+        partitions: usize,
     ) -> PgScanExec {
         let schema = Arc::new(self.schema.project(columns).unwrap_or_else(|_| Schema::empty()));
         let names: Vec<String> = schema.fields().iter().map(|f| quote(f.name())).collect();
-        // One partition per core: the levels are applied on every core at once.
-        let partitions = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let partitions = partitions.max(1);
         let properties = PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
             Partitioning::UnknownPartitioning(partitions),
@@ -225,6 +227,21 @@ impl Reader {
                         ),
                         RowDecoder::new(self.schema.clone(), &self.types),
                     ),
+                    Read::Lookup(select, filter) => {
+                        let statement = client
+                            .prepare(&select, &filter.types())
+                            .await
+                            .map_err(|e| failed.with(&e))?;
+                        Open::Rows(
+                            Box::pin(
+                                client
+                                    .query_raw(&statement, filter.values())
+                                    .await
+                                    .map_err(|e| failed.with(&e))?,
+                            ),
+                            RowDecoder::new(self.schema.clone(), &self.types),
+                        )
+                    }
                 });
                 continue;
             };
@@ -279,7 +296,9 @@ impl Reader {
             return None;
         };
         Some(if self.partition == 0 {
-            VecDeque::from([self.read(format!("{} WHERE {} ORDER BY random()", self.select, filter.text))])
+            let limit = self.limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+            let select = format!("{} WHERE {} ORDER BY random(){limit}", self.select, filter.text);
+            VecDeque::from([Read::Lookup(select, filter.clone())])
         } else {
             VecDeque::new()
         })
@@ -350,6 +369,10 @@ enum Read {
     Copy(String),
     /// A `SELECT` whose filter's values are bound as parameters (COPY takes none).
     Select(String, Arc<SourceSql>),
+    /// A `SELECT` of few rows (`Reader::few`): the same text at every execution of a prepared
+    /// lookup, so prepared once per connection and then only bound and run (the database plans
+    /// an unnamed statement afresh each time: about 0.05 ms of a point lookup).
+    Lookup(String, Arc<SourceSql>),
 }
 
 /// The statement being read, and its decoder.
