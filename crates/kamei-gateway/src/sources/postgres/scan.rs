@@ -218,27 +218,21 @@ impl Reader {
                         ),
                         CopyDecoder::new(self.schema.clone(), &self.types),
                     ),
-                    Read::Select(select, filter) => Open::Rows(
-                        Box::pin(
-                            client
-                                .query_typed_raw(&select, filter.typed())
-                                .await
-                                .map_err(|e| failed.with(&e))?,
-                        ),
-                        RowDecoder::new(self.schema.clone(), &self.types),
-                    ),
+                    Read::Select(select, filter) => {
+                        let rows = client.query_typed_raw(&select, filter.typed()).await;
+                        Open::Rows(
+                            Box::pin(rows.map_err(|e| failed.with(&e))?),
+                            RowDecoder::new(self.schema.clone(), &self.types),
+                        )
+                    }
                     Read::Lookup(select, filter) => {
                         let statement = client
                             .prepare(&select, &filter.types())
                             .await
                             .map_err(|e| failed.with(&e))?;
+                        let rows = client.query_raw(&statement, filter.values()).await;
                         Open::Rows(
-                            Box::pin(
-                                client
-                                    .query_raw(&statement, filter.values())
-                                    .await
-                                    .map_err(|e| failed.with(&e))?,
-                            ),
+                            Box::pin(rows.map_err(|e| failed.with(&e))?),
                             RowDecoder::new(self.schema.clone(), &self.types),
                         )
                     }
@@ -296,18 +290,27 @@ impl Reader {
             return None;
         };
         Some(if self.partition == 0 {
-            let limit = self.limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-            let select = format!("{} WHERE {} ORDER BY random(){limit}", self.select, filter.text);
+            let select = format!(
+                "{} WHERE {} ORDER BY random(){}",
+                self.select,
+                filter.text,
+                self.limit_clause()
+            );
             VecDeque::from([Read::Lookup(select, filter.clone())])
         } else {
             VecDeque::new()
         })
     }
 
+    /// ` LIMIT n` when the scan has a limit, else nothing.
+    fn limit_clause(&self) -> String {
+        self.limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default()
+    }
+
     /// `select` as the statement that reads it: a `SELECT` with the filter's values bound
     /// when the scan is filtered (COPY takes no parameters), else a `COPY`.
     fn read(&self, select: String) -> Read {
-        let limit = self.limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+        let limit = self.limit_clause();
         match &self.filter {
             Some(Filtered::Few(f) | Filtered::Many(f)) => Read::Select(format!("{select}{limit}"), f.clone()),
             None => Read::Copy(format!("COPY ({select}{limit}) TO STDOUT (FORMAT binary)")),
