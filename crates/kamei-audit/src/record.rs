@@ -457,6 +457,8 @@ struct LeafRef<'a> {
     client_addr: Cow<'a, str>,
     #[serde(borrow)]
     country: Cow<'a, str>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    failure: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     opens: Option<u64>,
     #[serde(borrow)]
@@ -642,9 +644,18 @@ mod tests {
         escaped.principal = "a\"b\\c\u{1}é".into();
         escaped.policies = vec!["p\"1".into(), "p2".into()];
         let escaped = String::from_utf8(escaped.to_leaf().unwrap()).unwrap();
+        // Every optional field present: `verify` failed on the first record with a `failure`
+        // when `LeafRef` lacked the field.
+        let mut optional = record.clone();
+        optional.failure = Some("source `world` failed while reading table `users`".into());
+        optional.opens = Some(7);
+        optional.purpose = Some("incident review".into());
+        optional.ticket = Some("SEC-12".into());
+        let optional = String::from_utf8(optional.to_leaf().unwrap()).unwrap();
         let mut variants = vec![
             leaf.clone(),
             escaped.clone(),
+            optional.clone(),
             leaf.replacen(',', ", ", 1),
             leaf.replacen("{", "{\"x\":1,", 1),
             leaf.replacen("\"action\":\"query\",", "", 1)
@@ -669,8 +680,9 @@ mod tests {
                 );
             }
         }
-        assert!(AuditRecord::check_leaf(leaf.as_bytes()).is_ok());
-        assert!(AuditRecord::check_leaf(escaped.as_bytes()).is_ok());
+        for ok in [&leaf, &escaped, &optional] {
+            assert!(AuditRecord::check_leaf(ok.as_bytes()).is_ok(), "{ok}");
+        }
     }
 
     #[test]

@@ -247,6 +247,12 @@ fn every_statement_is_audited_and_the_log_verifies() {
     // Large results stream between an opening and a closing record.
     let (out, ok) = server.psql("cn_contractor", "SELECT m.body FROM messages m CROSS JOIN (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) x");
     assert!(ok, "{out}");
+    // A statement that fails while running gets a record with a `failure`, and the log with it
+    // still verifies (it did not: the verifier's reading of a leaf lacked the field).
+    let (out, ok) = server.psql("cn_contractor", "SELECT 1/0");
+    assert!(!ok, "{out}");
+    let records = read_records(&dir).unwrap();
+    assert!(records.last().unwrap().1.failure().is_some());
     server.log.checkpoint().unwrap();
     let report = verify_log(&dir, None, None).unwrap();
     assert!(report.problem.is_none(), "{:?}", report.problem);
