@@ -20,8 +20,6 @@ use kamei_core::PiiType;
 use kamei_detect::{Detector, Entity};
 use sha2::Sha256;
 
-use unicode_normalization::UnicodeNormalization;
-
 use crate::error::ProtectError;
 use crate::keyring::DomainKeys;
 use crate::masks;
@@ -480,8 +478,8 @@ fn normalized<'a>(value: &'a str, how: Normalize, buf: &'a mut Vec<u8>) -> &'a [
         }
         Normalize::Email => {
             buf.clear();
-            let value: String = value.nfkc().collect();
-            let value = value.trim();
+            let folded = masks::nfkc(value);
+            let value = folded.trim();
             match value.rsplit_once('@') {
                 Some((local, domain)) => {
                     buf.extend_from_slice(local.as_bytes());

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use bytes::{Bytes, BytesMut};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
@@ -9,14 +10,16 @@ use datafusion::arrow::datatypes::{
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
     UInt8Type, UInt16Type, UInt32Type,
 };
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::util::display::FormatOptions;
 use datafusion::common::ScalarValue;
 use pgwire::api::Type;
 use pgwire::api::portal::Format;
 use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
+use pgwire::types::format::FormatOptions as WireOptions;
 
+use super::text::{self, Scratch, TextColumn};
 use super::user_error;
 
 /// Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
@@ -83,29 +86,49 @@ pub fn fields(schema: &datafusion::arrow::datatypes::Schema, format: &Format) ->
 
 /// Encodes one batch as data rows.
 pub fn rows(batch: &RecordBatch, fields: &Arc<Vec<FieldInfo>>) -> PgWireResult<Vec<DataRow>> {
-    let options = FormatOptions::default()
-        .with_null("")
-        .with_timestamp_format(Some("%Y-%m-%d %H:%M:%S%.f"))
-        .with_timestamp_tz_format(Some("%Y-%m-%d %H:%M:%S%.f%:z"));
-    let arrays: Vec<ArrayRef> = batch
-        .columns()
-        .iter()
-        .map(microseconds)
-        .collect::<PgWireResult<_>>()?;
+    let options = text::options();
+    let arrays = arrays(batch)?;
     let columns: Vec<Column> = arrays
         .iter()
         .zip(fields.iter())
-        .map(|(a, f)| Column::new(a.as_ref(), f, &options))
+        .map(|(a, f)| Column::new(a, f, &options))
         .collect::<PgWireResult<_>>()?;
     let mut encoder = DataRowEncoder::new(fields.clone());
+    let mut scratch = Scratch::default();
+    let wire_options = WireOptions::default();
     let mut out = Vec::with_capacity(batch.num_rows());
     for r in 0..batch.num_rows() {
         for c in &columns {
-            c.encode(r, &mut encoder)?;
+            c.encode(r, &mut encoder, &mut scratch, &wire_options)?;
         }
         out.push(encoder.take_row());
     }
     Ok(out)
+}
+
+/// Encodes one batch as lines of COPY's text format, one buffer per batch split into a line
+/// per row (clients such as psycopg read a COPY one data message per row).
+pub fn copy_lines(batch: &RecordBatch) -> PgWireResult<Vec<Bytes>> {
+    let options = text::options();
+    let arrays = arrays(batch)?;
+    let columns: Vec<TextColumn> = arrays
+        .iter()
+        .map(|a| TextColumn::new(a, &options))
+        .collect::<PgWireResult<_>>()?;
+    let mut scratch = Scratch::default();
+    let mut buffer =
+        BytesMut::with_capacity(batch.get_array_memory_size() + batch.num_rows() * columns.len());
+    let mut out = Vec::with_capacity(batch.num_rows());
+    for r in 0..batch.num_rows() {
+        text::copy_line(&columns, &arrays, r, &mut scratch, &mut buffer);
+        out.push(buffer.split().freeze());
+    }
+    Ok(out)
+}
+
+/// A batch's columns as they are sent (`microseconds`).
+fn arrays(batch: &RecordBatch) -> PgWireResult<Vec<ArrayRef>> {
+    batch.columns().iter().map(microseconds).collect()
 }
 
 /// PostgreSQL's timestamps hold microseconds, and clients read at most six digits of a second
@@ -123,43 +146,42 @@ fn microseconds(array: &ArrayRef) -> PgWireResult<ArrayRef> {
 /// One column, ready to encode row by row.
 struct Column<'a> {
     array: &'a dyn Array,
-    text: ArrayFormatter<'a>,
+    text: TextColumn<'a>,
     binary: bool,
     pg: Type,
 }
 
 impl<'a> Column<'a> {
-    fn new(array: &'a dyn Array, field: &FieldInfo, options: &'a FormatOptions<'a>) -> PgWireResult<Self> {
-        let text =
-            ArrayFormatter::try_new(array, options).map_err(|e| user_error("XX000", &e.to_string()))?;
+    fn new(array: &'a ArrayRef, field: &FieldInfo, options: &'a FormatOptions<'a>) -> PgWireResult<Self> {
         Ok(Column {
-            array,
-            text,
+            array: array.as_ref(),
+            text: TextColumn::new(array, options)?,
             binary: field.format() == FieldFormat::Binary,
             pg: field.datatype().clone(),
         })
     }
 
-    fn encode(&self, r: usize, e: &mut DataRowEncoder) -> PgWireResult<()> {
+    fn encode(
+        &self,
+        r: usize,
+        e: &mut DataRowEncoder,
+        scratch: &mut Scratch,
+        d: &WireOptions,
+    ) -> PgWireResult<()> {
         let t = &self.pg;
         if self.array.is_null(r) {
-            return e.encode_field_with_type_and_format(
-                &None::<i32>,
-                t,
-                FieldFormat::Text,
-                &Default::default(),
-            );
+            return e.encode_field_with_type_and_format(&None::<i32>, t, FieldFormat::Text, d);
         }
+        let text = |scratch: &mut Scratch| {
+            scratch.text.clear();
+            self.text.write(r, &mut scratch.ints, &mut scratch.text);
+        };
         if !self.binary {
-            let mut s = self.text.value(r).to_string();
-            if *t == Type::BOOL {
-                s = if s == "true" { "t".into() } else { "f".into() };
-            }
-            return e.encode_field_with_type_and_format(&s, t, FieldFormat::Text, &Default::default());
+            text(scratch);
+            return e.encode_field_with_type_and_format(&scratch.text.as_str(), t, FieldFormat::Text, d);
         }
         let a = self.array;
         let fmt = FieldFormat::Binary;
-        let d = &Default::default();
         match a.data_type() {
             DataType::Boolean => e.encode_field_with_type_and_format(&a.as_boolean().value(r), t, fmt, d),
             DataType::Int8 => e.encode_field_with_type_and_format(
@@ -229,8 +251,8 @@ impl<'a> Column<'a> {
                 e.encode_field_with_type_and_format(&bytes, t, fmt, d)
             }
             _ => {
-                let s = self.text.value(r).to_string();
-                e.encode_field_with_type_and_format(&s, &Type::TEXT, fmt, d)
+                text(scratch);
+                e.encode_field_with_type_and_format(&scratch.text.as_str(), &Type::TEXT, fmt, d)
             }
         }
     }

@@ -8,6 +8,7 @@ mod auth;
 mod encode;
 mod query;
 mod stream;
+mod text;
 
 pub(crate) use encode::pg_type;
 

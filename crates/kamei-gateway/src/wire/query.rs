@@ -24,11 +24,9 @@ use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
-use pgwire::messages::copy::CopyData;
-use pgwire::messages::data::DataRow;
 
 use super::encode;
-use super::stream::{Closing, batch_rows, cancellable, copy_line, guarded_tail, until_reloaded};
+use super::stream::{Closing, batch_copy_lines, batch_rows, cancellable, guarded_tail, until_reloaded};
 use super::{Connection, user_error};
 use crate::audit::Entry;
 use crate::error::GatewayError;
@@ -714,7 +712,9 @@ impl Connection {
         }
         let audit = self.shared.audit.clone();
         let buffered = stream::iter(buffer.into_iter().map(Ok));
-        let rows_out: std::pin::Pin<Box<dyn Stream<Item = PgWireResult<DataRow>> + Send>> = if complete {
+        let batches: std::pin::Pin<
+            Box<dyn Stream<Item = PgWireResult<datafusion::arrow::array::RecordBatch>> + Send>,
+        > = if complete {
             let entry = Entry {
                 statement: text,
                 rows: rows as u64,
@@ -726,7 +726,7 @@ impl Connection {
             audit
                 .append(session.who(), self.peer, Action::Query, entry)
                 .await?;
-            Box::pin(batch_rows(buffered, fields.clone()))
+            Box::pin(buffered)
         } else {
             // The opening record names the columns and levels; the subjects come with the
             // closing one, which the trace keeps collecting for.
@@ -757,17 +757,14 @@ impl Connection {
                 failure: None,
                 done: false,
             };
-            Box::pin(batch_rows(
-                buffered.chain(guarded_tail(stream, token, closing)),
-                fields.clone(),
-            ))
+            Box::pin(buffered.chain(guarded_tail(stream, token, closing)))
         };
-        let rows_out = until_reloaded(rows_out, self.shared.clone(), generation);
+        let shared = self.shared.clone();
         if copy {
-            let columns = fields.len();
-            let data = rows_out.map(|row| row.map(|r| CopyData::new(copy_line(&r).freeze())));
-            return Ok(Response::CopyOut(CopyResponse::new(0, columns, data)));
+            let lines = until_reloaded(batch_copy_lines(batches), shared, generation);
+            return Ok(Response::CopyOut(CopyResponse::new(0, fields.len(), lines)));
         }
+        let rows_out = until_reloaded(batch_rows(batches, fields.clone()), shared, generation);
         Ok(Response::Query(QueryResponse::new(fields, rows_out)))
     }
 }

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use bytes::{BufMut, BytesMut};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::execution::SendableRecordBatchStream;
 use futures::{Stream, StreamExt, stream};
 use kamei_audit::Action;
 use pgwire::api::results::FieldInfo;
 use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::copy::CopyData;
 use pgwire::messages::data::DataRow;
 use tokio_util::sync::CancellationToken;
 
@@ -134,11 +134,11 @@ pub(super) fn guarded_tail(
 /// Ends a result at its first row after a configuration reload: rows computed under the old
 /// levels must not reach the client once a permission is revoked (a suspended portal would
 /// otherwise hand them out whenever it is resumed).
-pub(super) fn until_reloaded(
-    rows: impl Stream<Item = PgWireResult<DataRow>> + Send + 'static,
+pub(super) fn until_reloaded<T: Send + 'static>(
+    rows: impl Stream<Item = PgWireResult<T>> + Send + 'static,
     shared: Arc<super::Shared>,
     generation: u64,
-) -> impl Stream<Item = PgWireResult<DataRow>> + Send {
+) -> impl Stream<Item = PgWireResult<T>> + Send {
     rows.scan(false, move |stopped, row| {
         let next = if *stopped {
             None
@@ -160,45 +160,29 @@ pub(super) fn batch_rows(
     batches: impl Stream<Item = PgWireResult<RecordBatch>> + Send + 'static,
     fields: Arc<Vec<FieldInfo>>,
 ) -> impl Stream<Item = PgWireResult<DataRow>> + Send {
+    per_row(batches, move |b| encode::rows(b, &fields))
+}
+
+/// Encodes batches as lines of COPY's text format, a data message each.
+pub(super) fn batch_copy_lines(
+    batches: impl Stream<Item = PgWireResult<RecordBatch>> + Send + 'static,
+) -> impl Stream<Item = PgWireResult<CopyData>> + Send {
+    per_row(batches, |b| {
+        encode::copy_lines(b).map(|lines| lines.into_iter().map(CopyData::new).collect())
+    })
+}
+
+/// A stream of batches as a stream of their encoded rows; an error ends it.
+fn per_row<T: Send + 'static>(
+    batches: impl Stream<Item = PgWireResult<RecordBatch>> + Send + 'static,
+    encode: impl Fn(&RecordBatch) -> PgWireResult<Vec<T>> + Send + 'static,
+) -> impl Stream<Item = PgWireResult<T>> + Send {
     batches
-        .map(move |b| match b.and_then(|b| encode::rows(&b, &fields)) {
+        .map(move |b| match b.and_then(|b| encode(&b)) {
             Ok(rows) => stream::iter(rows.into_iter().map(Ok).collect::<Vec<_>>()),
             Err(e) => stream::iter(vec![Err(e)]),
         })
         .flatten()
-}
-
-/// One data row as a line of COPY's text format (the row's fields are length-prefixed; a
-/// negative length is NULL).
-pub(super) fn copy_line(row: &DataRow) -> BytesMut {
-    let mut line = BytesMut::new();
-    let mut data: &[u8] = &row.data;
-    let mut first = true;
-    while let Some((len, rest)) = data.split_first_chunk::<4>() {
-        let len = i32::from_be_bytes(*len);
-        data = rest;
-        if !first {
-            line.put_u8(b'\t');
-        }
-        first = false;
-        let Ok(n) = usize::try_from(len) else {
-            line.put_slice(b"\\N");
-            continue;
-        };
-        let (value, rest) = data.split_at(n.min(data.len()));
-        for &b in value {
-            match b {
-                b'\\' => line.put_slice(b"\\\\"),
-                b'\t' => line.put_slice(b"\\t"),
-                b'\n' => line.put_slice(b"\\n"),
-                b'\r' => line.put_slice(b"\\r"),
-                _ => line.put_u8(b),
-            }
-        }
-        data = rest;
-    }
-    line.put_u8(b'\n');
-    line
 }
 
 /// Runs a future unless the statement is cancelled first.
