@@ -1,13 +1,12 @@
-//! Group commit: the four stages an append goes through after [`crate::AuditLog::append`]
-//! queued it, each on a thread of its own so that the next sync starts as soon as the previous
-//! one ends.
+//! Group commit: the three stages an append goes through after [`crate::AuditLog::append`]
+//! queued it, each on a thread of its own.
 //!
-//! 1. The writer takes whatever appends are queued and appends their journal frames (entry and
-//!    subject set, see [`crate::journal`]) without syncing.
-//! 2. The syncer syncs the journal once for every batch written meanwhile, makes the entries
-//!    visible in the tree, and hands the answers on. It is the only code that changes the tree.
-//! 3. The notifier wakes the callers.
-//! 4. The publisher derives full entry bundles and subject index entries from full journals,
+//! 1. The committer takes whatever appends are queued, appends their journal frames (entry and
+//!    subject set, see [`crate::journal`]), syncs the journal once for the whole batch, makes
+//!    the entries visible in the tree and answers. It is the only code that changes the tree.
+//!    Appends that arrive during a sync form the next batch, so batches grow with load.
+//! 2. The notifier wakes the callers of a big batch.
+//! 3. The publisher derives full entry bundles and subject index entries from full journals,
 //!    writes hash tiles, and signs checkpoints. Entries are durable whatever happens there, and
 //!    opening the log redoes any of it that is missing.
 //!
@@ -21,9 +20,9 @@ use crate::merkle::{Hash, Tree};
 use crate::storage::LogStorage;
 use crate::subjects::push_frame;
 use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, bundle_path, hash_tile_path, push_entry};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Most appends one batch takes.
 const MAX_BATCH: usize = 4096;
@@ -57,80 +56,6 @@ pub(crate) enum Job {
     },
 }
 
-/// A batch the first stage wrote, waiting for its sync.
-pub(crate) struct Written {
-    start: u64,
-    hashes: Vec<Hash>,
-    journals: Vec<u64>,
-    replies: Vec<Reply>,
-}
-
-/// What the first stage hands the second, in log order.
-pub(crate) enum Stage {
-    Written(Written),
-    Publish(PublishReply),
-}
-
-/// First stage: writes each batch as soon as it arrives and hands it to the syncer, without
-/// waiting for the sync. While one sync runs, the next batch gathers every append that arrives
-/// meanwhile, so batches grow with load instead of alternating between large and tiny.
-pub(crate) fn run_writer(
-    storage: Arc<dyn LogStorage>,
-    mut size: u64,
-    failed: Arc<AtomicBool>,
-    rx: Receiver<Job>,
-    tx: Sender<Stage>,
-) {
-    while let Ok(first) = rx.recv() {
-        let mut appends = Vec::new();
-        let mut publishes = Vec::new();
-        let mut job = Some(first);
-        while let Some(j) = job {
-            match j {
-                Job::Append { frame, hash, reply } => appends.push((frame, hash, reply)),
-                Job::Publish { reply } => publishes.push(reply),
-            }
-            job = if appends.len() < MAX_BATCH {
-                rx.try_recv().ok()
-            } else {
-                None
-            };
-        }
-        if !appends.is_empty() {
-            let written = if failed.load(Ordering::SeqCst) {
-                Err(AuditError::Closed)
-            } else {
-                write_journals(storage.as_ref(), size, &appends)
-            };
-            match written {
-                Ok(journals) => {
-                    let start = size;
-                    size += appends.len() as u64;
-                    let (hashes, replies) = appends.into_iter().map(|(_, h, r)| (h, r)).unzip();
-                    let _ = tx.send(Stage::Written(Written {
-                        start,
-                        hashes,
-                        journals,
-                        replies,
-                    }));
-                }
-                Err(e) => {
-                    // What is on disk is unknown now: refuse further appends until the log is
-                    // reopened, where recovery decides from the files.
-                    failed.store(true, Ordering::SeqCst);
-                    let msg = e.to_string();
-                    for (_, _, reply) in appends {
-                        reply.send(Err(msg.clone()));
-                    }
-                }
-            }
-        }
-        for reply in publishes {
-            let _ = tx.send(Stage::Publish(reply));
-        }
-    }
-}
-
 /// Appends a batch's frames to the journals of the bundles it falls in (not synced); returns
 /// those bundles.
 fn write_journals(
@@ -156,7 +81,7 @@ fn write_journals(
 /// Answers for the callers of one commit.
 pub(crate) type Answers = Vec<(Reply, Result<u64, String>)>;
 
-/// What the sync stage hands the publish stage, in log order.
+/// What the committer hands the publisher, in log order.
 pub(crate) enum Finish {
     /// Entries `start..end` are durable and visible.
     Committed {
@@ -166,8 +91,11 @@ pub(crate) enum Finish {
     Publish(PublishReply),
 }
 
-/// Second stage: syncs, makes entries visible, hands the answers and the finishing work on.
-pub(crate) struct Syncer {
+/// First stage: writes and syncs each batch, makes its entries visible, answers, and hands the
+/// finishing work on. Its thread takes what is queued; an append that finds nothing queued
+/// and nobody committing is committed on its caller's thread (`AuditLog::commit_alone`), which
+/// spares a lone client's statement two thread switches.
+pub(crate) struct Committer {
     pub storage: Arc<dyn LogStorage>,
     pub tree: Arc<RwLock<Tree>>,
     pub failed: Arc<AtomicBool>,
@@ -184,10 +112,18 @@ pub(crate) struct Syncer {
     pub committed: u64,
 }
 
-/// Most answers the syncer sends itself rather than through the notifier.
+impl std::fmt::Debug for Committer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Committer")
+            .field("committed", &self.committed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Most answers the committer sends itself rather than through the notifier.
 const INLINE_ANSWERS: usize = 4;
 
-/// Third stage: wakes the callers of a committed batch.
+/// Second stage: wakes the callers of a committed batch.
 pub(crate) fn run_notifier(rx: Receiver<Answers>) {
     while let Ok(answers) = rx.recv() {
         for (reply, answer) in answers {
@@ -196,28 +132,44 @@ pub(crate) fn run_notifier(rx: Receiver<Answers>) {
     }
 }
 
-impl Syncer {
-    pub fn run(mut self, rx: Receiver<Stage>) {
-        while let Ok(first) = rx.recv() {
-            let mut items = vec![first];
-            while let Ok(more) = rx.try_recv() {
-                items.push(more);
+/// The committer's thread: takes whatever is queued (at most [`MAX_BATCH`] appends), commits
+/// it as one batch, then hands publish requests on, in that order.
+pub(crate) fn run_committer(committer: Arc<Mutex<Committer>>, queued: Arc<AtomicUsize>, rx: Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut appends = Vec::new();
+        let mut publishes = Vec::new();
+        let mut job = Some(first);
+        while let Some(j) = job {
+            match j {
+                Job::Append { frame, hash, reply } => appends.push((frame, hash, reply)),
+                Job::Publish { reply } => publishes.push(reply),
             }
-            let mut batches = Vec::new();
-            for item in items {
-                match item {
-                    Stage::Written(w) => batches.push(w),
-                    Stage::Publish(reply) => {
-                        self.commit(std::mem::take(&mut batches));
-                        self.report();
-                        let _ = self.finished.send(Finish::Publish(reply));
-                    }
-                }
-            }
-            self.commit(batches);
+            job = if appends.len() < MAX_BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        let mut committer = committer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        queued.fetch_sub(appends.len(), Ordering::SeqCst);
+        committer.commit(appends);
+        for reply in publishes {
+            committer.report();
+            let _ = committer.finished.send(Finish::Publish(reply));
         }
     }
+    // The log is closing: the state outlives this thread (the log holds it too), so its senders
+    // are dropped here for the notifier and the publisher to end.
+    let mut committer = committer
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    committer.answers = std::sync::mpsc::channel().0;
+    committer.finished = std::sync::mpsc::channel().0;
+}
 
+impl Committer {
     /// Tells the publisher of every commit since it was last told.
     fn report(&mut self) {
         if self.committed > self.reported {
@@ -239,30 +191,32 @@ impl Syncer {
         }
     }
 
-    /// One sync for every batch written so far, then the answers.
-    fn commit(&mut self, batches: Vec<Written>) {
-        let Some(start) = batches.first().map(|b| b.start) else {
+    /// Writes a batch, syncs it, then answers.
+    pub(crate) fn commit(&mut self, batch: Vec<(Vec<u8>, Hash, Reply)>) {
+        if batch.is_empty() {
             return;
-        };
-        let mut journals: Vec<u64> = batches.iter().flat_map(|b| b.journals.iter().copied()).collect();
-        journals.dedup();
+        }
+        let start = self.committed;
         // INVARIANT (nothing acknowledged after a failure): once `failed` is set, no later
-        // batch is answered Ok, even if its own sync would succeed.
+        // batch is answered Ok, even if its own write and sync would succeed.
         let synced = if self.failed.load(Ordering::SeqCst) {
             Err(AuditError::Closed)
         } else {
-            journals.iter().try_for_each(|n| {
-                let path = journal_path(*n);
-                self.storage.sync(&path).map_err(io_err("sync", &path))
+            write_journals(self.storage.as_ref(), start, &batch).and_then(|journals| {
+                journals.iter().try_for_each(|n| {
+                    let path = journal_path(*n);
+                    self.storage.sync(&path).map_err(io_err("sync", &path))
+                })
             })
         };
         if let Err(e) = synced {
+            // What is on disk is unknown now: refuse further appends until the log is
+            // reopened, where recovery decides from the files.
             self.failed.store(true, Ordering::SeqCst);
             let msg = e.to_string();
-            let answers = batches
+            let answers = batch
                 .into_iter()
-                .flat_map(|b| b.replies)
-                .map(|reply| (reply, Err(msg.clone())))
+                .map(|(_, _, reply)| (reply, Err(msg.clone())))
                 .collect();
             self.answer(answers);
             return;
@@ -273,22 +227,15 @@ impl Syncer {
                 .tree
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for b in &batches {
-                for h in &b.hashes {
-                    tree.push(*h);
-                }
+            for (_, hash, _) in &batch {
+                tree.push(*hash);
             }
         }
-        let end = batches.last().map_or(start, |b| b.start + b.hashes.len() as u64);
-        let answers = batches
+        let end = start + batch.len() as u64;
+        let answers = batch
             .into_iter()
-            .flat_map(|b| {
-                let first = b.start;
-                b.replies
-                    .into_iter()
-                    .enumerate()
-                    .map(move |(i, reply)| (reply, Ok(first + i as u64)))
-            })
+            .zip(start..)
+            .map(|((_, _, reply), index)| (reply, Ok(index)))
             .collect();
         self.answer(answers);
         self.committed = end;
@@ -299,7 +246,7 @@ impl Syncer {
     }
 }
 
-/// Fourth stage: retires full journals, writes hash tiles, signs and publishes checkpoints.
+/// Third stage: retires full journals, writes hash tiles, signs and publishes checkpoints.
 pub(crate) struct Publisher {
     pub storage: Arc<dyn LogStorage>,
     pub tree: Arc<RwLock<Tree>>,
@@ -308,7 +255,7 @@ pub(crate) struct Publisher {
     pub publish_every: u64,
     pub published: u64,
     /// The entries the processed commits cover: tiles and checkpoints describe this size,
-    /// which may lag the tree (the sync stage runs ahead).
+    /// which may lag the tree (the committer runs ahead).
     pub end: u64,
     /// Bundles below this have their full entry bundle and subject index entries.
     pub retired: u64,

@@ -17,7 +17,7 @@
 //!   passes the keyring's `audit-signing` key instead, see [`Options::key`]).
 
 use crate::checkpoint::{Checkpoint, CheckpointError, LogKey};
-use crate::commit::{Job, Publisher, Reply, Syncer, run_notifier, run_writer};
+use crate::commit::{Committer, Job, Publisher, Reply, run_committer, run_notifier};
 use crate::journal::{JOURNAL_DIR, journal_path, parse_journal, push_frame as push_journal_frame};
 use crate::merkle::{Hash, ProofError, Tree, leaf_hash, subtree_levels};
 use crate::record::{AuditRecord, RecordError, RecordInput};
@@ -26,7 +26,7 @@ use crate::subjects::{SubjectSet, parse_frames, push_frame};
 use crate::tiles::{TILE_WIDTH, bundle_path, hash_tile_path, parse_bundle};
 use rayon::prelude::*;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Sender, channel, sync_channel};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -135,8 +135,9 @@ pub struct ConsistencyProof {
 /// The audit log: append-only, tamper-evident, durable.
 ///
 /// `append` may be called from many threads at once; each call returns once its record is on
-/// disk, and calls that arrive together share one sync (group commit: one writer thread takes
-/// whatever is queued, writes it, syncs once, then answers every caller).
+/// disk, and calls that arrive together share one sync (group commit: the committer thread
+/// takes whatever is queued, writes it, syncs once, then answers every caller; a call that
+/// finds nothing queued and nobody committing writes and syncs on its own thread).
 #[derive(Debug)]
 pub struct AuditLog {
     storage: Arc<dyn LogStorage>,
@@ -144,8 +145,20 @@ pub struct AuditLog {
     key: Arc<LogKey>,
     origin: String,
     jobs: Mutex<Option<Sender<Job>>>,
+    /// The committer's state, shared by its thread and a caller that commits alone.
+    committer: Arc<Mutex<Committer>>,
+    /// Appends sent to the committer's thread and not yet taken by it.
+    queued: Arc<AtomicUsize>,
     /// The writer, sync, notify and publish threads (joined in that order on close).
     writer: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// An entry's leaf hash and journal frame, computed on the caller's thread so that the
+/// committer only writes and syncs.
+fn journal_entry(leaf: &[u8], subjects: &[u8]) -> (Hash, Vec<u8>) {
+    let mut frame = Vec::with_capacity(leaf.len() + subjects.len() + 14);
+    push_journal_frame(&mut frame, leaf, subjects);
+    (leaf_hash(leaf), frame)
 }
 
 impl AuditLog {
@@ -160,7 +173,7 @@ impl AuditLog {
     }
 
     /// Opens the log on any storage: loads or creates the key, recovers a torn tail, rebuilds
-    /// the tree and missing tiles, checks the stored checkpoint, and starts the writer.
+    /// the tree and missing tiles, checks the stored checkpoint, and starts the committer.
     pub fn open_storage(storage: Arc<dyn LogStorage>, options: Options) -> Result<Self, AuditError> {
         storage.lock_exclusive().map_err(io_err("lock", "lock"))?;
         let key = match &options.key {
@@ -201,26 +214,22 @@ impl AuditLog {
         };
         let (notify_tx, notify_rx) = channel();
         let (finish_tx, finish_rx) = channel();
-        let (stage_tx, stage_rx) = channel();
         let (tx, rx) = channel();
-        let syncer = Syncer {
+        let committer = Arc::new(Mutex::new(Committer {
             storage: Arc::clone(&storage),
             tree: Arc::clone(&tree),
-            failed: Arc::clone(&failed),
+            failed,
             answers: notify_tx,
             finished: finish_tx,
             publish_every: options.publish_every,
             reported: size,
             committed: size,
-        };
-        let first_stage = Arc::clone(&storage);
+        }));
+        let queued = Arc::new(AtomicUsize::new(0));
+        let (shared, counted) = (Arc::clone(&committer), Arc::clone(&queued));
         // Joined in this order on close: each stage ends when the one before it has.
         let threads = vec![
-            spawn(
-                "writer",
-                Box::new(move || run_writer(first_stage, size, failed, rx, stage_tx)),
-            )?,
-            spawn("sync", Box::new(move || syncer.run(stage_rx)))?,
+            spawn("commit", Box::new(move || run_committer(shared, counted, rx)))?,
             spawn("notify", Box::new(move || run_notifier(notify_rx)))?,
             spawn("publish", Box::new(move || publisher.run(finish_rx)))?,
         ];
@@ -230,6 +239,8 @@ impl AuditLog {
             key,
             origin,
             jobs: Mutex::new(Some(tx)),
+            committer,
+            queued,
             writer: Mutex::new(threads),
         })
     }
@@ -239,10 +250,18 @@ impl AuditLog {
             .jobs
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        jobs.as_ref()
-            .ok_or(AuditError::Closed)?
-            .send(job)
-            .map_err(|_| AuditError::Closed)
+        let appending = matches!(job, Job::Append { .. });
+        if appending {
+            self.queued.fetch_add(1, Ordering::SeqCst);
+        }
+        let sent = jobs
+            .as_ref()
+            .ok_or(AuditError::Closed)
+            .and_then(|jobs| jobs.send(job).map_err(|_| AuditError::Closed));
+        if sent.is_err() && appending {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+        }
+        sent
     }
 
     /// Appends a record with its subject set; returns its index once both are durable.
@@ -259,12 +278,69 @@ impl AuditLog {
     }
 
     fn append_leaf(&self, leaf: Vec<u8>, subjects: Vec<u8>) -> Result<u64, AuditError> {
+        let (hash, frame) = journal_entry(&leaf, &subjects);
+        if let Some(done) = self.commit_alone(&frame, hash) {
+            return done;
+        }
         let (reply, answer) = sync_channel(1);
-        self.submit_leaf(leaf, subjects, Reply::Blocking(reply))?;
+        self.send(Job::Append {
+            frame,
+            hash,
+            reply: Reply::Blocking(reply),
+        })?;
         answer
             .recv()
             .map_err(|_| AuditError::Closed)?
             .map_err(AuditError::Write)
+    }
+
+    /// Appends a record on the caller's thread when nothing is queued and nobody is committing,
+    /// and returns its index once it is durable; `None` when others are (then `submit` joins
+    /// their group commit). The caller blocks for one sync: an async caller runs it where
+    /// blocking is allowed (`tokio::task::block_in_place`).
+    pub fn append_alone(
+        &self,
+        record: &AuditRecord,
+        subjects: &SubjectSet,
+    ) -> Option<Result<u64, AuditError>> {
+        if let Err(e) = check_digest(record, subjects) {
+            return Some(Err(e));
+        }
+        let leaf = match record.to_leaf() {
+            Ok(leaf) => leaf,
+            Err(e) => return Some(Err(e.into())),
+        };
+        let (hash, frame) = journal_entry(&leaf, &subjects.to_bytes());
+        self.commit_alone(&frame, hash)
+    }
+
+    /// Whether an append would now be committed on its caller's thread.
+    pub fn idle(&self) -> bool {
+        self.queued.load(Ordering::SeqCst) == 0
+    }
+
+    fn commit_alone(&self, frame: &[u8], hash: Hash) -> Option<Result<u64, AuditError>> {
+        if !self.idle() {
+            return None;
+        }
+        let mut committer = self.committer.try_lock().ok()?;
+        if self
+            .jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_none()
+        {
+            return Some(Err(AuditError::Closed));
+        }
+        let (reply, answer) = sync_channel(1);
+        committer.commit(vec![(frame.to_vec(), hash, Reply::Blocking(reply))]);
+        drop(committer);
+        Some(
+            answer
+                .try_recv()
+                .map_err(|_| AuditError::Closed)
+                .and_then(|a| a.map_err(AuditError::Write)),
+        )
     }
 
     /// Submits a record with its subject set and returns at once; the returned future resolves
@@ -287,10 +363,7 @@ impl AuditLog {
     }
 
     fn submit_leaf(&self, leaf: Vec<u8>, subjects: Vec<u8>, reply: Reply) -> Result<(), AuditError> {
-        // Hash and frame here, on the caller's thread, so the writer only writes and syncs.
-        let hash = leaf_hash(&leaf);
-        let mut frame = Vec::with_capacity(leaf.len() + subjects.len() + 14);
-        push_journal_frame(&mut frame, &leaf, &subjects);
+        let (hash, frame) = journal_entry(&leaf, &subjects);
         self.send(Job::Append { frame, hash, reply })
     }
 
@@ -345,7 +418,7 @@ impl AuditLog {
         consistency(&tree, old_size, size.unwrap_or(tree.size()))
     }
 
-    /// Stops the writer after the queued appends and publishes a final checkpoint.
+    /// Stops the committer after the queued appends and publishes a final checkpoint.
     pub fn close(&self) -> Result<(), AuditError> {
         let published = self.checkpoint();
         self.jobs

@@ -1124,7 +1124,7 @@ fn published_size(d: &Path, log: &AuditLog, at_least: u64) -> u64 {
 
 #[test]
 fn appends_alone_publish_checkpoints_and_retire_full_journals() {
-    // One append at a time, as a lone client's statements come: the syncer tells the publisher
+    // One append at a time, as a lone client's statements come: the committer tells the publisher
     // only when there is work for it, and that must still be every bundle and every
     // `publish_every` entries.
     let dir = tempfile::tempdir().unwrap();

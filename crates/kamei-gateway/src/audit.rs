@@ -109,6 +109,14 @@ impl Audit {
         let (record, subjects) = input
             .into_record()
             .map_err(|e| GatewayError::Audit(e.to_string()))?;
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread
+            && self.log.idle()
+            && let Some(done) = tokio::task::block_in_place(|| self.log.append_alone(&record, &subjects))
+        {
+            return done.map_err(failed);
+        }
         let pending = self.log.submit(&record, &subjects).map_err(failed)?;
         pending.await.map_err(failed)
     }
