@@ -363,6 +363,9 @@ struct Prefilter {
 
 /// Most bytes of protected filter columns one prefilter keeps.
 const PROTECTED_BATCHES_BYTES: usize = 1 << 20;
+/// Most batches it keeps: a source that reads fresh arrays at every execution (PostgreSQL)
+/// never hits, and a lookup then searched thousands of one-row batches (2 % of its CPU).
+const PROTECTED_BATCHES: usize = 32;
 
 /// The protected filter columns of the raw batches a prefilter saw, while they fit in
 /// [`PROTECTED_BATCHES_BYTES`]: a prepared point query on a small in-memory table protects its
@@ -391,7 +394,7 @@ impl Prefilter {
             .map_err(|e| DataFusionError::Execution(e.to_string()))?;
         let bytes = batch.get_array_memory_size();
         let mut cache = lock();
-        if cache.bytes + bytes <= PROTECTED_BATCHES_BYTES {
+        if cache.bytes + bytes <= PROTECTED_BATCHES_BYTES && cache.batches.len() < PROTECTED_BATCHES {
             cache.bytes += bytes;
             cache.batches.push((raw.columns().to_vec(), batch.clone()));
         }
