@@ -212,32 +212,39 @@ fn field(field: &'static str, what: impl Into<String>) -> RecordError {
 /// A run of 5 digits is refused, and so is a number written in groups (`+81 90 1234 5678`,
 /// a card number in fours) of 9 digits or more; a date (`2026-02-16`) passes.
 pub fn purpose_ok(s: &str) -> bool {
-    let (mut run, mut grouped, mut separated) = (0, 0, false);
-    let long_run = s.chars().any(|c| {
-        if c.is_numeric() {
-            run += 1;
-            grouped += 1;
-            separated = false;
-        } else if !separated && " -.()/+".contains(c) {
-            run = 0;
-            separated = true;
-        } else {
-            (run, grouped, separated) = (0, 0, false);
-        }
-        run >= 5 || grouped >= 9
-    });
     !s.trim().is_empty()
         && s.chars().count() <= 200
         && !s.contains(['@', '＠'])
-        && !long_run
+        && !holds_number(s, 5)
         && !s.chars().any(char::is_control)
 }
 
-/// A ticket is an identifier in a tracker: `INC-2041`, `JIRA:SEC-12`, `#4411`.
+/// A ticket is an identifier in a tracker: `INC-2041`, `JIRA:SEC-12345`, `#4411`. Nine digits
+/// or more, in a run or in groups, are a phone number or a My Number rather than a ticket.
 pub fn ticket_ok(s: &str) -> bool {
     (1..=64).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_.:/#-".contains(&b))
+        && !holds_number(s, 9)
+}
+
+/// Whether `s` holds a run of `run` digits, or 9 digits or more in groups split by single
+/// separators (`090-1234-5678`, `4111 1111 1111 1111`).
+fn holds_number(s: &str, run: usize) -> bool {
+    let (mut digits, mut grouped, mut separated) = (0, 0, false);
+    s.chars().any(|c| {
+        if c.is_numeric() {
+            digits += 1;
+            grouped += 1;
+            separated = false;
+        } else if !separated && " -.()/+".contains(c) {
+            digits = 0;
+            separated = true;
+        } else {
+            (digits, grouped, separated) = (0, 0, false);
+        }
+        digits >= run || grouped >= 9
+    })
 }
 
 fn name_ok(s: &str) -> bool {
@@ -717,7 +724,7 @@ mod tests {
     }
 
     #[test]
-    fn purposes_and_failures_hold_no_number_that_could_be_personal() {
+    fn purposes_failures_and_tickets_hold_no_number_that_could_be_personal() {
         for ok in [
             "fraud review",
             "incident 2026-02-16 (INC-2041)",
@@ -734,6 +741,13 @@ mod tests {
             "a\nb",
         ] {
             assert!(!purpose_ok(bad), "{bad}");
+        }
+        for ok in ["INC-2041", "JIRA:SEC-12345", "#4411", "2026-02-16"] {
+            assert!(ticket_ok(ok), "{ok}");
+        }
+        // A phone number or a My Number is not a ticket (a live review set them as tickets).
+        for bad in ["050-4732-6333", "123456789012", "09012345678", "a b", ""] {
+            assert!(!ticket_ok(bad), "{bad}");
         }
     }
 

@@ -584,7 +584,7 @@ impl Connection {
                     return Err(user_error(
                         "22023",
                         &format!(
-                            "{name}: a purpose is up to 200 characters without an @ or long numbers; a ticket up to 64 letters, digits or _.:/#-"
+                            "{name}: a purpose is up to 200 characters without an @ or long numbers; a ticket up to 64 letters, digits or _.:/#- and no number of 9 digits or more"
                         ),
                     ));
                 }
