@@ -120,6 +120,17 @@ impl std::fmt::Debug for Committer {
     }
 }
 
+/// Sets the log failed when dropped by a panic.
+struct FailOnUnwind(Arc<AtomicBool>);
+
+impl Drop for FailOnUnwind {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
 /// Most answers the committer sends itself rather than through the notifier.
 const INLINE_ANSWERS: usize = 4;
 
@@ -196,6 +207,9 @@ impl Committer {
         if batch.is_empty() {
             return;
         }
+        // A panic between the write and `committed` (on a caller's thread, which survives it)
+        // would leave frames on disk the state does not count: nothing more is acknowledged.
+        let _unwinding = FailOnUnwind(Arc::clone(&self.failed));
         let start = self.committed;
         // INVARIANT (nothing acknowledged after a failure): once `failed` is set, no later
         // batch is answered Ok, even if its own write and sync would succeed.

@@ -337,7 +337,7 @@ impl AuditLog {
         drop(committer);
         Some(
             answer
-                .try_recv()
+                .recv()
                 .map_err(|_| AuditError::Closed)
                 .and_then(|a| a.map_err(AuditError::Write)),
         )

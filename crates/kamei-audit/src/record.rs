@@ -228,20 +228,19 @@ pub fn ticket_ok(s: &str) -> bool {
         && !holds_number(s, 9)
 }
 
-/// Whether `s` holds a run of `run` digits, or 9 digits or more in groups split by single
-/// separators (`090-1234-5678`, `4111 1111 1111 1111`).
+/// Whether `s` holds a run of `run` digits, or 9 digits or more with nothing but spaces and
+/// punctuation between them (`090-1234-5678`, `(03) 1234 5678`, `1234#5678#9012`): only a
+/// letter ends a number.
 fn holds_number(s: &str, run: usize) -> bool {
-    let (mut digits, mut grouped, mut separated) = (0, 0, false);
+    let (mut digits, mut grouped) = (0, 0);
     s.chars().any(|c| {
         if c.is_numeric() {
             digits += 1;
             grouped += 1;
-            separated = false;
-        } else if !separated && " -.()/+".contains(c) {
-            digits = 0;
-            separated = true;
+        } else if c.is_alphabetic() {
+            (digits, grouped) = (0, 0);
         } else {
-            (digits, grouped, separated) = (0, 0, false);
+            digits = 0;
         }
         digits >= run || grouped >= 9
     })
@@ -386,7 +385,10 @@ impl RecordInput {
         if let Some(t) = &self.ticket
             && !ticket_ok(t)
         {
-            return Err(field("ticket", "must be 1 to 64 letters, digits or _.:/#-"));
+            return Err(field(
+                "ticket",
+                "must be 1 to 64 letters, digits or _.:/#- without a number of 9 digits or more",
+            ));
         }
         if let Some(f) = &self.failure
             && !purpose_ok(f)
@@ -736,6 +738,10 @@ mod tests {
             "call 0901234567",
             "+81 90 1234 5678",
             "card 4111 1111 1111 1111",
+            "(03) 1234-5678",
+            "+81 (90) 1234-5678",
+            "090 - 1234 - 5678",
+            "090  1234  5678",
             "taro@example.com",
             "",
             "a\nb",
@@ -746,7 +752,17 @@ mod tests {
             assert!(ticket_ok(ok), "{ok}");
         }
         // A phone number or a My Number is not a ticket (a live review set them as tickets).
-        for bad in ["050-4732-6333", "123456789012", "09012345678", "a b", ""] {
+        for bad in [
+            "050-4732-6333",
+            "123456789012",
+            "09012345678",
+            "090_1234_5678",
+            "090:1234:5678",
+            "1234#5678#9012",
+            "090--1234--5678",
+            "a b",
+            "",
+        ] {
             assert!(!ticket_ok(bad), "{bad}");
         }
     }
