@@ -116,14 +116,27 @@ pub fn copy_lines(batch: &RecordBatch) -> PgWireResult<Vec<Bytes>> {
         .map(|a| TextColumn::new(a, &options))
         .collect::<PgWireResult<_>>()?;
     let mut scratch = Scratch::default();
-    let mut buffer =
-        BytesMut::with_capacity(batch.get_array_memory_size() + batch.num_rows() * columns.len());
+    // A sliced batch reports its whole buffers' size: the estimate is capped, the buffer grows.
+    let estimate = batch.get_array_memory_size() + batch.num_rows() * columns.len();
+    let mut buffer = BytesMut::with_capacity(estimate.min(COPY_BUFFER_BYTES));
     let mut out = Vec::with_capacity(batch.num_rows());
     for r in 0..batch.num_rows() {
         text::copy_line(&columns, &arrays, r, &mut scratch, &mut buffer);
         out.push(buffer.split().freeze());
     }
     Ok(out)
+}
+
+/// Most bytes a batch's COPY buffer starts with.
+const COPY_BUFFER_BYTES: usize = 1 << 20;
+
+/// A date or timestamp PostgreSQL's binary form cannot hold (2000-01-01 shifted past the
+/// integer's range): an error, not a panic or a wrapped value.
+fn out_of_range() -> PgWireError {
+    user_error(
+        "22008",
+        "a date or timestamp is out of range for the binary format; ask for text",
+    )
 }
 
 /// A batch's columns as they are sent (`microseconds`).
@@ -224,7 +237,11 @@ impl<'a> Column<'a> {
                 e.encode_field_with_type_and_format(&a.as_primitive::<Float64Type>().value(r), t, fmt, d)
             }
             DataType::Date32 => {
-                let days = a.as_primitive::<Date32Type>().value(r) - PG_EPOCH_DAYS;
+                let days = a
+                    .as_primitive::<Date32Type>()
+                    .value(r)
+                    .checked_sub(PG_EPOCH_DAYS)
+                    .ok_or_else(out_of_range)?;
                 e.encode_field_with_type_and_format(&days, &Type::INT4, fmt, d)
             }
             DataType::Timestamp(unit, _) => {
@@ -240,7 +257,8 @@ impl<'a> Column<'a> {
                     TimeUnit::Microsecond => a.as_primitive::<TimestampMicrosecondType>().value(r),
                     TimeUnit::Nanosecond => a.as_primitive::<TimestampNanosecondType>().value(r) / 1_000,
                 };
-                e.encode_field_with_type_and_format(&(micros - PG_EPOCH_MICROS), &Type::INT8, fmt, d)
+                let since_2000 = micros.checked_sub(PG_EPOCH_MICROS).ok_or_else(out_of_range)?;
+                e.encode_field_with_type_and_format(&since_2000, &Type::INT8, fmt, d)
             }
             DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
                 let bytes: Vec<u8> = match a.data_type() {
@@ -316,4 +334,37 @@ pub fn parameter(
 
 fn array<const N: usize>(bytes: &[u8]) -> PgWireResult<[u8; N]> {
     <[u8; N]>::try_from(bytes).map_err(|_| PgWireError::ParameterIndexOutOfBound(N))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Date32Array, TimestampMicrosecondArray};
+    use datafusion::arrow::datatypes::{Field, Schema};
+
+    /// Dates and timestamps past what PostgreSQL's binary form holds end the result with an
+    /// error (they panicked the connection's task on an overflow), and are sent in text.
+    #[test]
+    fn dates_out_of_the_binary_range_are_an_error_not_a_panic() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("d", DataType::Date32, true),
+            Field::new("t", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+        ]));
+        let batch = |d: i32, t: i64| {
+            let columns: Vec<ArrayRef> = vec![
+                Arc::new(Date32Array::from(vec![d])),
+                Arc::new(TimestampMicrosecondArray::from(vec![t])),
+            ];
+            RecordBatch::try_new(schema.clone(), columns).unwrap()
+        };
+        let binary = Arc::new(fields(&schema, &Format::UnifiedBinary));
+        let text = Arc::new(fields(&schema, &Format::UnifiedText));
+        for (d, t) in [(i32::MIN, 0), (0, i64::MIN)] {
+            let err = rows(&batch(d, t), &binary).unwrap_err();
+            assert!(err.to_string().contains("out of range"), "{err}");
+            assert!(rows(&batch(d, t), &text).is_ok());
+            assert_eq!(copy_lines(&batch(d, t)).unwrap().len(), 1);
+        }
+        assert!(rows(&batch(0, 0), &binary).is_ok());
+    }
 }

@@ -74,11 +74,21 @@ impl<'a> TextColumn<'a> {
 
     /// Whether a value can hold a byte COPY's text format must escape (a tab, a newline, a
     /// backslash): only text and the types left to the formatter can.
-    pub(super) fn may_need_escaping(&self) -> bool {
+    fn may_need_escaping(&self) -> bool {
         matches!(
             self,
             TextColumn::Utf8(_) | TextColumn::LargeUtf8(_) | TextColumn::Utf8View(_) | TextColumn::Other(_)
         )
+    }
+
+    /// Row `r`'s value (not null) of a text column, as stored.
+    fn text(&self, r: usize) -> Option<&'a str> {
+        match self {
+            TextColumn::Utf8(a) => Some(a.value(r)),
+            TextColumn::LargeUtf8(a) => Some(a.value(r)),
+            TextColumn::Utf8View(a) => Some(a.value(r)),
+            _ => None,
+        }
     }
 
     /// Appends row `r`'s value (not null) to `out`.
@@ -131,6 +141,10 @@ pub(super) fn copy_line(
         }
         if array.is_null(r) {
             line.put_slice(b"\\N");
+            continue;
+        }
+        if let Some(text) = column.text(r) {
+            escape(text.as_bytes(), line);
             continue;
         }
         scratch.text.clear();
