@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimeUnit,
@@ -115,13 +116,14 @@ pub fn copy_lines(batch: &RecordBatch) -> PgWireResult<Vec<Bytes>> {
         .iter()
         .map(|a| TextColumn::new(a, &options))
         .collect::<PgWireResult<_>>()?;
+    let nulls: Vec<_> = arrays.iter().map(text::logical_nulls).collect();
     let mut scratch = Scratch::default();
     // A sliced batch reports its whole buffers' size: the estimate is capped, the buffer grows.
     let estimate = batch.get_array_memory_size() + batch.num_rows() * columns.len();
     let mut buffer = BytesMut::with_capacity(estimate.min(COPY_BUFFER_BYTES));
     let mut out = Vec::with_capacity(batch.num_rows());
     for r in 0..batch.num_rows() {
-        text::copy_line(&columns, &arrays, r, &mut scratch, &mut buffer);
+        text::copy_line(&columns, &nulls, r, &mut scratch, &mut buffer);
         out.push(buffer.split().freeze());
     }
     Ok(out)
@@ -159,6 +161,7 @@ fn microseconds(array: &ArrayRef) -> PgWireResult<ArrayRef> {
 /// One column, ready to encode row by row.
 struct Column<'a> {
     array: &'a dyn Array,
+    nulls: Option<NullBuffer>,
     text: TextColumn<'a>,
     binary: bool,
     pg: Type,
@@ -168,6 +171,7 @@ impl<'a> Column<'a> {
     fn new(array: &'a ArrayRef, field: &FieldInfo, options: &'a FormatOptions<'a>) -> PgWireResult<Self> {
         Ok(Column {
             array: array.as_ref(),
+            nulls: text::logical_nulls(array),
             text: TextColumn::new(array, options)?,
             binary: field.format() == FieldFormat::Binary,
             pg: field.datatype().clone(),
@@ -182,7 +186,7 @@ impl<'a> Column<'a> {
         d: &WireOptions,
     ) -> PgWireResult<()> {
         let t = &self.pg;
-        if self.array.is_null(r) {
+        if text::is_null(&self.nulls, r) {
             return e.encode_field_with_type_and_format(&None::<i32>, t, FieldFormat::Text, d);
         }
         let text = |scratch: &mut Scratch| {
@@ -366,5 +370,30 @@ mod tests {
             assert_eq!(copy_lines(&batch(d, t)).unwrap().len(), 1);
         }
         assert!(rows(&batch(0, 0), &binary).is_ok());
+    }
+
+    /// `SELECT NULL` and a dictionary's null values are NULL on the wire (they went out as '').
+    #[test]
+    fn nulls_without_a_validity_buffer_are_sent_as_null() {
+        use datafusion::arrow::array::{DictionaryArray, NullArray, StringArray};
+        use datafusion::arrow::datatypes::Int32Type;
+        let keys = datafusion::arrow::array::Int32Array::from(vec![0, 1]);
+        let values = Arc::new(StringArray::from(vec![Some("a"), None]));
+        let dictionary = DictionaryArray::<Int32Type>::try_new(keys, values).unwrap();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("n", DataType::Null, true),
+            Field::new("d", dictionary.data_type().clone(), true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![Arc::new(NullArray::new(2)), Arc::new(dictionary)];
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        assert_eq!(
+            copy_lines(&batch).unwrap(),
+            vec![&b"\\N\ta\n"[..], &b"\\N\t\\N\n"[..]]
+        );
+        let text = Arc::new(fields(&schema, &Format::UnifiedText));
+        let rows = rows(&batch, &text).unwrap();
+        // Per field a 32-bit length, -1 for NULL: row 2 is two NULLs.
+        assert_eq!(&rows[1].data[..], &[255, 255, 255, 255, 255, 255, 255, 255][..]);
+        assert_eq!(&rows[0].data[..4], &[255, 255, 255, 255][..]);
     }
 }

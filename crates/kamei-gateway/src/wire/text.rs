@@ -13,6 +13,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, GenericStringArray, PrimitiveArray, StringViewArray,
     TimestampMicrosecondArray,
 };
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{
     ArrowPrimitiveType, DataType, Int8Type, Int16Type, Int32Type, Int64Type, TimeUnit, UInt8Type, UInt16Type,
     UInt32Type, UInt64Type,
@@ -127,19 +128,20 @@ where
     }))
 }
 
-/// Appends one COPY text line (tab-separated fields, `\N` for NULL, a newline at the end).
+/// Appends one COPY text line (tab-separated fields, `\N` for NULL, a newline at the end);
+/// `nulls` are the columns' [`logical_nulls`].
 pub(super) fn copy_line(
     columns: &[TextColumn<'_>],
-    arrays: &[ArrayRef],
+    nulls: &[Option<NullBuffer>],
     r: usize,
     scratch: &mut Scratch,
     line: &mut BytesMut,
 ) {
-    for (i, (column, array)) in columns.iter().zip(arrays).enumerate() {
+    for (i, (column, nulls)) in columns.iter().zip(nulls).enumerate() {
         if i > 0 {
             line.put_u8(b'\t');
         }
-        if array.is_null(r) {
+        if is_null(nulls, r) {
             line.put_slice(b"\\N");
             continue;
         }
@@ -156,6 +158,17 @@ pub(super) fn copy_line(
         }
     }
     line.put_u8(b'\n');
+}
+
+/// An array's nulls as a reader sees them: a `NullArray`'s every row, a dictionary's null
+/// values, a run-end encoded array's null runs (`Array::is_null` sees none of these, and they
+/// went out as empty text).
+pub(super) fn logical_nulls(array: &ArrayRef) -> Option<NullBuffer> {
+    array.logical_nulls()
+}
+
+pub(super) fn is_null(nulls: &Option<NullBuffer>, r: usize) -> bool {
+    nulls.as_ref().is_some_and(|n| n.is_null(r))
 }
 
 /// The buffers one batch's cells are formatted in.
@@ -297,15 +310,16 @@ mod tests {
         let texts: ArrayRef = Arc::new(StringArray::from(vec![Some("a\tb\\c\nd\re"), None]));
         let ints: ArrayRef = Arc::new(Int64Array::from(vec![Some(-7), Some(8)]));
         let options = options();
-        let arrays = vec![texts, ints];
+        let arrays = [texts, ints];
         let columns: Vec<TextColumn> = arrays
             .iter()
             .map(|a| TextColumn::new(a, &options).unwrap())
             .collect();
+        let nulls: Vec<_> = arrays.iter().map(logical_nulls).collect();
         let mut line = BytesMut::new();
         let mut scratch = Scratch::default();
-        copy_line(&columns, &arrays, 0, &mut scratch, &mut line);
-        copy_line(&columns, &arrays, 1, &mut scratch, &mut line);
+        copy_line(&columns, &nulls, 0, &mut scratch, &mut line);
+        copy_line(&columns, &nulls, 1, &mut scratch, &mut line);
         assert_eq!(&line[..], b"a\\tb\\\\c\\nd\\re\t-7\n\\N\t8\n");
     }
 }
