@@ -40,6 +40,7 @@ mod log_tests;
 mod merkle;
 mod query;
 pub mod record;
+mod recover;
 mod redact;
 mod storage;
 pub mod subjects;

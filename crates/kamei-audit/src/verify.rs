@@ -7,9 +7,10 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::journal::{journal_path, parse_journal};
-use crate::log::{AuditError, CHECKPOINT, SUBJECTS, VKEY, io_err, list_journals};
+use crate::log::{AuditError, CHECKPOINT, SUBJECTS, VKEY, io_err};
 use crate::merkle::{Hash, Tree, leaf_hash, subtree_levels};
 use crate::record::AuditRecord;
+use crate::recover::list_journals;
 use crate::storage::LogStorage;
 use crate::subjects::{SubjectSet, digest_bytes, parse_frames};
 use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, bundle_path, hash_tile_path, parse_bundle};
