@@ -3,6 +3,7 @@ use std::net::Ipv6Addr;
 use kamei_core::PiiType;
 
 use crate::context::{Context, TextContext};
+use crate::digit;
 use crate::entity::Entity;
 use crate::latin::LatinNames;
 use crate::names::Names;
@@ -20,6 +21,7 @@ const AT: u8 = 3;
 const COLON: u8 = 4;
 const UPPER: u8 = 5;
 const FULLWIDTH: u8 = 6;
+const MULTI: u8 = 7;
 
 const TRIGGER: [u8; 256] = {
     let mut t = [NONE; 256];
@@ -37,6 +39,18 @@ const TRIGGER: [u8; 256] = {
     t[b'(' as usize] = PLUS_OR_OPEN;
     t[b'@' as usize] = AT;
     t[b':' as usize] = COLON;
+    // Lead bytes of characters that may be digits of another form: Arabic-Indic (U+0660..,
+    // U+06F0..), N'Ko, the Indic, Thai, Lao, Tibetan, Myanmar and Khmer blocks, ○, 〇, kanji
+    // numerals (U+4E00..U+9FFF), U+A620.. and the supplementary planes.
+    t[0xD9] = MULTI;
+    t[0xDB] = MULTI;
+    t[0xDF] = MULTI;
+    let mut c = 0xE0;
+    while c <= 0xEA {
+        t[c] = MULTI;
+        c += 1;
+    }
+    t[0xF0] = MULTI;
     t[0xEF] = FULLWIDTH;
     t
 };
@@ -91,37 +105,74 @@ impl Detector {
             }
             i = match kind {
                 DIGIT => self.digits(text, &ctx, i, &mut run, out),
-                PLUS_OR_OPEN | FULLWIDTH => {
-                    let l = if kind == FULLWIDTH {
-                        match numeric::digit_at(b, i) {
-                            Some(_) => 0,
-                            None if b.get(i..i + 3) == Some("＋".as_bytes())
-                                || b.get(i..i + 3) == Some("（".as_bytes()) =>
-                            {
-                                3
-                            }
-                            None => {
-                                i += 1;
-                                continue;
-                            }
-                        }
-                    } else {
-                        1
-                    };
-                    if l == 0
-                        || numeric::digit_at(b, i + l).is_some()
-                        || (b[i] == b'+' && b.get(i + 1) == Some(&b'('))
-                    {
+                PLUS_OR_OPEN => {
+                    if digit::at(b, i + 1).is_some() || (b[i] == b'+' && b.get(i + 1) == Some(&b'(')) {
                         self.digits(text, &ctx, i, &mut run, out)
                     } else {
-                        i + l.max(1)
+                        i + 1
                     }
                 }
+                FULLWIDTH => self.fullwidth(text, &ctx, i, &mut run, out),
+                MULTI => self.multi(text, &ctx, i, &mut run, out),
                 AT => email(text, i, out),
                 COLON => ipv6(text, i, out),
                 UPPER => self.capital(text, i, out),
                 _ => i + 1,
             };
+        }
+    }
+
+    /// What starts at a character of two to four bytes: a digit of another form, or (most
+    /// often) nothing, and the whole character is skipped.
+    fn multi(
+        &self,
+        text: &str,
+        ctx: &TextContext<'_>,
+        i: usize,
+        run: &mut Run,
+        out: &mut Vec<Candidate>,
+    ) -> usize {
+        let b = text.as_bytes();
+        let lead = b[i];
+        let len = match lead {
+            0xC0..=0xDF => 2,
+            0xF0..=0xF7 => 4,
+            _ => 3,
+        };
+        // Most characters are turned away by their first two bytes.
+        let second = b.get(i + 1).copied().unwrap_or(0);
+        if !may_start(lead, second) {
+            return i + len;
+        }
+        match digit::decode(b, i) {
+            Some((c, _)) if digit::value(c).is_some() => self.digits(text, ctx, i, run, out),
+            _ => i + len,
+        }
+    }
+
+    /// What starts at a character of the U+FFxx block at `i`: a full-width digit, or `＋` or
+    /// `（` before one.
+    fn fullwidth(
+        &self,
+        text: &str,
+        ctx: &TextContext<'_>,
+        i: usize,
+        run: &mut Run,
+        out: &mut Vec<Candidate>,
+    ) -> usize {
+        let b = text.as_bytes();
+        if digit::at(b, i).is_some() {
+            return self.digits(text, ctx, i, run, out);
+        }
+        match b.get(i..i + 3) {
+            Some(c) if c == "＋".as_bytes() || c == "（".as_bytes() => {
+                if digit::at(b, i + 3).is_some() {
+                    self.digits(text, ctx, i, run, out)
+                } else {
+                    i + 3
+                }
+            }
+            _ => i + 1,
         }
     }
 
@@ -205,8 +256,8 @@ impl Detector {
             return e;
         }
         // Runs too short to be anything (a time, a price, a count) cost no context lookup.
-        let digits: usize = run.groups.iter().map(|g| g.end - g.start).sum();
-        if run.groups.len() < 3 && digits < 3 {
+        // Digits, not bytes: a lone kanji numeral (一緒 is a word) takes three.
+        if run.groups.len() < 3 && run.digit_count() < 3 {
             return run.end.max(i + 1);
         }
         let ctx = context.around(run.groups[0].start, run.end);
@@ -272,6 +323,51 @@ impl Detector {
         // would have taken it), so scanning goes on at the run's end.
         run.end.max(i + 1)
     }
+}
+
+/// The pairs of first two UTF-8 bytes that a character of two to four bytes may start
+/// something with: a digit of another script, a kanji numeral, and every character of four
+/// bytes. A bit per pair: 8 KiB, built at compile time.
+const MAY_START: [u64; 1024] = {
+    let mut bits = [0u64; 1024];
+    // The first two bytes of the UTF-8 form of a code point of two or three bytes.
+    const fn pair(c: u32) -> usize {
+        if c < 0x800 {
+            ((0xC0 | (c >> 6)) as usize) << 8 | (0x80 | (c & 0x3F)) as usize
+        } else {
+            ((0xE0 | (c >> 12)) as usize) << 8 | (0x80 | ((c >> 6) & 0x3F)) as usize
+        }
+    }
+    let mut k = 0;
+    while k < digit::SCRIPT_ZEROS.len() {
+        let z = digit::SCRIPT_ZEROS[k];
+        let mut d = 0;
+        while d < 10 && z + d < 0x10000 {
+            let p = pair(z + d);
+            bits[p / 64] |= 1 << (p % 64);
+            d += 1;
+        }
+        k += 1;
+    }
+    let mut k = 0;
+    while k < digit::KANJI.len() {
+        let p = pair(digit::KANJI[k].0);
+        bits[p / 64] |= 1 << (p % 64);
+        k += 1;
+    }
+    let mut second = 0x80;
+    while second < 0xC0 {
+        let p = 0xF0 << 8 | second;
+        bits[p / 64] |= 1 << (p % 64);
+        second += 1;
+    }
+    bits
+};
+
+#[inline]
+fn may_start(lead: u8, second: u8) -> bool {
+    let p = (lead as usize) << 8 | second as usize;
+    MAY_START[p / 64] & (1 << (p % 64)) != 0
 }
 
 /// Skips the ASCII word that continues at `i`.

@@ -27,6 +27,7 @@ mod chinese;
 mod column;
 mod context;
 mod detector;
+mod digit;
 mod entity;
 mod fx;
 mod latin;

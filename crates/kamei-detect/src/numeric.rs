@@ -1,16 +1,19 @@
 //! Runs of digits and separators: phone numbers, cards, My Numbers, postal codes, dates, …
 //!
-//! A run is read once, folding full-width digits to ASCII into a small buffer and recording
-//! which separators stand between its digit groups; classification then works on the folded
-//! digits and the group shape, and reports byte offsets of the original text.
+//! A run is read once, folding its digits (full-width, kanji, Thai, Arabic-Indic, …: see
+//! [`crate::digit`]) to ASCII into a small buffer and recording which separators stand between
+//! its digit groups; classification then works on the folded digits and the group shape, and
+//! reports byte offsets of the original text.
 
 use kamei_core::PiiType;
 
 use crate::context::Ctx;
+use crate::digit::{self, Family};
 use crate::validate;
 
-/// The most digit groups a run may have; a longer run is split at this point.
-const MAX_GROUPS: usize = 12;
+/// The most digit groups a run may have; a longer run is split at this point. Sixteen lets
+/// a card number written one digit at a time (`4 1 1 1 …`) be read whole.
+const MAX_GROUPS: usize = 16;
 
 /// A separator between digit groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,35 +30,26 @@ pub(crate) enum Sep {
     Year,
     /// 月.
     Month,
+    /// A symbol or emoji put between digits to hide them from filters: `_ * ~ | #`, `〜 ・ ★ ♪`,
+    /// `📞 ✨ ❤️` (with their variation selectors and joiners).
+    Other,
 }
 
 impl Sep {
-    pub(crate) const fn bit(self) -> u8 {
-        1 << (self as u8)
+    pub(crate) const fn bit(self) -> u16 {
+        1 << (self as u16)
     }
 }
 
-const HYPHEN: u8 = Sep::Hyphen.bit();
-const SPACE: u8 = Sep::Space.bit();
-const DOT: u8 = Sep::Dot.bit();
-const SLASH: u8 = Sep::Slash.bit();
-const OPEN: u8 = Sep::Open.bit();
-const CLOSE: u8 = Sep::Close.bit();
-const YEAR: u8 = Sep::Year.bit();
-const MONTH: u8 = Sep::Month.bit();
-
-/// The digit at `b[i]`, ASCII or full-width (U+FF10..U+FF19), folded to ASCII, and its length.
-#[inline]
-pub(crate) fn digit_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
-    match *b.get(i)? {
-        d @ b'0'..=b'9' => Some((d, 1)),
-        0xEF if b.get(i + 1) == Some(&0xBC) => match b.get(i + 2) {
-            Some(&x @ 0x90..=0x99) => Some((b'0' + (x - 0x90), 3)),
-            _ => None,
-        },
-        _ => None,
-    }
-}
+const HYPHEN: u16 = Sep::Hyphen.bit();
+const SPACE: u16 = Sep::Space.bit();
+const DOT: u16 = Sep::Dot.bit();
+const SLASH: u16 = Sep::Slash.bit();
+const OPEN: u16 = Sep::Open.bit();
+const CLOSE: u16 = Sep::Close.bit();
+const YEAR: u16 = Sep::Year.bit();
+const MONTH: u16 = Sep::Month.bit();
+const OTHER: u16 = Sep::Other.bit();
 
 /// The separator at `b[i]` and its length in bytes.
 pub(crate) fn sep_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
@@ -68,13 +62,19 @@ pub(crate) fn sep_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
         b'/' => Some((Sep::Slash, 1)),
         b'(' => Some((Sep::Open, 1)),
         b')' => Some((Sep::Close, 1)),
+        b'_' | b'*' | b'~' | b'|' | b'#' => Some((Sep::Other, 1)),
         0xE2 => match tail {
             (Some(0x80), Some(0x90..=0x95)) | (Some(0x88), Some(0x92)) => Some((Sep::Hyphen, 3)),
+            // Miscellaneous symbols and dingbats (★ ☆ ♪ ♡ ❤ ✨ ☎), ⭐, the emoji joiner.
+            (Some(0x98..=0x9E), Some(0x80..=0xBF)) | (Some(0xAD), Some(0x90)) | (Some(0x80), Some(0x8D)) => {
+                Some((Sep::Other, 3))
+            }
             _ => None,
         },
         0xE3 => match tail {
             (Some(0x83), Some(0xBC)) => Some((Sep::Hyphen, 3)),
             (Some(0x80), Some(0x80)) => Some((Sep::Space, 3)),
+            (Some(0x80), Some(0x9C)) | (Some(0x83), Some(0xBB)) => Some((Sep::Other, 3)),
             _ => None,
         },
         0xEF => match tail {
@@ -83,8 +83,16 @@ pub(crate) fn sep_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
             (Some(0xBC), Some(0x89)) => Some((Sep::Close, 3)),
             (Some(0xBC), Some(0x8E)) => Some((Sep::Dot, 3)),
             (Some(0xBC), Some(0x8F)) => Some((Sep::Slash, 3)),
+            // ～ ｜ ･ ＿ ＊ ＃ and the emoji variation selector.
+            (Some(0xBD), Some(0x9E | 0x9C | 0xA5))
+            | (Some(0xBC), Some(0xBF | 0x8A | 0x83))
+            | (Some(0xB8), Some(0x8F)) => Some((Sep::Other, 3)),
             _ => None,
         },
+        // Emoji (U+1F300..U+1FAFF).
+        0xF0 if tail.0 == Some(0x9F) && matches!(tail.1, Some(0x8C..=0xAB)) && b.len() > i + 3 => {
+            Some((Sep::Other, 4))
+        }
         0xE5 if tail == (Some(0xB9), Some(0xB4)) => Some((Sep::Year, 3)),
         0xE6 if tail == (Some(0x9C), Some(0x88)) => Some((Sep::Month, 3)),
         _ => None,
@@ -113,7 +121,7 @@ pub(crate) struct Group {
 pub(crate) struct Run {
     pub(crate) groups: Vec<Group>,
     /// `seps[k]` is the set of separators between group k and k + 1.
-    seps: Vec<u8>,
+    seps: Vec<u16>,
     digits: Vec<u8>,
     /// Byte offset of a leading `+` or `(`.
     lead: Option<usize>,
@@ -140,11 +148,11 @@ impl Run {
             self.lead = Some(i);
             i += l;
         }
+        let mut family = None;
         loop {
             let start = i;
             let d0 = self.digits.len();
-            while let Some((d, l)) = digit_at(b, i) {
-                self.digits.push(d);
+            while let Some(l) = self.digit(b, i, &mut family) {
                 i += l;
             }
             if i == start {
@@ -157,15 +165,17 @@ impl Run {
                 d1: self.digits.len(),
             });
             let mut j = i;
-            let mut set = 0u8;
+            let mut set = 0u16;
             let mut k = 0;
-            while k < 3 {
+            // Up to four: ` - ` and an emoji with its variation selector fit, a gap of words
+            // does not.
+            while k < 4 {
                 let Some((s, l)) = sep_at(b, j) else { break };
                 set |= s.bit();
                 j += l;
                 k += 1;
             }
-            if k > 0 && self.groups.len() < MAX_GROUPS && digit_at(b, j).is_some() {
+            if k > 0 && self.groups.len() < MAX_GROUPS && self.starts_group(b, j, family) {
                 self.seps.push(set);
                 i = j;
             } else {
@@ -173,6 +183,31 @@ impl Run {
             }
         }
         self.end = self.groups.last().map_or(i, |g| g.end);
+    }
+
+    /// Takes the digit at `b[i]` into the run if it is of the run's family (the first digit
+    /// sets it), returning its length. A kanji numeral that begins a word (一緒, 二十) is no digit.
+    #[inline]
+    fn digit(&mut self, b: &[u8], i: usize, family: &mut Option<Family>) -> Option<usize> {
+        let (d, l, f) = digit::at(b, i)?;
+        if family.is_some_and(|g| g != f) || (f == Family::Kanji && digit::kanji_in_word(b, i, l)) {
+            return None;
+        }
+        *family = Some(f);
+        self.digits.push(d);
+        Some(l)
+    }
+
+    /// Whether a digit of the run's family starts at `b[j]`, after a separator.
+    fn starts_group(&self, b: &[u8], j: usize, family: Option<Family>) -> bool {
+        digit::at(b, j).is_some_and(|(_, l, f)| {
+            Some(f) == family && !(f == Family::Kanji && digit::kanji_in_word(b, j, l))
+        })
+    }
+
+    /// How many digits the run holds.
+    pub(crate) fn digit_count(&self) -> usize {
+        self.digits.len()
     }
 
     fn digits(&self, gi: usize, gj: usize) -> &[u8] {
@@ -238,8 +273,8 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
     let n = d.len();
     let groups = &run.groups[gi..=gj];
     let seps = &run.seps[gi..gj];
-    let sepu = seps.iter().fold(0u8, |a, x| a | x);
-    let only = |allowed: u8| sepu & !allowed == 0;
+    let sepu = seps.iter().fold(0u16, |a, x| a | x);
+    let only = |allowed: u16| sepu & !allowed == 0;
     let first = gi == 0;
     let plus = first && run.plus;
     let start = if first {
@@ -314,19 +349,24 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
 
     // International numbers (E.164): a country code, then 7 to 14 digits.
     if plus {
-        if (8..=15).contains(&n) && d[0] != b'0' && only(HYPHEN | SPACE | OPEN | CLOSE | DOT) {
+        if (8..=15).contains(&n) && d[0] != b'0' && only(HYPHEN | SPACE | OPEN | CLOSE | DOT | OTHER) {
             return found(PiiType::Phone, start, end, adjust(0.9, ctx, Ctx::PHONE));
         }
         return None;
     }
 
-    let phone_seps = only(HYPHEN | SPACE | OPEN | CLOSE | DOT);
+    let phone_seps = only(HYPHEN | SPACE | OPEN | CLOSE | DOT | OTHER);
     // Only phones keep a leading bracket.
     let bare = groups[0].start;
 
     // 12 digits: a driver's licence or a My Number, by context only; when words for both are
     // around, the near one decides.
-    if n == 12 && only(HYPHEN | SPACE) && (groups.len() == 1 || (0..groups.len()).all(|k| lens(k) == 4)) {
+    if n == 12
+        && only(HYPHEN | SPACE | OTHER)
+        && (groups.len() == 1
+            || (0..groups.len()).all(|k| lens(k) == 4)
+            || (0..groups.len()).all(|k| lens(k) == 1))
+    {
         let valid = validate::my_number(d);
         let licence = ctx.has(Ctx::LICENSE)
             && !(valid && (s.near)().has(Ctx::MY_NUMBER) && !(s.near)().has(Ctx::LICENSE))
@@ -359,8 +399,10 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
 
     // Cards: Luhn and an issuer's range and length, grouped as cards are printed.
     if (13..=19).contains(&n)
-        && only(HYPHEN | SPACE)
-        && (groups.len() == 1 || (0..groups.len()).all(|k| (3..=6).contains(&lens(k))))
+        && only(HYPHEN | SPACE | OTHER)
+        && (groups.len() == 1
+            || (0..groups.len()).all(|k| (3..=6).contains(&lens(k)))
+            || (0..groups.len()).all(|k| lens(k) == 1))
         && validate::luhn(d)
         && validate::card_issuer(d)
     {

@@ -267,7 +267,9 @@ mod props {
 
     proptest! {
         #[test]
-        fn offsets_slice_the_original_text(s in "[0-9０-９a-zA-Z@.:+()\\- ー－〒年月日生まれ電話携帯様さん東京都新宿区丁目]{0,80}") {
+        fn offsets_slice_the_original_text(
+            s in "[0-9０-９a-zA-Zａ-ｚＡ-Ｚ@＠.．:+()\\- ー－―〒年月日生まれ電話携帯様さん東京都新宿区丁目〇一二三四五六七八九零壱弐参○๐-๙٠-٩★📞_]{0,80}"
+        ) {
             let es = detector().find(&s);
             let mut last = 0;
             for e in es {
@@ -313,4 +315,96 @@ fn a_surname_covering_a_trigger_does_not_hide_it() {
     one("忍野村忍草1-2", Address, "忍野村忍草1-2");
     one("町田市原町田1-2-3", Address, "町田市原町田1-2-3");
     one("岡部長に確認します", Person, "岡");
+}
+
+#[test]
+fn phones_in_kanji_thai_and_other_digits() {
+    use PiiType::Phone;
+    one(
+        "電話は〇九〇ー一二三四ー五六七八です",
+        Phone,
+        "〇九〇ー一二三四ー五六七八",
+    );
+    one("携帯 〇八〇一二三四五六七八 に", Phone, "〇八〇一二三四五六七八");
+    one("番号は○九○-一二三四-五六七八", Phone, "○九○-一二三四-五六七八");
+    one(
+        "れんらく 零九零 壱弐参四 伍陸七捌",
+        Phone,
+        "零九零 壱弐参四 伍陸七捌",
+    );
+    one("โทร ๐๘๑-๒๓๔-๕๖๗๘ นะ", Phone, "๐๘๑-๒๓๔-๕๖๗๘");
+    one("رقمي ٠٩٠١٢٣٤٥٦٧٨", Phone, "٠٩٠١٢٣٤٥٦٧٨");
+    one("WA +९१ ९८७६५ ४३२१०", Phone, "+९१ ९८७६५ ४३२१०");
+    one("tel 𝟎𝟗𝟎-𝟏𝟐𝟑𝟒-𝟓𝟔𝟕𝟖", Phone, "𝟎𝟗𝟎-𝟏𝟐𝟑𝟒-𝟓𝟔𝟕𝟖");
+    one("電話 ０９０―１２３４―５６７８", Phone, "０９０―１２３４―５６７８");
+}
+
+#[test]
+fn phones_split_by_spaces_dots_and_emoji() {
+    use PiiType::Phone;
+    one("0 9 0 1 2 3 4 5 6 7 8 に電話", Phone, "0 9 0 1 2 3 4 5 6 7 8");
+    one("call 090.1234.5678", Phone, "090.1234.5678");
+    one("090📞1234📞5678", Phone, "090📞1234📞5678");
+    one("でんわ 090★1234★5678", Phone, "090★1234★5678");
+    one("090_1234_5678", Phone, "090_1234_5678");
+    one("０９０・１２３４・５６７８", Phone, "０９０・１２３４・５６７８");
+    one("080〜1234〜5678 まで", Phone, "080〜1234〜5678");
+    one("090 - 1234 - 5678", Phone, "090 - 1234 - 5678");
+    one("090❤️1234❤️5678", Phone, "090❤️1234❤️5678");
+    one("090-1234-5678❤️", Phone, "090-1234-5678");
+    none("1 2 3 4 5 6 7 8 9 10");
+    none("scores 10 20 30 40 50 60");
+    none("2024_03_15 の写真");
+    none("3★4★5 stars");
+}
+
+#[test]
+fn cards_and_my_numbers_in_other_digits() {
+    use PiiType::{CreditCard, MyNumber};
+    one(
+        "カード 四一一一 一一一一 一一一一 一一一一",
+        CreditCard,
+        "四一一一 一一一一 一一一一 一一一一",
+    );
+    one("บัตร ๔๑๑๑ ๑๑๑๑ ๑๑๑๑ ๑๑๑๑", CreditCard, "๔๑๑๑ ๑๑๑๑ ๑๑๑๑ ๑๑๑๑");
+    one(
+        "card 4111✨1111✨1111✨1111",
+        CreditCard,
+        "4111✨1111✨1111✨1111",
+    );
+    one(
+        "card 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
+        CreditCard,
+        "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
+    );
+    none("カード 四一一一 一一一一 一一一一 一一一二");
+    one(
+        "マイナンバーは一二三四 五六七八 九〇一八です",
+        MyNumber,
+        "一二三四 五六七八 九〇一八",
+    );
+    one(
+        "マイナンバー １２３４－５６７８－９０１８",
+        MyNumber,
+        "１２３４－５６７８－９０１８",
+    );
+    none("マイナンバーは一二三四 五六七八 九〇一二です");
+}
+
+#[test]
+fn kanji_numerals_in_words_are_not_digits() {
+    use PiiType::Phone;
+    one("090-1234-5678一緒に", Phone, "090-1234-5678");
+    one("第一090-1234-5678", Phone, "090-1234-5678");
+    none("二〇二四年の三月に一緒に九州へ");
+    none("一二三四五六七八九十");
+    none("三三七拍子と一一〇番");
+    none("参加者は五六人");
+}
+
+#[test]
+fn dates_of_birth_in_kanji_numerals() {
+    use PiiType::DateOfBirth;
+    one("一九九〇年四月一日生まれ", DateOfBirth, "一九九〇年四月一日");
+    one("平成二年一月二日生まれです", DateOfBirth, "平成二年一月二日");
 }
