@@ -4,6 +4,7 @@ use kamei_core::PiiType;
 
 use crate::context::{Context, TextContext};
 use crate::digit;
+use crate::email;
 use crate::entity::Entity;
 use crate::latin::LatinNames;
 use crate::names::Names;
@@ -22,6 +23,8 @@ const COLON: u8 = 4;
 const UPPER: u8 = 5;
 const FULLWIDTH: u8 = 6;
 const MULTI: u8 = 7;
+/// `a` (after a space: ` at `) and `[`, `{`, `<` (`[at]`): where spelled at-markers start.
+const MARKER: u8 = 8;
 
 const TRIGGER: [u8; 256] = {
     let mut t = [NONE; 256];
@@ -41,7 +44,8 @@ const TRIGGER: [u8; 256] = {
     t[b':' as usize] = COLON;
     // Lead bytes of characters that may be digits of another form: Arabic-Indic (U+0660..,
     // U+06F0..), N'Ko, the Indic, Thai, Lao, Tibetan, Myanmar and Khmer blocks, ○, 〇, kanji
-    // numerals (U+4E00..U+9FFF), U+A620.. and the supplementary planes.
+    // numerals (U+4E00..U+9FFF), U+A620.. and the supplementary planes; and the first
+    // characters of spelled at-markers (ア, あ, ★, 艾, 골, 앳, แ: see `email::starts_marker`).
     t[0xD9] = MULTI;
     t[0xDB] = MULTI;
     t[0xDF] = MULTI;
@@ -50,8 +54,13 @@ const TRIGGER: [u8; 256] = {
         t[c] = MULTI;
         c += 1;
     }
+    t[0xEC] = MULTI;
     t[0xF0] = MULTI;
     t[0xEF] = FULLWIDTH;
+    t[b'a' as usize] = MARKER;
+    t[b'[' as usize] = MARKER;
+    t[b'{' as usize] = MARKER;
+    t[b'<' as usize] = MARKER;
     t
 };
 
@@ -108,22 +117,46 @@ impl Detector {
                 PLUS_OR_OPEN => {
                     if digit::at(b, i + 1).is_some() || (b[i] == b'+' && b.get(i + 1) == Some(&b'(')) {
                         self.digits(text, &ctx, i, &mut run, out)
+                    } else if b[i] == b'(' {
+                        spelled_email(text, i, &ctx, out)
                     } else {
                         i + 1
                     }
                 }
                 FULLWIDTH => self.fullwidth(text, &ctx, i, &mut run, out),
                 MULTI => self.multi(text, &ctx, i, &mut run, out),
-                AT => email(text, i, out),
+                AT => email::at_sign(text, i, &ctx, out),
                 COLON => ipv6(text, i, out),
+                // ` AT `, ` At ` before a capitalised word's own meanings.
+                UPPER
+                    if b[i] == b'A'
+                        && i > 0
+                        && b[i - 1] == b' '
+                        && matches!(b.get(i + 1..i + 3), Some(b"T " | b"t ")) =>
+                {
+                    match spelled_email(text, i - 1, &ctx, out) {
+                        end if end > i => end,
+                        _ => self.capital(text, i, out),
+                    }
+                }
                 UPPER => self.capital(text, i, out),
+                MARKER if b[i] == b'a' => {
+                    // ` at `, ` a còng `.
+                    if i > 0 && b[i - 1] == b' ' && matches!(b.get(i + 1..i + 3), Some(b"t " | b" c")) {
+                        spelled_email(text, i - 1, &ctx, out).max(i + 1)
+                    } else {
+                        i + 1
+                    }
+                }
+                MARKER => spelled_email(text, i, &ctx, out),
                 _ => i + 1,
             };
         }
     }
 
-    /// What starts at a character of two to four bytes: a digit of another form, or (most
-    /// often) nothing, and the whole character is skipped.
+    /// What starts at a character of two to four bytes: a digit of another form, the first
+    /// character of a spelled at-marker, or (most often) nothing, and the whole character is
+    /// skipped.
     fn multi(
         &self,
         text: &str,
@@ -139,19 +172,28 @@ impl Detector {
             0xF0..=0xF7 => 4,
             _ => 3,
         };
-        // Most characters are turned away by their first two bytes.
+        // Most characters are turned away by their first two bytes; あ and ア (あっと, アット)
+        // share theirs with all kana and are asked for by name.
         let second = b.get(i + 1).copied().unwrap_or(0);
-        if !may_start(lead, second) {
+        let kana_marker =
+            lead == 0xE3 && matches!((second, b.get(i + 2)), (0x81, Some(0x82)) | (0x82, Some(0xA2)));
+        if !kana_marker && !may_start(lead, second) {
             return i + len;
         }
-        match digit::decode(b, i) {
-            Some((c, _)) if digit::value(c).is_some() => self.digits(text, ctx, i, run, out),
-            _ => i + len,
+        let Some((c, len)) = digit::decode(b, i) else {
+            return i + 1;
+        };
+        if digit::value(c).is_some() {
+            self.digits(text, ctx, i, run, out)
+        } else if email::starts_marker(b, i, c) {
+            spelled_email(text, i, ctx, out).max(i + len)
+        } else {
+            i + len
         }
     }
 
-    /// What starts at a character of the U+FFxx block at `i`: a full-width digit, or `＋` or
-    /// `（` before one.
+    /// What starts at a character of the U+FFxx block at `i`: a full-width digit, `＋` or `（`
+    /// before one, or `＠`.
     fn fullwidth(
         &self,
         text: &str,
@@ -169,10 +211,15 @@ impl Detector {
                 if digit::at(b, i + 3).is_some() {
                     self.digits(text, ctx, i, run, out)
                 } else {
-                    i + 3
+                    // （at）, （＠）.
+                    spelled_email(text, i, ctx, out).max(i + 3)
                 }
             }
-            _ => i + 1,
+            Some(c) if c == "＠".as_bytes() || c == "﹫".as_bytes() => {
+                email::wide_at_sign(text, i, 3, ctx, out)
+            }
+            // ｱｯﾄ, ［at］, （at）.
+            _ => spelled_email(text, i, ctx, out),
         }
     }
 
@@ -326,8 +373,9 @@ impl Detector {
 }
 
 /// The pairs of first two UTF-8 bytes that a character of two to four bytes may start
-/// something with: a digit of another script, a kanji numeral, and every character of four
-/// bytes. A bit per pair: 8 KiB, built at compile time.
+/// something with: a digit of another script, a kanji numeral, the first character of a
+/// non-ASCII at-marker (but あ and ア, whose pairs are those of all kana), and every character
+/// of four bytes. A bit per pair: 8 KiB, built at compile time.
 const MAY_START: [u64; 1024] = {
     let mut bits = [0u64; 1024];
     // The first two bytes of the UTF-8 form of a code point of two or three bytes.
@@ -355,6 +403,15 @@ const MAY_START: [u64; 1024] = {
         bits[p / 64] |= 1 << (p % 64);
         k += 1;
     }
+    let mut k = 0;
+    while k < email::MARKER_STARTS.len() {
+        let c = email::MARKER_STARTS[k];
+        if c != 0x3042 && c != 0x30A2 {
+            let p = pair(c);
+            bits[p / 64] |= 1 << (p % 64);
+        }
+        k += 1;
+    }
     let mut second = 0x80;
     while second < 0xC0 {
         let p = 0xF0 << 8 | second;
@@ -370,6 +427,16 @@ fn may_start(lead: u8, second: u8) -> bool {
     MAY_START[p / 64] & (1 << (p % 64)) != 0
 }
 
+/// An address around a spelled at-marker at `i`: where scanning goes on (after the address,
+/// or at the next byte when there is none; the marker's own bytes start nothing else).
+fn spelled_email(text: &str, i: usize, ctx: &TextContext<'_>, out: &mut Vec<Candidate>) -> usize {
+    let before = out.len();
+    match email::spelled_at(text, i, ctx, out) {
+        Some(end) if out.len() > before => end,
+        _ => i + 1,
+    }
+}
+
 /// Skips the ASCII word that continues at `i`.
 fn skip_word(b: &[u8], mut i: usize) -> usize {
     let from = i;
@@ -377,51 +444,6 @@ fn skip_word(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i.max(from + 1)
-}
-
-fn is_local(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-')
-}
-
-/// An e-mail address around the `@` at `at`. SPEC: RFC 5322 §3.4.1 dot-atom, restricted to
-/// the characters addresses use in practice.
-fn email(text: &str, at: usize, out: &mut Vec<Candidate>) -> usize {
-    let b = text.as_bytes();
-    let mut s = at;
-    while s > 0 && at - s < 64 && is_local(b[s - 1]) {
-        s -= 1;
-    }
-    while s < at && matches!(b[s], b'.' | b'-' | b'+') {
-        s += 1;
-    }
-    if s == at {
-        return at + 1;
-    }
-    let mut e = at + 1;
-    while e < b.len() && e - at < 255 && (b[e].is_ascii_alphanumeric() || b[e] == b'-' || b[e] == b'.') {
-        if b[e] == b'.' && (b[e - 1] == b'.' || e == at + 1) {
-            break;
-        }
-        e += 1;
-    }
-    // A sentence's full stop or a trailing hyphen is not part of the domain.
-    while e > at + 1 && matches!(b[e - 1], b'.' | b'-') {
-        e -= 1;
-    }
-    let Some(dot) = b[at + 1..e].iter().rposition(|&c| c == b'.').map(|d| at + 1 + d) else {
-        return at + 1;
-    };
-    let tld = &b[dot + 1..e];
-    if tld.len() < 2 || !tld.iter().all(u8::is_ascii_alphabetic) {
-        return at + 1;
-    }
-    out.push(Candidate {
-        pii_type: PiiType::Email,
-        start: s,
-        end: e,
-        score: 0.95,
-    });
-    e
 }
 
 /// An IPv6 address around the `:` at `colon`. SPEC: RFC 4291 §2.2 (text forms), parsed by

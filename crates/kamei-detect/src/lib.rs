@@ -28,6 +28,7 @@ mod column;
 mod context;
 mod detector;
 mod digit;
+mod email;
 mod entity;
 mod fx;
 mod latin;

@@ -295,6 +295,20 @@ mod props {
             }
         }
 
+        /// The loose e-mail reader walks folded characters both ways around spelled markers.
+        #[test]
+        fn offsets_slice_the_original_text_around_hidden_separators(
+            s in "([a-z]{1,5}|[ａ-ｚ]{1,3}|[0-9]{1,4}|[〇一二三四五六七八九]{1,4}| at | dot |\\(at\\)|\\[dot\\]|アット|あっと|ドット|どっと|＠マーク|★|＠|@|．|\\.|。| |　|ー|-|📞|❤️|点|닷|골뱅이|com|jp){0,24}"
+        ) {
+            let es = detector().find(&s);
+            let mut last = 0;
+            for e in es {
+                prop_assert!(e.start >= last && e.start < e.end && e.end <= s.len());
+                prop_assert!(s.is_char_boundary(e.start) && s.is_char_boundary(e.end));
+                last = e.end;
+            }
+        }
+
         #[test]
         fn arbitrary_text_never_panics(s in any::<String>()) {
             for e in detector().find(&s) {
@@ -407,4 +421,31 @@ fn dates_of_birth_in_kanji_numerals() {
     use PiiType::DateOfBirth;
     one("一九九〇年四月一日生まれ", DateOfBirth, "一九九〇年四月一日");
     one("平成二年一月二日生まれです", DateOfBirth, "平成二年一月二日");
+}
+
+#[test]
+fn emails_hidden_from_filters() {
+    use PiiType::Email;
+    one(
+        "メアド：ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ",
+        Email,
+        "ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ",
+    );
+    one("taro.yamada＠example.co.jp", Email, "taro.yamada＠example.co.jp");
+    one("taro(at)example.com", Email, "taro(at)example.com");
+    one(
+        "john.smith at example dot com",
+        Email,
+        "john.smith at example dot com",
+    );
+    one("taroアットexample.ne.jpに", Email, "taroアットexample.ne.jp");
+    one(
+        "hanako あっと example ドット jp",
+        Email,
+        "hanako あっと example ドット jp",
+    );
+    none("logo@2x.png");
+    none("icon@3x.webp");
+    none("git clone git@github.com:org/repo.git");
+    none("look at example.com");
 }
