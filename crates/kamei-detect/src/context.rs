@@ -171,6 +171,11 @@ const WORDS: &[(&str, Ctx)] = &[
     // IP.
     ("ip", Ctx::IP),
     ("server", Ctx::IP),
+    ("dns", Ctx::IP),
+    ("router", Ctx::IP),
+    ("gateway", Ctx::IP),
+    ("ping", Ctx::IP),
+    ("ssh", Ctx::IP),
     ("サーバ", Ctx::IP),
     // Negative.
     ("注文", Ctx::NEGATIVE),
@@ -224,6 +229,75 @@ const WORDS: &[(&str, Ctx)] = &[
     ("resi", Ctx::NEGATIVE),
     ("kupon", Ctx::NEGATIVE),
 ];
+
+/// Labels that name the number right after them as an order, tracking, reservation or
+/// invoice number: a number after one is the label's, whatever its shape (`注文番号：
+/// 0312345678`, `order #4111111111111111`). Compared ASCII case-insensitively.
+const ORDER_LABELS: &[&str] = &[
+    "注文番号",
+    "注文",
+    "受注番号",
+    "追跡番号",
+    "伝票番号",
+    "問い合わせ番号",
+    "問合せ番号",
+    "予約番号",
+    "受付番号",
+    "請求書番号",
+    "order number",
+    "order no",
+    "order id",
+    "order",
+    "tracking number",
+    "tracking no",
+    "tracking",
+    "invoice no",
+    "invoice number",
+    "invoice",
+    "訂單編號",
+    "訂單號碼",
+    "訂單",
+    "订单号",
+    "订单编号",
+    "订单",
+    "주문번호",
+    "คำสั่งซื้อ",
+    "เลขพัสดุ",
+    "nomor pesanan",
+    "no. pesanan",
+    "no pesanan",
+    "pesanan",
+    "no. resi",
+    "resi",
+];
+
+/// Whether an order label ends right before `start`, with only label punctuation (`:`, `#`,
+/// `No.`, `は`, spaces) between.
+pub(crate) fn order_label_before(text: &str, start: usize) -> bool {
+    let Some(before) = text.get(..start) else {
+        return false;
+    };
+    let mut t = before.trim_end_matches([' ', '\u{3000}', ':', '：', '#', '＃', '=', '＝', 'は', '№']);
+    // "Order No. 123", "注文No．", "order number: 123".
+    for suffix in ["No.", "no.", "NO.", "No", "no", "ｎｏ．", "No．", "Nr."] {
+        if let Some(rest) = t.strip_suffix(suffix) {
+            t = rest.trim_end_matches([' ', '\u{3000}', '.']);
+            break;
+        }
+    }
+    let Some(&last) = t.as_bytes().last() else {
+        return false;
+    };
+    ORDER_LABELS.iter().any(|label| {
+        let n = label.len();
+        // One byte turns most labels away before a comparison.
+        label.as_bytes()[n - 1].eq_ignore_ascii_case(&last)
+            && t.len() >= n
+            && t.is_char_boundary(t.len() - n)
+            && t[t.len() - n..].eq_ignore_ascii_case(label)
+            && (!label.is_ascii() || !t[..t.len() - n].ends_with(|c: char| c.is_ascii_alphanumeric()))
+    })
+}
 
 /// How far around a candidate context words count, in bytes (about 30 Japanese or Thai
 /// characters or 90 Latin ones before, a third of that after).
@@ -368,5 +442,27 @@ mod tests {
         assert!(c.around(t, 5, t.len()).has(Ctx::PHONE));
         let t = "注文番号 123456789012";
         assert!(c.around(t, 13, t.len()).has(Ctx::NEGATIVE));
+    }
+
+    #[test]
+    fn order_labels_right_before_a_number() {
+        for t in [
+            "注文番号：",
+            "ご注文番号は ",
+            "Order #",
+            "order no. ",
+            "Order No.",
+            "your order number: ",
+            "訂單編號 ",
+            "订单号：",
+            "주문번호 ",
+            "nomor pesanan: ",
+            "注文No．",
+        ] {
+            assert!(order_label_before(t, t.len()), "{t:?}");
+        }
+        for t in ["電話 ", "in order to call ", "reorder ", "注文したら ", "tel: "] {
+            assert!(!order_label_before(t, t.len()), "{t:?}");
+        }
     }
 }

@@ -326,6 +326,8 @@ impl Detector {
         .iter()
         .find(|(name, _)| before.ends_with(name.as_bytes()))
         .map(|(name, year)| (i - name.len(), *year));
+        let order_label = std::cell::OnceCell::new();
+        let order = || *order_label.get_or_init(|| crate::context::order_label_before(text, i));
         let surround = Surround {
             ctx,
             near: &near,
@@ -333,6 +335,7 @@ impl Detector {
             postal_mark,
             version: i > 0 && matches!(b[i - 1], b'v' | b'V'),
             era,
+            order: &order,
         };
         let n = run.groups.len();
         let mut gi = 0;

@@ -243,6 +243,9 @@ pub(crate) struct Surround<'a> {
     /// The byte offset where a Japanese era name (昭和, 平成, 令和, 大正) starts directly before
     /// the run, and the era's first year.
     pub(crate) era: Option<(usize, u32)>,
+    /// An order, tracking or invoice label directly before the run (`注文番号：`, `order #`),
+    /// asked only when a span that starts the run would be reported.
+    pub(crate) order: &'a dyn Fn() -> bool,
 }
 
 /// A score adjusted by context: a word for the type lifts it, a negative word drops it.
@@ -286,7 +289,14 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
     let lens = |k: usize| groups[k].d1 - groups[k].d0;
     let ctx = s.ctx;
     let found = |pii_type, start, end, score: f32| {
-        (score >= crate::detector::MIN_SCORE).then_some(Verdict::Found {
+        if score < crate::detector::MIN_SCORE {
+            return None;
+        }
+        // The number an order label names is the order's, whatever its shape.
+        if first && (s.order)() {
+            return Some(Verdict::NotPersonal);
+        }
+        Some(Verdict::Found {
             pii_type,
             start,
             end,
@@ -337,7 +347,11 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
     if sepu == DOT && !plus {
         if groups.len() == 4 && (0..4).all(|k| lens(k) <= 3) {
             let ok = (0..4).all(|k| num(&run.digits[groups[k].d0..groups[k].d1]) <= 255);
-            if ok && !s.version {
+            // 1.2.3.4, 2.0.1.5: small parts and a one-digit head are how versions look; an
+            // address in chat is private (10.…, 192.168.…) or has a part of three digits.
+            // Words for networks (IP, DNS, server) make it an address all the same.
+            let version_shaped = lens(0) == 1 && (0..4).all(|k| lens(k) <= 2);
+            if ok && !s.version && (!version_shaped || ctx.has(Ctx::IP)) {
                 return found(PiiType::IpAddress, start, end, adjust(0.85, ctx, Ctx::IP));
             }
         }

@@ -449,3 +449,20 @@ fn emails_hidden_from_filters() {
     none("git clone git@github.com:org/repo.git");
     none("look at example.com");
 }
+
+#[test]
+fn versions_and_order_numbers_are_not_personal() {
+    use PiiType::{IpAddress, Phone};
+    none("updated to 1.2.3.4 today");
+    none("version 1.2.3.4");
+    none("Windows v10.0.19045");
+    none("build 10.0.19045.3570");
+    none("注文番号：0312345678");
+    none("注文番号 090-1234-5678");
+    none("Order #4111 1111 1111 1111");
+    none("order no. 123456789018");
+    none("訂單編號 0912345678");
+    one("DNS 8.8.8.8", IpAddress, "8.8.8.8");
+    one("router 10.0.0.1", IpAddress, "10.0.0.1");
+    one("注文の件は 090-1234-5678 へ", Phone, "090-1234-5678");
+}
