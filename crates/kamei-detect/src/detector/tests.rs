@@ -466,3 +466,122 @@ fn versions_and_order_numbers_are_not_personal() {
     one("router 10.0.0.1", IpAddress, "10.0.0.1");
     one("注文の件は 090-1234-5678 へ", Phone, "090-1234-5678");
 }
+
+/// The development sets' F1, scored as `kamei eval-detect` scores it (same type, spans in
+/// code points overlapping by at least half their union), without building the command line:
+/// `cargo test -p kamei-detect --release -- --ignored --nocapture development_sets`.
+/// Only the development and first hand-labelled sets: the held-out and blind sets are not
+/// for tuning.
+#[test]
+#[ignore = "prints F1 on tests/data/dev.jsonl and hand_labelled.jsonl"]
+fn development_sets_f1() {
+    for set in ["dev.jsonl", "hand_labelled.jsonl"] {
+        let path = format!("{}/../../tests/data/{set}", env!("CARGO_MANIFEST_DIR"));
+        let data = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        // (gold, predicted, true positives) per type.
+        let mut counts: std::collections::BTreeMap<PiiType, [usize; 3]> = Default::default();
+        for line in data.lines().filter(|l| !l.trim().is_empty()) {
+            let (text, gold) = gold_line(line);
+            let cps = |byte: usize| text[..byte].chars().count();
+            let preds: Vec<(PiiType, usize, usize)> = detector()
+                .find(&text)
+                .into_iter()
+                .map(|e| (e.pii_type, cps(e.start), cps(e.end)))
+                .collect();
+            let mut used = vec![false; preds.len()];
+            for &(t, s, e) in &gold {
+                counts.entry(t).or_default()[0] += 1;
+                let hit = preds.iter().enumerate().find(|(k, p)| {
+                    let inter = p.2.min(e).saturating_sub(p.1.max(s));
+                    let union = p.2.max(e) - p.1.min(s);
+                    !used[*k] && p.0 == t && union > 0 && 2 * inter >= union
+                });
+                if let Some((k, _)) = hit {
+                    used[k] = true;
+                    counts.entry(t).or_default()[2] += 1;
+                }
+            }
+            for p in &preds {
+                counts.entry(p.0).or_default()[1] += 1;
+            }
+        }
+        let f1 = |c: [usize; 3]| 2.0 * c[2] as f64 / (c[0] + c[1]).max(1) as f64;
+        let structured = [
+            PiiType::Email,
+            PiiType::Phone,
+            PiiType::CreditCard,
+            PiiType::MyNumber,
+            PiiType::CorporateNumber,
+            PiiType::PostalCode,
+            PiiType::IpAddress,
+            PiiType::Iban,
+        ];
+        let mut sum = [[0usize; 3]; 2];
+        println!("{set}");
+        for (t, c) in &counts {
+            println!(
+                "  {:<18} gold {:>4} pred {:>4} tp {:>4} f1 {:.3}",
+                t.as_str(),
+                c[0],
+                c[1],
+                c[2],
+                f1(*c)
+            );
+            for k in 0..3 {
+                sum[1][k] += c[k];
+                if structured.contains(t) {
+                    sum[0][k] += c[k];
+                }
+            }
+        }
+        println!("  structured F1 {:.3}, overall F1 {:.3}", f1(sum[0]), f1(sum[1]));
+    }
+}
+
+/// The text and the entities (type, start, end in code points) of one gold line. The gold
+/// files are written by scripts/build-gold.py in one fixed shape, so a small reader does.
+fn gold_line(line: &str) -> (String, Vec<(PiiType, usize, usize)>) {
+    let string_after = |key: &str, from: usize| -> (String, usize) {
+        let at = from + line[from..].find(key).expect("key") + key.len();
+        let mut out = String::new();
+        let mut chars = line[at..].char_indices();
+        while let Some((k, c)) = chars.next() {
+            match c {
+                '"' => return (out, at + k + 1),
+                '\\' => match chars.next().map(|(_, c)| c) {
+                    Some('n') => out.push('\n'),
+                    Some('t') => out.push('\t'),
+                    Some('u') => {
+                        let hex: String = (0..4).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
+                        let v = u32::from_str_radix(&hex, 16).expect("hex");
+                        out.push(char::from_u32(v).expect("BMP escape"));
+                    }
+                    Some(c) => out.push(c),
+                    None => break,
+                },
+                c => out.push(c),
+            }
+        }
+        panic!("unterminated string in {line}");
+    };
+    let number_after = |key: &str, from: usize| -> (usize, usize) {
+        let at = from + line[from..].find(key).expect("key") + key.len();
+        let digits: String = line[at..].chars().take_while(char::is_ascii_digit).collect();
+        (digits.parse().expect("number"), at + digits.len())
+    };
+    let (text, mut at) = string_after("\"text\": \"", 0);
+    let mut entities = Vec::new();
+    while line[at..].contains("\"type\": \"") {
+        let (t, next) = string_after("\"type\": \"", at);
+        let (start, next) = number_after("\"start\": ", next);
+        let (end, next) = number_after("\"end\": ", next);
+        let t = PiiType::ALL
+            .iter()
+            .find(|p| p.as_str() == t)
+            .copied()
+            .expect("type");
+        entities.push((t, start, end));
+        at = next;
+    }
+    (text, entities)
+}
