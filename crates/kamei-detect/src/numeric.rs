@@ -31,7 +31,8 @@ pub(crate) enum Sep {
     /// 月.
     Month,
     /// A symbol or emoji put between digits to hide them from filters: `_ * ~ | #`, `〜 ・ ★ ♪`,
-    /// `📞 ✨ ❤️` (with their variation selectors and joiners).
+    /// `📞 ✨ ❤️` (with their variation selectors and joiners), and the の of a number read
+    /// aloud (`〇九〇の一二三四の五六七八`).
     Other,
 }
 
@@ -74,7 +75,10 @@ pub(crate) fn sep_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
         0xE3 => match tail {
             (Some(0x83), Some(0xBC)) => Some((Sep::Hyphen, 3)),
             (Some(0x80), Some(0x80)) => Some((Sep::Space, 3)),
-            (Some(0x80), Some(0x9C)) | (Some(0x83), Some(0xBB)) => Some((Sep::Other, 3)),
+            // 〜 ・, and の as a number is read aloud (ゼロキューゼロの…).
+            (Some(0x80), Some(0x9C)) | (Some(0x83), Some(0xBB)) | (Some(0x81), Some(0xAE)) => {
+                Some((Sep::Other, 3))
+            }
             _ => None,
         },
         0xEF => match tail {
