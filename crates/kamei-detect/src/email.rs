@@ -429,6 +429,11 @@ fn loose(
     } else {
         skip_space(b, me)
     };
+    // `thanks @taro.jp` is a mention: a symbol spaced on one side only must be so on the
+    // other too (`taro @ example.com`).
+    if marker == Marker::Symbol && local_end < ms && domain_start == me {
+        return me;
+    }
     let spaced = local_end < ms || domain_start > me;
     // The labels of the domain, read without allocating: the last one's folded letters are
     // kept for the checks, and of the others only whether one was an image density.
@@ -592,6 +597,7 @@ mod tests {
             "git clone git@github.com:org/repo.git",
             "ssh://git@github.com/org/repo",
             "hi @taro.yamada",
+            "thanks @taro.jp for the link",
             "@username and a@b and x@y.z1",
             "npm i react@18.2.0",
             "★★★ great.com",
