@@ -112,6 +112,17 @@ impl Detector {
                 i += 1;
                 continue;
             }
+            // Most characters of Japanese, Chinese and Thai text: turned away here, whole.
+            if kind == MULTI && !may_start_at(b, i) {
+                i += if b[i] >= 0xF0 {
+                    4
+                } else if b[i] >= 0xE0 {
+                    3
+                } else {
+                    2
+                };
+                continue;
+            }
             i = match kind {
                 DIGIT => self.digits(text, &ctx, i, &mut run, out),
                 PLUS_OR_OPEN => {
@@ -166,20 +177,6 @@ impl Detector {
         out: &mut Vec<Candidate>,
     ) -> usize {
         let b = text.as_bytes();
-        let lead = b[i];
-        let len = match lead {
-            0xC0..=0xDF => 2,
-            0xF0..=0xF7 => 4,
-            _ => 3,
-        };
-        // Most characters are turned away by their first two bytes; あ and ア (あっと, アット)
-        // share theirs with all kana and are asked for by name.
-        let second = b.get(i + 1).copied().unwrap_or(0);
-        let kana_marker =
-            lead == 0xE3 && matches!((second, b.get(i + 2)), (0x81, Some(0x82)) | (0x82, Some(0xA2)));
-        if !kana_marker && !may_start(lead, second) {
-            return i + len;
-        }
         let Some((c, len)) = digit::decode(b, i) else {
             return i + 1;
         };
@@ -424,10 +421,15 @@ const MAY_START: [u64; 1024] = {
     bits
 };
 
+/// Whether the character of two to four bytes at `b[i]` may start something: by the first
+/// two bytes, and for あ and ア (あっと, アット), which share theirs with all kana, by name.
 #[inline]
-fn may_start(lead: u8, second: u8) -> bool {
+fn may_start_at(b: &[u8], i: usize) -> bool {
+    let lead = b[i];
+    let second = b.get(i + 1).copied().unwrap_or(0);
     let p = (lead as usize) << 8 | second as usize;
     MAY_START[p / 64] & (1 << (p % 64)) != 0
+        || (lead == 0xE3 && matches!((second, b.get(i + 2)), (0x81, Some(0x82)) | (0x82, Some(0xA2))))
 }
 
 /// An address around a spelled at-marker at `i`: where scanning goes on (after the address,
