@@ -215,6 +215,8 @@ impl Detector {
             Some(c) if c == "＠".as_bytes() || c == "﹫".as_bytes() => {
                 email::wide_at_sign(text, i, 3, ctx, out)
             }
+            // Ａ..Ｚ: ＧＢ８２ ＷＥＳＴ…, ＳＷ１Ａ １ＡＡ.
+            Some(&[0xEF, 0xBC, 0xA1..=0xBA]) => wide_capital(text, i, out),
             // ｱｯﾄ, ［at］, （at）.
             _ => spelled_email(text, i, ctx, out),
         }
@@ -449,6 +451,51 @@ fn skip_word(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i.max(from + 1)
+}
+
+/// An IBAN or a UK postcode written in full-width letters and digits (ＧＢ８２ ＷＥＳＴ…,
+/// ＳＷ１Ａ １ＡＡ), starting at the full-width capital at `i`: read on its NFKC fold (ASCII),
+/// reported on the original text. Returns where scanning goes on.
+fn wide_capital(text: &str, i: usize, out: &mut Vec<Candidate>) -> usize {
+    let b = text.as_bytes();
+    // A capital inside a word starts nothing.
+    if email::folded_before(b, i).is_some_and(|(c, _)| c.is_ascii_alphanumeric()) {
+        return i + 3;
+    }
+    // The fold, and for each of its bytes the offset in `text` it came from.
+    let mut folded = String::with_capacity(48);
+    let mut offsets = Vec::with_capacity(49);
+    let mut k = i;
+    while folded.len() < 48 {
+        let (c, l) = match email::folded_at(b, k) {
+            Some((c, l)) if c.is_ascii_alphanumeric() || c == b' ' => (c, l),
+            _ if b[k..].starts_with("\u{3000}".as_bytes()) => (b' ', 3),
+            _ => break,
+        };
+        offsets.push(k);
+        folded.push(char::from(c));
+        k += l;
+    }
+    offsets.push(k);
+    let mut found = Vec::new();
+    if let Some(end) = uk_postcode(&folded, 0) {
+        found.push(Candidate {
+            pii_type: PiiType::PostalCode,
+            start: 0,
+            end,
+            score: 0.75,
+        });
+    } else {
+        iban(&folded, 0, &mut found);
+    }
+    let mut next = i + 3;
+    for c in found {
+        if let (Some(&start), Some(&end)) = (offsets.get(c.start), offsets.get(c.end)) {
+            out.push(Candidate { start, end, ..c });
+            next = next.max(end);
+        }
+    }
+    next
 }
 
 /// An IPv6 address around the `:` at `colon`. SPEC: RFC 4291 §2.2 (text forms), parsed by

@@ -263,7 +263,7 @@ fn not_personal(b: &[u8], s: usize, e: usize, tld: &[u8], density: bool) -> bool
 
 /// A character of an address, folded to ASCII: ASCII itself, or a full-width form
 /// (U+FF01..U+FF5E, NFKC's fold of which is ASCII). Returns the folded byte and the length.
-fn folded_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
+pub(crate) fn folded_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
     let c = *b.get(i)?;
     if c < 0x80 {
         return Some((c, 1));
@@ -278,7 +278,7 @@ fn folded_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
 }
 
 /// The folded character that ends at `i`.
-fn folded_before(b: &[u8], i: usize) -> Option<(u8, usize)> {
+pub(crate) fn folded_before(b: &[u8], i: usize) -> Option<(u8, usize)> {
     match i.checked_sub(1).map(|k| b[k]) {
         Some(c) if c < 0x80 => Some((c, 1)),
         Some(_) => {

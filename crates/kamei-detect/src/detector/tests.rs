@@ -458,6 +458,38 @@ fn emails_hidden_from_filters() {
 }
 
 #[test]
+fn ibans_postcodes_and_addresses_in_full_width_forms() {
+    one(
+        "IBAN ＧＢ８２ ＷＥＳＴ １２３４ ５６９８ ７６５４ ３２ です",
+        PiiType::Iban,
+        "ＧＢ８２ ＷＥＳＴ １２３４ ５６９８ ７６５４ ３２",
+    );
+    one(
+        "口座はＤＥ８９３７０４００４４０５３２０１３０００",
+        PiiType::Iban,
+        "ＤＥ８９３７０４００４４０５３２０１３０００",
+    );
+    one("London ＳＷ１Ａ １ＡＡ", PiiType::PostalCode, "ＳＷ１Ａ １ＡＡ");
+    one(
+        "IP １９２．１６８．１．１０ に",
+        PiiType::IpAddress,
+        "１９２．１６８．１．１０",
+    );
+    one(
+        "法人番号 ７０００ー０１２０５ー０００２",
+        PiiType::CorporateNumber,
+        "７０００ー０１２０５ー０００２",
+    );
+    one(
+        "生年月日：１９９０／０４／０１",
+        PiiType::DateOfBirth,
+        "１９９０／０４／０１",
+    );
+    none("ＧＢ８２ ＷＥＳＴ １２３４ ５６９８ ７６５４ ３３");
+    none("ＮＨＫ ＢＳ１ で");
+}
+
+#[test]
 fn versions_and_order_numbers_are_not_personal() {
     use PiiType::{IpAddress, Phone};
     none("updated to 1.2.3.4 today");
