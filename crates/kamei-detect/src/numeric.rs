@@ -431,7 +431,10 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
     // invoice registration number (適格請求書発行事業者登録番号), which is the corporate
     // number itself for a company: the printed form says what it is whatever the words around.
     // SPEC: Consumption Tax Act Art. 57-2 (registration number = "T" + corporate number).
-    if n == 13 && only(HYPHEN | SPACE) && validate::corporate_number(d) {
+    // Printed whole or in a few groups (`1 2345 6789 0123`, `4304 8901 5186 8`); a count
+    // written out (`5 6 7 8 9 10 11 12 13`) is no corporate number.
+    let corporate_groups = groups.len() <= 5 && (1..groups.len().saturating_sub(1)).all(|k| lens(k) >= 3);
+    if n == 13 && only(HYPHEN | SPACE) && corporate_groups && validate::corporate_number(d) {
         let invoice = s.letters == 1 && b[bare - 1] == b'T';
         let score = if invoice {
             0.95
