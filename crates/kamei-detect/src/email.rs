@@ -99,6 +99,54 @@ const GENERIC_TLDS: &[&[u8]] = &[
     b"example", b"test", b"jobs", b"travel", b"tokyo", b"bkk",
 ];
 
+/// The first labels of the domains of the mail providers people in the service's countries
+/// use most: an address at one needs no other proof that it is an address.
+const MAIL_PROVIDERS: &[&str] = &[
+    "gmail",
+    "googlemail",
+    "yahoo",
+    "ymail",
+    "hotmail",
+    "outlook",
+    "live",
+    "msn",
+    "icloud",
+    "me",
+    "mac",
+    "aol",
+    "proton",
+    "protonmail",
+    "docomo",
+    "ezweb",
+    "au",
+    "softbank",
+    "i",
+    "naver",
+    "hanmail",
+    "daum",
+    "kakao",
+    "qq",
+    "163",
+    "126",
+    "sina",
+];
+
+/// Whether the domain starting at `b[at]` is a mail provider's (`gmail.com`, `docomo.ne.jp`).
+fn mail_provider(b: &[u8], at: usize) -> bool {
+    let mut k = at;
+    let mut label = [0u8; 12];
+    let mut n = 0;
+    while let Some((c, l)) = folded_at(b, k)
+        && c.is_ascii_alphanumeric()
+        && n < label.len()
+    {
+        label[n] = c.to_ascii_lowercase();
+        n += 1;
+        k += l;
+    }
+    n > 0 && dot_after(b, k).is_some() && MAIL_PROVIDERS.iter().any(|p| p.as_bytes() == &label[..n])
+}
+
 /// How an address's `@` was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Marker {
@@ -485,9 +533,13 @@ fn loose(
     if hidden && !known_tld {
         return me;
     }
-    // `look at example.com` is prose; `taro at example dot com` or an e-mail word nearby
-    // makes it an address.
-    if marker == Marker::Word && !dot_spelled && !ctx.around(s, e).has(Ctx::EMAIL) {
+    // `look at example.com` is prose; `taro at example dot com`, a mail provider's domain
+    // (`taro at gmail.com`) or an e-mail word nearby makes it an address.
+    if marker == Marker::Word
+        && !dot_spelled
+        && !mail_provider(b, domain_start)
+        && !ctx.around(s, e).has(Ctx::EMAIL)
+    {
         return me;
     }
     if not_personal(b, s, e, tld, density) {
@@ -569,6 +621,8 @@ mod tests {
             ["john dot smith at example dot co dot uk"]
         );
         assert_eq!(emails("email: jane at example.org"), ["jane at example.org"]);
+        assert_eq!(emails("hit me up: budi.s at gmail.com"), ["budi.s at gmail.com"]);
+        assert_eq!(emails("yuki at docomo.ne.jp に送って"), ["yuki at docomo.ne.jp"]);
         assert_eq!(emails("taroアットexample.jpに送って"), ["taroアットexample.jp"]);
         assert_eq!(
             emails("taro あっと example どっと jp"),
