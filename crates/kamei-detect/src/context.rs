@@ -224,6 +224,11 @@ const WORDS: &[(&str, Ctx)] = &[
     ("nt$", Ctx::NEGATIVE),
     ("元", Ctx::NEGATIVE),
     ("訂單", Ctx::NEGATIVE),
+    ("订单", Ctx::NEGATIVE),
+    ("受注", Ctx::NEGATIVE),
+    ("問合せ番号", Ctx::NEGATIVE),
+    ("주문", Ctx::NEGATIVE),
+    ("เลขพัสดุ", Ctx::NEGATIVE),
     ("คำสั่งซื้อ", Ctx::NEGATIVE),
     ("pesanan", Ctx::NEGATIVE),
     ("resi", Ctx::NEGATIVE),
@@ -233,6 +238,8 @@ const WORDS: &[(&str, Ctx)] = &[
 /// Labels that name the number right after them as an order, tracking, reservation or
 /// invoice number: a number after one is the label's, whatever its shape (`注文番号：
 /// 0312345678`, `order #4111111111111111`). Compared ASCII case-insensitively.
+/// INVARIANT: each label contains a `Ctx::NEGATIVE` word of `WORDS` (numeric.rs asks for a
+/// label only where one is around); a test checks it.
 const ORDER_LABELS: &[&str] = &[
     "注文番号",
     "注文",
@@ -478,6 +485,18 @@ mod tests {
         assert!(c.around(t, 5, t.len()).has(Ctx::PHONE));
         let t = "注文番号 123456789012";
         assert!(c.around(t, 13, t.len()).has(Ctx::NEGATIVE));
+    }
+
+    #[test]
+    fn every_order_label_is_a_negative_context() {
+        let c = Context::new();
+        for label in ORDER_LABELS {
+            let t = format!("{label} 0312345678");
+            assert!(
+                c.around(&t, label.len() + 1, t.len()).has(Ctx::NEGATIVE),
+                "{label}"
+            );
+        }
     }
 
     #[test]

@@ -296,8 +296,9 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
         if score < crate::detector::MIN_SCORE {
             return None;
         }
-        // The number an order label names is the order's, whatever its shape.
-        if first && (s.order)() {
+        // The number an order label names is the order's, whatever its shape. Every label is
+        // a negative context word too, so most numbers are not asked.
+        if first && ctx.has(Ctx::NEGATIVE) && (s.order)() {
             return Some(Verdict::NotPersonal);
         }
         Some(Verdict::Found {
