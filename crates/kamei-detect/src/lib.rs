@@ -2,16 +2,22 @@
 //!
 //! A [`Detector`] holds the built-in recognizers for every [`kamei_core::PiiType`]: structured
 //! types found by a single pass over the bytes that stops only at cheap triggers (a digit, `@`,
-//! `:`, an upper-case letter, a full-width form) and validates candidates by their format's own
+//! `:`, an upper-case letter, a full-width form, a character whose first two bytes may start a
+//! digit of another script or a spelled at-marker) and validates candidates by their format's own
 //! rule (Luhn and issuer ranges, My Number and Corporate Number check digits, IBAN mod-97,
 //! IPv4/IPv6 parsing, real calendar dates), scored by the words around them; Japanese
 //! names and addresses found with reference lists (Japan Post municipalities, surnames and
 //! given names) compiled into Aho-Corasick automata; names in Latin letters looked up at the
 //! capital letters the structured pass stops at (US Census and romaji lists); and Chinese and
 //! Thai names found where a title, a cue word or the shape of the text points at a person
-//! (Chinese only in text without kana). Full-width digits and the many dash
-//! characters are folded only inside a candidate, so the reported offsets are byte offsets
-//! into the original text.
+//! (Chinese only in text without kana).
+//!
+//! Values written to slip past filters are read as what they are: full-width letters and
+//! digits, ＠ and ．, kanji numerals and the decimal digits of every script (`digit.rs`),
+//! digits split by spaces, dots, symbols, emoji or の, and e-mail addresses with spelled or
+//! stand-in separators (`taro at example dot com`, `taroアットexample.jp`, `taro★example.jp`:
+//! `email.rs`). Each form is folded only inside a candidate, so the reported offsets are byte
+//! offsets into the original text.
 //!
 //! [`redact`] replaces what was found by a type tag, a mask, or whatever a caller computes
 //! (the protection crate plugs its keyed pseudonyms in there).
