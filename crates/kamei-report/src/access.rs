@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use kamei_audit::{Action, LogStorage, LogView, Match, Query, Timestamp};
+use kamei_audit::{Action, AuditRecord, LogStorage, LogView, Match, Query, SubjectSet, Timestamp};
 use kamei_core::{Category, Level};
 use kamei_policy::Catalog;
 use roaring::RoaringTreemap;
@@ -189,14 +189,41 @@ struct Acc {
 
 /// A column's category; one the catalog does not list is treated as the strictest, as the
 /// gateway treats it.
-fn category_of(catalog: &Catalog, table: &str, column: &str) -> Category {
+pub(crate) fn category_of(catalog: &Catalog, table: &str, column: &str) -> Category {
     catalog
         .table(table)
         .and_then(|t| t.column(column))
         .map_or(Catalog::UNLISTED_CATEGORY, |c| c.category)
 }
 
-fn code(j: [u8; 2]) -> String {
+/// Calls `f` with each (category, subject jurisdiction, level) a record read and the subjects
+/// it read so: every subject under every personal column of the record, at the lesser of the
+/// column's level and their own (see the module documentation for why this errs towards too
+/// many). The one attribution rule of every report over the log.
+pub(crate) fn attribute(
+    catalog: &Catalog,
+    record: &AuditRecord,
+    subjects: &SubjectSet,
+    mut f: impl FnMut(Category, [u8; 2], Level, &RoaringTreemap),
+) {
+    for ((jurisdiction, level), keys) in subjects.iter() {
+        if level == Level::Denied {
+            continue;
+        }
+        for (table, columns) in record.tables() {
+            for (column, column_level) in columns {
+                let category = category_of(catalog, table, column);
+                let at = level.min(*column_level);
+                if !category.is_personal() || at == Level::Denied {
+                    continue;
+                }
+                f(category, jurisdiction, at, keys);
+            }
+        }
+    }
+}
+
+pub(crate) fn code(j: [u8; 2]) -> String {
     String::from_utf8_lossy(&j).into_owned()
 }
 
@@ -257,17 +284,10 @@ pub(crate) fn summarize(
             if level == Level::Raw && jurisdiction.as_slice() != country {
                 *raw_abroad.entry(code(jurisdiction)).or_default() += keys.len();
             }
-            for (table, columns) in r.tables() {
-                for (column, column_level) in columns {
-                    let category = category_of(catalog, table, column);
-                    let at = level.min(*column_level);
-                    if !category.is_personal() || at == Level::Denied {
-                        continue;
-                    }
-                    *acc.categories.entry((category, jurisdiction, at)).or_default() |= keys;
-                }
-            }
         }
+        attribute(catalog, r, &m.subjects, |category, jurisdiction, level, keys| {
+            *acc.categories.entry((category, jurisdiction, level)).or_default() |= keys;
+        });
         if !raw_abroad.is_empty() {
             let columns = r
                 .tables()
