@@ -19,4 +19,10 @@ pub enum ReportError {
         "the inclusion proof of record {0} does not verify against the checkpoint; run `kamei audit verify`"
     )]
     BadProof(u64),
+    /// A triage over nothing would read as "nothing to report"; more likely the selection
+    /// names an org or principal that is not in the log, or a period it does not cover.
+    #[error(
+        "no record in the log matches the selection; check the principal, org and country names and the period"
+    )]
+    EmptySelection,
 }

@@ -1,7 +1,9 @@
 //! Reports for the people who answer for personal data (issue 18): what a configuration lets
 //! whom read (the exposure register) and invariants about it proven over every decision; and,
 //! from the audit log, who read whose data (the access report) and one person's own access
-//! history with the evidence to check it (the subject report).
+//! history with the evidence to check it (the subject report); and, for a selection of the
+//! log, whether the reporting duties of Japan and the other markets are triggered, with their
+//! deadlines (the triage, decision support rather than legal advice).
 //!
 //! The reports compute and render; they do not open configuration or logs by path, parse
 //! command lines, or write files (the `kamei` binary does), and they never hold a cell value:
@@ -13,8 +15,10 @@ pub mod evidence;
 pub mod exposure;
 pub mod incident;
 pub mod invariants;
+pub mod markets;
 pub mod subject;
 pub mod text;
+pub mod triage;
 
 mod error;
 
@@ -23,4 +27,5 @@ pub use error::ReportError;
 pub use exposure::{Grant, exposure};
 pub use invariants::{Decision, Invariant, InvariantError, Invariants, Outcome};
 pub use subject::{SubjectHistory, subject_history};
-pub use text::{access_text, subject_text};
+pub use text::{access_text, subject_text, triage_text};
+pub use triage::{Finding, Triage, TriageFacts, triage};

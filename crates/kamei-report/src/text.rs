@@ -1,4 +1,4 @@
-//! The terminal forms of the access and subject reports. The JSON forms are the reports'
+//! The terminal forms of the access, subject and triage reports. The JSON forms are the reports'
 //! serde serializations; these are for a person reading a terminal or a printout.
 
 use std::fmt::Write as _;
@@ -8,6 +8,7 @@ use kamei_core::Level;
 
 use crate::access::AccessReport;
 use crate::subject::SubjectHistory;
+use crate::triage::{CitedRead, Triage};
 
 /// Left-aligned columns separated by two spaces, the last one unpadded.
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
@@ -47,11 +48,9 @@ fn short(hex: &str) -> &str {
     hex.get(..16).unwrap_or(hex)
 }
 
-/// The access report for a terminal.
-pub fn access_text(report: &AccessReport) -> String {
-    let cp = &report.checkpoint;
-    let sel = &report.selection;
-    let mut selection: Vec<String> = [
+/// A selection as one phrase ("org ldt-shanghai, since …"), or "every record".
+fn selection_text(sel: &crate::access::Selection) -> String {
+    let selection: Vec<String> = [
         ("principal", &sel.principal),
         ("org", &sel.org),
         ("country", &sel.country),
@@ -62,15 +61,22 @@ pub fn access_text(report: &AccessReport) -> String {
     .filter_map(|(name, v)| v.as_ref().map(|v| format!("{name} {v}")))
     .collect();
     if selection.is_empty() {
-        selection.push("every record".into());
+        "every record".into()
+    } else {
+        selection.join(", ")
     }
+}
+
+/// The access report for a terminal.
+pub fn access_text(report: &AccessReport) -> String {
+    let cp = &report.checkpoint;
     let mut out = format!(
         "Access report: {} records by {} principal{} ({}); log {} at its signed checkpoint of {} records (root {}…)\n\
          Subjects are counted from the subject index; a subject counts under every personal column of a statement that read them.\n",
         report.records,
         report.principals.len(),
         if report.principals.len() == 1 { "" } else { "s" },
-        selection.join(", "),
+        selection_text(&report.selection),
         cp.origin,
         cp.size,
         short(&cp.root),
@@ -265,6 +271,175 @@ pub fn subject_text(h: &SubjectHistory) -> String {
     out.push_str(
         "\n検証方法 / How to verify: `--format json` carries each record's leaf and inclusion proof and the signed checkpoint;\n\
          check them with any RFC 9162 verifier and the log's published public key.\n",
+    );
+    out
+}
+
+use crate::triage::thousands as n;
+
+fn cited_lines(out: &mut String, reads: &[CitedRead]) {
+    for c in reads {
+        let _ = writeln!(
+            out,
+            "   #{} {}  {}  {}  subjects {}  {}",
+            c.index,
+            c.time,
+            c.principal,
+            c.columns.join(", "),
+            n(c.subjects),
+            c.statement
+        );
+    }
+}
+
+/// The triage for a terminal: the notice first, then who, how many, Japan's tests and
+/// deadlines, the records behind them, and the other markets.
+pub fn triage_text(t: &Triage) -> String {
+    let cp = &t.checkpoint;
+    let mut out = format!(
+        "Breach triage / 漏えい等の報告の要否: {}; discovered {}{}\n{}\n\
+         Log {} at its signed checkpoint of {} records (root {}…); {} statements read data, {} denied; {} to {}\n",
+        selection_text(&t.selection),
+        t.discovered,
+        if t.flagged_unauthorized {
+            "; flagged --unauthorized"
+        } else {
+            ""
+        },
+        t.notice,
+        cp.origin,
+        cp.size,
+        short(&cp.root),
+        n(t.statements),
+        n(t.denied),
+        t.first.as_deref().unwrap_or("-"),
+        t.last.as_deref().unwrap_or("-"),
+    );
+    out.push_str("\nWho read\n");
+    let rows: Vec<Vec<String>> = t
+        .principals
+        .iter()
+        .map(|a| {
+            vec![
+                a.principal.clone(),
+                a.org.clone(),
+                a.country.clone(),
+                n(a.statements),
+                n(a.denied),
+                a.first.clone().unwrap_or_else(|| "-".into()),
+                a.last.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "principal",
+            "org",
+            "country",
+            "statements",
+            "denied",
+            "first",
+            "last",
+        ],
+        &rows,
+    ));
+    out.push_str(
+        "\nAffected data subjects (distinct; readable: some personal column of theirs read raw or masked)\n",
+    );
+    let rows: Vec<Vec<String>> = t
+        .subjects
+        .iter()
+        .map(|a| vec![a.jurisdiction.clone(), n(a.readable), n(a.pseudonymized_only)])
+        .collect();
+    out.push_str(&table(&["subjects in", "readable", "pseudonymized only"], &rows));
+    if !t.categories.is_empty() {
+        out.push_str(
+            "\nBy category (a subject counts under every personal column of a statement that read them)\n",
+        );
+        let rows: Vec<Vec<String>> = t
+            .categories
+            .iter()
+            .map(|c| {
+                vec![
+                    c.category.to_string(),
+                    c.jurisdiction.clone(),
+                    c.level.to_string(),
+                    n(c.subjects),
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["category", "subjects in", "level", "subjects"], &rows));
+    }
+    let jp = &t.japan;
+    let _ = writeln!(
+        out,
+        "\nJapan, {}: report to the PPC and notice to the data subjects (Art. 26): {}",
+        jp.law,
+        jp.finding.label()
+    );
+    for c in &jp.conclusions {
+        let _ = writeln!(out, "  [{}] {} ({})", c.finding.label(), c.test, c.source);
+        let _ = writeln!(out, "      {}", c.reason);
+    }
+    let _ = writeln!(
+        out,
+        "  Deadlines{}, from discovery on {} JST:",
+        match jp.finding {
+            crate::triage::Finding::Triggered => "",
+            crate::triage::Finding::Judgment => " if the judgment finds a duty",
+            crate::triage::Finding::NotTriggered => " (none due unless a judgment above changes)",
+        },
+        jp.discovered_day,
+    );
+    for d in &jp.deadlines {
+        let _ = writeln!(out, "   - {}: {} ({})", d.what, d.due, d.source);
+    }
+    if !t.beyond_grant.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nReads at levels the configuration now in force does not grant ({}){}",
+            t.beyond_grant.len(),
+            if t.withdrawn_policies.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; policies in force then, withdrawn since: {}",
+                    t.withdrawn_policies.join(", ")
+                )
+            }
+        );
+        cited_lines(&mut out, &t.beyond_grant);
+    }
+    if !t.financial_raw.is_empty() {
+        let _ = writeln!(out, "\nFinancial data read raw ({})", t.financial_raw.len());
+        cited_lines(&mut out, &t.financial_raw);
+    }
+    out.push_str("\nOther markets (each counts its own residents; whether its rule reaches the operator, and the risk, are for the reader)\n");
+    for m in &t.other_markets {
+        let _ = writeln!(
+            out,
+            "  {}, {} ({}): {}",
+            m.market,
+            m.law,
+            m.jurisdictions,
+            if m.readable + m.pseudonymized_only == 0 {
+                "no subjects in the selection".to_owned()
+            } else {
+                format!(
+                    "{} subjects readable, {} pseudonymized only",
+                    n(m.readable),
+                    n(m.pseudonymized_only)
+                )
+            }
+        );
+        let _ = writeln!(out, "      {}", m.rule);
+        for d in &m.deadlines {
+            let _ = writeln!(out, "   - {}: {} ({})", d.what, d.due, d.source);
+        }
+        let _ = writeln!(out, "      note: {}", m.note);
+    }
+    out.push_str(
+        "\nEvidence: `--format json` carries the signed checkpoint and an inclusion proof for every record cited above.\n",
     );
     out
 }

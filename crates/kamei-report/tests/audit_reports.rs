@@ -9,7 +9,10 @@ use kamei_audit::{LocalDir, Timestamp};
 use kamei_core::{Category, Level, PiiType};
 use kamei_policy::Config;
 use kamei_report::incident::{CONTRACTOR, Incident, write_incident};
-use kamei_report::{AccessFilter, ReportError, access_report, access_text, subject_history, subject_text};
+use kamei_report::{
+    AccessFilter, Finding, ReportError, TriageFacts, access_report, access_text, subject_history,
+    subject_text, triage, triage_text,
+};
 
 fn incident() -> (tempfile::TempDir, Incident, Config) {
     let dir = tempfile::tempdir().unwrap();
@@ -292,4 +295,229 @@ fn an_unknown_subject_is_an_error_that_names_the_key() {
     let err = subject_history(&log(&dir), 999_999).unwrap_err();
     assert!(matches!(err, ReportError::UnknownSubject(999_999)));
     assert!(err.to_string().contains("`999999`"));
+}
+
+/// The Done-when of issue 18 for the triage: on the demo incident it names the contractor's
+/// org and period, counts the JP subjects it read per category exactly as the incident wrote
+/// them, and says whether Japan's reporting duty is triggered, each test with its rule.
+#[test]
+fn the_triage_names_the_contractor_its_period_the_jp_subjects_per_category_and_the_duty() {
+    let (dir, incident, config) = incident();
+    let org = AccessFilter {
+        org: Some("ldt-shanghai".into()),
+        ..AccessFilter::default()
+    };
+    let facts = TriageFacts {
+        discovered: Timestamp::parse("2026-03-16T10:00:00+09:00").unwrap(),
+        unauthorized: false,
+    };
+    let t = triage(&log(&dir), &config, &org, facts).unwrap();
+    assert_eq!(t.checkpoint.size, incident.records);
+    let [c] = t.principals.as_slice() else {
+        panic!("one principal: {:?}", t.principals)
+    };
+    assert_eq!(
+        (c.principal.as_str(), c.org.as_str(), c.country.as_str()),
+        (CONTRACTOR, "ldt-shanghai", "CN")
+    );
+    assert_eq!(t.statements, incident.contractor_reads.len() as u64);
+    assert_eq!(t.denied, incident.contractor_denied.len() as u64);
+    assert_eq!(t.first.as_deref(), Some(incident.contractor_first.as_str()));
+    assert_eq!(t.last.as_deref(), Some(incident.contractor_last.as_str()));
+
+    // JP subjects per category and level, exactly as written; none of any other jurisdiction.
+    let reported: BTreeMap<(Category, Level), u64> = t
+        .categories
+        .iter()
+        .map(|x| {
+            assert_eq!(x.jurisdiction, "JP");
+            ((x.category, x.level), x.subjects)
+        })
+        .collect();
+    let written: BTreeMap<(Category, Level), u64> = incident
+        .contractor_jp
+        .iter()
+        .map(|(k, keys)| (*k, keys.len() as u64))
+        .collect();
+    assert_eq!(reported, written);
+    // Readable: some column read raw or masked; the rest only as pseudonyms.
+    let union = |keep: &dyn Fn(Level) -> bool| -> BTreeSet<u64> {
+        incident
+            .contractor_jp
+            .iter()
+            .filter(|((_, l), _)| keep(*l))
+            .flat_map(|(_, keys)| keys.iter().copied())
+            .collect()
+    };
+    let readable = union(&|l| matches!(l, Level::Raw | Level::Masked));
+    let all = union(&|_| true);
+    let [jp] = t.subjects.as_slice() else {
+        panic!("JP only: {:?}", t.subjects)
+    };
+    assert_eq!(
+        (jp.jurisdiction.as_str(), jp.readable, jp.pseudonymized_only),
+        ("JP", readable.len() as u64, (all.len() - readable.len()) as u64)
+    );
+
+    // Japan's four tests, each with its rule.
+    let findings: Vec<(&str, Finding)> = t
+        .japan
+        .conclusions
+        .iter()
+        .map(|c| (c.source, c.finding))
+        .collect();
+    let count = if readable.len() > 1_000 {
+        Finding::Triggered
+    } else if all.len() > 1_000 {
+        Finding::Judgment
+    } else {
+        Finding::NotTriggered
+    };
+    assert_eq!(
+        findings,
+        [
+            (
+                "APPI Art. 26(1); Enforcement Rules Art. 7(i); Act Art. 2(3)",
+                Finding::NotTriggered
+            ),
+            // Card numbers were read only as pseudonyms.
+            (
+                "APPI Art. 26(1); Enforcement Rules Art. 7(ii)",
+                Finding::NotTriggered
+            ),
+            // The too-broad weeks: raw phones and e-mails the configuration now denies.
+            (
+                "APPI Art. 26(1); Enforcement Rules Art. 7(iii)",
+                Finding::Judgment
+            ),
+            ("APPI Art. 26(1); Enforcement Rules Art. 7(iv)", count),
+        ]
+    );
+    assert_eq!(
+        t.japan.finding,
+        if count == Finding::Triggered {
+            Finding::Triggered
+        } else {
+            Finding::Judgment
+        }
+    );
+    assert!(
+        t.japan.conclusions[1]
+            .reason
+            .starts_with("CREDIT_CARD read only as keyed pseudonyms")
+    );
+    let beyond: Vec<u64> = t.beyond_grant.iter().map(|x| x.index).collect();
+    assert_eq!(beyond, incident.contractor_raw_reads);
+    assert_eq!(t.withdrawn_policies, ["engineer-raw-contacts-temporary"]);
+    assert!(t.financial_raw.is_empty());
+    assert!(t.japan.deadlines[0].due.contains("2026-03-19 to 2026-03-21 JST"));
+    assert!(
+        t.japan.deadlines[1]
+            .due
+            .contains("2026-04-15 JST (30 days), or 2026-05-15 JST (60 days)")
+    );
+    let markets: Vec<(&str, u64)> = t
+        .other_markets
+        .iter()
+        .map(|m| (m.market, m.readable + m.pseudonymized_only))
+        .collect();
+    assert_eq!(
+        markets,
+        [
+            ("Thailand", 0),
+            ("Taiwan", 0),
+            ("Indonesia", 0),
+            ("European Union / EEA", 0)
+        ]
+    );
+
+    // The first lines say what it is; the numbers are there.
+    let text = triage_text(&t);
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with(
+        "Breach triage / 漏えい等の報告の要否: org ldt-shanghai; discovered 2026-03-16T01:00:00Z"
+    ));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("Decision support, not legal advice")
+    );
+    assert!(text.contains("cn_contractor  ldt-shanghai  CN"), "{text}");
+    assert!(
+        text.contains("[JUDGMENT NEEDED] a leak by an act that may have had an improper purpose"),
+        "{text}"
+    );
+    assert!(
+        text.contains("withdrawn since: engineer-raw-contacts-temporary"),
+        "{text}"
+    );
+
+    // Every cited record's proof verifies with the independent verifier.
+    let json = serde_json::to_value(&t).unwrap();
+    assert_eq!(
+        json.as_object().unwrap().keys().next().map(String::as_str),
+        Some("notice")
+    );
+    let records: Vec<serde_json::Value> = json["beyond_grant"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut leaf: serde_json::Value = serde_json::from_str(c["leaf"].as_str().unwrap()).unwrap();
+            let columns: Vec<serde_json::Value> = leaf["tables"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .flat_map(|(t, cs)| {
+                    cs.as_object()
+                        .unwrap()
+                        .iter()
+                        .map(move |(c, l)| serde_json::json!({"table": t, "column": c, "level": l}))
+                })
+                .collect();
+            leaf["columns"] = columns.into();
+            leaf["index"] = c["index"].clone();
+            leaf["leaf"] = c["leaf"].clone();
+            leaf["proof"] = c["proof"].clone();
+            leaf
+        })
+        .collect();
+    let cited = serde_json::json!({"checkpoint": json["checkpoint"], "records": records});
+    assert_eq!(
+        python_says(&cited, &dir.path().join("audit/key.vkey")),
+        format!("OK {} records", incident.contractor_raw_reads.len())
+    );
+
+    // The investigator's finding turns Art. 7(iii) on and the final report's limit to 60 days.
+    let flagged = TriageFacts {
+        unauthorized: true,
+        ..facts
+    };
+    let t = triage(&log(&dir), &config, &org, flagged).unwrap();
+    assert_eq!(t.japan.finding, Finding::Triggered);
+    assert_eq!(t.japan.conclusions[2].finding, Finding::Triggered);
+    assert!(
+        t.japan.deadlines[1]
+            .due
+            .starts_with("by the end of 2026-05-15 JST (60 days")
+    );
+
+    // After the too-broad weeks nothing is beyond the grant.
+    let after = AccessFilter {
+        since: Some(Timestamp::parse("2026-02-28").unwrap()),
+        ..org.clone()
+    };
+    let t = triage(&log(&dir), &config, &after, facts).unwrap();
+    assert!(t.beyond_grant.is_empty());
+    assert_eq!(t.japan.conclusions[2].finding, Finding::NotTriggered);
+
+    let nobody = AccessFilter {
+        org: Some("no-such-org".into()),
+        ..AccessFilter::default()
+    };
+    assert!(matches!(
+        triage(&log(&dir), &config, &nobody, facts),
+        Err(ReportError::EmptySelection)
+    ));
 }
