@@ -29,22 +29,33 @@ pub enum ReportCommand {
         /// The catalog that gives each column's category.
         #[command(flatten)]
         config: ConfigArgs,
-        /// Records at or after this time (RFC 3339, or a date: midnight UTC).
-        #[arg(long)]
-        since: Option<String>,
-        /// Records before this time.
-        #[arg(long)]
-        until: Option<String>,
-        /// Only this principal's records.
-        #[arg(long)]
-        principal: Option<String>,
-        /// Only principals of this organisation.
-        #[arg(long)]
-        org: Option<String>,
-        /// Only principals in this country (ISO 3166-1 alpha-2).
-        #[arg(long)]
-        country: Option<String>,
+        #[command(flatten)]
+        filter: FilterArgs,
         /// Output format (json embeds the signed checkpoint and a proof per cited record).
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Breach triage (decision support, not legal advice): for a selection of the log, whether Japan's duty to
+    /// report to the PPC is triggered (APPI Art. 26, Rules Art. 7), subjects per jurisdiction, the other markets'
+    /// rules, and deadlines from --discovered.
+    Triage {
+        /// The audit log directory.
+        #[arg(long)]
+        log: PathBuf,
+        /// The configuration now in force: the catalog's categories, and the grants reads are compared with.
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// When the operator learned of the situation (RFC 3339 such as 2026-03-16T10:00:00+09:00; a date alone is
+        /// midnight UTC); every deadline runs from it.
+        #[arg(long)]
+        discovered: String,
+        /// The investigator finds the access may have been an act with an improper purpose (APPI Rules Art. 7(iii)):
+        /// the duty is triggered whatever the count, and the final report is due in 60 days.
+        #[arg(long)]
+        unauthorized: bool,
+        /// Output format (json embeds the signed checkpoint and a leaf and proof per cited record).
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
@@ -63,6 +74,43 @@ pub enum ReportCommand {
     },
 }
 
+/// Which records a report over the log covers; every option given must match.
+#[derive(Debug, clap::Args)]
+pub struct FilterArgs {
+    /// Records at or after this time (RFC 3339, or a date: midnight UTC).
+    #[arg(long)]
+    since: Option<String>,
+    /// Records before this time.
+    #[arg(long)]
+    until: Option<String>,
+    /// Only this principal's records.
+    #[arg(long)]
+    principal: Option<String>,
+    /// Only principals of this organisation.
+    #[arg(long)]
+    org: Option<String>,
+    /// Only principals in this country (ISO 3166-1 alpha-2).
+    #[arg(long)]
+    country: Option<String>,
+}
+
+impl FilterArgs {
+    fn filter(self) -> anyhow::Result<kamei_report::AccessFilter> {
+        if let Some(c) = self.country.as_deref()
+            && !(c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            anyhow::bail!("--country `{c}`: expected an ISO 3166-1 alpha-2 code such as CN");
+        }
+        Ok(kamei_report::AccessFilter {
+            since: crate::audit::time_arg("since", self.since.as_deref())?,
+            until: crate::audit::time_arg("until", self.until.as_deref())?,
+            principal: self.principal,
+            org: self.org,
+            country: self.country,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
     Table,
@@ -75,26 +123,11 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
         ReportCommand::Access {
             log,
             config,
-            since,
-            until,
-            principal,
-            org,
-            country,
+            filter,
             format,
         } => {
             crate::audit::require_log(&log)?;
-            if let Some(c) = country.as_deref()
-                && !(c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
-            {
-                anyhow::bail!("--country `{c}`: expected an ISO 3166-1 alpha-2 code such as CN");
-            }
-            let filter = kamei_report::AccessFilter {
-                principal,
-                org,
-                country,
-                since: crate::audit::time_arg("since", since.as_deref())?,
-                until: crate::audit::time_arg("until", until.as_deref())?,
-            };
+            let filter = filter.filter()?;
             let config = load_config(&config)?;
             let storage = kamei_audit::LocalDir::new(&log)?;
             let report = kamei_report::access_report(&storage, config.catalog(), &filter)?;
@@ -102,6 +135,31 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
                 format,
                 || serde_json::to_string_pretty(&report),
                 || kamei_report::access_text(&report),
+            )
+        }
+        ReportCommand::Triage {
+            log,
+            config,
+            filter,
+            discovered,
+            unauthorized,
+            format,
+        } => {
+            let discovered = crate::audit::time_arg("discovered", Some(&discovered))?
+                .context("--discovered: expected RFC 3339 such as 2026-03-16T10:00:00+09:00")?;
+            crate::audit::require_log(&log)?;
+            let filter = filter.filter()?;
+            let config = load_config(&config)?;
+            let storage = kamei_audit::LocalDir::new(&log)?;
+            let facts = kamei_report::TriageFacts {
+                discovered,
+                unauthorized,
+            };
+            let triage = kamei_report::triage(&storage, &config, &filter, facts)?;
+            print(
+                format,
+                || serde_json::to_string_pretty(&triage),
+                || kamei_report::triage_text(&triage),
             )
         }
         ReportCommand::Subject { log, subject, format } => {
@@ -141,6 +199,12 @@ fn exposure(config: &kamei_policy::Config, format: Format) -> anyhow::Result<Exi
         crate::policy::ok_on_broken_pipe(writeln!(out, "{}", serde_json::to_string_pretty(&grants)?))?;
         return Ok(ExitCode::SUCCESS);
     }
+    crate::policy::ok_on_broken_pipe(out.write_all(exposure_text(config, &grants).as_bytes()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The exposure register for a terminal: cross-border grants and raw identifiers first.
+pub(crate) fn exposure_text(config: &kamei_policy::Config, grants: &[kamei_report::Grant]) -> String {
     let first = grants.iter().filter(|g| g.first()).count();
     let mut text = format!(
         "Exposure register: {} principals, policies from {}; {} grants of personal data\n",
@@ -218,6 +282,5 @@ fn exposure(config: &kamei_policy::Config, format: Format) -> anyhow::Result<Exi
             text.push_str(&line(&r.iter().map(String::as_str).collect::<Vec<_>>()));
         }
     }
-    crate::policy::ok_on_broken_pipe(out.write_all(text.as_bytes()))?;
-    Ok(ExitCode::SUCCESS)
+    text
 }

@@ -1,4 +1,5 @@
-//! `kamei report access` and `kamei report subject` end to end, on the demo incident.
+//! `kamei report access`, `kamei report subject` and `kamei report triage` end to end, on the
+//! demo incident.
 
 use crate::kamei;
 use std::path::Path;
@@ -128,7 +129,35 @@ fn bad_arguments_and_unknown_subjects_get_one_line_and_a_failing_exit() {
     incident(dir.path());
     let log = dir.path().join("audit");
     let log = log.to_str().unwrap();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 9] = [
+        (
+            &["report", "triage", "--log", log, "--discovered", "last week"],
+            "--discovered `last week`",
+        ),
+        (
+            &[
+                "report",
+                "triage",
+                "--log",
+                log,
+                "--org",
+                "no-such-org",
+                "--discovered",
+                "2026-03-16",
+            ],
+            "no record in the log matches the selection",
+        ),
+        (
+            &[
+                "report",
+                "triage",
+                "--log",
+                "/nonexistent/audit",
+                "--discovered",
+                "2026-03-16",
+            ],
+            "no audit log at",
+        ),
         (
             &["report", "access", "--log", log, "--since", "yesterday"],
             "--since `yesterday`",
@@ -174,4 +203,60 @@ fn bad_arguments_and_unknown_subjects_get_one_line_and_a_failing_exit() {
         assert!(errors[0].contains(says), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn report_triage_says_it_is_decision_support_and_needs_a_discovery_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let incident = incident(dir.path());
+    let log = dir.path().join("audit");
+    let log = log.to_str().unwrap();
+    let text = stdout_of(&[
+        "report",
+        "triage",
+        "--log",
+        log,
+        "--principal",
+        "cn_contractor",
+        "--discovered",
+        "2026-03-16T10:00:00+09:00",
+        "--unauthorized",
+    ]);
+    let head: Vec<&str> = text.lines().take(2).collect();
+    assert!(
+        head[0].starts_with(
+            "Breach triage / 漏えい等の報告の要否: principal cn_contractor; discovered 2026-03-16T01:00:00Z; flagged --unauthorized"
+        ),
+        "{text}"
+    );
+    assert!(
+        head[1].starts_with("Decision support, not legal advice"),
+        "{text}"
+    );
+    assert!(text.contains("(Art. 26): TRIGGERED"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&[
+        "report",
+        "triage",
+        "--log",
+        log,
+        "--org",
+        "ldt-shanghai",
+        "--discovered",
+        "2026-03-16",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(json["statements"], incident.contractor_reads.len() as u64);
+    assert!(
+        json["checkpoint"]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("kamei.local/audit\n")
+    );
+    assert!(json["beyond_grant"][0]["proof"]["hashes"].is_array());
+    // --discovered is required: clap's usage error, exit 2.
+    let out = run(&["report", "triage", "--log", log]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--discovered"));
 }
