@@ -47,6 +47,20 @@ when {
 };
 "#;
 
+/// The seed `kamei demo incident` writes its log with.
+pub const SEED: u64 = 2021;
+
+/// The demo policies with the too-broad one added: the configuration in force from 2026-02-16
+/// to 2026-02-27, as a policies file (for `kamei policy diff` against the demo's).
+pub fn too_broad_policies() -> String {
+    let policies = kamei_policy::DEMO_FILES
+        .iter()
+        .find(|(name, _)| name.ends_with(".cedar"))
+        .map(|(_, text)| *text)
+        .unwrap_or_default();
+    format!("{policies}\n{TOO_BROAD}")
+}
+
 /// What the incident log holds, as it was written.
 #[derive(Debug, Default, Clone)]
 pub struct Incident {
@@ -65,6 +79,18 @@ pub struct Incident {
     pub contractor_jp: BTreeMap<(Category, Level), BTreeSet<u64>>,
     /// Every record (any principal) that touched each subject, by index.
     pub touched: BTreeMap<u64, Vec<u64>>,
+}
+
+impl Incident {
+    /// A Japanese user whose phone number the contractor read raw, the one read most often
+    /// (the smallest key of those): the person whose history the demo shows.
+    pub fn contractor_subject(&self) -> Option<u64> {
+        self.contractor_jp
+            .get(&(Category::Pii(kamei_core::PiiType::Phone), Level::Raw))?
+            .iter()
+            .max_by_key(|k| (self.touched.get(k).map_or(0, Vec::len), std::cmp::Reverse(**k)))
+            .copied()
+    }
 }
 
 /// A small deterministic generator (SplitMix64): the incident must be the same on every run.
@@ -451,13 +477,8 @@ fn configure(time: Timestamp, config: &Config, event: &str) -> RecordInput {
 /// returns what it holds. `config` is the configuration in force outside the too-broad weeks
 /// (the demo configuration).
 pub fn write_incident(dir: &Path, config: &Config, seed: u64) -> Result<Incident, ReportError> {
-    let policies = kamei_policy::DEMO_FILES
-        .iter()
-        .find(|(name, _)| name.ends_with(".cedar"))
-        .map(|(_, text)| *text)
-        .unwrap_or_default();
     let broad = config
-        .with_policies("policies.cedar", &format!("{policies}\n{TOO_BROAD}"))
+        .with_policies("policies.cedar", &too_broad_policies())
         .map_err(|e| internal(e.to_string()))?;
     let (normal_levels, broad_levels) = (Levels::of(config), Levels::of(&broad));
     let log = AuditLog::open(dir)?;

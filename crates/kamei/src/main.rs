@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod audit;
 mod deid;
+mod demo;
 mod detect;
 mod generate;
 mod keys;
@@ -57,9 +58,13 @@ enum Command {
     Audit(audit::AuditCommand),
     /// Serve SQL over the PostgreSQL protocol: each principal reads at its levels, every statement is audited.
     Serve(serve::ServeArgs),
-    /// Reports for privacy officers, panels and regulators: the exposure register, who accessed whose data, one user's history.
+    /// Reports for privacy officers, panels and regulators: the exposure register, who accessed whose data, one user's
+    /// history, breach triage.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Demo material: `demo incident` writes the demo incident's audit log and the reports made from it.
+    #[command(subcommand)]
+    Demo(demo::DemoCommand),
 }
 
 /// What to run next, for the library errors that have a command to help: the libraries name
@@ -104,6 +109,7 @@ fn main() -> ExitCode {
         Command::Audit(cmd) => audit::run(cmd),
         Command::Serve(args) => serve::run(args),
         Command::Report(cmd) => report::run(cmd),
+        Command::Demo(cmd) => demo::run(cmd),
     };
     match outcome {
         Ok(code) => code,

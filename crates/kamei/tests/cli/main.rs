@@ -3,6 +3,7 @@
 
 mod audit;
 mod deid;
+mod demo;
 mod detect;
 mod generate;
 mod policy;
