@@ -315,6 +315,13 @@ pub fn triage_text(t: &Triage) -> String {
         t.first.as_deref().unwrap_or("-"),
         t.last.as_deref().unwrap_or("-"),
     );
+    if t.selection == crate::access::Selection::default() {
+        // Routine reads are no leak: a triage of the whole log counts them all.
+        out.push_str(
+            "The selection is every record, so every read, routine ones too, counts as a possible leak: \
+             narrow it to the suspect reads (a principal, an org, a period).\n",
+        );
+    }
     out.push_str("\nWho read\n");
     let rows: Vec<Vec<String>> = t
         .principals

@@ -512,6 +512,18 @@ fn the_triage_names_the_contractor_its_period_the_jp_subjects_per_category_and_t
     assert!(t.beyond_grant.is_empty());
     assert_eq!(t.japan.conclusions[2].finding, Finding::NotTriggered);
 
+    // A triage of the whole log says that it counts routine reads too.
+    let everyone = triage(&log(&dir), &config, &AccessFilter::default(), facts).unwrap();
+    assert!(everyone.principals.len() > 1);
+    assert!(
+        triage_text(&everyone)
+            .lines()
+            .nth(3)
+            .unwrap()
+            .starts_with("The selection is every record")
+    );
+    assert!(!triage_text(&t).contains("The selection is every record"));
+
     let nobody = AccessFilter {
         org: Some("no-such-org".into()),
         ..AccessFilter::default()
