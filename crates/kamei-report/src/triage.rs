@@ -952,6 +952,120 @@ mod tests {
         ));
     }
 
+    use proptest::prelude::*;
+
+    const JURISDICTIONS: [&str; 4] = ["JP", "TH", "TW", "ID"];
+    const LEVELS: [&str; 3] = ["raw", "masked", "pseudonymized"];
+    const COLUMNS: [(&str, &str, &str); 3] = [
+        ("users", "phone", "PHONE"),
+        ("users", "email", "EMAIL"),
+        ("payments", "card_number", "CREDIT_CARD"),
+    ];
+
+    /// A read of one column by th_support: each subject (whose jurisdiction is its key modulo
+    /// four) at the level given, the column at the most revealing of them, as the gateway
+    /// records it.
+    fn random_read(index: u64, column: usize, subjects: &BTreeMap<u64, usize>) -> Match {
+        let (table, column, _) = COLUMNS[column];
+        let mut groups: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+        for (k, level) in subjects {
+            groups
+                .entry(((*k % 4) as usize, *level))
+                .or_default()
+                .push(k.to_string());
+        }
+        let most = subjects.values().min().copied().unwrap_or(2);
+        let groups: Vec<String> = groups
+            .iter()
+            .map(|((j, l), keys)| {
+                format!(
+                    r#"{{"jurisdiction": "{}", "level": "{}", "keys": [{}]}}"#,
+                    JURISDICTIONS[*j],
+                    LEVELS[*l],
+                    keys.join(",")
+                )
+            })
+            .collect();
+        let json = format!(
+            r#"{{"time": "2026-01-05T01:00:00Z", "principal": "th_support", "org": "line-th", "country": "TH",
+            "client_addr": "10.0.0.1", "statement": "SELECT 1", "action": "query", "rows": {},
+            "columns": [{{"table": "{table}", "column": "{column}", "level": "{}"}}],
+            "subjects": [{}]}}"#,
+            subjects.len(),
+            LEVELS[most],
+            groups.join(",")
+        );
+        let (record, subjects) = RecordInput::from_json(&json).unwrap().into_record().unwrap();
+        Match {
+            index,
+            record,
+            subjects,
+        }
+    }
+
+    proptest! {
+        /// Counts per jurisdiction and per category are the distinct subjects a brute-force
+        /// pass over the same reads finds, and the count test answers on those numbers.
+        #[test]
+        fn counts_are_the_distinct_subjects_brute_force_finds(
+            reads in proptest::collection::vec(
+                (0..COLUMNS.len(), proptest::collection::btree_map(1u64..80, 0..LEVELS.len(), 1..15)),
+                1..10,
+            )
+        ) {
+            let config = Config::demo().unwrap();
+            let matches: Vec<Match> = reads
+                .iter()
+                .enumerate()
+                .map(|(i, (c, subjects))| random_read(i as u64, *c, subjects))
+                .collect();
+            let t = assess(&matches, &[], &config, facts(), evidence()).unwrap();
+            let mut readable: BTreeMap<&str, BTreeSet<u64>> = BTreeMap::new();
+            let mut pseudonymized: BTreeMap<&str, BTreeSet<u64>> = BTreeMap::new();
+            let mut categories: BTreeMap<(String, &str, &str), BTreeSet<u64>> = BTreeMap::new();
+            for (c, subjects) in &reads {
+                for (k, l) in subjects {
+                    let j = JURISDICTIONS[(*k % 4) as usize];
+                    if *l == 2 { &mut pseudonymized } else { &mut readable }.entry(j).or_default().insert(*k);
+                    categories.entry((COLUMNS[*c].2.to_owned(), j, LEVELS[*l])).or_default().insert(*k);
+                }
+            }
+            let mut want: Vec<(String, u64, u64)> = JURISDICTIONS
+                .iter()
+                .filter(|j| readable.contains_key(*j) || pseudonymized.contains_key(*j))
+                .map(|j| {
+                    let r = readable.get(j).cloned().unwrap_or_default();
+                    let p = pseudonymized.get(j).cloned().unwrap_or_default();
+                    ((*j).to_owned(), r.len() as u64, p.difference(&r).count() as u64)
+                })
+                .collect();
+            want.sort_by_key(|(j, _, _)| jurisdiction_rank(j));
+            let got: Vec<(String, u64, u64)> =
+                t.subjects.iter().map(|a| (a.jurisdiction.clone(), a.readable, a.pseudonymized_only)).collect();
+            prop_assert_eq!(got, want);
+            let got: BTreeMap<(String, String, String), u64> = t
+                .categories
+                .iter()
+                .map(|c| ((c.category.to_string(), c.jurisdiction.clone(), c.level.to_string()), c.subjects))
+                .collect();
+            let want: BTreeMap<(String, String, String), u64> = categories
+                .iter()
+                .map(|((c, j, l), keys)| ((c.clone(), (*j).to_owned(), (*l).to_owned()), keys.len() as u64))
+                .collect();
+            prop_assert_eq!(got, want);
+            let all_r: BTreeSet<u64> = readable.values().flatten().copied().collect();
+            let all_p: BTreeSet<u64> = pseudonymized.values().flatten().copied().collect();
+            let only = all_p.difference(&all_r).count() as u64;
+            prop_assert_eq!(
+                &t.japan.conclusions[3],
+                &subject_count(all_r.len() as u64, only)
+            );
+            // A raw card number triggers Art. 7(ii) whatever the count.
+            let raw_card = reads.iter().any(|(c, s)| *c == 2 && s.values().any(|l| *l == 0));
+            prop_assert_eq!(t.japan.conclusions[1].finding == Finding::Triggered, raw_card);
+        }
+    }
+
     #[test]
     fn thousands_are_grouped() {
         assert_eq!(thousands(0), "0");
