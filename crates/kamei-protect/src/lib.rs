@@ -28,6 +28,7 @@ mod error;
 mod kernels;
 mod keyring;
 mod masks;
+mod prf;
 mod projection;
 mod subject_code;
 
