@@ -18,7 +18,10 @@ use crate::error::GatewayError;
 use crate::session::Who;
 use crate::trace::Reads;
 
-/// Appends the gateway's records without blocking the async runtime on a sync.
+/// Appends the gateway's records. A record that finds the log idle is written and synced on the
+/// calling worker inside `block_in_place` (tokio moves the worker's other tasks to another
+/// thread meanwhile: a lone lookup's record costs no thread hand-off); otherwise it joins the
+/// committer's next group commit and the task awaits it without holding the worker.
 #[derive(Debug, Clone)]
 pub struct Audit {
     log: Arc<AuditLog>,
