@@ -180,6 +180,10 @@ pub(super) struct Scratch {
 
 /// COPY's text escapes: a backslash, tab, newline or carriage return in a value.
 fn escape(value: &[u8], line: &mut BytesMut) {
+    if !may_need_escapes(value) {
+        line.put_slice(value);
+        return;
+    }
     let mut rest = value;
     while let Some(at) = rest
         .iter()
@@ -199,6 +203,24 @@ fn escape(value: &[u8], line: &mut BytesMut) {
         rest = after;
     }
     line.put_slice(rest);
+}
+
+/// False only if `value` holds no backslash and no byte below 0x0E (tab, newline and carriage
+/// return are 0x09, 0x0A, 0x0D), looked at eight bytes at a time: almost no cell needs an
+/// escape, and the byte-by-byte search cost a full scan about 4 % of its CPU.
+fn may_need_escapes(value: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Any byte of `x` below `n` (n <= 128) leaves its high bit set here (Hacker's Delight 6-1).
+    let has_below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
+    let mut words = value.chunks_exact(8);
+    for word in words.by_ref() {
+        let x = word.iter().rev().fold(0u64, |acc, b| acc << 8 | u64::from(*b));
+        if has_below(x, 0x0E) || has_below(x ^ (ONES * u64::from(b'\\')), 1) {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|b| *b < 0x0E || *b == b'\\')
 }
 
 /// Writes a date of the years 1000–9999 as `YYYY-MM-DD`; false for any other (left to the
@@ -294,6 +316,28 @@ mod tests {
     }
 
     proptest! {
+        /// The word-at-a-time test is exact, and escaping equals the plain byte-by-byte rule.
+        #[test]
+        fn escapes_are_found_in_any_position(value in proptest::collection::vec(
+            prop_oneof![any::<u8>(), Just(b'\\'), Just(b'\t'), Just(b'\n'), Just(b'\r'), Just(0x0E), Just(0x5D)],
+            0..40,
+        )) {
+            prop_assert_eq!(may_need_escapes(&value), value.iter().any(|b| *b < 0x0E || *b == b'\\'));
+            let mut line = BytesMut::new();
+            escape(&value, &mut line);
+            let mut naive = Vec::new();
+            for b in &value {
+                match b {
+                    b'\\' => naive.extend_from_slice(b"\\\\"),
+                    b'\t' => naive.extend_from_slice(b"\\t"),
+                    b'\n' => naive.extend_from_slice(b"\\n"),
+                    b'\r' => naive.extend_from_slice(b"\\r"),
+                    _ => naive.push(*b),
+                }
+            }
+            prop_assert_eq!(&line[..], &naive[..]);
+        }
+
         #[test]
         fn dates_and_timestamps_are_written_as_the_formatter_writes_them(
             days in -1_000_000i32..3_000_000,
