@@ -56,6 +56,18 @@ const WORDS: &[(&str, Ctx)] = &[
     ("hp", Ctx::PHONE),
     ("nomor", Ctx::PHONE),
     ("hubungi", Ctx::PHONE),
+    ("电话", Ctx::PHONE),
+    ("手机", Ctx::PHONE),
+    ("联系方式", Ctx::PHONE),
+    ("微信", Ctx::PHONE),
+    ("전화", Ctx::PHONE),
+    ("휴대폰", Ctx::PHONE),
+    ("핸드폰", Ctx::PHONE),
+    ("연락처", Ctx::PHONE),
+    ("điện thoại", Ctx::PHONE),
+    ("sđt", Ctx::PHONE),
+    ("sdt", Ctx::PHONE),
+    ("zalo", Ctx::PHONE),
     // E-mail.
     ("mail", Ctx::EMAIL),
     ("email", Ctx::EMAIL),
@@ -233,6 +245,9 @@ const WORDS: &[(&str, Ctx)] = &[
     ("pesanan", Ctx::NEGATIVE),
     ("resi", Ctx::NEGATIVE),
     ("kupon", Ctx::NEGATIVE),
+    ("单号", Ctx::NEGATIVE),
+    ("운송장", Ctx::NEGATIVE),
+    ("đơn hàng", Ctx::NEGATIVE),
 ];
 
 /// Labels that name the number right after them as an order, tracking, reservation or

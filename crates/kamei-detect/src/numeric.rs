@@ -360,8 +360,10 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
                 return found(PiiType::IpAddress, start, end, adjust(0.85, ctx, Ctx::IP));
             }
         }
-        // A version or a decimal; a phone written with dots (0812.3456.7890) goes on below.
-        if !(d[0] == b'0' && groups.len() >= 3) {
+        // A version or a decimal; a phone written with dots (0812.3456.7890, 646.555.0123)
+        // goes on below.
+        let nanp_dots = groups.len() == 3 && lens(0) == 3 && lens(1) == 3 && lens(2) == 4 && d[0] >= b'2';
+        if !((d[0] == b'0' && groups.len() >= 3) || nanp_dots) {
             return Some(Verdict::NotPersonal);
         }
     }
@@ -377,6 +379,20 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
     let phone_seps = only(HYPHEN | SPACE | OPEN | CLOSE | DOT | OTHER);
     // Only phones keep a leading bracket.
     let bare = groups[0].start;
+
+    // The international call prefix 00 in place of the `+` (0081 90 1234 5678, 00 86 138
+    // 1234 5678), printed in groups: a bare run of zeros and digits is anything.
+    if first
+        && phone_seps
+        && groups.len() >= 2
+        && (10..=17).contains(&n)
+        && d[0] == b'0'
+        && d[1] == b'0'
+        && d[2] != b'0'
+        && s.letters == 0
+    {
+        return found(PiiType::Phone, start, end, adjust_by(0.75, ctx, Ctx::PHONE, 0.3));
+    }
 
     // 12 digits: a driver's licence or a My Number, by context only; when words for both are
     // around, the near one decides.
@@ -445,10 +461,16 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
         return found(PiiType::CorporateNumber, bare, end, score);
     }
 
-    // Domestic phone numbers of Japan, Thailand, Taiwan and Indonesia: a trunk 0, then a
-    // non-zero digit, 9 to 13 digits in all.
+    // Domestic phone numbers of Japan, Thailand, Taiwan, Indonesia, Korea (010-1234-5678),
+    // Vietnam (0912 345 678), China's landlines (021-6234-5678) and Germany: a trunk 0, then
+    // a non-zero digit, 9 to 13 digits in all. Indonesian mobiles (08…) run to 13 digits,
+    // German ones (015x, 016x, 017x) to 12.
     if phone_seps && d[0] == b'0' && n >= 9 && d[1] != b'0' && s.letters == 0 {
-        let max = if d[1] == b'8' { 13 } else { 11 };
+        let max = match (d[1], d[2]) {
+            (b'8', _) => 13,
+            (b'1', b'5'..=b'7') => 12,
+            _ => 11,
+        };
         if n <= max {
             let grouped = groups.len() >= 2 && lens(0) >= 2 && (1..groups.len()).all(|k| lens(k) >= 2);
             let base = if grouped {
@@ -469,6 +491,23 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
             ) {
                 return Some(v);
             }
+        }
+    }
+
+    // Mainland Chinese mobiles: 1[3-9]X XXXX XXXX, eleven digits written whole, 3-4-4 or
+    // 3-8, or one at a time. The bare form is how they are typed in Chinese chat, but an
+    // eleven-digit id looks the same, so it scores lower and falls below the threshold
+    // next to an order or tracking word. SPEC: MIIT numbering plan (mobile prefixes 13-19).
+    if n == 11 && d[0] == b'1' && d[1] >= b'3' && s.letters == 0 && only(HYPHEN | SPACE | OTHER) {
+        let shaped = match groups.len() {
+            1 => Some(0.6),
+            2 if lens(0) == 3 => Some(0.8),
+            3 if lens(0) == 3 && lens(1) == 4 => Some(0.85),
+            11 => Some(0.8),
+            _ => None,
+        };
+        if let Some(base) = shaped {
+            return found(PiiType::Phone, bare, end, adjust_by(base, ctx, Ctx::PHONE, 0.3));
         }
     }
 
