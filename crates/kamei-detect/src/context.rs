@@ -124,6 +124,13 @@ const WORDS: &[(&str, Ctx)] = &[
     ("郵遞區號", Ctx::POSTAL),
     ("郵政編碼", Ctx::POSTAL),
     ("kode pos", Ctx::POSTAL),
+    ("邮编", Ctx::POSTAL),
+    ("邮政编码", Ctx::POSTAL),
+    ("郵編", Ctx::POSTAL),
+    ("우편번호", Ctx::POSTAL),
+    ("(우)", Ctx::POSTAL),
+    ("（우）", Ctx::POSTAL),
+    ("mã bưu chính", Ctx::POSTAL),
     // Address.
     ("住所", Ctx::ADDRESS),
     ("address", Ctx::ADDRESS),
@@ -135,6 +142,8 @@ const WORDS: &[(&str, Ctx)] = &[
     ("กรุงเทพ", Ctx::ADDRESS),
     ("jl.", Ctx::ADDRESS),
     ("送り先", Ctx::ADDRESS),
+    ("주소", Ctx::ADDRESS),
+    ("địa chỉ", Ctx::ADDRESS),
     // Bank account.
     ("口座", Ctx::BANK),
     ("普通", Ctx::BANK),

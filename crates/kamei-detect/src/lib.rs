@@ -37,6 +37,7 @@ mod digit;
 mod email;
 mod entity;
 mod fx;
+mod korean;
 mod latin;
 mod names;
 mod numeric;

@@ -67,6 +67,8 @@ enum Trigger {
     ZhOpen,
     /// A Thai title or phrase before a name; formal ones come with a surname.
     ThaiBefore { formal: bool },
+    /// A Korean district word before a space (강남구 , 양평군 , 성남시 ).
+    KrDistrict,
 }
 
 const TRIGGERS: &[(&str, Trigger)] = &[
@@ -184,6 +186,9 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("พี่", Trigger::ThaiBefore { formal: false }),
     ("น้อง", Trigger::ThaiBefore { formal: false }),
     ("ฝากบอก", Trigger::ThaiBefore { formal: false }),
+    ("구 ", Trigger::KrDistrict),
+    ("군 ", Trigger::KrDistrict),
+    ("시 ", Trigger::KrDistrict),
 ];
 
 /// Cities, Tokyo's wards and the districts people name as meeting places, which are
@@ -709,6 +714,12 @@ impl Names {
             }
             Trigger::ThaiProvince => {
                 if let Some(f) = thai_address(text, start, end) {
+                    scan.skip_to = f.end;
+                    out.push(f);
+                }
+            }
+            Trigger::KrDistrict => {
+                if let Some(f) = crate::korean::address(text, end - 1) {
                     scan.skip_to = f.end;
                     out.push(f);
                 }

@@ -543,7 +543,7 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
         && s.letters == 0
         && (s.postal_mark || ctx.has(Ctx::POSTAL) || city_follows(text, end))
     {
-        return found(PiiType::PostalCode, start, end, 0.8);
+        return found(PiiType::PostalCode, bare, end, 0.8);
     }
     // A US ZIP code (or ZIP+4) after its state's two-letter code: `Austin, TX 78731-4412`.
     if s.letters == 0
@@ -579,11 +579,16 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
 }
 
 /// A city or county of Taiwan (or a Japanese prefecture or city) right after `end`, a space
-/// allowed: up to three Han characters and then 市, 縣, 都, 道, 府 or 県.
+/// allowed: up to three Han characters and then 市, 縣, 都, 道, 府 or 県; or a Korean province
+/// or metropolitan city (`06234 서울특별시…`, `(06234) 서울 …`).
 fn city_follows(text: &str, end: usize) -> bool {
     let rest = text[end..]
         .strip_prefix([' ', '\u{3000}'])
         .unwrap_or(&text[end..]);
+    let korean = rest.strip_prefix(") ").unwrap_or(rest);
+    if korean.starts_with(|c: char| matches!(c, '\u{AC00}'..='\u{D7A3}')) {
+        return crate::korean::province_at(text, text.len() - korean.len()).is_some();
+    }
     for (han, c) in rest.chars().take(4).enumerate() {
         if matches!(c, '市' | '縣' | '都' | '道' | '府' | '県') {
             return han >= 1;

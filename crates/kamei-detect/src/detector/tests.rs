@@ -680,3 +680,48 @@ fn mainland_chinese_mobiles() {
     // A bank account's inner 00 group is no international prefix.
     none("no. rek 137-00-1183920-5");
 }
+
+#[test]
+fn chinese_and_korean_postal_codes_after_their_cues() {
+    use PiiType::PostalCode;
+    one("邮编 200120", PostalCode, "200120");
+    one("邮政编码：100080", PostalCode, "100080");
+    one("郵遞區號 100", PostalCode, "100");
+    one("우편번호 06234", PostalCode, "06234");
+    one("(우) 06234", PostalCode, "06234");
+    assert_eq!(
+        found("(06234) 서울특별시 강남구 테헤란로 152"),
+        vec![
+            (PostalCode, "06234"),
+            (PiiType::Address, "서울특별시 강남구 테헤란로 152")
+        ]
+    );
+    // Six and five digits without a cue are counts, prices and codes of anything.
+    none("200120");
+    none("인구 06234");
+    none("我买了 200120 个");
+}
+
+#[test]
+fn korean_road_name_addresses() {
+    use PiiType::Address;
+    one(
+        "주소는 서울특별시 강남구 테헤란로 152 입니다",
+        Address,
+        "서울특별시 강남구 테헤란로 152",
+    );
+    one(
+        "경기도 성남시 분당구 판교역로 235 (삼평동)으로 보내주세요",
+        Address,
+        "경기도 성남시 분당구 판교역로 235 (삼평동)",
+    );
+    one(
+        "부산 해운대구 해운대로 570, 101동 1001호",
+        Address,
+        "부산 해운대구 해운대로 570, 101동 1001호",
+    );
+    none("내일 3시 강남역에서 봐");
+    none("강남구 회사로 3시까지 와");
+    none("서울시 인구는 900만 명");
+}
+
