@@ -282,6 +282,14 @@ impl Detector {
         if run.groups.is_empty() {
             return i + 1;
         }
+        // A house number before a street's name (12 Oak St, 350 5th Ave, 221B Baker Street).
+        if letters == 0
+            && b[i].is_ascii_digit()
+            && let Some(f) = street_at(text, i, run.groups[0].end)
+        {
+            out.push(f);
+            return f.end;
+        }
         // A run glued to letters after it ("5kg", "3rd", "090x") is not one of our shapes.
         if let Some(&c) = b.get(run.end)
             && (c.is_ascii_alphabetic() || c == b'_' || c == b'@')
@@ -442,6 +450,27 @@ fn spelled_email(text: &str, i: usize, ctx: &TextContext<'_>, out: &mut Vec<Cand
         Some(end) if out.len() > before => end,
         _ => i + 1,
     }
+}
+
+/// A street address whose house number's digits span `start..digits_end`, one capital
+/// letter allowed after them (221B): asked only where a space and a capital or a digit follow.
+fn street_at(text: &str, start: usize, digits_end: usize) -> Option<Candidate> {
+    let b = text.as_bytes();
+    if digits_end - start > 5 {
+        return None;
+    }
+    let number_end = match (b.get(digits_end), b.get(digits_end + 1)) {
+        (Some(b' '), _) => digits_end,
+        (Some(c), Some(b' ')) if c.is_ascii_uppercase() => digits_end + 1,
+        _ => return None,
+    };
+    if !b
+        .get(number_end + 1)
+        .is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
+        return None;
+    }
+    crate::street::address(text, start, number_end)
 }
 
 /// Skips the ASCII word that continues at `i`.

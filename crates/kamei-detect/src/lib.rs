@@ -41,6 +41,7 @@ mod korean;
 mod latin;
 mod names;
 mod numeric;
+mod street;
 mod thai;
 mod validate;
 

@@ -608,11 +608,16 @@ const US_STATES: &[&[u8; 2]] = &[
     b"VT", b"VA", b"WA", b"WV", b"WI", b"WY", b"PR", b"GU", b"VI",
 ];
 
+/// Whether `w` is a US state's two-letter code.
+pub(crate) fn us_state(w: &[u8]) -> bool {
+    US_STATES.iter().any(|s| w == s.as_slice())
+}
+
 /// `XX ` directly before `at`, where XX is a state code standing as a word of its own.
 fn us_state_before(b: &[u8], at: usize) -> bool {
     at >= 3
         && b[at - 1] == b' '
-        && US_STATES.iter().any(|s| &b[at - 3..at - 1] == s.as_slice())
+        && us_state(&b[at - 3..at - 1])
         && (at == 3 || matches!(b[at - 4], b' ' | b','))
 }
 

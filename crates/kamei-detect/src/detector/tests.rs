@@ -725,3 +725,32 @@ fn korean_road_name_addresses() {
     none("서울시 인구는 900만 명");
 }
 
+#[test]
+fn english_street_addresses() {
+    use PiiType::{Address, PostalCode};
+    assert_eq!(
+        found("I live at 123 Main St, Springfield, IL 62704"),
+        vec![(Address, "123 Main St, Springfield, IL"), (PostalCode, "62704")]
+    );
+    assert_eq!(
+        found("i moved! 1189 Maple Ave, Apt 4B, Columbus, OH 43206"),
+        vec![
+            (Address, "1189 Maple Ave, Apt 4B, Columbus, OH"),
+            (PostalCode, "43206")
+        ]
+    );
+    one("send it to 350 5th Ave #12 pls", Address, "350 5th Ave #12");
+    one(
+        "Suite is at 42 W 23rd St. Suite 300",
+        Address,
+        "42 W 23rd St. Suite 300",
+    );
+    one("221B Baker Street is famous", Address, "221B Baker Street");
+    one("meet me at 12 Oak Rd", Address, "12 Oak Rd");
+    none("I have 3 main roads to cross");
+    none("Route 66");
+    none("we drove Route 66 for 3 days");
+    none("Top 10 Best Way to cook rice");
+    none("upload 5 Google Drive files");
+    none("chapter 12 The Long Road");
+}
