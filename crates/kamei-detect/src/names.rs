@@ -69,6 +69,8 @@ enum Trigger {
     ThaiBefore { formal: bool },
     /// A Korean district word before a space (강남구 , 양평군 , 성남시 ).
     KrDistrict,
+    /// A Thai verb of saying or calling after a name (บอกว่า, โทรมา).
+    ThaiVerb,
 }
 
 const TRIGGERS: &[(&str, Trigger)] = &[
@@ -186,6 +188,11 @@ const TRIGGERS: &[(&str, Trigger)] = &[
     ("พี่", Trigger::ThaiBefore { formal: false }),
     ("น้อง", Trigger::ThaiBefore { formal: false }),
     ("ฝากบอก", Trigger::ThaiBefore { formal: false }),
+    ("บอกว่า", Trigger::ThaiVerb),
+    ("พูดว่า", Trigger::ThaiVerb),
+    ("ถามว่า", Trigger::ThaiVerb),
+    ("โทรมา", Trigger::ThaiVerb),
+    ("ทักมา", Trigger::ThaiVerb),
     ("구 ", Trigger::KrDistrict),
     ("군 ", Trigger::KrDistrict),
     ("시 ", Trigger::KrDistrict),
@@ -715,6 +722,11 @@ impl Names {
             Trigger::ThaiProvince => {
                 if let Some(f) = thai_address(text, start, end) {
                     scan.skip_to = f.end;
+                    out.push(f);
+                }
+            }
+            Trigger::ThaiVerb => {
+                if let Some(f) = crate::thai::name_before_verb(text, start) {
                     out.push(f);
                 }
             }

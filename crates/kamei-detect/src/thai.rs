@@ -143,6 +143,151 @@ pub(crate) fn name_after(text: &str, title_start: usize, mut at: usize, formal: 
     })
 }
 
+/// Words that stand before a verb of saying in place of a name: pronouns, kin and roles
+/// (เขาบอกว่า, แม่บอกว่า, ลูกค้าโทรมา), and sentence openers (แล้วบอกว่า, วันนี้โทรมา).
+const NOT_SPEAKERS: &[&str] = &[
+    "เขา",
+    "เค้า",
+    "เธอ",
+    "ผม",
+    "ฉัน",
+    "เรา",
+    "มัน",
+    "แก",
+    "หนู",
+    "ดิฉัน",
+    "กู",
+    "มึง",
+    "ใคร",
+    "ทุก",
+    "คน",
+    "เพื่อน",
+    "แม่",
+    "พ่อ",
+    "ครู",
+    "หมอ",
+    "หัวหน้า",
+    "เจ้า",
+    "ลูก",
+    "พนักงาน",
+    "ร้าน",
+    "บริษัท",
+    "ธนาคาร",
+    "แฟน",
+    "ผัว",
+    "เมีย",
+    "สามี",
+    "ภรรยา",
+    "ยาย",
+    "ป้า",
+    "ลุง",
+    "น้า",
+    "ข่าว",
+    "เว็บ",
+    "แอป",
+    "ระบบ",
+    "ทาง",
+    "แล้ว",
+    "แต่",
+    "ก็",
+    "และ",
+    "ถ้า",
+    "ตอน",
+    "เมื่อ",
+    "วัน",
+    "พรุ่งนี้",
+    "ที่",
+    "ซึ่ง",
+    "ยัง",
+    "ไม่",
+    "จะ",
+    "ขอ",
+    "ต้อง",
+    "อยาก",
+    "คุณ",
+    "นาย",
+    "นาง",
+    "พี่",
+    "น้อง",
+    "ชื่อ",
+    "ลูกค้า",
+    "ไรเดอร์",
+    "คนขับ",
+    "แอด",
+];
+
+/// Endings of a word before a verb of saying that make it a verb phrase (มาบอกว่า, ได้บอกว่า,
+/// เคยบอกว่า), not a name.
+const VERB_ENDINGS: &[&str] = &[
+    "มา",
+    "ไป",
+    "ก็",
+    "ได้",
+    "จะ",
+    "ขอ",
+    "ต้อง",
+    "เคย",
+    "แล้ว",
+    "ไม่",
+    "ยัง",
+    "ว่า",
+    "อยาก",
+    "ยืนยัน",
+    "เลย",
+    "ก่อน",
+    "อีก",
+    "ด้วย",
+    "นี้",
+    "นั้น",
+    "ค่ะ",
+    "ครับ",
+    "นะ",
+    "เขา",
+    "เค้า",
+    "ก็จะ",
+    "เพิ่ง",
+    "ซ้ำ",
+];
+
+/// A name right before a verb of saying or calling that starts at `verb` (สมชายบอกว่า…,
+/// ต้น โทรมา): a Thai word of two to twelve characters that starts the text or follows a
+/// space or punctuation, and is neither a pronoun, a role nor a verb phrase. A word after a
+/// title is left to `name_after`.
+pub(crate) fn name_before_verb(text: &str, verb: usize) -> Option<Found> {
+    let end = text[..verb].trim_end_matches(' ').len();
+    let mut start = end;
+    let mut n = 0;
+    for (i, c) in text[..end].char_indices().rev() {
+        if !is_thai(c) {
+            if c.is_alphanumeric() {
+                return None;
+            }
+            break;
+        }
+        n += 1;
+        if n > 12 {
+            return None;
+        }
+        start = i;
+    }
+    let word = &text[start..end];
+    // A name starts with a consonant or a leading vowel (เ แ โ ใ ไ), not with a mark.
+    let first = word.chars().next()?;
+    if n < 2
+        || !matches!(first, '\u{0E01}'..='\u{0E2E}' | '\u{0E40}'..='\u{0E44}')
+        || NOT_SPEAKERS.iter().any(|w| word.starts_with(w))
+        || VERB_ENDINGS.iter().any(|w| word.ends_with(w))
+    {
+        return None;
+    }
+    Some(Found {
+        pii_type: PiiType::Person,
+        start,
+        end,
+        score: 0.7,
+    })
+}
+
 /// Where the Thai word at the start of `s` ends: at a space, a non-Thai character or a stop
 /// word (after at least two characters); None when it is shorter than two characters.
 fn word_end(s: &str) -> Option<usize> {
@@ -180,6 +325,33 @@ mod tests {
             Some("สมศักดิ์ วงศ์ประเสริฐ")
         );
         assert_eq!(name("คุณชลธิชา ส่งสำเนา", "คุณ", true), Some("ชลธิชา"));
+    }
+
+    fn speaker(text: &str, verb: &str) -> Option<String> {
+        let at = text.find(verb)?;
+        name_before_verb(text, at).map(|f| text[f.start..f.end].to_string())
+    }
+
+    #[test]
+    fn names_before_verbs_of_saying() {
+        assert_eq!(speaker("สมชายบอกว่าจะโอนพรุ่งนี้", "บอกว่า").as_deref(), Some("สมชาย"));
+        assert_eq!(
+            speaker("เมื่อกี้ วิภาวรรณ โทรมาหา", "โทรมา").as_deref(),
+            Some("วิภาวรรณ")
+        );
+        assert_eq!(speaker("ok ธนพล ถามว่าเบอร์อะไร", "ถามว่า").as_deref(), Some("ธนพล"));
+        for (text, verb) in [
+            ("เขาบอกว่าจะมา", "บอกว่า"),
+            ("แม่บอกว่าไม่ว่าง", "บอกว่า"),
+            ("เมื่อวานมาบอกว่า", "บอกว่า"),
+            ("เคยบอกว่าจะโอน", "บอกว่า"),
+            ("ลูกค้าโทรมาถาม", "โทรมา"),
+            ("แล้วบอกว่าไง", "บอกว่า"),
+            ("พี่ต้นบอกว่า", "บอกว่า"),
+            ("ธนาคารโทรมา", "โทรมา"),
+        ] {
+            assert_eq!(speaker(text, verb), None, "{text}");
+        }
     }
 
     #[test]
