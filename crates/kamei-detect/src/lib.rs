@@ -9,8 +9,10 @@
 //! names and addresses found with reference lists (Japan Post municipalities, surnames and
 //! given names) compiled into Aho-Corasick automata; names in Latin letters looked up at the
 //! capital letters the structured pass stops at (US Census and romaji lists); and Chinese and
-//! Thai names found where a title, a cue word or the shape of the text points at a person
-//! (Chinese only in text without kana).
+//! Thai names found where a title, a cue word, a verb of saying or the shape of the text
+//! points at a person (Chinese only in text without kana). Street addresses in English are
+//! asked for at a house number before a capitalised word (`street.rs`), Korean road-name
+//! addresses at a district word (`korean.rs`).
 //!
 //! Values written to slip past filters are read as what they are: full-width letters and
 //! digits, ＠ and ．, kanji numerals and the decimal digits of every script (`digit.rs`),
