@@ -261,12 +261,13 @@ const WORDS: &[(&str, Ctx)] = &[
 
 /// Labels that name the number right after them as an order, tracking, reservation or
 /// invoice number: a number after one is the label's, whatever its shape (`注文番号：
-/// 0312345678`, `order #4111111111111111`). Compared ASCII case-insensitively.
+/// 0312345678`), unless it passes a card's or My Number's check. Compared ASCII
+/// case-insensitively. Not the bare words 注文/訂單/订单: `ご注文は090-1234-5678まで` gives a
+/// phone number.
 /// INVARIANT: each label contains a `Ctx::NEGATIVE` word of `WORDS` (numeric.rs asks for a
 /// label only where one is around); a test checks it.
 const ORDER_LABELS: &[&str] = &[
     "注文番号",
-    "注文",
     "受注番号",
     "追跡番号",
     "伝票番号",
@@ -287,10 +288,8 @@ const ORDER_LABELS: &[&str] = &[
     "invoice",
     "訂單編號",
     "訂單號碼",
-    "訂單",
     "订单号",
     "订单编号",
-    "订单",
     "주문번호",
     "คำสั่งซื้อ",
     "เลขพัสดุ",
@@ -536,11 +535,19 @@ mod tests {
             "订单号：",
             "주문번호 ",
             "nomor pesanan: ",
-            "注文No．",
+            "注文番号No．",
         ] {
             assert!(order_label_before(t, t.len()), "{t:?}");
         }
-        for t in ["電話 ", "in order to call ", "reorder ", "注文したら ", "tel: "] {
+        for t in [
+            "電話 ",
+            "in order to call ",
+            "reorder ",
+            "注文したら ",
+            "tel: ",
+            "ご注文は",
+            "订单 ",
+        ] {
             assert!(!order_label_before(t, t.len()), "{t:?}");
         }
     }

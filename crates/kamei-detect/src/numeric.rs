@@ -296,9 +296,12 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
         if score < crate::detector::MIN_SCORE {
             return None;
         }
-        // The number an order label names is the order's, whatever its shape. Every label is
-        // a negative context word too, so most numbers are not asked.
-        if first && ctx.has(Ctx::NEGATIVE) && (s.order)() {
+        // The number an order label names is the order's, whatever its shape, unless its own
+        // check digit says it is a card or a My Number: a label typed in front of one must not
+        // carry it past the redactor. Every label is a negative context word too, so most
+        // numbers are not asked.
+        let checked = matches!(pii_type, PiiType::CreditCard | PiiType::MyNumber);
+        if first && !checked && ctx.has(Ctx::NEGATIVE) && (s.order)() {
             return Some(Verdict::NotPersonal);
         }
         Some(Verdict::Found {
