@@ -53,6 +53,61 @@ pub struct AccessReport {
     /// One entry per principal: those who read subjects abroad first (most such subjects
     /// first), then by name.
     pub principals: Vec<PrincipalAccess>,
+    /// Distinct subjects read per org and period, per subject jurisdiction.
+    pub timeline: Timeline,
+    /// Distinct subjects read per principal country and subject jurisdiction; cross-border
+    /// flows (country ≠ jurisdiction) first, most subjects first.
+    pub flows: Vec<Flow>,
+}
+
+/// Distinct subjects read per org over time. The periods are UTC days when the records span
+/// at most [`Timeline::DAILY_UP_TO`] days, else weeks starting on Monday (UTC); every period
+/// from the first read to the last is listed, those without reads as zeros.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Timeline {
+    /// `"day"` or `"week"`.
+    pub period: &'static str,
+    /// The first day of each period, `YYYY-MM-DD`.
+    pub starts: Vec<String>,
+    /// One entry per org, by name.
+    pub orgs: Vec<OrgTimeline>,
+}
+
+impl Timeline {
+    /// The longest span, in days, shown day by day.
+    pub const DAILY_UP_TO: i64 = 31;
+}
+
+/// One org's distinct subjects per period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrgTimeline {
+    pub org: String,
+    /// Per period, all jurisdictions together.
+    pub subjects: Vec<u64>,
+    /// Per subject jurisdiction, per period (aligned with [`Timeline::starts`]).
+    pub jurisdictions: Vec<JurisdictionSeries>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JurisdictionSeries {
+    pub jurisdiction: String,
+    /// Distinct subjects read at any level, per period.
+    pub subjects: Vec<u64>,
+    /// Of those, the subjects read raw, per period.
+    pub raw: Vec<u64>,
+}
+
+/// Subjects of one jurisdiction read by principals of one country.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Flow {
+    /// The principals' country.
+    pub country: String,
+    /// The subjects' jurisdiction (`--`: unknown).
+    pub jurisdiction: String,
+    /// Distinct subjects read at any level.
+    pub subjects: u64,
+    /// Of those, the subjects read raw.
+    pub raw: u64,
 }
 
 /// An [`AccessFilter`] as the report states it.
@@ -94,6 +149,9 @@ pub struct PrincipalAccess {
     pub subjects_abroad: u64,
     /// Distinct subjects per category, jurisdiction and level; most revealing first.
     pub categories: Vec<CategoryCount>,
+    /// Distinct subjects per category and level, all jurisdictions together; most revealing
+    /// first.
+    pub levels: Vec<LevelCount>,
     /// Per UTC day with statements: how many, and how many distinct subjects they read.
     pub timeline: Vec<Day>,
     /// Statements that read raw personal data of subjects outside the principal's country.
@@ -112,6 +170,13 @@ pub struct JurisdictionCount {
 pub struct CategoryCount {
     pub category: Category,
     pub jurisdiction: String,
+    pub level: Level,
+    pub subjects: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LevelCount {
+    pub category: Category,
     pub level: Level,
     pub subjects: u64,
 }
@@ -182,6 +247,7 @@ struct Acc {
     last: Option<String>,
     by_jurisdiction: BTreeMap<[u8; 2], RoaringTreemap>,
     categories: BTreeMap<(Category, [u8; 2], Level), RoaringTreemap>,
+    levels: BTreeMap<(Category, Level), RoaringTreemap>,
     days: BTreeMap<String, (u64, RoaringTreemap)>,
     cross_border_raw: Vec<Cited>,
     denied: Vec<Cited>,
@@ -235,6 +301,10 @@ pub(crate) fn summarize(
 ) -> AccessReport {
     let mut principals: BTreeMap<&str, Acc> = BTreeMap::new();
     let mut records = 0;
+    // Per org, day since the epoch (UTC) and jurisdiction: every subject read, and those read raw.
+    let mut org_days: BTreeMap<(&str, i64), BTreeMap<[u8; 2], Read>> = BTreeMap::new();
+    // Per principal country and jurisdiction: every subject read, and those read raw.
+    let mut flows: BTreeMap<(&str, [u8; 2]), Read> = BTreeMap::new();
     for m in matches {
         let r = &m.record;
         let action = r.action();
@@ -275,18 +345,34 @@ pub(crate) fn summarize(
         day.0 += 1;
         let country = r.country().as_bytes();
         let mut raw_abroad: BTreeMap<String, u64> = BTreeMap::new();
+        let mut org_day = r
+            .timestamp()
+            .map(|t| org_days.entry((r.org(), t.secs.div_euclid(86_400))).or_default());
         for ((jurisdiction, level), keys) in m.subjects.iter() {
             if level == Level::Denied {
                 continue;
             }
             day.1 |= keys;
             *acc.by_jurisdiction.entry(jurisdiction).or_default() |= keys;
+            if let Some(d) = org_day.as_mut() {
+                let read = d.entry(jurisdiction).or_default();
+                read.0 |= keys;
+                if level == Level::Raw {
+                    read.1 |= keys;
+                }
+            }
+            let flow = flows.entry((r.country(), jurisdiction)).or_default();
+            flow.0 |= keys;
+            if level == Level::Raw {
+                flow.1 |= keys;
+            }
             if level == Level::Raw && jurisdiction.as_slice() != country {
                 *raw_abroad.entry(code(jurisdiction)).or_default() += keys.len();
             }
         }
         attribute(catalog, r, &m.subjects, |category, jurisdiction, level, keys| {
             *acc.categories.entry((category, jurisdiction, level)).or_default() |= keys;
+            *acc.levels.entry((category, level)).or_default() |= keys;
         });
         if !raw_abroad.is_empty() {
             let columns = r
@@ -336,8 +422,22 @@ pub(crate) fn summarize(
                     &b.jurisdiction,
                 ))
             });
+            let mut levels: Vec<LevelCount> = acc
+                .levels
+                .iter()
+                .map(|((category, level), keys)| LevelCount {
+                    category: *category,
+                    level: *level,
+                    subjects: keys.len(),
+                })
+                .collect();
+            levels.sort_by(|a, b| {
+                (std::cmp::Reverse(a.level), a.category.as_str())
+                    .cmp(&(std::cmp::Reverse(b.level), b.category.as_str()))
+            });
             PrincipalAccess {
                 principal: name.to_owned(),
+                levels,
                 statements: acc.statements,
                 first: acc.first,
                 last: acc.last,
@@ -371,11 +471,105 @@ pub(crate) fn summarize(
         (std::cmp::Reverse(a.subjects_abroad), &a.principal)
             .cmp(&(std::cmp::Reverse(b.subjects_abroad), &b.principal))
     });
+    let mut flows: Vec<Flow> = flows
+        .into_iter()
+        .map(|((country, j), (all, raw))| Flow {
+            country: country.to_owned(),
+            jurisdiction: code(j),
+            subjects: all.len(),
+            raw: raw.len(),
+        })
+        .collect();
+    flows.sort_by(|a, b| {
+        let key = |f: &Flow| (f.country == f.jurisdiction, std::cmp::Reverse(f.subjects));
+        (key(a), &a.country, &a.jurisdiction).cmp(&(key(b), &b.country, &b.jurisdiction))
+    });
     AccessReport {
         checkpoint,
         selection: Selection::default(),
         records,
         principals: out,
+        timeline: timeline(org_days),
+        flows,
+    }
+}
+
+/// The first day (since the epoch) of the Monday-started week of `day`; 1970-01-01 was a
+/// Thursday.
+fn monday_of(day: i64) -> i64 {
+    day - (day + 3).rem_euclid(7)
+}
+
+fn day_text(day: i64) -> String {
+    let t = Timestamp {
+        secs: day.saturating_mul(86_400),
+        nanos: 0,
+    };
+    let s = t.to_string();
+    s.get(..10).unwrap_or(&s).to_owned()
+}
+
+/// Subjects read at any level, and those read raw.
+type Read = (RoaringTreemap, RoaringTreemap);
+
+/// Groups per-day subject sets into the report's periods (days or weeks), every period from
+/// the first to the last listed.
+fn timeline(org_days: BTreeMap<(&str, i64), BTreeMap<[u8; 2], Read>>) -> Timeline {
+    let (Some(first), Some(last)) = (
+        org_days.keys().map(|(_, d)| *d).min(),
+        org_days.keys().map(|(_, d)| *d).max(),
+    ) else {
+        return Timeline {
+            period: "day",
+            ..Timeline::default()
+        };
+    };
+    let weekly = last - first > Timeline::DAILY_UP_TO;
+    let (start, step) = if weekly { (monday_of(first), 7) } else { (first, 1) };
+    let periods = usize::try_from((last - start) / step + 1).unwrap_or(0);
+    let mut orgs: BTreeMap<&str, Vec<BTreeMap<[u8; 2], Read>>> = BTreeMap::new();
+    for ((org, day), by_j) in org_days {
+        let slots = orgs.entry(org).or_insert_with(|| vec![BTreeMap::new(); periods]);
+        let at = usize::try_from((day - start) / step).unwrap_or(0);
+        if let Some(slot) = slots.get_mut(at) {
+            for (j, (all, raw)) in by_j {
+                let read = slot.entry(j).or_default();
+                read.0 |= all;
+                read.1 |= raw;
+            }
+        }
+    }
+    Timeline {
+        period: if weekly { "week" } else { "day" },
+        starts: (0..periods as i64).map(|i| day_text(start + i * step)).collect(),
+        orgs: orgs
+            .into_iter()
+            .map(|(org, slots)| {
+                let jurisdictions: std::collections::BTreeSet<[u8; 2]> =
+                    slots.iter().flat_map(|s| s.keys().copied()).collect();
+                OrgTimeline {
+                    org: org.to_owned(),
+                    subjects: slots
+                        .iter()
+                        .map(|s| {
+                            let mut all = RoaringTreemap::new();
+                            for (keys, _) in s.values() {
+                                all |= keys;
+                            }
+                            all.len()
+                        })
+                        .collect(),
+                    jurisdictions: jurisdictions
+                        .into_iter()
+                        .map(|j| JurisdictionSeries {
+                            jurisdiction: code(j),
+                            subjects: slots.iter().map(|s| s.get(&j).map_or(0, |r| r.0.len())).collect(),
+                            raw: slots.iter().map(|s| s.get(&j).map_or(0, |r| r.1.len())).collect(),
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -504,5 +698,65 @@ mod tests {
                 .collect::<Vec<_>>(),
             [(3, vec!["no-my-number".to_owned()])]
         );
+        let levels: Vec<(&str, Level, u64)> = p
+            .levels
+            .iter()
+            .map(|l| (l.category.as_str(), l.level, l.subjects))
+            .collect();
+        assert_eq!(
+            levels,
+            [
+                ("FREE_TEXT", Level::Raw, 2),
+                ("PHONE", Level::Raw, 3),
+                ("EMAIL", Level::Masked, 2),
+                ("EMAIL", Level::Pseudonymized, 1),
+                ("FREE_TEXT", Level::Pseudonymized, 1),
+                ("PHONE", Level::Pseudonymized, 1),
+            ]
+        );
+        // Over time per org, and across borders (cross-border first).
+        assert_eq!(report.timeline.period, "day");
+        assert_eq!(report.timeline.starts, ["2026-01-05", "2026-01-06"]);
+        let [org] = report.timeline.orgs.as_slice() else {
+            panic!("one org")
+        };
+        assert_eq!(
+            (org.org.as_str(), org.subjects.as_slice()),
+            ("line-jp", &[3, 1][..])
+        );
+        let series: Vec<(&str, &[u64], &[u64])> = org
+            .jurisdictions
+            .iter()
+            .map(|s| (s.jurisdiction.as_str(), s.subjects.as_slice(), s.raw.as_slice()))
+            .collect();
+        assert_eq!(
+            series,
+            [
+                ("JP", &[2, 0][..], &[2, 0][..]),
+                ("TH", &[1, 0], &[0, 0]),
+                ("TW", &[0, 1], &[0, 1])
+            ]
+        );
+        let flows: Vec<(&str, &str, u64, u64)> = report
+            .flows
+            .iter()
+            .map(|f| (f.country.as_str(), f.jurisdiction.as_str(), f.subjects, f.raw))
+            .collect();
+        assert_eq!(
+            flows,
+            [("JP", "TH", 1, 0), ("JP", "TW", 1, 1), ("JP", "JP", 2, 2)]
+        );
+    }
+
+    /// Weeks start on Monday (UTC): 2026-01-05 was a Monday, 1970-01-01 a Thursday.
+    #[test]
+    fn weeks_start_on_monday() {
+        let day = |s: &str| Timestamp::parse(s).unwrap().secs / 86_400;
+        for d in ["2026-01-05", "2026-01-07", "2026-01-11"] {
+            assert_eq!(day_text(monday_of(day(d))), "2026-01-05", "{d}");
+        }
+        assert_eq!(day_text(monday_of(day("2026-01-12"))), "2026-01-12");
+        assert_eq!(day_text(monday_of(0)), "1969-12-29");
+        assert_eq!(day_text(monday_of(-1)), "1969-12-29");
     }
 }
