@@ -25,4 +25,8 @@ pub enum ReportError {
         "no record in the log matches the selection; check the principal, org and country names and the period"
     )]
     EmptySelection,
+    /// The report could not be written as JSON (for the evidence an HTML report embeds): a bug
+    /// in kamei, as every report serializes.
+    #[error("cannot write the report as JSON (a bug in kamei): {0}")]
+    Json(#[from] serde_json::Error),
 }

@@ -5,6 +5,10 @@
 //! log, whether the reporting duties of Japan and the other markets are triggered, with their
 //! deadlines (the triage, decision support rather than legal advice).
 //!
+//! Each report over the log renders as a terminal table, as JSON, and the access report also as
+//! a self-contained HTML page with inline SVG charts (html.rs, svg.rs) that embeds the same
+//! evidence as its JSON.
+//!
 //! The reports compute and render; they do not open configuration or logs by path, parse
 //! command lines, or write files (the `kamei` binary does), and they never hold a cell value:
 //! what they print of people is what the audit log holds, keyed subject references and
@@ -13,6 +17,7 @@
 pub mod access;
 pub mod evidence;
 pub mod exposure;
+pub mod html;
 pub mod incident;
 pub mod invariants;
 pub mod markets;
@@ -21,10 +26,13 @@ pub mod text;
 pub mod triage;
 
 mod error;
+mod escape;
+mod svg;
 
 pub use access::{AccessFilter, AccessReport, access_report};
 pub use error::ReportError;
 pub use exposure::{Grant, exposure};
+pub use html::access_html;
 pub use invariants::{Decision, Invariant, InvariantError, Invariants, Outcome};
 pub use subject::{SubjectHistory, subject_history};
 pub use text::{access_text, subject_text, triage_text};

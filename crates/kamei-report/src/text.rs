@@ -49,7 +49,7 @@ fn short(hex: &str) -> &str {
 }
 
 /// A selection as one phrase ("org ldt-shanghai, since …"), or "every record".
-fn selection_text(sel: &crate::access::Selection) -> String {
+pub(crate) fn selection_text(sel: &crate::access::Selection) -> String {
     let selection: Vec<String> = [
         ("principal", &sel.principal),
         ("org", &sel.org),
@@ -178,7 +178,7 @@ pub fn access_text(report: &AccessReport) -> String {
     out
 }
 
-fn level_ja(level: Level) -> &'static str {
+pub(crate) fn level_ja(level: Level) -> &'static str {
     match level {
         Level::Raw => "生データ / raw",
         Level::Masked => "マスク済み / masked",
