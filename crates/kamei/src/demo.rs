@@ -173,6 +173,14 @@ fn write_all(dir: &Path) -> anyhow::Result<Written> {
         format!("{}\n", serde_json::to_string_pretty(&history)?),
         "one user's own access history (kamei report subject)",
     )?;
+    write(
+        &reports.join(format!("access-{ORG}.html")),
+        &kamei_report::access_html(&access)?,
+    )?;
+    files.push((
+        format!("reports/access-{ORG}.html"),
+        "what the contractor read, as a page with charts (--format html)",
+    ));
     let jp = triage.subjects.iter().find(|a| a.jurisdiction == "JP");
     let headline = format!(
         "{CONTRACTOR} ({ORG}, CN) read {} statements from {} to {}: {} JP subjects readable, {} only as pseudonyms; Japan's reporting duty: {}",

@@ -31,7 +31,8 @@ pub enum ReportCommand {
         config: ConfigArgs,
         #[command(flatten)]
         filter: FilterArgs,
-        /// Output format (json embeds the signed checkpoint and a proof per cited record).
+        /// Output format (json embeds the signed checkpoint and a proof per cited record; html is a
+        /// self-contained page with charts that embeds the same JSON).
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
@@ -115,11 +116,26 @@ impl FilterArgs {
 pub enum Format {
     Table,
     Json,
+    /// A self-contained page (inline CSS and SVG, no scripts, no fetches); `report access` only.
+    Html,
+}
+
+/// The reports that have no HTML form yet say so rather than print something else.
+fn no_html(format: Format, report: &str) -> anyhow::Result<()> {
+    match format {
+        Format::Html => anyhow::bail!(
+            "--format html: `kamei report {report}` has no HTML form yet; use table or json (html: `kamei report access`)"
+        ),
+        Format::Table | Format::Json => Ok(()),
+    }
 }
 
 pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        ReportCommand::Exposure { config, format } => exposure(&load_config(&config)?, format),
+        ReportCommand::Exposure { config, format } => {
+            no_html(format, "exposure")?;
+            exposure(&load_config(&config)?, format)
+        }
         ReportCommand::Access {
             log,
             config,
@@ -131,6 +147,11 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
             let config = load_config(&config)?;
             let storage = kamei_audit::LocalDir::new(&log)?;
             let report = kamei_report::access_report(&storage, config.catalog(), &filter)?;
+            if let Format::Html = format {
+                let page = kamei_report::access_html(&report)?;
+                crate::policy::ok_on_broken_pipe(std::io::stdout().lock().write_all(page.as_bytes()))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             print(
                 format,
                 || serde_json::to_string_pretty(&report),
@@ -145,6 +166,7 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
             unauthorized,
             format,
         } => {
+            no_html(format, "triage")?;
             let discovered = crate::audit::time_arg("discovered", Some(&discovered))?
                 .context("--discovered: expected RFC 3339 such as 2026-03-16T10:00:00+09:00")?;
             crate::audit::require_log(&log)?;
@@ -163,6 +185,7 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
             )
         }
         ReportCommand::Subject { log, subject, format } => {
+            no_html(format, "subject")?;
             let key: u64 = subject.trim().parse().with_context(|| {
                 format!("--subject `{subject}`: expected a subject key, a whole number such as 42")
             })?;
@@ -186,7 +209,7 @@ fn print(
 ) -> anyhow::Result<ExitCode> {
     let out = match format {
         Format::Json => format!("{}\n", json()?),
-        Format::Table => text(),
+        Format::Table | Format::Html => text(),
     };
     crate::policy::ok_on_broken_pipe(std::io::stdout().lock().write_all(out.as_bytes()))?;
     Ok(ExitCode::SUCCESS)

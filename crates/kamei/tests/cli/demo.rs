@@ -59,6 +59,7 @@ fn demo_incident_writes_the_log_the_configuration_and_the_reports() {
         .map(|s| s.to_string())
         .chain([format!("subject-{subject}")])
         .flat_map(|n| [format!("{n}.json"), format!("{n}.txt")])
+        .chain(["access-ldt-shanghai.html".to_owned()])
         .collect();
     want.sort();
     assert_eq!(reports, want);
