@@ -140,3 +140,124 @@ fn demo_incident_refuses_a_directory_that_holds_anything() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("choose another --out"));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
 }
+
+/// Runs headless Chromium on `page` with `args`; its stdout and the console lines of its log.
+/// Gives up after two minutes, so a hung browser fails the test rather than holds it.
+fn chromium(chromium: &str, page: &Path, args: &[&str]) -> (String, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    // To files, not pipes: a browser that fills a pipe nobody reads yet would never finish.
+    let (stdout, stderr) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut child = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .stdout(std::fs::File::create(&stdout).unwrap())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start `{chromium}`: {e}"));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(120) {
+            child.kill().unwrap();
+            panic!("chromium did not finish within two minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let log = std::fs::read_to_string(&stderr).unwrap();
+    assert!(status.success(), "{log}");
+    // Console messages (every level) and refusals by the page's Content-Security-Policy.
+    let console = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Refused to") || l.contains("Uncaught"))
+        .map(str::to_owned)
+        .collect();
+    (std::fs::read_to_string(&stdout).unwrap(), console)
+}
+
+/// Issue 18, item 7: the demo incident's HTML report loads in a real browser without a console
+/// message and draws its three kinds of chart (the subjects over time, the heat map, the
+/// flows), each with marks. Chromium is Debian's package, which scripts/test installs and
+/// names in KAMEI_TEST_CHROMIUM.
+#[test]
+fn the_demo_incidents_html_report_loads_in_chromium_and_draws_its_charts() {
+    let Some(browser) = std::env::var_os("KAMEI_TEST_CHROMIUM") else {
+        eprintln!(
+            "skipped: KAMEI_TEST_CHROMIUM is not set (scripts/test installs Debian's chromium and sets it to its path)"
+        );
+        return;
+    };
+    let browser = browser.to_string_lossy().into_owned();
+    let tmp = tempfile::tempdir().unwrap();
+    // The console check must be able to fail: a page that logs an error is seen to.
+    let probe = tmp.path().join("probe.html");
+    std::fs::write(
+        &probe,
+        "<!DOCTYPE html><title>probe</title><script>console.error('kamei-console-probe')</script>",
+    )
+    .unwrap();
+    let (_, console) = chromium(&browser, &probe, &["--dump-dom"]);
+    assert!(
+        console.iter().any(|l| l.contains("kamei-console-probe")),
+        "chromium's log does not show console messages, so this test could not see errors: {console:?}"
+    );
+
+    let out = tmp.path().join("incident");
+    let run = demo(&out);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let page = out.join("reports/access-ldt-shanghai.html");
+    let (dom, console) = chromium(&browser, &page, &["--dump-dom"]);
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert!(dom.contains("アクセス報告 / Access report"), "{dom}");
+    // Each chart: an <svg> with drawn marks (areas, cells, bands).
+    let charts: Vec<(String, usize)> = dom
+        .split("<svg")
+        .skip(1)
+        .map(|s| {
+            let svg = s.split("</svg>").next().unwrap_or("");
+            let label = svg
+                .split("aria-label=\"")
+                .nth(1)
+                .and_then(|l| l.split('"').next())
+                .unwrap_or("")
+                .to_owned();
+            (label, svg.matches("class=\"mark\"").count())
+        })
+        .collect();
+    let labels: Vec<&str> = charts.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "ldt-shanghai",
+            "principal × category × level",
+            "country → jurisdiction"
+        ],
+        "{charts:?}"
+    );
+    for (label, marks) in &charts {
+        assert!(*marks > 0, "the chart `{label}` draws nothing");
+    }
+    // The contractor read JP subjects raw and otherwise: two areas, a band and its raw part.
+    assert!(charts[0].1 >= 2 && charts[2].1 >= 2, "{charts:?}");
+    // The evidence: the JSON report, parsed back from the page as the browser holds it.
+    let json_file = out.join("reports/access-ldt-shanghai.json");
+    let want: serde_json::Value = serde_json::from_slice(&std::fs::read(json_file).unwrap()).unwrap();
+    let start = dom.find("id=\"evidence\">").unwrap() + "id=\"evidence\">".len();
+    let end = start + dom[start..].find("</script>").unwrap();
+    let embedded: serde_json::Value = serde_json::from_str(&dom[start..end]).unwrap();
+    assert_eq!(embedded, want);
+    assert!(dom.contains(want["checkpoint"]["root"].as_str().unwrap()));
+}
