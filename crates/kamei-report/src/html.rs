@@ -352,6 +352,8 @@ fn over_time(out: &mut String, report: &AccessReport) {
                     },
                 ]
             })
+            // A layer of zeros draws nothing and would only crowd the legend.
+            .filter(|l| l.values.iter().any(|v| *v > 0))
             .collect();
         out.push_str(&svg::stacked_area(&org.org, &t.starts, &layers, y_max, width));
     }

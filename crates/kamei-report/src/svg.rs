@@ -48,8 +48,21 @@ pub(crate) fn stacked_area(
     y_max: u64,
     width: f64,
 ) -> String {
-    let height = 240.0;
-    let (left, right, top, bottom) = (52.0, 28.0, 30.0, 40.0);
+    // Legend rows under the axis, as many as the labels need (estimated as the loop below lays them out).
+    let legend_rows = {
+        let (mut x, mut rows) = (0.0, 1.0);
+        for l in layers {
+            let w = 22.0 + 7.5 * l.label.chars().count() as f64;
+            if x + w > width - 80.0 && x > 0.0 {
+                x = 0.0;
+                rows += 1.0;
+            }
+            x += w;
+        }
+        rows
+    };
+    let (left, right, top, bottom) = (52.0, 28.0, 30.0, 30.0 + 16.0 * legend_rows);
+    let height = 200.0 + bottom;
     let (pw, ph) = (width - left - right, height - top - bottom);
     let n = x_labels.len();
     let step = tick_step(y_max.max(1));
@@ -136,18 +149,23 @@ pub(crate) fn stacked_area(
             );
         }
     }
-    // The legend, top right, in stacking order from the top.
-    let mut lx = width - right;
-    for layer in layers.iter() {
-        let w = 22.0 + 7.0 * layer.label.chars().count() as f64;
-        lx -= w;
+    // The legend under the axis, in stacking order, wrapping at the chart's width.
+    let (mut lx, mut ly) = (left, top + ph + 34.0);
+    for layer in layers {
+        let w = 22.0 + 7.5 * layer.label.chars().count() as f64;
+        if lx + w > width - right && lx > left {
+            lx = left;
+            ly += 16.0;
+        }
         let _ = write!(
             out,
-            r#"<rect x="{lx:.1}" y="8" width="10" height="10" fill="{}"/><text x="{:.1}" y="17" class="tick">{}</text>"#,
+            r#"<rect x="{lx:.1}" y="{:.1}" width="10" height="10" fill="{}"/><text x="{:.1}" y="{ly:.1}" class="tick">{}</text>"#,
+            ly - 9.0,
             esc(layer.color),
             lx + 14.0,
             esc(layer.label)
         );
+        lx += w;
     }
     out.push_str("</svg>");
     out
