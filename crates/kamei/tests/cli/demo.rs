@@ -107,6 +107,47 @@ fn demo_incident_writes_the_log_the_configuration_and_the_reports() {
     );
     assert_eq!(String::from_utf8_lossy(&again.stdout), text);
 
+    // The HTML report's evidence is the JSON report's, and checks with the independent
+    // verifier: its signed note against the log's key, a cited record's proof against the log.
+    let html = std::fs::read_to_string(out.join("reports/access-ldt-shanghai.html")).unwrap();
+    let start = html.find("id=\"evidence\">").unwrap() + "id=\"evidence\">".len();
+    let end = start + html[start..].find("</script>").unwrap();
+    let evidence: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("reports/access-ldt-shanghai.json")).unwrap())
+            .unwrap();
+    assert_eq!(evidence, json);
+    let note = tmp.path().join("note.txt");
+    std::fs::write(&note, evidence["checkpoint"]["note"].as_str().unwrap()).unwrap();
+    let proof = tmp.path().join("proof.json");
+    let cited = &evidence["principals"][0]["cross_border_raw"][0];
+    std::fs::write(&proof, serde_json::to_vec(&cited["proof"]).unwrap()).unwrap();
+    for check in [
+        &["checkpoint"][..],
+        &["inclusion", "--proof", proof.to_str().unwrap(), "--log"],
+    ] {
+        let mut verify = std::process::Command::new("python3");
+        verify
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/verifier/verify.py"))
+            .args(check)
+            .args(if check[0] == "inclusion" {
+                vec![out.join("audit")]
+            } else {
+                vec![]
+            })
+            .arg("--vkey")
+            .arg(out.join("audit/key.vkey"))
+            .arg("--checkpoint")
+            .arg(&note);
+        let said = verify.output().expect("python3 runs");
+        assert!(
+            said.status.success(),
+            "verify.py {check:?}: {}{}",
+            String::from_utf8_lossy(&said.stdout),
+            String::from_utf8_lossy(&said.stderr)
+        );
+    }
+
     // An existing empty directory is fine.
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();

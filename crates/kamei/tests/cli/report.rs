@@ -260,3 +260,61 @@ fn report_triage_says_it_is_decision_support_and_needs_a_discovery_time() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--discovered"));
 }
+
+/// `--format html` of the access report is a page whose evidence is the JSON report, with a
+/// chart per org of the whole log; the reports without an HTML form say so in one line.
+#[test]
+fn report_access_as_html_embeds_the_json_report_and_other_reports_refuse_html() {
+    let dir = tempfile::tempdir().unwrap();
+    incident(dir.path());
+    let log = dir.path().join("audit");
+    let log = log.to_str().unwrap();
+    let page = stdout_of(&["report", "access", "--log", log, "--format", "html"]);
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&[
+        "report", "access", "--log", log, "--format", "json",
+    ]))
+    .unwrap();
+    let start = page.find("id=\"evidence\">").unwrap() + "id=\"evidence\">".len();
+    let end = start + page[start..].find("</script>").unwrap();
+    let embedded: serde_json::Value = serde_json::from_str(&page[start..end]).unwrap();
+    assert_eq!(embedded, json);
+    // Every org of the demo log gets its chart over time.
+    let orgs = json["timeline"]["orgs"].as_array().unwrap();
+    assert!(orgs.len() >= 4, "{orgs:?}");
+    for org in orgs {
+        let name = org["org"].as_str().unwrap();
+        assert!(page.contains(&format!("aria-label=\"{name}\"")), "{name}");
+    }
+    for report in [
+        &["report", "exposure", "--format", "html"][..],
+        &[
+            "report",
+            "subject",
+            "--log",
+            log,
+            "--subject",
+            "1",
+            "--format",
+            "html",
+        ],
+        &[
+            "report",
+            "triage",
+            "--log",
+            log,
+            "--discovered",
+            "2026-03-16",
+            "--format",
+            "html",
+        ],
+    ] {
+        let out = run(report);
+        assert!(!out.status.success(), "{report:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("has no HTML form yet") && out.stdout.is_empty(),
+            "{report:?}: {stderr}"
+        );
+    }
+}
