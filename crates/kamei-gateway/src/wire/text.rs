@@ -180,7 +180,7 @@ pub(super) struct Scratch {
 
 /// COPY's text escapes: a backslash, tab, newline or carriage return in a value.
 fn escape(value: &[u8], line: &mut BytesMut) {
-    if !may_need_escapes(value) {
+    if !holds_copy_specials(value) {
         line.put_slice(value);
         return;
     }
@@ -208,7 +208,7 @@ fn escape(value: &[u8], line: &mut BytesMut) {
 /// False only if `value` holds no backslash and no byte below 0x0E (tab, newline and carriage
 /// return are 0x09, 0x0A, 0x0D), looked at eight bytes at a time: almost no cell needs an
 /// escape, and the byte-by-byte search cost a full scan about 4 % of its CPU.
-fn may_need_escapes(value: &[u8]) -> bool {
+fn holds_copy_specials(value: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // Any byte of `x` below `n` (n <= 128) leaves its high bit set here (Hacker's Delight 6-1).
@@ -322,7 +322,7 @@ mod tests {
             prop_oneof![any::<u8>(), Just(b'\\'), Just(b'\t'), Just(b'\n'), Just(b'\r'), Just(0x0E), Just(0x5D)],
             0..40,
         )) {
-            prop_assert_eq!(may_need_escapes(&value), value.iter().any(|b| *b < 0x0E || *b == b'\\'));
+            prop_assert_eq!(holds_copy_specials(&value), value.iter().any(|b| *b < 0x0E || *b == b'\\'));
             let mut line = BytesMut::new();
             escape(&value, &mut line);
             let mut naive = Vec::new();
