@@ -7,9 +7,10 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::mpsc;
 
 use anyhow::Context as _;
 use arrow::record_batch::RecordBatch;
@@ -76,45 +77,115 @@ pub struct EvalDetectArgs {
 /// Lines per chunk handed to the thread pool; with `CHUNK_BYTES`, bounds memory.
 const CHUNK_LINES: usize = 8192;
 const CHUNK_BYTES: usize = 8 << 20;
+/// Bytes asked of the input per read: few system calls, and still well inside a chunk.
+const READ_BYTES: usize = 1 << 20;
 
-fn open_input(input: Option<&Path>) -> anyhow::Result<Box<dyn BufRead>> {
+fn open_input(input: Option<&Path>) -> anyhow::Result<Box<dyn Read + Send>> {
     match input {
-        None => Ok(Box::new(BufReader::with_capacity(1 << 16, io::stdin().lock()))),
-        Some(p) if p.as_os_str() == "-" => {
-            Ok(Box::new(BufReader::with_capacity(1 << 16, io::stdin().lock())))
-        }
+        None => Ok(Box::new(io::stdin())),
+        Some(p) if p.as_os_str() == "-" => Ok(Box::new(io::stdin())),
         Some(p) => {
             let f =
                 File::open(p).with_context(|| format!("cannot open `{}`; check the path", p.display()))?;
-            Ok(Box::new(BufReader::with_capacity(1 << 16, f)))
+            Ok(Box::new(f))
         }
     }
 }
 
-/// Reads the next chunk of lines into one buffer, recording each line's span (without its
-/// `\n` / `\r\n`); no spans at the end of input. One buffer per chunk, not one per line.
-fn read_chunk(
-    reader: &mut dyn BufRead,
-    buf: &mut Vec<u8>,
-    spans: &mut Vec<(usize, usize)>,
-) -> io::Result<()> {
-    buf.clear();
-    spans.clear();
-    while spans.len() < CHUNK_LINES && buf.len() < CHUNK_BYTES {
-        let start = buf.len();
-        if reader.read_until(b'\n', buf)? == 0 {
-            break;
+/// Lines of the input, a chunk at a time, in one buffer per chunk rather than one per line.
+#[derive(Default)]
+struct Chunk {
+    buf: Vec<u8>,
+    /// Each line's span in `buf`, without its `\n` / `\r\n`.
+    spans: Vec<(usize, usize)>,
+    first_line: usize,
+}
+
+/// Reads whole chunks straight into their buffers and splits them at newlines: what follows
+/// the last newline of a read waits in `carry` for the next chunk.
+struct LineReader {
+    inner: Box<dyn Read + Send>,
+    carry: Vec<u8>,
+    next_line: usize,
+    done: bool,
+}
+
+impl LineReader {
+    fn new(inner: Box<dyn Read + Send>) -> Self {
+        Self {
+            inner,
+            carry: Vec::new(),
+            next_line: 1,
+            done: false,
         }
-        let mut end = buf.len();
-        if buf[end - 1] == b'\n' {
-            end -= 1;
-            if end > start && buf[end - 1] == b'\r' {
-                end -= 1;
+    }
+
+    /// Fills `chunk` with the next lines; no spans at the end of input.
+    fn next_chunk(&mut self, chunk: &mut Chunk) -> io::Result<()> {
+        chunk.buf.clear();
+        chunk.spans.clear();
+        chunk.first_line = self.next_line;
+        chunk.buf.append(&mut self.carry);
+        let mut line_start = 0;
+        let mut scanned = 0;
+        loop {
+            for nl in memchr::memchr_iter(b'\n', &chunk.buf[scanned..]) {
+                let end = scanned + nl;
+                chunk.spans.push(line_span(&chunk.buf, line_start, end));
+                line_start = end + 1;
+                if chunk.spans.len() == CHUNK_LINES {
+                    break;
+                }
+            }
+            scanned = chunk.buf.len();
+            if chunk.spans.len() == CHUNK_LINES || (chunk.buf.len() >= CHUNK_BYTES && !chunk.spans.is_empty())
+            {
+                break;
+            }
+            if self.done || !self.read_more(&mut chunk.buf)? {
+                // The last line may lack its newline.
+                if line_start < chunk.buf.len() {
+                    chunk
+                        .spans
+                        .push(line_span(&chunk.buf, line_start, chunk.buf.len()));
+                    line_start = chunk.buf.len();
+                }
+                break;
             }
         }
-        spans.push((start, end));
+        self.carry.extend_from_slice(&chunk.buf[line_start..]);
+        chunk.buf.truncate(line_start);
+        self.next_line += chunk.spans.len();
+        Ok(())
     }
-    Ok(())
+
+    /// Appends up to `READ_BYTES` to `buf`; false at the end of input.
+    fn read_more(&mut self, buf: &mut Vec<u8>) -> io::Result<bool> {
+        let len = buf.len();
+        buf.resize(len + READ_BYTES, 0);
+        let n = loop {
+            match self.inner.read(&mut buf[len..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    buf.truncate(len);
+                    return Err(e);
+                }
+            }
+        };
+        buf.truncate(len + n);
+        self.done = n == 0;
+        Ok(n > 0)
+    }
+}
+
+/// The span of the line from `start` to the newline at `end`, without a `\r` before it.
+fn line_span(buf: &[u8], start: usize, end: usize) -> (usize, usize) {
+    if end > start && buf[end - 1] == b'\r' {
+        (start, end - 1)
+    } else {
+        (start, end)
+    }
 }
 
 /// The output of a run of consecutive lines, made on one thread: one buffer for all of them
@@ -130,14 +201,18 @@ struct Block {
 /// busy to the end of a chunk.
 const BLOCK_LINES: usize = 256;
 
-/// The text of one input line, or why there is none.
-fn line_text(raw: &[u8], jsonl: bool) -> Result<std::borrow::Cow<'_, str>, String> {
-    let s = std::str::from_utf8(raw).map_err(|e| {
+/// A line as UTF-8, or why it is not.
+fn utf8_line(raw: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(raw).map_err(|e| {
         format!(
             "invalid UTF-8 at byte {}; the input must be UTF-8",
             e.valid_up_to() + 1
         )
-    })?;
+    })
+}
+
+/// The text of one input line: the line itself, or a JSON line's `text` field.
+fn line_text(s: &str, jsonl: bool) -> Result<std::borrow::Cow<'_, str>, String> {
     if !jsonl {
         return Ok(s.into());
     }
@@ -171,23 +246,34 @@ fn code_points(text: &str, entities: &[Entity]) -> Vec<(PiiType, usize, usize, f
     out
 }
 
-/// Appends the JSON line of `text`'s entities to `out` (without the newline).
+/// Appends the JSON line of `text`'s entities to `out` (without the newline). Integers go
+/// through itoa and strings are pushed whole: `write!` cost more than the rest of the line.
 fn detect_json(line: usize, text: &str, detector: &Detector, out: &mut String) {
     let entities = detector.find(text);
-    let _ = write!(out, "{{\"line\":{line},\"entities\":[");
+    let mut digits = itoa::Buffer::new();
+    out.push_str("{\"line\":");
+    out.push_str(digits.format(line));
+    out.push_str(",\"entities\":[");
     for (k, (t, s, e, score)) in code_points(text, &entities).into_iter().enumerate() {
         if k > 0 {
             out.push(',');
         }
-        // The score with two decimals, formatted as an integer: float formatting cost more
-        // than the rest of the line's JSON.
+        out.push_str("{\"type\":\"");
+        out.push_str(t.as_str());
+        out.push_str("\",\"start\":");
+        out.push_str(digits.format(s));
+        out.push_str(",\"end\":");
+        out.push_str(digits.format(e));
+        // The score with two decimals, from an integer: float formatting is slower.
         let hundredths = (score.clamp(0.0, 1.0) * 100.0).round() as u32;
-        let _ = write!(
-            out,
-            "{{\"type\":\"{t}\",\"start\":{s},\"end\":{e},\"score\":{}.{:02}}}",
-            hundredths / 100,
-            hundredths % 100
-        );
+        out.push_str(",\"score\":");
+        out.push_str(digits.format(hundredths / 100));
+        out.push('.');
+        if hundredths % 100 < 10 {
+            out.push('0');
+        }
+        out.push_str(digits.format(hundredths % 100));
+        out.push('}');
     }
     out.push_str("]}");
 }
@@ -197,55 +283,110 @@ fn error_json(line: usize, msg: &str) -> String {
 }
 
 /// Runs `per_line` over every line of the input on all cores, writing results in order.
-/// `per_line(raw, line_number, out)` appends a line's output to `out` (the newline is added
+/// `per_line(text, line_number, out)` appends a line's output to `out` (the newline is added
 /// here) or says why the line cannot be read; `on_bad` turns that into output, or into an
 /// error that stops the run after everything before the line has been written.
+///
+/// Three stages overlap: a thread reads the next chunk while the pool works on this one and
+/// another thread writes the last one, so neither reading nor writing holds the cores up.
+/// Chunk buffers go back to the reader to be filled again.
 fn stream(
     input: Option<&Path>,
-    per_line: impl Fn(&[u8], usize, &mut String) -> Result<(), String> + Sync,
-    mut on_bad: impl FnMut(usize, &str, &mut dyn Write) -> anyhow::Result<()>,
+    per_line: impl Fn(&str, usize, &mut String) -> Result<(), String> + Sync,
+    on_bad: impl FnMut(usize, &str, &mut dyn Write) -> anyhow::Result<()> + Send,
 ) -> anyhow::Result<()> {
-    let mut reader = open_input(input)?;
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let (mut buf, mut spans) = (Vec::new(), Vec::new());
-    let mut first_line = 1;
-    loop {
-        read_chunk(&mut *reader, &mut buf, &mut spans).context("cannot read the input")?;
-        if spans.is_empty() {
-            break;
-        }
-        let blocks: Vec<Block> = spans
-            .par_chunks(BLOCK_LINES)
-            .enumerate()
-            .map(|(c, block_spans)| {
-                let mut block = Block::default();
-                for (k, &(s, e)) in block_spans.iter().enumerate() {
-                    let line = first_line + c * BLOCK_LINES + k;
-                    match per_line(&buf[s..e], line, &mut block.out) {
-                        Ok(()) => block.out.push('\n'),
-                        Err(msg) => block.bad.push((line, block.out.len(), msg)),
-                    }
-                }
-                block
-            })
-            .collect();
-        for block in &blocks {
-            let mut written = 0;
-            for (line, at, msg) in &block.bad {
-                out.write_all(&block.out.as_bytes()[written..*at])?;
-                written = *at;
-                if let Err(e) = on_bad(*line, msg, &mut out) {
-                    out.flush()?;
-                    return Err(e);
+    let mut lines = LineReader::new(open_input(input)?);
+    std::thread::scope(|s| {
+        let (chunks, filled) = mpsc::sync_channel::<io::Result<Chunk>>(1);
+        let (recycle, empty) = mpsc::channel::<Chunk>();
+        let (results, to_write) = mpsc::sync_channel::<Vec<Block>>(1);
+        s.spawn(move || {
+            loop {
+                let mut chunk = empty.try_recv().unwrap_or_default();
+                let read = lines.next_chunk(&mut chunk);
+                let end = matches!(read, Ok(()) if chunk.spans.is_empty());
+                if end || chunks.send(read.map(|()| chunk)).is_err() {
+                    break;
                 }
             }
-            out.write_all(&block.out.as_bytes()[written..])?;
+        });
+        let writer = s.spawn(move || write_blocks(to_write, on_bad));
+        let mut failed = None;
+        for chunk in filled {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    failed = Some(anyhow::Error::new(e).context("cannot read the input"));
+                    break;
+                }
+            };
+            // The writer stopped (a bad line under --strict, or the output closed): say why.
+            if results.send(process_chunk(&chunk, &per_line)).is_err() {
+                break;
+            }
+            let _ = recycle.send(chunk);
         }
-        first_line += spans.len();
+        drop(results);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the writer thread failed")));
+        written.and(failed.map_or(Ok(()), Err))
+    })
+}
+
+/// One chunk's output, block by block, made on all cores.
+fn process_chunk(
+    chunk: &Chunk,
+    per_line: &(impl Fn(&str, usize, &mut String) -> Result<(), String> + Sync),
+) -> Vec<Block> {
+    // Valid UTF-8 as a whole (the usual case), the chunk is checked once, with SIMD, and its
+    // lines are slices of it (a newline is always a character boundary); otherwise each line
+    // is checked alone, so a bad line is named and the others still go through.
+    let whole = simdutf8::basic::from_utf8(&chunk.buf).ok();
+    chunk
+        .spans
+        .par_chunks(BLOCK_LINES)
+        .enumerate()
+        .map(|(c, block_spans)| {
+            let mut block = Block::default();
+            for (k, &(s, e)) in block_spans.iter().enumerate() {
+                let line = chunk.first_line + c * BLOCK_LINES + k;
+                let text = match whole {
+                    Some(all) => Ok(&all[s..e]),
+                    None => utf8_line(&chunk.buf[s..e]),
+                };
+                match text.and_then(|text| per_line(text, line, &mut block.out)) {
+                    Ok(()) => block.out.push('\n'),
+                    Err(msg) => block.bad.push((line, block.out.len(), msg)),
+                }
+            }
+            block
+        })
+        .collect()
+}
+
+/// Writes blocks in the order they come, handing each bad line to `on_bad` in its place.
+fn write_blocks(
+    blocks: mpsc::Receiver<Vec<Block>>,
+    mut on_bad: impl FnMut(usize, &str, &mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    for block in blocks.iter().flatten() {
+        let mut written = 0;
+        for (line, at, msg) in &block.bad {
+            out.write_all(&block.out.as_bytes()[written..*at])
+                .context("cannot write the output")?;
+            written = *at;
+            if let Err(e) = on_bad(*line, msg, &mut out) {
+                out.flush().context("cannot write the output")?;
+                return Err(e);
+            }
+        }
+        out.write_all(&block.out.as_bytes()[written..])
+            .context("cannot write the output")?;
     }
-    out.flush().context("cannot write the output")?;
-    Ok(())
+    out.flush().context("cannot write the output")
 }
 
 pub fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
@@ -254,8 +395,8 @@ pub fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
     let strict = args.strict;
     stream(
         args.input.as_deref(),
-        |raw, line, out| {
-            let text = line_text(raw, jsonl)?;
+        |line_in, line, out| {
+            let text = line_text(line_in, jsonl)?;
             detect_json(line, &text, &detector, out);
             Ok(())
         },
@@ -275,12 +416,11 @@ pub fn redact(args: RedactArgs) -> anyhow::Result<ExitCode> {
     let style = args.style;
     stream(
         args.input.as_deref(),
-        |raw, _, out| {
-            let text = line_text(raw, false)?;
-            let found = detector.find(&text);
+        |text, _, out| {
+            let found = detector.find(text);
             out.push_str(&match style {
-                RedactStyle::Tag => kamei_detect::redact_tag(&text, &found),
-                RedactStyle::Mask => kamei_detect::redact_mask(&text, &found),
+                RedactStyle::Tag => kamei_detect::redact_tag(text, &found),
+                RedactStyle::Mask => kamei_detect::redact_mask(text, &found),
             });
             Ok(())
         },
@@ -871,5 +1011,84 @@ mod tests {
             score: 0.9,
         };
         assert_eq!(code_points(text, &[e]), vec![(PiiType::Phone, 3, 16, 0.9)]);
+    }
+
+    /// Hands out its bytes a few at a time, as a pipe may.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.step = self.step % 7 + 1;
+            let n = self.step.min(buf.len()).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// Every line, numbered, as the reader splits `data` read in pieces of 1–7 bytes.
+    fn lines_of(data: &[u8]) -> Vec<(usize, Vec<u8>)> {
+        let mut reader = LineReader::new(Box::new(Trickle {
+            data: data.to_vec(),
+            at: 0,
+            step: 0,
+        }));
+        let (mut chunk, mut lines) = (Chunk::default(), Vec::new());
+        loop {
+            reader.next_chunk(&mut chunk).unwrap();
+            if chunk.spans.is_empty() {
+                return lines;
+            }
+            assert!(chunk.spans.len() <= CHUNK_LINES);
+            for (k, &(s, e)) in chunk.spans.iter().enumerate() {
+                lines.push((chunk.first_line + k, chunk.buf[s..e].to_vec()));
+            }
+        }
+    }
+
+    #[test]
+    fn line_reader_keeps_every_line_across_chunks_and_reads() {
+        // More lines than a chunk holds, of varied lengths, CRLF and LF, no final newline.
+        let expected: Vec<Vec<u8>> = (0..CHUNK_LINES * 2 + 17)
+            .map(|i| format!("{}{i}", "電話 090 ".repeat(i % 5)).into_bytes())
+            .collect();
+        let mut data = Vec::new();
+        for (i, line) in expected.iter().enumerate() {
+            data.extend_from_slice(line);
+            if i + 1 < expected.len() {
+                data.extend_from_slice(if i % 3 == 0 { b"\r\n" } else { b"\n" });
+            }
+        }
+        let got = lines_of(&data);
+        let numbers: Vec<usize> = got.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, (1..=expected.len()).collect::<Vec<_>>());
+        assert!(got.into_iter().map(|(_, line)| line).eq(expected));
+    }
+
+    #[test]
+    fn line_reader_handles_empty_input_lone_newlines_and_a_line_longer_than_a_read() {
+        assert!(lines_of(b"").is_empty());
+        assert_eq!(lines_of(b"\n\n"), vec![(1, vec![]), (2, vec![])]);
+        let long = vec![b'x'; READ_BYTES * 2 + 3];
+        let mut data = long.clone();
+        data.extend_from_slice(b"\nend");
+        assert_eq!(lines_of(&data), vec![(1, long), (2, b"end".to_vec())]);
+    }
+
+    #[test]
+    fn detect_json_writes_the_scores_hundredths() {
+        let detector = Detector::new();
+        let mut out = String::new();
+        detect_json(7, "mail a@example.com", &detector, &mut out);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["line"], 7);
+        let score = v["entities"][0]["score"].as_f64().unwrap();
+        let exact = f64::from(detector.find("mail a@example.com")[0].score);
+        assert!((score - exact).abs() <= 0.005, "{score} vs {exact}");
+        assert_eq!(v["entities"][0]["start"], 5);
     }
 }
