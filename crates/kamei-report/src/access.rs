@@ -27,6 +27,7 @@ use serde::Serialize;
 
 use crate::error::ReportError;
 use crate::evidence::{CheckpointEvidence, Proof, prove};
+use crate::verification::{LogCheck, Verification, check_log};
 
 /// Which records the report covers; every field that is set must match.
 #[derive(Debug, Default, Clone)]
@@ -44,6 +45,9 @@ pub struct AccessFilter {
 /// The access report.
 #[derive(Debug, Clone, Serialize)]
 pub struct AccessReport {
+    /// Whether the log was verified before the report read it; an unverified report says so
+    /// first.
+    pub verification: Verification,
     /// The checkpoint the report was computed at; cited records carry proofs against it.
     pub checkpoint: CheckpointEvidence,
     /// The selection the report covers, as given (times in canonical UTC).
@@ -207,12 +211,24 @@ pub struct Cited {
     pub proof: Option<Proof>,
 }
 
-/// Builds the report over the log in `storage`, with categories from `catalog`.
+/// Builds the report over the log in `storage`, with categories from `catalog`, after
+/// verifying the log (see [`crate::verification`]): a log that fails makes it refuse.
 pub fn access_report(
     storage: &dyn LogStorage,
     catalog: &Catalog,
     filter: &AccessFilter,
 ) -> Result<AccessReport, ReportError> {
+    access_report_with(storage, catalog, filter, LogCheck::Verify)
+}
+
+/// [`access_report`], verifying the log as `check` says.
+pub fn access_report_with(
+    storage: &dyn LogStorage,
+    catalog: &Catalog,
+    filter: &AccessFilter,
+    check: LogCheck,
+) -> Result<AccessReport, ReportError> {
+    let verification = check_log(storage, check)?;
     // The view first: records appended after it are reported, without a proof.
     let view = LogView::open(storage, None)?;
     let query = Query {
@@ -226,6 +242,7 @@ pub fn access_report(
     let matches = query.run(storage)?;
     let mut report = summarize(&matches, catalog, CheckpointEvidence::of(&view, storage)?);
     report.selection = Selection::from(filter);
+    report.verification = verification;
     let by_index: BTreeMap<u64, &Match> = matches.iter().map(|m| (m.index, m)).collect();
     for p in &mut report.principals {
         for cited in p.cross_border_raw.iter_mut().chain(p.denied.iter_mut()) {
@@ -289,6 +306,17 @@ pub(crate) fn attribute(
     }
 }
 
+/// How many statements a record stands for: 1, or 0 for the closing record of a streamed
+/// statement. A result too large to buffer gets an opening record before its first row and a
+/// closing record (row count, subjects, how it ended) that names it in `opens`; both are one
+/// statement, counted at the opening record, while the closing record still adds its subjects.
+/// Counting at the opening keeps a statement whose closing record was lost (a crash) visible.
+/// A closing record whose opening falls before `--since` counts no statement in the selection:
+/// the statement began outside it.
+pub(crate) fn statements_in(record: &AuditRecord) -> u64 {
+    u64::from(record.opens().is_none())
+}
+
 pub(crate) fn code(j: [u8; 2]) -> String {
     String::from_utf8_lossy(&j).into_owned()
 }
@@ -328,7 +356,8 @@ pub(crate) fn summarize(
             });
             continue;
         }
-        acc.statements += 1;
+        let statements = statements_in(r);
+        acc.statements += statements;
         // Records are in log order, which is time order for one gateway; compare anyway, as
         // logs of several replicas may be read together.
         let time = r.time().to_owned();
@@ -342,7 +371,7 @@ pub(crate) fn summarize(
             .days
             .entry(time.get(..10).unwrap_or(&time).to_owned())
             .or_default();
-        day.0 += 1;
+        day.0 += statements;
         let country = r.country().as_bytes();
         let mut raw_abroad: BTreeMap<String, u64> = BTreeMap::new();
         let mut org_day = r
@@ -485,6 +514,7 @@ pub(crate) fn summarize(
         (key(a), &a.country, &a.jurisdiction).cmp(&(key(b), &b.country, &b.jurisdiction))
     });
     AccessReport {
+        verification: Verification::unchecked(),
         checkpoint,
         selection: Selection::default(),
         records,
@@ -746,6 +776,51 @@ mod tests {
             flows,
             [("JP", "TH", 1, 0), ("JP", "TW", 1, 1), ("JP", "JP", 2, 2)]
         );
+    }
+
+    /// Regression (review of issue 18, item 4): a streamed statement's opening and closing
+    /// records were counted as two statements. It is one, counted at its opening record; the
+    /// closing record's subjects still count; an opening whose closing was lost still counts.
+    #[test]
+    fn a_streamed_statement_counts_once() {
+        let config = kamei_policy::Config::demo().unwrap();
+        let at = |index: u64, time: &str, opens: &str, rows: u64, keys: &str| {
+            record(
+                index,
+                &format!(
+                    r#"{{"time": "{time}", "principal": "jp_support", "org": "line-jp", "country": "JP", {HEAD},
+                    "action": "query", "rows": {rows}{opens},
+                    "columns": [{{"table": "users", "column": "phone", "level": "raw"}}],
+                    "subjects": [{keys}]}}"#
+                ),
+            )
+        };
+        let keys = |k: &str| format!(r#"{{"jurisdiction": "JP", "level": "raw", "keys": [{k}]}}"#);
+        let matches = [
+            at(0, "2026-01-05T01:00:00Z", "", 0, ""),
+            at(
+                1,
+                "2026-01-05T01:00:01Z",
+                ", \"opens\": 0",
+                4,
+                &keys("1, 2, 3, 4"),
+            ),
+            at(2, "2026-01-05T02:00:00Z", "", 1, &keys("5")),
+            // Opening record whose closing record never came.
+            at(3, "2026-01-06T02:00:00Z", "", 0, ""),
+        ];
+        let report = summarize(&matches, config.catalog(), evidence());
+        let [p] = report.principals.as_slice() else {
+            panic!("one principal")
+        };
+        assert_eq!(p.statements, 3);
+        let days: Vec<(&str, u64, u64)> = p
+            .timeline
+            .iter()
+            .map(|d| (d.day.as_str(), d.statements, d.subjects))
+            .collect();
+        assert_eq!(days, [("2026-01-05", 2, 5), ("2026-01-06", 1, 0)]);
+        assert_eq!(report.records, 4);
     }
 
     /// Weeks start on Monday (UTC): 2026-01-05 was a Monday, 1970-01-01 a Thursday.

@@ -7,6 +7,11 @@ use kamei_audit::AuditError;
 pub enum ReportError {
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// The log failed verification: the report would count records nobody can vouch for.
+    #[error(
+        "the audit log fails verification at {0}; no report is made from it (see `kamei audit verify`), or pass --unverified to report on it anyway, marked as unverified"
+    )]
+    FailsVerification(String),
     /// No record names the subject: either nobody read their data, or the key is not a subject
     /// key (a typo); the report cannot tell which, so it says what it looked for.
     #[error(

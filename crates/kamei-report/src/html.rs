@@ -223,6 +223,10 @@ pub fn access_html(report: &AccessReport) -> Result<String, ReportError> {
             thousands(cp.size)
         ),
     );
+    if let Some(line) = report.verification.warning() {
+        // An unverified report says so before anything else on the page.
+        out.push_str(&format!("<p role=\"alert\"><strong>{}</strong></p>", esc(line)));
+    }
     summary(&mut out, report);
     over_time(&mut out, report);
     heat(&mut out, report);
@@ -637,6 +641,7 @@ mod tests {
 
     fn report(statement: &str, principal: &str) -> AccessReport {
         AccessReport {
+            verification: crate::Verification::unchecked(),
             checkpoint: CheckpointEvidence {
                 origin: "kamei.example/log".into(),
                 size: 3,

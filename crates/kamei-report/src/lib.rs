@@ -24,16 +24,18 @@ pub mod markets;
 pub mod subject;
 pub mod text;
 pub mod triage;
+pub mod verification;
 
 mod error;
 mod escape;
 mod svg;
 
-pub use access::{AccessFilter, AccessReport, access_report};
+pub use access::{AccessFilter, AccessReport, access_report, access_report_with};
 pub use error::ReportError;
 pub use exposure::{Grant, exposure};
 pub use html::access_html;
 pub use invariants::{Decision, Invariant, InvariantError, Invariants, Outcome};
-pub use subject::{SubjectHistory, subject_history};
+pub use subject::{SubjectHistory, subject_history, subject_history_with};
 pub use text::{access_text, subject_text, triage_text};
 pub use triage::{Finding, Triage, TriageFacts, triage};
+pub use verification::{LogCheck, Verification, check_log};

@@ -18,10 +18,14 @@ use serde::Serialize;
 
 use crate::error::ReportError;
 use crate::evidence::{CheckpointEvidence, Proof, prove};
+use crate::verification::{LogCheck, Verification, check_log};
 
 /// One subject's access history.
 #[derive(Debug, Clone, Serialize)]
 pub struct SubjectHistory {
+    /// Whether the log was verified before the report read it; an unverified report says so
+    /// first.
+    pub verification: Verification,
     /// The subject key, as the subject index holds it (e.g. `users.user_id`).
     pub subject: u64,
     pub checkpoint: CheckpointEvidence,
@@ -71,7 +75,19 @@ pub struct ReadAs {
 
 /// The history of `subject` in the log on `storage`. A subject no record names is an error
 /// ([`ReportError::UnknownSubject`]): a mistyped key must not read as "nobody saw you".
+///
+/// The log is verified first (see [`crate::verification`]): a log that fails makes it refuse.
 pub fn subject_history(storage: &dyn LogStorage, subject: u64) -> Result<SubjectHistory, ReportError> {
+    subject_history_with(storage, subject, LogCheck::Verify)
+}
+
+/// [`subject_history`], verifying the log as `check` says.
+pub fn subject_history_with(
+    storage: &dyn LogStorage,
+    subject: u64,
+    check: LogCheck,
+) -> Result<SubjectHistory, ReportError> {
+    let verification = check_log(storage, check)?;
     let view = LogView::open(storage, None)?;
     let matches = Query {
         subject: Some(subject),
@@ -126,6 +142,7 @@ pub fn subject_history(storage: &dyn LogStorage, subject: u64) -> Result<Subject
     }
     records.sort_by(|a, b| (&a.time, a.index).cmp(&(&b.time, b.index)));
     Ok(SubjectHistory {
+        verification,
         subject,
         checkpoint: CheckpointEvidence::of(&view, storage)?,
         from_abroad: records.iter().filter(|r| r.abroad).count() as u64,

@@ -533,3 +533,143 @@ fn the_triage_names_the_contractor_its_period_the_jp_subjects_per_category_and_t
         Err(ReportError::EmptySelection)
     ));
 }
+
+fn flip_byte(path: &Path, offset: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[offset] ^= 0x01;
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// The offset of the first character of entry `k`'s statement in the first entry bundle:
+/// flipping it keeps the leaf canonical JSON, so only the tree can tell.
+fn statement_offset(audit: &Path, k: usize) -> usize {
+    let bytes = std::fs::read(audit.join(kamei_audit::bundle_path(0, 256))).unwrap();
+    let entry = kamei_audit::parse_bundle(&bytes).entries[k];
+    let start = entry.as_ptr() as usize - bytes.as_ptr() as usize;
+    let at = entry.windows(13).position(|w| w == b"\"statement\":\"").unwrap();
+    start + at + 13
+}
+
+/// The offset of a byte inside the roaring set of subject index entry `k`.
+fn subject_entry_offset(audit: &Path, k: usize) -> usize {
+    let bytes = std::fs::read(audit.join("subjects/index")).unwrap();
+    let (frames, _) = kamei_audit::subjects::parse_frames(&bytes);
+    let (k, frame) = frames
+        .iter()
+        .enumerate()
+        .skip(k)
+        .find(|(_, f)| f.len() > 12)
+        .unwrap();
+    let start = frame.as_ptr() as usize - bytes.as_ptr() as usize;
+    assert!(k < 256, "entry {k} is in the first bundle");
+    start + frame.len() - 1
+}
+
+/// Item 7 of issue 18: every report over a log that fails verification refuses, naming the
+/// first bad entry; with `--unverified` (LogCheck::Skip) it proceeds where it can read the log
+/// and says so first.
+#[test]
+fn reports_refuse_a_log_that_fails_verification_and_say_so_when_told_to_go_on() {
+    use kamei_report::{LogCheck, access_report_with, subject_history_with};
+    let (base, incident, config) = incident();
+    assert!(incident.records > 300, "the tampered entries lie in full bundles");
+    let subject = *incident.touched.keys().next().unwrap();
+    // What each tamper should name; whether a report can still be read without verifying.
+    type Tamper = fn(&Path);
+    let cases: [(&str, Tamper, &str, bool); 4] = [
+        (
+            "a record's statement",
+            |a| flip_byte(&a.join("tile/entries/000"), statement_offset(a, 100)),
+            "index 100",
+            true,
+        ),
+        (
+            "a subject index entry",
+            |a| flip_byte(&a.join("subjects/index"), subject_entry_offset(a, 120)),
+            "index 12",
+            false,
+        ),
+        (
+            "a hash tile",
+            |a| flip_byte(&a.join("tile/0/000"), 32 * 7),
+            "index 7",
+            false,
+        ),
+        (
+            "the checkpoint's signature",
+            |a| {
+                let text = std::fs::read_to_string(a.join("checkpoint")).unwrap();
+                let at = text.rfind(' ').unwrap() + 3;
+                flip_byte(&a.join("checkpoint"), at);
+            },
+            "checkpoint",
+            false,
+        ),
+    ];
+    let clean = access_report(&log(&base), config.catalog(), &AccessFilter::default()).unwrap();
+    assert!(clean.verification.verified);
+    assert!(clean.verification.warning().is_none());
+    for (name, tamper, names, readable) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = dir.path().join("audit");
+        copy_dir(&base.path().join("audit"), &audit);
+        tamper(&audit);
+        let storage = LocalDir::new(&audit).unwrap();
+        let refusals = [
+            access_report_with(
+                &storage,
+                config.catalog(),
+                &AccessFilter::default(),
+                LogCheck::Verify,
+            )
+            .map(|_| ())
+            .unwrap_err(),
+            subject_history_with(&storage, subject, LogCheck::Verify)
+                .map(|_| ())
+                .unwrap_err(),
+        ];
+        for err in refusals {
+            let text = err.to_string();
+            assert!(matches!(err, ReportError::FailsVerification(_)), "{name}: {text}");
+            assert!(text.contains(names), "{name}: {text}");
+            assert!(text.contains("--unverified"), "{name}: {text}");
+        }
+        let access = access_report_with(
+            &storage,
+            config.catalog(),
+            &AccessFilter::default(),
+            LogCheck::Skip,
+        );
+        let history = subject_history_with(&storage, subject, LogCheck::Skip);
+        if readable {
+            let access = access.unwrap_or_else(|e| panic!("{name}: {e}"));
+            let history = history.unwrap_or_else(|e| panic!("{name}: {e}"));
+            for v in [&access.verification, &history.verification] {
+                assert!(!v.verified, "{name}");
+                assert!(v.warning().unwrap().starts_with("UNVERIFIED"), "{name}");
+            }
+            let json = serde_json::to_value(&access).unwrap();
+            assert_eq!(json["verification"]["verified"], false, "{name}");
+            let html = kamei_report::access_html(&access).unwrap();
+            assert!(html.contains("UNVERIFIED"), "{name}");
+        } else {
+            // A record whose index entry does not match its digest cannot be read at all, nor
+            // can proofs be cut from tiles that do not match the signed checkpoint: the report
+            // still refuses rather than print evidence that does not hold.
+            assert!(access.is_err(), "{name}");
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
