@@ -128,3 +128,266 @@ fn files_that_would_prove_nothing_are_refused() {
         assert!(err.contains("test.toml"), "{err}");
     }
 }
+
+/// Issue 18, "Done when": `policy assert` against brute force over random configurations.
+///
+/// Each case compiles the demo catalog and principals with a random policy set, writes a random
+/// invariant, and compares the checker's answer with an enumeration written apart from it:
+/// every principal × catalog column × listed jurisdiction, plus `ZZ` standing for every
+/// jurisdiction the catalog does not list, each at the level the gateway's own table plan
+/// gives (`TablePlan`, not the matrix the checker reads), selected by the invariant's
+/// selectors as its documentation states them.
+mod brute_force {
+    use std::collections::BTreeSet;
+
+    use kamei_core::{Jurisdiction, Level};
+    use kamei_policy::{Config, DEMO_FILES};
+    use kamei_report::Invariants;
+    use proptest::prelude::*;
+
+    const ORGS: [&str; 5] = ["line-jp", "line-th", "ldt-shanghai", "naver-kr", "nobody-org"];
+    const COUNTRIES: [&str; 5] = ["JP", "TH", "CN", "KR", "TW"];
+    const ROLES: [&str; 4] = ["support", "engineer", "moderator", "admin"];
+    const JURISDICTIONS: [&str; 5] = ["JP", "TH", "TW", "ID", "ZZ"];
+    const CATEGORIES: [&str; 5] = ["PHONE", "EMAIL", "SUBJECT_KEY", "FREE_TEXT", "MY_NUMBER"];
+    const TABLES: [&str; 4] = ["users", "messages", "reports", "payments"];
+    const ACTIONS: [&str; 3] = ["read_raw", "read_masked", "read_pseudonymized"];
+    const LEVELS: [&str; 4] = ["denied", "pseudonymized", "masked", "raw"];
+
+    fn atom() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (0..ROLES.len()).prop_map(|r| format!("principal.roles.contains(\"{}\")", ROLES[r])),
+            (0..COUNTRIES.len()).prop_map(|c| format!("principal.country == \"{}\"", COUNTRIES[c])),
+            (0..ORGS.len()).prop_map(|o| format!("principal.org == \"{}\"", ORGS[o])),
+            Just("resource.jurisdiction == principal.country".to_owned()),
+            (0..4usize).prop_map(|j| format!("resource.jurisdiction == \"{}\"", JURISDICTIONS[j])),
+            (0..CATEGORIES.len()).prop_map(|c| format!("resource.category == \"{}\"", CATEGORIES[c])),
+            (0..TABLES.len()).prop_map(|t| format!("resource.table == \"{}\"", TABLES[t])),
+        ]
+    }
+
+    fn policy() -> impl Strategy<Value = (bool, usize, Vec<String>)> {
+        (
+            proptest::bool::weighted(0.25),
+            0..ACTIONS.len(),
+            proptest::collection::vec(atom(), 0..3),
+        )
+    }
+
+    fn policies() -> impl Strategy<Value = String> {
+        proptest::collection::vec(policy(), 1..6).prop_map(|list| {
+            list.iter()
+                .enumerate()
+                .map(|(i, (forbid, action, when))| {
+                    let effect = if *forbid { "forbid" } else { "permit" };
+                    let cond = if when.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" when {{ {} }}", when.join(" && "))
+                    };
+                    format!(
+                        "@id(\"p{i}\")\n{effect} (principal, action == Kamei::Action::\"{}\", resource){cond};\n",
+                        ACTIONS[*action]
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// An invariant's selectors, each a subset of names that exist in the demo configuration.
+    #[derive(Debug, Clone)]
+    struct Rule {
+        principals: Vec<String>,
+        orgs: Vec<&'static str>,
+        orgs_except: Vec<&'static str>,
+        countries_except: Vec<&'static str>,
+        tables: Vec<&'static str>,
+        categories: Vec<&'static str>,
+        jurisdictions: Vec<&'static str>,
+        jurisdictions_except: Vec<&'static str>,
+        cross_border: bool,
+        at_most: usize,
+    }
+
+    fn pick<T: Clone + std::fmt::Debug>(from: Vec<T>) -> impl Strategy<Value = Vec<T>> {
+        let n = from.len();
+        proptest::collection::vec(proptest::bool::weighted(0.3), n).prop_map(move |on| {
+            from.iter()
+                .zip(on)
+                .filter(|(_, on)| *on)
+                .map(|(v, _)| v.clone())
+                .collect()
+        })
+    }
+
+    fn rule() -> impl Strategy<Value = Rule> {
+        let principals: Vec<String> = Config::demo()
+            .unwrap()
+            .principals()
+            .iter()
+            .map(|p| p.name.clone())
+            .collect();
+        let orgs = ORGS[..4].to_vec();
+        (
+            (
+                pick(principals),
+                pick(orgs.clone()),
+                pick(orgs),
+                pick(COUNTRIES[..2].to_vec()),
+                pick(TABLES.to_vec()),
+            ),
+            (
+                pick(CATEGORIES.to_vec()),
+                pick(JURISDICTIONS.to_vec()),
+                pick(JURISDICTIONS[..4].to_vec()),
+                proptest::bool::weighted(0.3),
+                0..LEVELS.len(),
+            ),
+        )
+            .prop_map(
+                |(
+                    (principals, orgs, orgs_except, countries_except, tables),
+                    (categories, jurisdictions, jurisdictions_except, cross_border, at_most),
+                )| Rule {
+                    principals,
+                    orgs,
+                    orgs_except,
+                    countries_except,
+                    tables,
+                    categories,
+                    jurisdictions,
+                    jurisdictions_except,
+                    cross_border,
+                    at_most,
+                },
+            )
+    }
+
+    fn toml(rule: &Rule) -> String {
+        let list = |key: &str, v: &[&str]| {
+            if v.is_empty() {
+                String::new()
+            } else {
+                format!("{key} = {v:?}\n")
+            }
+        };
+        let principals: Vec<&str> = rule.principals.iter().map(String::as_str).collect();
+        format!(
+            "[[invariant]]\nname = \"random\"\nat_most = \"{}\"\ncross_border = {}\n{}{}{}{}{}{}{}{}",
+            LEVELS[rule.at_most],
+            rule.cross_border,
+            list("principals", &principals),
+            list("orgs", &rule.orgs),
+            list("orgs_except", &rule.orgs_except),
+            list("countries_except", &rule.countries_except),
+            list("tables", &rule.tables),
+            list("categories", &rule.categories),
+            list("jurisdictions", &rule.jurisdictions),
+            list("jurisdictions_except", &rule.jurisdictions_except),
+        )
+    }
+
+    type Cell = (String, String, String, Option<String>, Level);
+
+    /// Every selected cell and its level, by enumeration.
+    fn brute(config: &Config, rule: &Rule) -> Vec<Cell> {
+        let mut out = Vec::new();
+        let listed: BTreeSet<String> = config
+            .catalog()
+            .jurisdictions
+            .iter()
+            .map(|j| j.to_string())
+            .collect();
+        let has = |list: &[&str], v: &str| list.is_empty() || list.contains(&v);
+        for p in config.principals() {
+            let country = p.country.to_string();
+            if !has(
+                &rule.principals.iter().map(String::as_str).collect::<Vec<_>>(),
+                &p.name,
+            ) || !has(&rule.orgs, &p.org)
+                || rule.orgs_except.contains(&p.org.as_str())
+                || rule.countries_except.contains(&country.as_str())
+            {
+                continue;
+            }
+            for table in &config.catalog().tables {
+                if !has(&rule.tables, &table.name) {
+                    continue;
+                }
+                let Ok(plan) = config.table_plan(&p.name, &table.name) else {
+                    continue;
+                };
+                for column in plan.columns() {
+                    if !has(&rule.categories, column.category().as_str()) {
+                        continue;
+                    }
+                    for j in listed.iter().map(String::as_str).chain(["ZZ"]) {
+                        let unlisted = j == "ZZ";
+                        // `ZZ` stands for infinitely many codes: a list naming any unlisted
+                        // code selects it, an exception never removes all of them, and some
+                        // of them always lie across the principal's border.
+                        let selected = if unlisted {
+                            rule.jurisdictions.is_empty() || rule.jurisdictions.contains(&"ZZ")
+                        } else {
+                            has(&rule.jurisdictions, j)
+                                && !rule.jurisdictions_except.contains(&j)
+                                && (!rule.cross_border || country != j)
+                        };
+                        if !selected {
+                            continue;
+                        }
+                        let decision = if unlisted {
+                            column.fallback()
+                        } else {
+                            column.decision(Some(j.parse::<Jurisdiction>().unwrap()))
+                        };
+                        out.push((
+                            p.name.clone(),
+                            table.name.clone(),
+                            column.column().to_owned(),
+                            (!unlisted).then(|| j.to_owned()),
+                            decision.level,
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn assert_agrees_with_brute_force(policies in policies(), rule in rule()) {
+            let [_, (_, catalog), (_, principals), _] = DEMO_FILES;
+            let config = Config::from_texts(catalog, principals, &policies).unwrap();
+            let text = toml(&rule);
+            let invariants = Invariants::parse(&text, "random.toml").unwrap();
+            let selected = brute(&config, &rule);
+            let want: BTreeSet<Cell> = selected
+                .iter()
+                .filter(|c| c.4.index() > rule.at_most)
+                .cloned()
+                .collect();
+            match invariants.check(&config, "random.toml") {
+                Err(e) => prop_assert!(selected.is_empty(), "{e} but {} cells are selected\n{text}", selected.len()),
+                Ok(outcomes) => {
+                    prop_assert_eq!(outcomes.len(), 1);
+                    prop_assert_eq!(outcomes[0].checked, selected.len(), "{}", text);
+                    let got: BTreeSet<Cell> = outcomes[0]
+                        .violations
+                        .iter()
+                        .map(|d| (
+                            d.principal.clone(),
+                            d.table.clone(),
+                            d.column.clone(),
+                            d.jurisdiction.map(|j| j.to_string()),
+                            d.level,
+                        ))
+                        .collect();
+                    prop_assert_eq!(got, want, "{}", text);
+                }
+            }
+        }
+    }
+}
