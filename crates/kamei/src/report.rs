@@ -31,6 +31,8 @@ pub enum ReportCommand {
         config: ConfigArgs,
         #[command(flatten)]
         filter: FilterArgs,
+        #[command(flatten)]
+        trust: TrustArgs,
         /// Output format (json embeds the signed checkpoint and a proof per cited record; html is a
         /// self-contained page with charts that embeds the same JSON).
         #[arg(long, value_enum, default_value = "table")]
@@ -69,6 +71,8 @@ pub enum ReportCommand {
         /// The subject key (e.g. users.user_id).
         #[arg(long)]
         subject: String,
+        #[command(flatten)]
+        trust: TrustArgs,
         /// Output format (json carries each record's leaf and proof, for an independent verifier).
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
@@ -112,6 +116,25 @@ impl FilterArgs {
     }
 }
 
+/// Whether a report over the log verifies it first.
+#[derive(Debug, clap::Args)]
+pub struct TrustArgs {
+    /// Report on the log without verifying it (a damaged log, or to save the verification's time); the report
+    /// then says so on its first line and in its JSON (`verification`).
+    #[arg(long)]
+    unverified: bool,
+}
+
+impl TrustArgs {
+    pub fn check(&self) -> kamei_report::LogCheck {
+        if self.unverified {
+            kamei_report::LogCheck::Skip
+        } else {
+            kamei_report::LogCheck::Verify
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
     Table,
@@ -140,13 +163,15 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
             log,
             config,
             filter,
+            trust,
             format,
         } => {
             crate::audit::require_log(&log)?;
             let filter = filter.filter()?;
             let config = load_config(&config)?;
             let storage = kamei_audit::LocalDir::new(&log)?;
-            let report = kamei_report::access_report(&storage, config.catalog(), &filter)?;
+            let report =
+                kamei_report::access_report_with(&storage, config.catalog(), &filter, trust.check())?;
             if let Format::Html = format {
                 let page = kamei_report::access_html(&report)?;
                 crate::policy::ok_on_broken_pipe(std::io::stdout().lock().write_all(page.as_bytes()))?;
@@ -155,7 +180,7 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
             print(
                 format,
                 || serde_json::to_string_pretty(&report),
-                || kamei_report::access_text(&report),
+                || warned(&report.verification, kamei_report::access_text(&report)),
             )
         }
         ReportCommand::Triage {
@@ -184,20 +209,33 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
                 || kamei_report::triage_text(&triage),
             )
         }
-        ReportCommand::Subject { log, subject, format } => {
+        ReportCommand::Subject {
+            log,
+            subject,
+            trust,
+            format,
+        } => {
             no_html(format, "subject")?;
             let key: u64 = subject.trim().parse().with_context(|| {
                 format!("--subject `{subject}`: expected a subject key, a whole number such as 42")
             })?;
             crate::audit::require_log(&log)?;
             let storage = kamei_audit::LocalDir::new(&log)?;
-            let history = kamei_report::subject_history(&storage, key)?;
+            let history = kamei_report::subject_history_with(&storage, key, trust.check())?;
             print(
                 format,
                 || serde_json::to_string_pretty(&history),
-                || kamei_report::subject_text(&history),
+                || warned(&history.verification, kamei_report::subject_text(&history)),
             )
         }
+    }
+}
+
+/// A report's text, after the line that says it was not verified, if it was not.
+pub(crate) fn warned(verification: &kamei_report::Verification, text: String) -> String {
+    match verification.warning() {
+        Some(line) => format!("{line}\n{text}"),
+        None => text,
     }
 }
 
