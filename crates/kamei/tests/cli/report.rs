@@ -318,3 +318,41 @@ fn report_access_as_html_embeds_the_json_report_and_other_reports_refuse_html() 
         );
     }
 }
+
+/// Issue 18, item 7: a log that fails verification makes `report access` and `report subject`
+/// refuse in one line that names the first bad entry and the way on; `--unverified` reports
+/// anyway and says so on the first line.
+#[test]
+fn reports_refuse_a_tampered_log_unless_unverified_and_then_say_so_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let incident = incident(dir.path());
+    let audit = dir.path().join("audit");
+    // One letter of record 200's statement: the leaf stays canonical JSON, only the tree knows.
+    let bundle = audit.join("tile/entries/000");
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let entry = kamei_audit::parse_bundle(&bytes).entries[200];
+    let start = entry.as_ptr() as usize - bytes.as_ptr() as usize;
+    let at = start + entry.windows(13).position(|w| w == b"\"statement\":\"").unwrap() + 13;
+    bytes[at] ^= 0x01;
+    std::fs::write(&bundle, bytes).unwrap();
+    let log = audit.to_str().unwrap();
+    let subject = incident.touched.keys().next().unwrap().to_string();
+    for args in [
+        vec!["report", "access", "--log", log],
+        vec!["report", "subject", "--log", log, "--subject", &subject],
+    ] {
+        let out = run(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let line = err.lines().last().unwrap();
+        assert!(
+            line.contains("fails verification at index 200"),
+            "{args:?}: {err}"
+        );
+        assert!(line.contains("--unverified"), "{args:?}: {err}");
+        let mut unverified = args.clone();
+        unverified.push("--unverified");
+        let text = stdout_of(&unverified);
+        assert!(text.starts_with("UNVERIFIED: "), "{args:?}: {text}");
+    }
+}
