@@ -16,6 +16,9 @@
 //! [`Transform`] is a catalog's choice of how a level is applied to a column where the default
 //! does not suit.
 //!
+//! [`digit`] is the one table of decimal digits in every script, shared by the detector and
+//! the masks so that a digit one reads the other hides.
+//!
 //! The logic here is the logic that keeps those types true: a plan's fields are private and its
 //! constructors keep the fail-closed fallback for unknown jurisdictions and every column's
 //! owner. This crate does not detect, decide or transform anything, and depends on nothing of
@@ -35,6 +38,7 @@
 mod category;
 pub mod check_digit;
 mod column_type;
+pub mod digit;
 mod jurisdiction;
 mod level;
 mod pii_type;
