@@ -79,7 +79,7 @@ const WORDS: &[(&str, Ctx)] = &[
     ("邮箱", Ctx::EMAIL),
     ("邮件", Ctx::EMAIL),
     ("電郵", Ctx::EMAIL),
-    ("이메일", Ctx::EMAIL),
+    // Non-ASCII words match inside longer ones: 메일 is in 이메일 too.
     ("메일", Ctx::EMAIL),
     ("surel", Ctx::EMAIL),
     ("メール", Ctx::EMAIL),
@@ -305,44 +305,13 @@ const ORDER_LABELS: &[&str] = &[
 const LABEL_PUNCTUATION: [char; 10] = [' ', '\u{3000}', ':', '：', '#', '＃', '=', '＝', 'は', '№'];
 const LABEL_SUFFIXES: [&str; 8] = ["No.", "no.", "NO.", "No", "no", "ｎｏ．", "No．", "Nr."];
 
-/// The last bytes that text ending in an order label, its punctuation or its suffix can have
-/// (both cases of ASCII letters): a table built at compile time.
-const LABEL_ENDS: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut k = 0;
-    while k < ORDER_LABELS.len() {
-        let b = ORDER_LABELS[k].as_bytes();
-        let c = b[b.len() - 1];
-        t[c as usize] = true;
-        t[c.to_ascii_uppercase() as usize] = true;
-        k += 1;
-    }
-    let mut k = 0;
-    while k < LABEL_SUFFIXES.len() {
-        let b = LABEL_SUFFIXES[k].as_bytes();
-        t[b[b.len() - 1] as usize] = true;
-        k += 1;
-    }
-    let mut k = 0;
-    while k < LABEL_PUNCTUATION.len() {
-        let mut buf = [0u8; 4];
-        let b = LABEL_PUNCTUATION[k].encode_utf8(&mut buf).as_bytes();
-        t[b[b.len() - 1] as usize] = true;
-        k += 1;
-    }
-    t
-};
-
 /// Whether an order label ends right before `start`, with only label punctuation (`:`, `#`,
-/// `No.`, `は`, spaces) between.
+/// `No.`, `は`, spaces) between. Asked only where a negative word is around and a span would
+/// be reported, so it needs no table of its own to turn most numbers away fast.
 pub(crate) fn order_label_before(text: &str, start: usize) -> bool {
     let Some(before) = text.get(..start) else {
         return false;
     };
-    // Most numbers follow something no label or label punctuation ends with (電話, 携帯, →).
-    if !before.as_bytes().last().is_some_and(|&c| LABEL_ENDS[c as usize]) {
-        return false;
-    }
     let mut t = before.trim_end_matches(LABEL_PUNCTUATION);
     // "Order No. 123", "注文No．", "order number: 123".
     for suffix in LABEL_SUFFIXES {

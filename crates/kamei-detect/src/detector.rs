@@ -177,12 +177,12 @@ impl Detector {
         out: &mut Vec<Candidate>,
     ) -> usize {
         let b = text.as_bytes();
-        let Some((c, len)) = digit::decode(b, i) else {
+        let Some((c, len)) = digit::char_at(b, i) else {
             return i + 1;
         };
-        if digit::value(c).is_some() {
+        if kamei_core::digit::value(c).is_some() {
             self.digits(text, ctx, i, run, out)
-        } else if email::starts_marker(b, i, c) {
+        } else if email::starts_marker(b, i, u32::from(c)) {
             spelled_email(text, i, ctx, out).max(i + len)
         } else {
             i + len
@@ -397,10 +397,11 @@ const MAY_START: [u64; 1024] = {
         }
     }
     let mut k = 0;
-    while k < digit::SCRIPT_ZEROS.len() {
-        let z = digit::SCRIPT_ZEROS[k];
+    while k < kamei_core::digit::ND_ZEROS.len() {
+        let z = kamei_core::digit::ND_ZEROS[k];
         let mut d = 0;
-        while d < 10 && z + d < 0x10000 {
+        // ASCII and full-width digits have triggers of their own.
+        while d < 10 && z >= 0x80 && z != 0xFF10 && z + d < 0x10000 {
             let p = pair(z + d);
             bits[p / 64] |= 1 << (p % 64);
             d += 1;
@@ -408,8 +409,8 @@ const MAY_START: [u64; 1024] = {
         k += 1;
     }
     let mut k = 0;
-    while k < digit::KANJI.len() {
-        let p = pair(digit::KANJI[k].0);
+    while k < kamei_core::digit::KANJI.len() {
+        let p = pair(kamei_core::digit::KANJI[k].0 as u32);
         bits[p / 64] |= 1 << (p % 64);
         k += 1;
     }

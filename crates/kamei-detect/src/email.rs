@@ -20,7 +20,7 @@
 use kamei_core::PiiType;
 
 use crate::context::{Ctx, TextContext};
-use crate::digit::decode;
+use crate::digit::char_at;
 use crate::names::Found;
 
 /// At-markers that are not an `@` character: spelled, bracketed or a stand-in symbol, ASCII
@@ -100,7 +100,8 @@ const GENERIC_TLDS: &[&[u8]] = &[
 ];
 
 /// The first labels of the domains of the mail providers people in the service's countries
-/// use most: an address at one needs no other proof that it is an address.
+/// use most: an address at one needs no other proof that it is an address. Not the ones that
+/// are also words (`me`, `i`, `au`, `live`, `mac`): `See you at Live.com` is prose.
 const MAIL_PROVIDERS: &[&str] = &[
     "gmail",
     "googlemail",
@@ -108,19 +109,14 @@ const MAIL_PROVIDERS: &[&str] = &[
     "ymail",
     "hotmail",
     "outlook",
-    "live",
     "msn",
     "icloud",
-    "me",
-    "mac",
     "aol",
     "proton",
     "protonmail",
     "docomo",
     "ezweb",
-    "au",
     "softbank",
-    "i",
     "naver",
     "hanmail",
     "daum",
@@ -309,32 +305,66 @@ fn not_personal(b: &[u8], s: usize, e: usize, tld: &[u8], density: bool) -> bool
     FILE_EXTENSIONS.iter().any(tld_lower) || density || scp || url_user
 }
 
-/// A character of an address, folded to ASCII: ASCII itself, or a full-width form
-/// (U+FF01..U+FF5E, NFKC's fold of which is ASCII). Returns the folded byte and the length.
+/// A character of an address, folded to ASCII: ASCII itself, a full-width form
+/// (U+FF01..U+FF5E) or a mathematical letter or digit (`𝐭𝐚𝐫𝐨`, U+1D400..), the forms whose
+/// NFKC fold is ASCII. Returns the folded byte and the length.
 pub(crate) fn folded_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
     let c = *b.get(i)?;
     if c < 0x80 {
         return Some((c, 1));
     }
-    if c != 0xEF {
+    if c != 0xEF && c != 0xF0 {
         return None;
     }
-    match decode(b, i)? {
-        (cp @ 0xFF01..=0xFF5E, 3) => Some(((cp - 0xFEE0) as u8, 3)),
-        _ => None,
-    }
+    let (ch, len) = char_at(b, i)?;
+    let u = u32::from(ch);
+    let folded = match u {
+        0xFF01..=0xFF5E => u - 0xFEE0,
+        // Thirteen alphabets (bold, italic, script, fraktur, …) of A-Z then a-z.
+        0x1D400..=0x1D6A3 => match (u - 0x1D400) % 52 {
+            k @ 0..26 => u32::from(b'A') + k,
+            k => u32::from(b'a') + k - 26,
+        },
+        0x1D7CE..=0x1D7FF => u32::from(b'0') + (u - 0x1D7CE) % 10,
+        _ => return None,
+    };
+    Some((u8::try_from(folded).ok()?, len))
 }
 
 /// The folded character that ends at `i`.
 pub(crate) fn folded_before(b: &[u8], i: usize) -> Option<(u8, usize)> {
     match i.checked_sub(1).map(|k| b[k]) {
         Some(c) if c < 0x80 => Some((c, 1)),
-        Some(_) => {
-            let k = i.checked_sub(3)?;
-            folded_at(b, k).filter(|&(_, l)| l == 3)
-        }
+        Some(_) => [3, 4].into_iter().find_map(|len| {
+            let k = i.checked_sub(len)?;
+            folded_at(b, k).filter(|&(_, l)| l == len)
+        }),
         None => None,
     }
+}
+
+/// A character of an address as [`folded_at`] reads it, or a letter of the scripts whose
+/// letters look like Latin ones (Latin-1 and Extended, Greek, Cyrillic), read as `x`: one
+/// `о` (U+043E) in `tarо@gmail.com` must not carry the whole address past the redactor.
+fn addr_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
+    folded_at(b, i).or_else(|| {
+        let (c, len) = char_at(b, i)?;
+        look_alike(c).then_some((b'x', len))
+    })
+}
+
+/// The character of an address that ends at `i`, as [`addr_at`] reads it.
+fn addr_before(b: &[u8], i: usize) -> Option<(u8, usize)> {
+    folded_before(b, i).or_else(|| {
+        let k = i.checked_sub(2)?;
+        let (c, len) = char_at(b, k)?;
+        (len == 2 && look_alike(c)).then_some((b'x', 2))
+    })
+}
+
+/// A letter that passes for a Latin one: Latin-1 and Latin Extended-A/B, Greek, Cyrillic.
+fn look_alike(c: char) -> bool {
+    matches!(c, '\u{C0}'..='\u{24F}' | '\u{370}'..='\u{4FF}') && c.is_alphabetic()
 }
 
 /// After at most one space (ASCII or ideographic) at `i`.
@@ -417,7 +447,7 @@ fn local_part(b: &[u8], end: usize) -> Option<(usize, bool)> {
     let mut chars = 0;
     loop {
         let word_end = s;
-        while let Some((c, l)) = folded_before(b, s)
+        while let Some((c, l)) = addr_before(b, s)
             && is_local(c)
             && chars < 64
         {
@@ -446,11 +476,52 @@ fn local_part(b: &[u8], end: usize) -> Option<(usize, bool)> {
     let mut k = s;
     let mut alnum = false;
     while k < end {
-        let Some((c, l)) = folded_at(b, k) else { break };
+        let Some((c, l)) = addr_at(b, k) else { break };
         alnum |= c.is_ascii_alphanumeric();
         k += l;
     }
     (s < end && alnum).then_some((s, spelled))
+}
+
+/// Words of English prose that come before `at` (`sign in at`, `I work at`, `see you at`,
+/// `it is at`): a local part that is one of them is no handle. Lower case; compared ASCII
+/// case-insensitively.
+const PROSE_BEFORE_AT: &[&str] = &[
+    "a", "all", "also", "am", "an", "and", "are", "as", "at", "based", "be", "been", "both", "but", "buy",
+    "bought", "by", "employed", "find", "for", "found", "from", "get", "go", "going", "got", "he", "her",
+    "here", "him", "hired", "hosted", "i", "in", "intern", "is", "it", "its", "job", "listed", "live",
+    "lived", "lives", "living", "located", "log", "logged", "look", "looked", "looking", "me", "meet", "my",
+    "not", "now", "of", "off", "on", "one", "only", "or", "our", "out", "posted", "see", "sell", "she",
+    "shop", "shopping", "sign", "signed", "so", "sold", "stay", "staying", "still", "study", "studying",
+    "that", "the", "them", "then", "there", "they", "this", "to", "today", "up", "us", "was", "we", "went",
+    "were", "with", "work", "worked", "working", "works", "you", "your",
+];
+
+/// Whether the local part `b[s..end]` before a spelled or stand-in marker `marker` looks like
+/// a handle: a digit or `. _ - +` in it, or a word that is not English prose before `at`
+/// and, before a stand-in star (`NEW★Amazon.co.jp`), not a capitalised advertising word.
+fn handle_like(b: &[u8], s: usize, end: usize, marker: &[u8]) -> bool {
+    let mut word = [0u8; 64];
+    let mut n = 0;
+    let mut upper = 0;
+    let mut k = s;
+    while k < end
+        && n < word.len()
+        && let Some((c, l)) = addr_at(b, k)
+    {
+        if c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-' | b'+') {
+            return true;
+        }
+        upper += usize::from(c.is_ascii_uppercase());
+        word[n] = c.to_ascii_lowercase();
+        n += 1;
+        k += l;
+    }
+    let star = marker == "★".as_bytes() || marker == "☆".as_bytes();
+    if star && n >= 2 && upper == n {
+        return false;
+    }
+    !PROSE_BEFORE_AT.iter().any(|w| w.as_bytes() == &word[..n])
 }
 
 /// An address around the marker at `b[ms..me]`, with its parts in full-width forms, spaced
@@ -478,8 +549,9 @@ fn loose(
         skip_space(b, me)
     };
     // `thanks @taro.jp` is a mention: a symbol spaced on one side only must be so on the
-    // other too (`taro @ example.com`).
-    if marker == Marker::Symbol && local_end < ms && domain_start == me {
+    // other too (`taro @ example.com`), unless what follows is a mail provider's domain
+    // (`taro @gmail.com`), which no one is mentioned by.
+    if marker == Marker::Symbol && local_end < ms && domain_start == me && !mail_provider(b, me) {
         return me;
     }
     let spaced = local_end < ms || domain_start > me;
@@ -495,7 +567,7 @@ fn loose(
     let mut len = 0;
     loop {
         let mut n = 0;
-        while let Some((c, l)) = folded_at(b, e)
+        while let Some((c, l)) = addr_at(b, e)
             && (c.is_ascii_alphanumeric() || c == b'-')
             && n < label.len()
         {
@@ -515,7 +587,7 @@ fn loose(
         label_end = e;
         match dot_after(b, e) {
             Some((next, spelled))
-                if len < 255 && folded_at(b, next).is_some_and(|(c, _)| c.is_ascii_alphanumeric()) =>
+                if len < 255 && addr_at(b, next).is_some_and(|(c, _)| c.is_ascii_alphanumeric()) =>
             {
                 dot_spelled |= spelled;
                 e = next;
@@ -538,6 +610,15 @@ fn loose(
     if marker == Marker::Word
         && !dot_spelled
         && !mail_provider(b, domain_start)
+        && !ctx.around(s, e).has(Ctx::EMAIL)
+    {
+        return me;
+    }
+    // `Sign in at outlook.com`, `The file is at docs [dot] google [dot] com`,
+    // `NEW★Amazon.co.jp`: a word of prose before a spelled marker is no handle.
+    if marker != Marker::Symbol
+        && !local_spelled
+        && !handle_like(b, s, local_end, &b[ms..me])
         && !ctx.around(s, e).has(Ctx::EMAIL)
     {
         return me;

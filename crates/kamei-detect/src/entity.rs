@@ -73,11 +73,13 @@ pub fn redact_mask(text: &str, entities: &[Entity]) -> String {
 
 /// Masks letters and digits (`*`, or `＊` for wide characters) and keeps separators, so
 /// `090-1234-5678` becomes `***-****-****` and a reader still sees what kind of value it was.
+/// A digit is every character kamei-core's digit table knows, symbols among them: the `○` of
+/// `○九○…` is a zero the detector read, and must not stay readable.
 pub fn mask(matched: &str) -> String {
     matched
         .chars()
         .map(|c| {
-            if c.is_alphanumeric() {
+            if c.is_alphanumeric() || kamei_core::digit::value(c).is_some() {
                 if c.len_utf8() == 1 { '*' } else { '＊' }
             } else {
                 c
@@ -126,6 +128,14 @@ mod tests {
         let ents = [e(PiiType::Phone, 5, 18)];
         assert_eq!(redact_tag(text, &ents), "call <PHONE> now");
         assert_eq!(redact_mask(text, &ents), "call ***-****-**** now");
+    }
+
+    /// Regression (review item 7): `○` is a symbol to `is_alphanumeric`, and stayed readable.
+    #[test]
+    fn mask_hides_every_digit_the_table_knows() {
+        assert_eq!(mask("○九○一二三○五六七八"), "＊＊＊＊＊＊＊＊＊＊＊");
+        assert_eq!(mask("๐๘๑-๒๓๔"), "＊＊＊-＊＊＊");
+        assert_eq!(mask("a★b・c"), "*★*・*");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use kamei_core::PiiType;
 
 use crate::context::Ctx;
-use crate::digit::{self, Family};
+use crate::digit;
 use crate::validate;
 
 /// The most digit groups a run may have; a longer run is split at this point. Sixteen lets
@@ -31,9 +31,13 @@ pub(crate) enum Sep {
     /// 月.
     Month,
     /// A symbol or emoji put between digits to hide them from filters: `_ * ~ | #`, `〜 ・ ★ ♪`,
-    /// `📞 ✨ ❤️` (with their variation selectors and joiners), and the の of a number read
-    /// aloud (`〇九〇の一二三四の五六七八`).
+    /// `· •`, arrows and geometric shapes (`→ ⬛ ■`), `📞 ✨ ❤️ 🇯🇵` (with their variation
+    /// selectors and joiners), a keycap's mark (`0️⃣9️⃣0️⃣`), and the の of a number read aloud
+    /// (`〇九〇の一二三四の五六七八`).
     Other,
+    /// A list's comma, `,` `、` `，`: between a phone's groups only (`090、1234、5678`), since
+    /// a comma also groups the thousands of an amount.
+    List,
 }
 
 impl Sep {
@@ -51,6 +55,7 @@ const CLOSE: u16 = Sep::Close.bit();
 const YEAR: u16 = Sep::Year.bit();
 const MONTH: u16 = Sep::Month.bit();
 const OTHER: u16 = Sep::Other.bit();
+const LIST: u16 = Sep::List.bit();
 
 /// The separator at `b[i]` and its length in bytes.
 pub(crate) fn sep_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
@@ -64,17 +69,25 @@ pub(crate) fn sep_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
         b'(' => Some((Sep::Open, 1)),
         b')' => Some((Sep::Close, 1)),
         b'_' | b'*' | b'~' | b'|' | b'#' => Some((Sep::Other, 1)),
+        // Not before a space: `June 9, 1995` is a day and a year.
+        b',' if b.get(i + 1).is_some_and(|&c| c != b' ') => Some((Sep::List, 1)),
+        // ·
+        0xC2 if tail.0 == Some(0xB7) => Some((Sep::Other, 2)),
         0xE2 => match tail {
             (Some(0x80), Some(0x90..=0x95)) | (Some(0x88), Some(0x92)) => Some((Sep::Hyphen, 3)),
-            // Miscellaneous symbols and dingbats (★ ☆ ♪ ♡ ❤ ✨ ☎), ⭐, the emoji joiner.
-            (Some(0x98..=0x9E), Some(0x80..=0xBF)) | (Some(0xAD), Some(0x90)) | (Some(0x80), Some(0x8D)) => {
-                Some((Sep::Other, 3))
-            }
+            // Miscellaneous symbols and dingbats (★ ☆ ♪ ♡ ❤ ✨ ☎), arrows (→ ⇒), technical
+            // symbols (⌚ ⏰), block elements and geometric shapes (■ ▲ ◆) but the ○ that is a
+            // zero (U+25CB), U+2B00.. (⬛ ⬆ ⭐), • ‧, the emoji joiner and a keycap's U+20E3.
+            (Some(0x98..=0x9E | 0x86 | 0x87 | 0x8C..=0x8F | 0x96 | 0xAC..=0xAF), Some(0x80..=0xBF))
+            | (Some(0x97), Some(0x80..=0x8A | 0x8C..=0xBF))
+            | (Some(0x80), Some(0x8D | 0xA2 | 0xA7))
+            | (Some(0x83), Some(0xA3)) => Some((Sep::Other, 3)),
             _ => None,
         },
         0xE3 => match tail {
             (Some(0x83), Some(0xBC)) => Some((Sep::Hyphen, 3)),
             (Some(0x80), Some(0x80)) => Some((Sep::Space, 3)),
+            (Some(0x80), Some(0x81)) => Some((Sep::List, 3)),
             // 〜 ・, and の as a number is read aloud (ゼロキューゼロの…).
             (Some(0x80), Some(0x9C)) | (Some(0x83), Some(0xBB)) | (Some(0x81), Some(0xAE)) => {
                 Some((Sep::Other, 3))
@@ -87,14 +100,15 @@ pub(crate) fn sep_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
             (Some(0xBC), Some(0x89)) => Some((Sep::Close, 3)),
             (Some(0xBC), Some(0x8E)) => Some((Sep::Dot, 3)),
             (Some(0xBC), Some(0x8F)) => Some((Sep::Slash, 3)),
+            (Some(0xBC), Some(0x8C)) => Some((Sep::List, 3)),
             // ～ ｜ ･ ＿ ＊ ＃ and the emoji variation selector.
             (Some(0xBD), Some(0x9E | 0x9C | 0xA5))
             | (Some(0xBC), Some(0xBF | 0x8A | 0x83))
             | (Some(0xB8), Some(0x8F)) => Some((Sep::Other, 3)),
             _ => None,
         },
-        // Emoji (U+1F300..U+1FAFF).
-        0xF0 if tail.0 == Some(0x9F) && matches!(tail.1, Some(0x8C..=0xAB)) && b.len() > i + 3 => {
+        // Emoji and pictographs (U+1F000..U+1FAFF: the regional indicators of flags, 🇯🇵, too).
+        0xF0 if tail.0 == Some(0x9F) && matches!(tail.1, Some(0x80..=0xAB)) && b.len() > i + 3 => {
             Some((Sep::Other, 4))
         }
         0xE5 if tail == (Some(0xB9), Some(0xB4)) => Some((Sep::Year, 3)),
@@ -130,7 +144,24 @@ pub(crate) struct Run {
     /// Byte offset of a leading `+` or `(`.
     lead: Option<usize>,
     plus: bool,
+    /// Whether the last digit taken was a kanji numeral.
+    last_kanji: bool,
     pub(crate) end: usize,
+}
+
+/// Whether a group of digits may open at `b[i]`: a digit, but not a kanji numeral that is part
+/// of a word: one that leans on the Han character after it (一緒, 九州, 参加), or one after a
+/// Han character with a digit of another form right after it (`唯一090-…`, `第一0120…`).
+fn opens_group(b: &[u8], i: usize) -> bool {
+    match digit::at(b, i) {
+        Some(d) if d.kanji => {
+            let leans_on_word = digit::kanji_in_word(b, i, d.len);
+            let ends_word = digit::han_before(b, i) && digit::at(b, i + d.len).is_some_and(|n| !n.kanji);
+            !(leans_on_word || ends_word)
+        }
+        Some(_) => true,
+        None => false,
+    }
 }
 
 impl Run {
@@ -152,11 +183,13 @@ impl Run {
             self.lead = Some(i);
             i += l;
         }
-        let mut family = None;
         loop {
             let start = i;
             let d0 = self.digits.len();
-            while let Some(l) = self.digit(b, i, &mut family) {
+            if !opens_group(b, i) {
+                break;
+            }
+            while let Some(l) = self.digit(b, i, i == start) {
                 i += l;
             }
             if i == start {
@@ -179,7 +212,7 @@ impl Run {
                 j += l;
                 k += 1;
             }
-            if k > 0 && self.groups.len() < MAX_GROUPS && self.starts_group(b, j, family) {
+            if k > 0 && self.groups.len() < MAX_GROUPS && opens_group(b, j) {
                 self.seps.push(set);
                 i = j;
             } else {
@@ -189,24 +222,18 @@ impl Run {
         self.end = self.groups.last().map_or(i, |g| g.end);
     }
 
-    /// Takes the digit at `b[i]` into the run if it is of the run's family (the first digit
-    /// sets it), returning its length. A kanji numeral that begins a word (一緒, 二十) is no digit.
+    /// Takes the digit at `b[i]` into the run, returning its length. Digits of every form
+    /// mix (`090-12三4-5678`); a kanji numeral after a digit of another form that leans on the
+    /// Han character after it (`…5678一緒に`) is the word's, and ends the group.
     #[inline]
-    fn digit(&mut self, b: &[u8], i: usize, family: &mut Option<Family>) -> Option<usize> {
-        let (d, l, f) = digit::at(b, i)?;
-        if family.is_some_and(|g| g != f) || (f == Family::Kanji && digit::kanji_in_word(b, i, l)) {
+    fn digit(&mut self, b: &[u8], i: usize, first: bool) -> Option<usize> {
+        let d = digit::at(b, i)?;
+        if d.kanji && !first && !self.last_kanji && digit::kanji_in_word(b, i, d.len) {
             return None;
         }
-        *family = Some(f);
-        self.digits.push(d);
-        Some(l)
-    }
-
-    /// Whether a digit of the run's family starts at `b[j]`, after a separator.
-    fn starts_group(&self, b: &[u8], j: usize, family: Option<Family>) -> bool {
-        digit::at(b, j).is_some_and(|(_, l, f)| {
-            Some(f) == family && !(f == Family::Kanji && digit::kanji_in_word(b, j, l))
-        })
+        self.last_kanji = d.kanji;
+        self.digits.push(d.ascii);
+        Some(d.len)
     }
 
     /// How many digits the run holds.
@@ -292,6 +319,10 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
     let mut end = groups[groups.len() - 1].end;
     let lens = |k: usize| groups[k].d1 - groups[k].d0;
     let ctx = s.ctx;
+    // `〒○○○-○○○○`, `○○○-○○○○-○○○○`, `000-0000`: a form's placeholder, not a value.
+    if d.iter().all(|&x| x == b'0') {
+        return Some(Verdict::NotPersonal);
+    }
     let found = |pii_type, start, end, score: f32| {
         if score < crate::detector::MIN_SCORE {
             return None;
@@ -373,13 +404,13 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
 
     // International numbers (E.164): a country code, then 7 to 14 digits.
     if plus {
-        if (8..=15).contains(&n) && d[0] != b'0' && only(HYPHEN | SPACE | OPEN | CLOSE | DOT | OTHER) {
+        if (8..=15).contains(&n) && d[0] != b'0' && only(HYPHEN | SPACE | OPEN | CLOSE | DOT | OTHER | LIST) {
             return found(PiiType::Phone, start, end, adjust(0.9, ctx, Ctx::PHONE));
         }
         return None;
     }
 
-    let phone_seps = only(HYPHEN | SPACE | OPEN | CLOSE | DOT | OTHER);
+    let phone_seps = only(HYPHEN | SPACE | OPEN | CLOSE | DOT | OTHER | LIST);
     // Only phones keep a leading bracket.
     let bare = groups[0].start;
 
@@ -435,12 +466,14 @@ pub(crate) fn classify(text: &str, run: &Run, gi: usize, gj: usize, s: &Surround
         return found(PiiType::BankAccount, bare, end, 0.85);
     }
 
-    // Cards: Luhn and an issuer's range and length, grouped as cards are printed.
+    // Cards: Luhn and an issuer's range and length, grouped as cards are printed. One digit at
+    // a time (`4 1 1 1 …`) only next to a card word: a tenth of all lists of single digits
+    // (survey answers `4 5 3 2 5 4 …`) pass Luhn.
     if (13..=19).contains(&n)
         && only(HYPHEN | SPACE | OTHER)
         && (groups.len() == 1
             || (0..groups.len()).all(|k| (3..=6).contains(&lens(k)))
-            || (0..groups.len()).all(|k| lens(k) == 1))
+            || ((0..groups.len()).all(|k| lens(k) == 1) && ctx.has(Ctx::CARD)))
         && validate::luhn(d)
         && validate::card_issuer(d)
     {
