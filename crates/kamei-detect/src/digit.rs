@@ -117,19 +117,13 @@ mod tests {
         digits(s).into_iter().map(|d| d.ascii as char).collect()
     }
 
+    /// The values are kamei-core's table (tested there); here, that each form is read in
+    /// place with its length, through the fast ASCII and full-width branches or the other.
     #[test]
-    fn every_form_decodes_to_its_ascii_digit() {
-        assert_eq!(values("0123456789"), "0123456789");
-        assert_eq!(values("０１２３４５６７８９"), "0123456789");
-        assert_eq!(values("〇一二三四五六七八九"), "0123456789");
-        assert_eq!(values("零壱弐参四伍陸七捌玖"), "0123456789");
-        assert_eq!(values("○壹貳參肆五六柒八九幺贰叁陆"), "01234567891236");
-        assert_eq!(values("๐๑๒๓๔๕๖๗๘๙"), "0123456789");
-        assert_eq!(values("٠١٢٣٤٥٦٧٨٩"), "0123456789");
-        assert_eq!(values("۰۱۲۳۴۵۶۷۸۹"), "0123456789");
-        assert_eq!(values("०१२३४५६७८९"), "0123456789");
-        assert_eq!(values("၀၁၂၃၄၅၆၇၈၉"), "0123456789");
-        assert_eq!(values("𝟎𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗𝟘𝟡"), "012345678909");
+    fn every_form_decodes_in_place_to_its_ascii_digit() {
+        assert_eq!(values("09０９〇九○玖๐๙٠٩𝟎𝟗"), "09090909090909");
+        let lens: Vec<usize> = digits("0０〇๐٠𝟎").into_iter().map(|d| d.len).collect();
+        assert_eq!(lens, [1, 3, 3, 3, 2, 4]);
     }
 
     #[test]

@@ -16,7 +16,8 @@
 //!
 //! Values written to slip past filters are read as what they are: full-width letters and
 //! digits, ＠ and ．, kanji numerals and the decimal digits of every script (`digit.rs`),
-//! digits split by spaces, dots, symbols, emoji or の, and e-mail addresses with spelled or
+//! digit forms mixed in one number (`090-12三4-5678`), digits split by spaces, dots, commas,
+//! symbols, arrows, keycaps, flags and other emoji or の, and e-mail addresses with spelled or
 //! stand-in separators (`taro at example dot com`, `taroアットexample.jp`, `taro★example.jp`:
 //! `email.rs`). Each form is folded only inside a candidate, so the reported offsets are byte
 //! offsets into the original text.
