@@ -57,7 +57,7 @@ pub use merkle::{
     Hash, ProofError, Tree, empty_root, leaf_hash, node_hash, verify_consistency, verify_inclusion,
 };
 pub use query::{Match, Query, subjects_seen};
-pub use record::{Action, AuditRecord, RecordError, RecordInput};
+pub use record::{Action, AuditRecord, CONFIGURER, RecordError, RecordInput};
 pub use redact::redact_statement;
 pub use storage::{LocalDir, LogStorage};
 pub use subjects::SubjectSet;

@@ -250,6 +250,10 @@ fn name_ok(s: &str) -> bool {
     !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control)
 }
 
+/// The principal of `configure` records: the server is the actor when a configuration is
+/// loaded or reloaded. Reports find the configurations in force by it.
+pub const CONFIGURER: &str = "kamei serve";
+
 impl RecordInput {
     /// A `configure` record: the gateway started with, or reloaded, a configuration. The
     /// server is the actor, so the record names it (principal `kamei serve`, country `ZZ`:
@@ -257,7 +261,7 @@ impl RecordInput {
     pub fn configure(time: String, statement: String, policies: Vec<String>) -> RecordInput {
         RecordInput {
             time,
-            principal: "kamei serve".into(),
+            principal: CONFIGURER.into(),
             org: "kamei".into(),
             country: "ZZ".into(),
             client_addr: "127.0.0.1".into(),
@@ -533,6 +537,12 @@ impl AuditRecord {
 
     pub fn principal(&self) -> &str {
         &self.principal
+    }
+
+    /// In a closing record (the end of a streamed result), the index of the opening record it
+    /// completes; `None` in every other record.
+    pub fn opens(&self) -> Option<u64> {
+        self.opens
     }
 
     /// Why the statement stopped before its end, if it did.

@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use kamei_core::PiiType;
+use kamei_core::{PiiType, thousands};
 
 use crate::country::{self, Country, PhoneStyle};
 use crate::person;
@@ -424,18 +424,6 @@ fn is_mobile(phone: &str, country: Country) -> bool {
         Country::Id => &["08", "628"],
     };
     prefixes.iter().any(|p| digits.starts_with(p))
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn capitalise(s: &str) -> String {
