@@ -559,12 +559,6 @@ impl AuditRecord {
         self.rows
     }
 
-    /// In a closing record: the index of the opening record of the same streamed statement.
-    /// A report counts the statement once, at its opening record (see kamei-report access.rs).
-    pub fn opens(&self) -> Option<u64> {
-        self.opens
-    }
-
     /// The ticket the client declared (`SET kamei.ticket`), if any.
     pub fn ticket(&self) -> Option<&str> {
         self.ticket.as_deref()

@@ -34,4 +34,14 @@ pub enum ReportError {
     /// in kamei, as every report serializes.
     #[error("cannot write the report as JSON (a bug in kamei): {0}")]
     Json(#[from] serde_json::Error),
+    /// A discovery time long before the reads it is about is almost surely a mistyped date;
+    /// deadlines computed from it would look valid and be wrong, so the triage refuses it.
+    #[error(
+        "--discovered `{discovered}` is more than a year before the selection's first read ({first_read}); check the date"
+    )]
+    DiscoveredBeforeReads { discovered: String, first_read: String },
+    /// Without `--config`, the triage compares with the configuration the log says was last
+    /// in force, and it can only rebuild that when it is the built-in demo configuration.
+    #[error("{0}; pass --config with the configuration in force (its kamei.toml)")]
+    NoConfiguration(String),
 }

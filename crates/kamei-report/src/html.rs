@@ -20,7 +20,7 @@ use crate::error::ReportError;
 use crate::escape::{html as esc, json_in_script};
 use crate::svg;
 use crate::text::level_ja;
-use crate::triage::thousands;
+use kamei_core::thousands;
 
 const STYLE: &str = r#"
 :root { --ink: #1d2430; --muted: #5d6778; --line: #dde2ea; --raw: #c0392b; --masked: #d68910; --pseudo: #2874a6; }

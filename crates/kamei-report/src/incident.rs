@@ -16,7 +16,7 @@
 //! [`Incident`] keeps what was written, counted as it was written, so that tests can check
 //! the reports against it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use kamei_audit::record::{ColumnRead, SubjectGroup, SubjectsInput};
@@ -25,6 +25,7 @@ use kamei_core::{Category, Level};
 use kamei_policy::Config;
 
 use crate::error::ReportError;
+use crate::grants::Grants;
 
 /// The principal whose reads the incident is about.
 pub const CONTRACTOR: &str = "cn_contractor";
@@ -134,50 +135,6 @@ fn jurisdiction_of(key: u64) -> &'static str {
     }
 }
 
-/// (principal, table, column, jurisdiction).
-type Cell = (String, String, String, String);
-
-/// The levels a configuration decides: (principal, table, column, jurisdiction) → level, and
-/// the deciding policies.
-struct Levels {
-    levels: HashMap<Cell, (Level, Vec<String>)>,
-    categories: HashMap<(String, String), Category>,
-}
-
-impl Levels {
-    fn of(config: &Config) -> Levels {
-        let mut levels = HashMap::new();
-        let mut categories = HashMap::new();
-        for r in config.matrix() {
-            levels.insert(
-                (
-                    r.principal.to_owned(),
-                    r.table.to_owned(),
-                    r.column.to_owned(),
-                    r.jurisdiction.to_string(),
-                ),
-                (r.level, r.policies.iter().map(|p| (*p).to_owned()).collect()),
-            );
-            categories.insert((r.table.to_owned(), r.column.to_owned()), r.category);
-        }
-        Levels { levels, categories }
-    }
-
-    fn level(&self, principal: &str, table: &str, column: &str, jurisdiction: &str) -> (Level, &[String]) {
-        // Fail closed, as the gateway does: what the configuration does not decide is denied.
-        self.levels
-            .get(&(principal.into(), table.into(), column.into(), jurisdiction.into()))
-            .map_or((Level::Denied, &[][..]), |(l, p)| (*l, p.as_slice()))
-    }
-
-    fn category(&self, table: &str, column: &str) -> Category {
-        self.categories
-            .get(&(table.into(), column.into()))
-            .copied()
-            .unwrap_or(kamei_policy::Catalog::UNLISTED_CATEGORY)
-    }
-}
-
 /// One statement to record.
 struct Statement {
     time: Timestamp,
@@ -223,7 +180,9 @@ fn day_statements(day: i64, rng: &mut Rng) -> Result<Vec<Statement>, ReportError
     if day % 7 >= 5 {
         return Ok(out);
     }
-    // Business hours as UTC minutes: JST 09:00–18:00 is 00:00–09:00 UTC.
+    // Each principal works 09:00–18:00 in its own country: JST 09:00 is 00:00 UTC, and a
+    // principal whose country is h hours behind Japan starts h hours later in UTC. (The same
+    // random draws as before, so the subjects read are unchanged.)
     let mut stmt = |rng: &mut Rng,
                     principal: &'static str,
                     sql: String,
@@ -232,7 +191,8 @@ fn day_statements(day: i64, rng: &mut Rng) -> Result<Vec<Statement>, ReportError
                     subjects: BTreeSet<u64>,
                     denied: bool|
      -> Result<(), ReportError> {
-        let time = at(day, rng.within(0..=539))?;
+        let behind = 9 - crate::anomalies::utc_offset_hours(who(principal).1).unwrap_or(9);
+        let time = at(day, rng.within(0..=539) + (behind.max(0) as u64) * 60)?;
         out.push(Statement {
             time,
             principal,
@@ -389,9 +349,32 @@ fn day_statements(day: i64, rng: &mut Rng) -> Result<Vec<Statement>, ReportError
     Ok(out)
 }
 
+/// The record the gateway would write for one statement of `principal` (a demo principal)
+/// under `config`: the builder the incident uses, for tests that plant records in its log.
+pub fn statement_record(
+    config: &Config,
+    time: Timestamp,
+    principal: &'static str,
+    sql: &str,
+    table: &'static str,
+    columns: &'static [&'static str],
+    subjects: BTreeSet<u64>,
+) -> RecordInput {
+    let s = Statement {
+        time,
+        principal,
+        sql: sql.to_owned(),
+        table,
+        columns,
+        subjects,
+        denied: false,
+    };
+    record_of(&s, &Grants::of(config))
+}
+
 /// The record the gateway would write for `s` under the configuration `levels` describes, and
 /// for each column (category, level per jurisdiction) what it read.
-fn record_of(s: &Statement, levels: &Levels) -> RecordInput {
+fn record_of(s: &Statement, levels: &Grants) -> RecordInput {
     let (org, country, addr) = who(s.principal);
     let mut input = RecordInput {
         time: s.time.to_string(),
@@ -480,7 +463,7 @@ pub fn write_incident(dir: &Path, config: &Config, seed: u64) -> Result<Incident
     let broad = config
         .with_policies("policies.cedar", &too_broad_policies())
         .map_err(|e| internal(e.to_string()))?;
-    let (normal_levels, broad_levels) = (Levels::of(config), Levels::of(&broad));
+    let (normal_levels, broad_levels) = (Grants::of(config), Grants::of(&broad));
     let log = AuditLog::open(dir)?;
     let mut rng = Rng(seed);
     let mut incident = Incident::default();

@@ -15,12 +15,14 @@
 //! statements with their literals redacted.
 
 pub mod access;
+pub mod anomalies;
 pub mod evidence;
 pub mod exposure;
 pub mod html;
 pub mod incident;
 pub mod invariants;
 pub mod markets;
+pub mod streamed;
 pub mod subject;
 pub mod text;
 pub mod triage;
@@ -28,14 +30,16 @@ pub mod verification;
 
 mod error;
 mod escape;
+mod grants;
 mod svg;
 
 pub use access::{AccessFilter, AccessReport, access_report, access_report_with};
+pub use anomalies::{Anomalies, Thresholds, anomalies};
 pub use error::ReportError;
 pub use exposure::{Grant, exposure};
 pub use html::access_html;
 pub use invariants::{Decision, Invariant, InvariantError, Invariants, Outcome};
 pub use subject::{SubjectHistory, subject_history, subject_history_with};
-pub use text::{access_text, subject_text, triage_text};
-pub use triage::{Finding, Triage, TriageFacts, triage};
+pub use text::{access_text, anomalies_text, subject_text, triage_text};
+pub use triage::{Compared, Finding, Triage, TriageFacts, config_from_log, triage};
 pub use verification::{LogCheck, Verification, check_log};

@@ -8,13 +8,13 @@
 //! tests of Thailand and the EU, the GDPR's territorial scope) is the reader's call, and the
 //! output says so.
 
+use chrono::{DateTime, Datelike as _, Days, NaiveDate};
 use kamei_audit::Timestamp;
 use serde::Serialize;
 
 /// Japan's offset from UTC (no daylight saving time): APPI deadlines count Japanese calendar
 /// days.
 const JST: i64 = 9 * 3_600;
-const DAY: i64 = 86_400;
 
 /// EU member states and the EEA (where the GDPR applies through the EEA Agreement), ISO
 /// 3166-1 alpha-2.
@@ -58,17 +58,43 @@ fn plus(t: Timestamp, secs: i64) -> Timestamp {
     }
 }
 
-/// The Japanese calendar date `days` after the day that holds `t` (JST).
-pub fn jst_date(t: Timestamp, days: i64) -> String {
-    let local = Timestamp {
-        secs: t
-            .secs
-            .saturating_add(JST)
-            .saturating_add(days.saturating_mul(DAY)),
-        nanos: 0,
-    };
-    let s = local.to_string();
-    s.get(..10).unwrap_or(&s).to_owned()
+/// How the Japanese deadlines are counted, said in every report that prints them: the PPC's
+/// wording could not be checked here, so each open point takes the earlier date.
+pub const JAPAN_COUNTING: &str = "days are counted in Japanese calendar days with the day the operator learned of the \
+situation as day 1 (so \"within 30 days\" ends on day 30); a due date that falls on a weekend, a national holiday or \
+29 December to 3 January is not moved to the next business day. Both are the earlier reading: check the PPC's \
+guidelines (General Rules 3-5-3-3, 3-5-3-4) and Q&A for whether the day of learning counts and whether such a date \
+moves";
+
+/// The Japanese calendar day that holds `t`.
+fn jst_day(t: Timestamp) -> Option<NaiveDate> {
+    DateTime::from_timestamp(t.secs.checked_add(JST)?, 0).map(|d| d.date_naive())
+}
+
+/// The Japanese calendar date of day `n` of a period whose day 1 is the day that holds `t`
+/// (JST), as `YYYY-MM-DD`; `None` past the calendar's range.
+///
+/// Day 1 is the day of learning itself: the earlier of the two readings of "within N days of
+/// learning" (see [`JAPAN_COUNTING`]), which a report must not get late.
+// SPEC: APPI Enforcement Rules Art. 8(2) ("当該事態を知った日から三十日以内"); PPC Guidelines
+// (General Rules) 3-5-3-4. Not checked against the guideline's text here: day 1 = the day of
+// learning, and no move past weekends or holidays, are the conservative choice.
+pub fn jst_day_n(t: Timestamp, n: u32) -> Option<String> {
+    let day = jst_day(t)?.checked_add_days(Days::new(u64::from(n.saturating_sub(1))))?;
+    // Built from the date's fields, never by slicing a printed instant: a year past 9999 or
+    // before 1 would otherwise print as garbage.
+    (1..=9999)
+        .contains(&day.year())
+        .then(|| format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day()))
+}
+
+/// The Japanese calendar date that holds `t`.
+pub fn jst_date(t: Timestamp) -> Option<String> {
+    jst_day_n(t, 1)
+}
+
+fn day_n(t: Timestamp, n: u32) -> String {
+    jst_day_n(t, n).unwrap_or_else(|| "(outside the calendar)".into())
 }
 
 /// `hours` after `t`, in canonical UTC.
@@ -78,35 +104,36 @@ fn after_hours(t: Timestamp, hours: i64) -> String {
 
 /// Japan's deadlines from discovery. `sixty` when the final report's 60-day limit applies
 /// (Rules Art. 7(iii), an act with an improper purpose); `None` when that is still to be
-/// judged, and both dates are given.
-// SPEC: APPI Enforcement Rules Art. 8(1), 8(2), Art. 10; PPC Guidelines (General Rules) 3-5-3-3
+/// judged, and both dates are given. Days are counted as [`JAPAN_COUNTING`] says.
+// SPEC: APPI Enforcement Rules Art. 8(1), 8(2), Art. 10; PPC Guidelines (General Rules) 3-5-3-3, 3-5-3-4
 pub fn japan_deadlines(discovered: Timestamp, sixty: Option<bool>) -> Vec<Deadline> {
     let final_due = match sixty {
-        Some(false) => format!("by the end of {} JST (30 days)", jst_date(discovered, 30)),
+        Some(false) => format!("by the end of {} JST (day 30)", day_n(discovered, 30)),
         Some(true) => format!(
-            "by the end of {} JST (60 days: an act with an improper purpose)",
-            jst_date(discovered, 60)
+            "by the end of {} JST (day 60: an act with an improper purpose)",
+            day_n(discovered, 60)
         ),
         None => format!(
-            "by the end of {} JST (30 days), or {} JST (60 days) if Rules Art. 7(iii) applies",
-            jst_date(discovered, 30),
-            jst_date(discovered, 60)
+            "by the end of {} JST (day 30), or {} JST (day 60) if Rules Art. 7(iii) applies",
+            day_n(discovered, 30),
+            day_n(discovered, 60)
         ),
     };
     vec![
         Deadline {
             what: "preliminary report (速報) to the Personal Information Protection Commission",
             due: format!(
-                "promptly; the PPC guidelines read this as about 3-5 days: {} to {} JST",
-                jst_date(discovered, 3),
-                jst_date(discovered, 5)
+                "promptly; the PPC guidelines read this as about 3-5 days: days 3 to 5 are {} to {} JST",
+                day_n(discovered, 3),
+                day_n(discovered, 5)
             ),
             source: "APPI Art. 26(1); Enforcement Rules Art. 8(1); PPC Guidelines (General Rules) 3-5-3-3",
         },
         Deadline {
             what: "final report (確報) to the Personal Information Protection Commission",
             due: final_due,
-            source: "APPI Art. 26(1); Enforcement Rules Art. 8(2) (calendar days from the day the operator learned of it)",
+            source: "APPI Art. 26(1); Enforcement Rules Art. 8(2); PPC Guidelines (General Rules) 3-5-3-4 \
+                     (Japanese calendar days, the day the operator learned of it as day 1, no move past weekends or holidays)",
         },
         Deadline {
             what: "notice to the affected data subjects",
@@ -218,26 +245,57 @@ pub fn other_markets(discovered: Timestamp, count: impl Fn(&[&str]) -> (u64, u64
 mod tests {
     use super::*;
 
-    /// Japanese days are counted in JST: 23:30 UTC is already the next day in Japan, and the
-    /// day of discovery is not counted.
+    /// Japanese days are counted in JST (23:30 UTC is already the next day in Japan), with the
+    /// day of learning as day 1: learned on 2026-03-16 JST, day 30 is 2026-04-14 and day 60 is
+    /// 2026-05-14, and the 3-5 day window of the 速報 is 03-18 to 03-20. The earlier reading of
+    /// "within 30 days of learning" (Rules Art. 8(2); PPC Guidelines 3-5-3-4), which the report
+    /// states; a date on a weekend or holiday is not moved (2026-05-14 is a Thursday anyway;
+    /// 2026-04-14 a Tuesday).
     #[test]
-    fn japanese_deadlines_count_japanese_calendar_days() {
+    fn japanese_deadlines_count_the_day_of_learning_as_day_one() {
         let t = Timestamp::parse("2026-03-15T23:30:00Z").unwrap();
-        assert_eq!(jst_date(t, 0), "2026-03-16");
-        assert_eq!(jst_date(t, 30), "2026-04-15");
-        assert_eq!(jst_date(t, 60), "2026-05-15");
+        assert_eq!(jst_date(t).as_deref(), Some("2026-03-16"));
+        assert_eq!(jst_day_n(t, 30).as_deref(), Some("2026-04-14"));
+        assert_eq!(jst_day_n(t, 60).as_deref(), Some("2026-05-14"));
         let d = japan_deadlines(t, Some(false));
-        assert!(d[0].due.contains("2026-03-19 to 2026-03-21 JST"), "{}", d[0].due);
-        assert!(d[1].due.starts_with("by the end of 2026-04-15 JST (30 days)"));
+        assert!(d[0].due.contains("2026-03-18 to 2026-03-20 JST"), "{}", d[0].due);
+        assert!(d[1].due.starts_with("by the end of 2026-04-14 JST (day 30)"));
+        assert!(d[1].source.contains("day 1"), "{}", d[1].source);
         assert!(
             japan_deadlines(t, Some(true))[1]
                 .due
-                .contains("2026-05-15 JST (60 days")
+                .contains("2026-05-14 JST (day 60")
         );
         assert!(
             japan_deadlines(t, None)[1]
                 .due
-                .contains("2026-04-15 JST (30 days), or 2026-05-15")
+                .contains("2026-04-14 JST (day 30), or 2026-05-14")
+        );
+        // A period across the year's end and a leap day.
+        let t = Timestamp::parse("2027-12-20T10:00:00+09:00").unwrap();
+        assert_eq!(jst_day_n(t, 30).as_deref(), Some("2028-01-18"));
+        let t = Timestamp::parse("2028-02-01T00:00:00+09:00").unwrap();
+        assert_eq!(jst_day_n(t, 30).as_deref(), Some("2028-03-01"));
+    }
+
+    /// Dates are built from the calendar's fields: a discovery at the calendar's edge gives no
+    /// date rather than a malformed one (review item 11: `+10000-01-` was printed).
+    #[test]
+    fn dates_past_year_9999_are_none_not_garbage() {
+        let t = Timestamp::parse("9999-12-31T23:59:59Z").unwrap();
+        assert_eq!(jst_date(t), None);
+        assert_eq!(jst_day_n(Timestamp::parse("9999-12-01").unwrap(), 60), None);
+        assert!(
+            japan_deadlines(t, Some(false))[1]
+                .due
+                .contains("outside the calendar")
+        );
+        assert_eq!(
+            jst_date(Timestamp {
+                secs: i64::MAX,
+                nanos: 0
+            }),
+            None
         );
     }
 

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::escape::html as esc;
-use crate::triage::thousands;
+use kamei_core::thousands;
 
 /// One series of a stacked area chart.
 pub(crate) struct Layer<'a> {

@@ -275,7 +275,7 @@ pub fn subject_text(h: &SubjectHistory) -> String {
     out
 }
 
-use crate::triage::thousands as n;
+use kamei_core::thousands as n;
 
 fn cited_lines(out: &mut String, reads: &[CitedRead]) {
     for c in reads {
@@ -314,6 +314,13 @@ pub fn triage_text(t: &Triage) -> String {
         n(t.denied),
         t.first.as_deref().unwrap_or("-"),
         t.last.as_deref().unwrap_or("-"),
+    );
+    let _ = writeln!(
+        out,
+        "Compared with: {} (policies {}; decisions sha256 {}…)",
+        t.configuration.source,
+        t.configuration.policies.join(", "),
+        short(&t.configuration.decisions_sha256)
     );
     if t.selection == crate::access::Selection::default() {
         // Routine reads are no leak: a triage of the whole log counts them all.
@@ -401,6 +408,7 @@ pub fn triage_text(t: &Triage) -> String {
     for d in &jp.deadlines {
         let _ = writeln!(out, "   - {}: {} ({})", d.what, d.due, d.source);
     }
+    let _ = writeln!(out, "  How the days are counted: {}", jp.counting);
     if !t.beyond_grant.is_empty() {
         let _ = writeln!(
             out,
@@ -420,6 +428,15 @@ pub fn triage_text(t: &Triage) -> String {
     if !t.financial_raw.is_empty() {
         let _ = writeln!(out, "\nFinancial data read raw ({})", t.financial_raw.len());
         cited_lines(&mut out, &t.financial_raw);
+    }
+    if !t.subjects_unknown.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nSubjects unknown ({}): no subjects recorded; a streamed result whose closing record is missing, or a \
+             result with no rows (the log writes both alike)",
+            t.subjects_unknown.len()
+        );
+        cited_lines(&mut out, &t.subjects_unknown);
     }
     out.push_str("\nOther markets (each counts its own residents; whether its rule reaches the operator, and the risk, are for the reader)\n");
     for m in &t.other_markets {
@@ -447,6 +464,73 @@ pub fn triage_text(t: &Triage) -> String {
     }
     out.push_str(
         "\nEvidence: `--format json` carries the signed checkpoint and an inclusion proof for every record cited above.\n",
+    );
+    out
+}
+
+/// The anomalies report for a terminal: the thresholds, then one block per finding with the
+/// records behind it.
+pub fn anomalies_text(a: &crate::anomalies::Anomalies) -> String {
+    let cp = &a.checkpoint;
+    let th = &a.thresholds;
+    let mut out = format!(
+        "Anomalies: {}; {} statements\nLog {} at its signed checkpoint of {} records (root {}…)\n\
+         Flagged: bulk reads (an hour's distinct subjects with a robust z-score >= {} over the principal's own active hours, \
+         or its peers' when it has fewer than {}; at least {} subjects and {}x the median); a principal's first record \
+         from a new country; raw reads of personal columns outside {:02}:00-{:02}:00 Monday to Friday in the principal's \
+         country; {} or more statements within {} hours with a selective predicate on one protected column, each \
+         returning at most {} rows. Baselines come from the selection.\n",
+        selection_text(&a.selection),
+        n(a.statements),
+        cp.origin,
+        n(cp.size),
+        short(&cp.root),
+        th.bulk_z,
+        th.min_history_hours,
+        th.bulk_min_subjects,
+        th.bulk_ratio,
+        th.business_hours.0,
+        th.business_hours.1,
+        th.probe_min_statements,
+        th.probe_window_hours,
+        th.probe_max_rows,
+    );
+    if !a.countries_not_judged.is_empty() {
+        let _ = writeln!(
+            out,
+            "Not judged for business hours (no UTC offset known): {}",
+            a.countries_not_judged.join(", ")
+        );
+    }
+    if a.findings.is_empty() {
+        out.push_str("\nNothing flagged.\n");
+        return out;
+    }
+    let _ = writeln!(out, "\n{} findings", a.findings.len());
+    for f in &a.findings {
+        let _ = writeln!(
+            out,
+            "\n  [{}] {} ({}, {}), {}\n      {}",
+            f.kind.label(),
+            f.principal,
+            f.org,
+            f.country,
+            f.when,
+            f.what
+        );
+        for r in &f.records {
+            let _ = writeln!(out, "      #{} {} {}", r.index, r.time, r.statement);
+        }
+        if f.count > f.records.len() {
+            let _ = writeln!(
+                out,
+                "      … {} more records",
+                n((f.count - f.records.len()) as u64)
+            );
+        }
+    }
+    out.push_str(
+        "\nEvidence: `--format json` carries the signed checkpoint and an inclusion proof for every record listed.\n",
     );
     out
 }

@@ -10,7 +10,7 @@ use kamei_core::{Category, Level, PiiType};
 use kamei_policy::Config;
 use kamei_report::incident::{CONTRACTOR, Incident, write_incident};
 use kamei_report::{
-    AccessFilter, Finding, ReportError, TriageFacts, access_report, access_text, subject_history,
+    AccessFilter, Compared, Finding, ReportError, TriageFacts, access_report, access_text, subject_history,
     subject_text, triage, triage_text,
 };
 
@@ -311,7 +311,14 @@ fn the_triage_names_the_contractor_its_period_the_jp_subjects_per_category_and_t
         discovered: Timestamp::parse("2026-03-16T10:00:00+09:00").unwrap(),
         unauthorized: false,
     };
-    let t = triage(&log(&dir), &config, &org, facts).unwrap();
+    let t = triage(
+        &log(&dir),
+        &config,
+        Compared::of(&config, "the demo configuration"),
+        &org,
+        facts,
+    )
+    .unwrap();
     assert_eq!(t.checkpoint.size, incident.records);
     let [c] = t.principals.as_slice() else {
         panic!("one principal: {:?}", t.principals)
@@ -410,11 +417,11 @@ fn the_triage_names_the_contractor_its_period_the_jp_subjects_per_category_and_t
     assert_eq!(beyond, incident.contractor_raw_reads);
     assert_eq!(t.withdrawn_policies, ["engineer-raw-contacts-temporary"]);
     assert!(t.financial_raw.is_empty());
-    assert!(t.japan.deadlines[0].due.contains("2026-03-19 to 2026-03-21 JST"));
+    assert!(t.japan.deadlines[0].due.contains("2026-03-18 to 2026-03-20 JST"));
     assert!(
         t.japan.deadlines[1]
             .due
-            .contains("2026-04-15 JST (30 days), or 2026-05-15 JST (60 days)")
+            .contains("2026-04-14 JST (day 30), or 2026-05-14 JST (day 60)")
     );
     let markets: Vec<(&str, u64)> = t
         .other_markets
@@ -494,13 +501,20 @@ fn the_triage_names_the_contractor_its_period_the_jp_subjects_per_category_and_t
         unauthorized: true,
         ..facts
     };
-    let t = triage(&log(&dir), &config, &org, flagged).unwrap();
+    let t = triage(
+        &log(&dir),
+        &config,
+        Compared::of(&config, "the demo configuration"),
+        &org,
+        flagged,
+    )
+    .unwrap();
     assert_eq!(t.japan.finding, Finding::Triggered);
     assert_eq!(t.japan.conclusions[2].finding, Finding::Triggered);
     assert!(
         t.japan.deadlines[1]
             .due
-            .starts_with("by the end of 2026-05-15 JST (60 days")
+            .starts_with("by the end of 2026-05-14 JST (day 60")
     );
 
     // After the too-broad weeks nothing is beyond the grant.
@@ -508,20 +522,41 @@ fn the_triage_names_the_contractor_its_period_the_jp_subjects_per_category_and_t
         since: Some(Timestamp::parse("2026-02-28").unwrap()),
         ..org.clone()
     };
-    let t = triage(&log(&dir), &config, &after, facts).unwrap();
+    let t = triage(
+        &log(&dir),
+        &config,
+        Compared::of(&config, "the demo configuration"),
+        &after,
+        facts,
+    )
+    .unwrap();
     assert!(t.beyond_grant.is_empty());
     assert_eq!(t.japan.conclusions[2].finding, Finding::NotTriggered);
 
     // A triage of the whole log says that it counts routine reads too.
-    let everyone = triage(&log(&dir), &config, &AccessFilter::default(), facts).unwrap();
+    let everyone = triage(
+        &log(&dir),
+        &config,
+        Compared::of(&config, "the demo configuration"),
+        &AccessFilter::default(),
+        facts,
+    )
+    .unwrap();
     assert!(everyone.principals.len() > 1);
+    let text = triage_text(&everyone);
     assert!(
-        triage_text(&everyone)
-            .lines()
+        text.lines()
             .nth(3)
+            .unwrap()
+            .starts_with("Compared with: the demo configuration (policies ")
+    );
+    assert!(
+        text.lines()
+            .nth(4)
             .unwrap()
             .starts_with("The selection is every record")
     );
+    assert!(text.contains("the day the operator learned of the situation as day 1"));
     assert!(!triage_text(&t).contains("The selection is every record"));
 
     let nobody = AccessFilter {
@@ -529,7 +564,13 @@ fn the_triage_names_the_contractor_its_period_the_jp_subjects_per_category_and_t
         ..AccessFilter::default()
     };
     assert!(matches!(
-        triage(&log(&dir), &config, &nobody, facts),
+        triage(
+            &log(&dir),
+            &config,
+            Compared::of(&config, "the demo configuration"),
+            &nobody,
+            facts
+        ),
         Err(ReportError::EmptySelection)
     ));
 }

@@ -1,11 +1,14 @@
 //! `kamei demo incident --out DIR`: the story the reports exist for, in one directory. DIR
 //! gets the demo configuration (`kamei init`'s files, so that `--config DIR/kamei.toml` finds
 //! the log at DIR/audit), the policies of the too-broad weeks, the incident's audit log, and
-//! the reports a privacy officer would make from it, as text and JSON.
+//! the reports a privacy officer would make from it (exposure, access, triage, anomalies,
+//! subject), as text and JSON.
 //!
-//! Everything is written into a temporary directory beside DIR and renamed into place at the
-//! end, so DIR is either absent (or as empty as it was) or complete; an existing non-empty DIR
-//! is refused before anything is written.
+//! Everything is written into a temporary directory beside DIR, synced, and renamed into place
+//! at the end, so DIR is either absent or complete. DIR must not exist (an empty directory
+//! would be replaced by the rename and lose its mode, owner and ACLs), its parent must, and
+//! `.`, `..` and symlinks are refused before anything is written. On an error the temporary
+//! directory is removed; a kill partway leaves a `.kamei-demo-*` directory in the parent.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -18,9 +21,9 @@ use kamei_report::incident::{CONTRACTOR, SEED, too_broad_policies, write_inciden
 pub enum DemoCommand {
     /// Write the demo incident into a new directory: an audit log of twelve weeks in which an overseas
     /// contractor read Japanese users' data (two of them under a too-broad policy), the configuration, and the
-    /// exposure, access, triage and subject reports made from it.
+    /// exposure, access, triage, anomalies and subject reports made from it.
     Incident {
-        /// The directory to create; it must not exist or be empty.
+        /// The directory to create; it must not exist (its parent must).
         #[arg(long)]
         out: PathBuf,
     },
@@ -37,25 +40,56 @@ pub fn run(cmd: DemoCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Refuses a DIR that holds anything: the demo never mixes its files with others.
-fn require_empty(dir: &Path) -> anyhow::Result<()> {
-    match std::fs::read_dir(dir) {
-        Ok(mut entries) => {
-            if entries.next().is_some() {
-                anyhow::bail!(
-                    "`{}` is not empty; kamei demo incident writes only into a new or empty directory (choose another --out)",
-                    dir.display()
-                );
+/// Refuses any DIR that exists (a directory, a file, a symlink even dangling), `.` and `..`, and
+/// a DIR whose parent is missing, before anything is written; returns the parent.
+fn check_out(out: &Path) -> anyhow::Result<&Path> {
+    // Read from the text: `components` drops a trailing `.`, so `DIR/.` would pass as DIR.
+    let text = out.to_string_lossy();
+    let last = text.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let Some(std::path::Component::Normal(_)) = out
+        .components()
+        .next_back()
+        .filter(|_| !matches!(last, "" | "." | ".."))
+    else {
+        anyhow::bail!(
+            "--out `{}`: name a new directory (not `.`, `..` or `/`)",
+            out.display()
+        );
+    };
+    match std::fs::symlink_metadata(out) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot look at `{}`", out.display())),
+        Ok(m) => anyhow::bail!(
+            "`{}` exists ({}); kamei demo incident creates its directory itself so that it appears whole: choose a new --out",
+            out.display(),
+            if m.file_type().is_symlink() {
+                "a symlink"
+            } else if m.is_dir() {
+                "a directory"
+            } else {
+                "a file"
             }
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(_) if dir.exists() => anyhow::bail!(
-            "`{}` exists and is not a directory that can be read; choose another --out",
-            dir.display()
         ),
-        Err(e) => Err(e).with_context(|| format!("cannot read `{}`", dir.display())),
     }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !std::fs::metadata(parent).is_ok_and(|m| m.is_dir()) {
+        anyhow::bail!(
+            "--out `{}`: the parent directory `{}` does not exist; create it first",
+            out.display(),
+            parent.display()
+        );
+    }
+    Ok(parent)
+}
+
+/// Makes a directory's entries durable (they are names in it, not in the files).
+fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync `{}`", dir.display()))
 }
 
 /// Writes `text` to `path` (in the temporary directory) and syncs it.
@@ -67,30 +101,29 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 fn incident(out: &Path) -> anyhow::Result<ExitCode> {
-    require_empty(out)?;
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
+    let parent = check_out(out)?;
     let tmp = tempfile::Builder::new()
         .prefix(".kamei-demo-")
         .tempdir_in(parent)
         .with_context(|| format!("cannot write in `{}`", parent.display()))?;
-    let dir = tmp.path();
-    let written = write_all(dir)?;
-    // The directory's entries must be durable before the rename makes them visible.
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).ok();
+    // An error from here on drops `tmp`, which removes the temporary directory.
+    let written = write_all(tmp.path())?;
+    for d in [
+        tmp.path().join("audit"),
+        tmp.path().join("reports"),
+        tmp.path().to_owned(),
+    ] {
+        sync_dir(&d)?;
+    }
+    // Checked again: something may have appeared at DIR while the demo was written, and a
+    // rename onto an empty directory would replace it.
+    check_out(out)?;
     let dir = tmp.keep();
     if let Err(e) = std::fs::rename(&dir, out) {
         let _ = std::fs::remove_dir_all(&dir);
-        return Err(e).with_context(|| {
-            format!(
-                "cannot move the demo into `{}` (did something write there meanwhile?)",
-                out.display()
-            )
-        });
+        return Err(e).with_context(|| format!("cannot move the demo into `{}`", out.display()));
     }
+    sync_dir(parent)?;
     println!("wrote the demo incident to {}:", out.display());
     for (name, what) in &written.files {
         println!("  {name:<34} {what}");
@@ -156,7 +189,8 @@ fn write_all(dir: &Path) -> anyhow::Result<Written> {
         discovered: kamei_audit::Timestamp::parse(DISCOVERED).context("the demo's discovery time")?,
         unauthorized: false,
     };
-    let triage = kamei_report::triage(&storage, &config, &filter, facts)?;
+    let compared = kamei_report::config_from_log(&storage, &config)?;
+    let triage = kamei_report::triage(&storage, &config, compared, &filter, facts)?;
     report(
         format!("triage-{ORG}"),
         kamei_report::triage_text(&triage),
@@ -172,6 +206,18 @@ fn write_all(dir: &Path) -> anyhow::Result<Written> {
         kamei_report::subject_text(&history),
         format!("{}\n", serde_json::to_string_pretty(&history)?),
         "one user's own access history (kamei report subject)",
+    )?;
+    let anomalies = kamei_report::anomalies(
+        &storage,
+        config.catalog(),
+        &kamei_report::AccessFilter::default(),
+        kamei_report::Thresholds::default(),
+    )?;
+    report(
+        "anomalies".into(),
+        kamei_report::anomalies_text(&anomalies),
+        format!("{}\n", serde_json::to_string_pretty(&anomalies)?),
+        "reads to look at in the whole log (kamei report anomalies)",
     )?;
     write(
         &reports.join(format!("access-{ORG}.html")),

@@ -46,10 +46,14 @@ pub enum ReportCommand {
         #[arg(long)]
         log: PathBuf,
         /// The configuration now in force: the catalog's categories, and the grants reads are compared with.
+        /// Without it, the configuration the log's last configure record names, if that is the built-in demo one;
+        /// otherwise the triage refuses.
         #[command(flatten)]
         config: ConfigArgs,
         #[command(flatten)]
         filter: FilterArgs,
+        #[command(flatten)]
+        trust: TrustArgs,
         /// When the operator learned of the situation (RFC 3339 such as 2026-03-16T10:00:00+09:00; a date alone is
         /// midnight UTC); every deadline runs from it.
         #[arg(long)]
@@ -58,6 +62,25 @@ pub enum ReportCommand {
         /// the duty is triggered whatever the count, and the final report is due in 60 days.
         #[arg(long)]
         unauthorized: bool,
+        /// Output format (json embeds the signed checkpoint and a leaf and proof per cited record).
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Reads to look at before anyone asks, each with its records and their proofs: bulk reads (an hour's distinct
+    /// subjects far above the principal's own or its peers' hourly median, by robust z-score), a principal's first
+    /// record from a new country, raw reads outside 09:00-19:00 Monday to Friday in the principal's country, and
+    /// narrow probing (many selective predicates on one protected column within a day).
+    Anomalies {
+        /// The audit log directory.
+        #[arg(long)]
+        log: PathBuf,
+        /// The catalog that gives each column's category.
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[command(flatten)]
+        trust: TrustArgs,
         /// Output format (json embeds the signed checkpoint and a leaf and proof per cited record).
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
@@ -189,24 +212,65 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
             filter,
             discovered,
             unauthorized,
+            trust,
             format,
         } => {
             no_html(format, "triage")?;
             let discovered = crate::audit::time_arg("discovered", Some(&discovered))?
                 .context("--discovered: expected RFC 3339 such as 2026-03-16T10:00:00+09:00")?;
+            refuse_future_discovery(discovered)?;
             crate::audit::require_log(&log)?;
             let filter = filter.filter()?;
-            let config = load_config(&config)?;
             let storage = kamei_audit::LocalDir::new(&log)?;
+            let verification = kamei_report::check_log(&storage, trust.check())?;
+            // No silent demo fallback: without --config the triage compares with what the log
+            // says was last in force, and refuses what it cannot rebuild.
+            let (config, compared) = match &config.config {
+                Some(path) => {
+                    let c = kamei_policy::Config::load(path)?;
+                    let compared = kamei_report::Compared::of(&c, format!("--config {}", path.display()));
+                    (c, compared)
+                }
+                None => {
+                    let demo = kamei_policy::Config::demo()?;
+                    let compared = kamei_report::config_from_log(&storage, &demo)?;
+                    (demo, compared)
+                }
+            };
             let facts = kamei_report::TriageFacts {
                 discovered,
                 unauthorized,
             };
-            let triage = kamei_report::triage(&storage, &config, &filter, facts)?;
+            let triage = kamei_report::triage(&storage, &config, compared, &filter, facts)?;
             print(
                 format,
-                || serde_json::to_string_pretty(&triage),
-                || kamei_report::triage_text(&triage),
+                || json_with(&verification, serde_json::to_value(&triage)),
+                || warned(&verification, kamei_report::triage_text(&triage)),
+            )
+        }
+        ReportCommand::Anomalies {
+            log,
+            config,
+            filter,
+            trust,
+            format,
+        } => {
+            no_html(format, "anomalies")?;
+            crate::audit::require_log(&log)?;
+            let filter = filter.filter()?;
+            let config = load_config(&config)?;
+            let storage = kamei_audit::LocalDir::new(&log)?;
+            let verification = kamei_report::check_log(&storage, trust.check())?;
+            let report = kamei_report::anomalies(
+                &storage,
+                config.catalog(),
+                &filter,
+                kamei_report::Thresholds::default(),
+            )?;
+            print(
+                format,
+                || json_with(&verification, serde_json::to_value(&report)),
+                || warned(&verification, kamei_report::anomalies_text(&report)),
             )
         }
         ReportCommand::Subject {
@@ -237,6 +301,33 @@ pub(crate) fn warned(verification: &kamei_report::Verification, text: String) ->
         Some(line) => format!("{line}\n{text}"),
         None => text,
     }
+}
+
+/// A report's JSON with what was verified of the log, for reports that do not carry it.
+fn json_with(
+    verification: &kamei_report::Verification,
+    report: serde_json::Result<serde_json::Value>,
+) -> serde_json::Result<String> {
+    let mut value = report?;
+    if let serde_json::Value::Object(fields) = &mut value {
+        fields.insert("verification".into(), serde_json::to_value(verification)?);
+    }
+    serde_json::to_string_pretty(&value)
+}
+
+/// A discovery in the future is a mistyped date (a year, or a UTC offset): its deadlines would
+/// look valid and be wrong, so the triage refuses it rather than warn. A day of slack allows a
+/// date written in a zone ahead of the clock's.
+fn refuse_future_discovery(discovered: kamei_audit::Timestamp) -> anyhow::Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    if discovered.secs > now.saturating_add(86_400) {
+        anyhow::bail!(
+            "--discovered `{discovered}` is in the future; give the time the operator learned of the situation"
+        );
+    }
+    Ok(())
 }
 
 /// Prints a report as JSON or as text.

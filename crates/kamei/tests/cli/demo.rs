@@ -54,13 +54,18 @@ fn demo_incident_writes_the_log_the_configuration_and_the_reports() {
     .unwrap();
     let subject = incident.contractor_subject().unwrap();
     let reports = names(&out.join("reports"));
-    let mut want: Vec<String> = ["exposure", "access-ldt-shanghai", "triage-ldt-shanghai"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([format!("subject-{subject}")])
-        .flat_map(|n| [format!("{n}.json"), format!("{n}.txt")])
-        .chain(["access-ldt-shanghai.html".to_owned()])
-        .collect();
+    let mut want: Vec<String> = [
+        "exposure",
+        "access-ldt-shanghai",
+        "triage-ldt-shanghai",
+        "anomalies",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([format!("subject-{subject}")])
+    .flat_map(|n| [format!("{n}.json"), format!("{n}.txt")])
+    .chain(["access-ldt-shanghai.html".to_owned()])
+    .collect();
     want.sort();
     assert_eq!(reports, want);
     let triage: serde_json::Value =
@@ -105,7 +110,32 @@ fn demo_incident_writes_the_log_the_configuration_and_the_reports() {
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&again.stdout), text);
+    // The same triage, but for the line that says which configuration it compared with: the
+    // demo's names the log's configure record, this one the --config path; same decisions.
+    let again = String::from_utf8_lossy(&again.stdout);
+    let compared = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("Compared with: "))
+            .map(|l| l[l.find("decisions sha256").unwrap()..].to_owned())
+            .unwrap()
+    };
+    assert!(
+        text.contains(
+            "Compared with: the built-in demo configuration, whose policy ids the log's last configure record"
+        ),
+        "{text}"
+    );
+    assert!(again.contains("Compared with: --config "), "{again}");
+    assert_eq!(compared(&again), compared(&text));
+    let others = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with("Compared with: "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(others(&again), others(&text));
+    let anomalies = std::fs::read_to_string(out.join("reports/anomalies.txt")).unwrap();
+    assert!(anomalies.starts_with("Anomalies: every record;"), "{anomalies}");
 
     // The HTML report's evidence is the JSON report's, and checks with the independent
     // verifier: its signed note against the log's key, a cited record's proof against the log.
@@ -147,12 +177,6 @@ fn demo_incident_writes_the_log_the_configuration_and_the_reports() {
             String::from_utf8_lossy(&said.stderr)
         );
     }
-
-    // An existing empty directory is fine.
-    let empty = tmp.path().join("empty");
-    std::fs::create_dir(&empty).unwrap();
-    assert!(demo(&empty).status.success());
-    assert!(empty.join("audit").is_dir());
 }
 
 #[test]
@@ -166,7 +190,7 @@ fn demo_incident_refuses_a_directory_that_holds_anything() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.starts_with("kamei: error: `") && stderr.contains("taken` is not empty"),
+        stderr.starts_with("kamei: error: `") && stderr.contains("taken` exists (a directory)"),
         "{stderr}"
     );
     assert!(run.stdout.is_empty());
@@ -178,8 +202,44 @@ fn demo_incident_refuses_a_directory_that_holds_anything() {
     std::fs::write(&file, "x").unwrap();
     let run = demo(&file);
     assert_eq!(run.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("choose another --out"));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("exists (a file)"));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}
+
+/// Review item 12: an empty directory (whose mode the rename would lose), a symlink to a
+/// directory, a dangling symlink, `.`, `..` and a missing parent are refused before anything is
+/// written, each in one line, and nothing is left beside them.
+#[test]
+fn demo_incident_refuses_empty_directories_symlinks_dots_and_missing_parents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let target = tmp.path().join("target");
+    std::fs::create_dir(&target).unwrap();
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let dangling = tmp.path().join("dangling");
+    std::os::unix::fs::symlink(tmp.path().join("nowhere"), &dangling).unwrap();
+    let cases: [(std::path::PathBuf, &str); 6] = [
+        (empty.clone(), "exists (a directory)"),
+        (link.clone(), "exists (a symlink)"),
+        (dangling.clone(), "exists (a symlink)"),
+        (tmp.path().join("."), "name a new directory"),
+        (tmp.path().join(".."), "name a new directory"),
+        (
+            tmp.path().join("no/such/parent"),
+            "does not exist; create it first",
+        ),
+    ];
+    for (out, says) in cases {
+        let run = demo(&out);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{out:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{out:?}: {stderr}");
+        assert!(stderr.contains(says), "{out:?}: {stderr}");
+    }
+    assert_eq!(names(tmp.path()), ["dangling", "empty", "link", "target"]);
+    assert!(names(&empty).is_empty() && names(&target).is_empty());
 }
 
 /// Runs headless Chromium on `page` with `args`; its stdout and the console lines of its log.

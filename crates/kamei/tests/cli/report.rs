@@ -129,7 +129,15 @@ fn bad_arguments_and_unknown_subjects_get_one_line_and_a_failing_exit() {
     incident(dir.path());
     let log = dir.path().join("audit");
     let log = log.to_str().unwrap();
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 11] = [
+        (
+            &["report", "triage", "--log", log, "--discovered", "2999-01-01"],
+            "--discovered `2999-01-01T00:00:00Z` is in the future",
+        ),
+        (
+            &["report", "triage", "--log", log, "--discovered", "1900-01-01"],
+            "more than a year before the selection's first read",
+        ),
         (
             &["report", "triage", "--log", log, "--discovered", "last week"],
             "--discovered `last week`",
@@ -255,6 +263,19 @@ fn report_triage_says_it_is_decision_support_and_needs_a_discovery_time() {
             .starts_with("kamei.local/audit\n")
     );
     assert!(json["beyond_grant"][0]["proof"]["hashes"].is_array());
+    // The text says which configuration it compared with, and how the days are counted.
+    assert!(
+        text.contains("Compared with: the built-in demo configuration"),
+        "{text}"
+    );
+    assert!(
+        text.contains("day the operator learned of the situation as day 1"),
+        "{text}"
+    );
+    assert_eq!(
+        json["configuration"]["decisions_sha256"].as_str().unwrap().len(),
+        64
+    );
     // --discovered is required: clap's usage error, exit 2.
     let out = run(&["report", "triage", "--log", log]);
     assert_eq!(out.status.code(), Some(2));
@@ -340,6 +361,8 @@ fn reports_refuse_a_tampered_log_unless_unverified_and_then_say_so_first() {
     for args in [
         vec!["report", "access", "--log", log],
         vec!["report", "subject", "--log", log, "--subject", &subject],
+        vec!["report", "triage", "--log", log, "--discovered", "2026-06-01"],
+        vec!["report", "anomalies", "--log", log],
     ] {
         let out = run(&args);
         assert!(!out.status.success(), "{args:?}");
@@ -355,4 +378,61 @@ fn reports_refuse_a_tampered_log_unless_unverified_and_then_say_so_first() {
         let text = stdout_of(&unverified);
         assert!(text.starts_with("UNVERIFIED: "), "{args:?}: {text}");
     }
+}
+
+/// Without --config the triage compares with the log's last configure record; a log with none
+/// is refused in one line naming --config, never compared with the demo silently.
+#[test]
+fn report_triage_without_config_needs_a_configure_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit");
+    let input = r#"{"time":"2026-01-05T09:12:00Z","principal":"cn_contractor","org":"ldt-shanghai","country":"CN","client_addr":"127.0.0.1","action":"query","statement":"SELECT phone FROM users WHERE user_id = 42","columns":[{"table":"users","column":"phone","level":"pseudonymized"}],"rows":1,"subjects":[{"jurisdiction":"JP","level":"pseudonymized","keys":[42]}]}"#;
+    let audit_log = kamei_audit::AuditLog::open(&log).unwrap();
+    audit_log
+        .append_input(kamei_audit::RecordInput::from_json(input).unwrap())
+        .unwrap();
+    audit_log.close().unwrap();
+    let out = run(&[
+        "report",
+        "triage",
+        "--log",
+        log.to_str().unwrap(),
+        "--discovered",
+        "2026-03-16",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("the log holds no configure record to compare with; pass --config"),
+        "{stderr}"
+    );
+}
+
+/// `report anomalies` on the demo incident: the contractor's hour under the too-broad policy,
+/// with its records' proofs in JSON; html is refused in one line.
+#[test]
+fn report_anomalies_flags_the_contractors_bulk_hour_with_proofs() {
+    let dir = tempfile::tempdir().unwrap();
+    incident(dir.path());
+    let log = dir.path().join("audit");
+    let log = log.to_str().unwrap();
+    let text = stdout_of(&["report", "anomalies", "--log", log]);
+    assert!(text.starts_with("Anomalies: every record;"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&[
+        "report",
+        "anomalies",
+        "--log",
+        log,
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    for f in json["findings"].as_array().unwrap() {
+        assert_eq!(f["principal"], "cn_contractor", "{text}");
+        assert!(f["records"][0]["proof"]["hashes"].is_array());
+    }
+    let out = run(&["report", "anomalies", "--log", log, "--format", "html"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no HTML form yet"));
 }
