@@ -28,7 +28,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use kamei_audit::{Action, LogStorage, LogView, Match, Query, Timestamp};
+use kamei_audit::{Action, LogStorage, LogView, Match, Timestamp};
 use kamei_core::{Category, Level};
 use kamei_policy::Catalog;
 use roaring::RoaringTreemap;
@@ -36,8 +36,9 @@ use serde::Serialize;
 
 use crate::access::{AccessFilter, Selection, category_of};
 use crate::error::ReportError;
-use crate::evidence::{CheckpointEvidence, Proof, prove};
+use crate::evidence::{CheckpointEvidence, Proof};
 use crate::streamed::{Counted, Streamed};
+use crate::triage::{leaf_and_proof, query_of};
 
 /// The standard UTC offset (hours) of the demo world's countries and their neighbours; `None`
 /// for a country this table does not hold (it is then not judged for business hours).
@@ -157,15 +158,7 @@ pub fn anomalies(
     thresholds: Thresholds,
 ) -> Result<Anomalies, ReportError> {
     let view = LogView::open(storage, None)?;
-    let matches = Query {
-        principal: filter.principal.clone(),
-        org: filter.org.clone(),
-        country: filter.country.clone(),
-        since: filter.since,
-        until: filter.until,
-        ..Query::default()
-    }
-    .run(storage)?;
+    let matches = query_of(filter, filter.since, filter.until).run(storage)?;
     let mut report = detect(
         &matches,
         catalog,
@@ -176,9 +169,7 @@ pub fn anomalies(
     let by_index: BTreeMap<u64, &Match> = matches.iter().map(|m| (m.index, m)).collect();
     for cited in report.findings.iter_mut().flat_map(|f| f.records.iter_mut()) {
         if let Some(m) = by_index.get(&cited.index) {
-            let leaf = m.record.to_leaf().map_err(kamei_audit::AuditError::from)?;
-            cited.leaf = String::from_utf8_lossy(&leaf).into_owned();
-            cited.proof = prove(&view, cited.index, &m.record)?;
+            (cited.leaf, cited.proof) = leaf_and_proof(&view, m)?;
         }
     }
     Ok(report)

@@ -283,14 +283,7 @@ pub fn triage(
     facts: TriageFacts,
 ) -> Result<Triage, ReportError> {
     let view = LogView::open(storage, None)?;
-    let selected = |since, until| Query {
-        principal: filter.principal.clone(),
-        org: filter.org.clone(),
-        country: filter.country.clone(),
-        since,
-        until,
-        ..Query::default()
-    };
+    let selected = |since, until| query_of(filter, since, until);
     let mut matches = selected(filter.since, filter.until).run(storage)?;
     // A statement opened inside the period may close after it: its closing record (and its
     // subjects) belong to the selection.
@@ -339,12 +332,31 @@ pub fn triage(
         .chain(t.subjects_unknown.iter_mut())
     {
         if let Some(m) = by_index.get(&cited.index) {
-            let leaf = m.record.to_leaf().map_err(kamei_audit::AuditError::from)?;
-            cited.leaf = String::from_utf8_lossy(&leaf).into_owned();
-            cited.proof = prove(&view, cited.index, &m.record)?;
+            (cited.leaf, cited.proof) = leaf_and_proof(&view, m)?;
         }
     }
     Ok(t)
+}
+
+/// The query for the principals `filter` selects between `since` and `until`.
+pub(crate) fn query_of(filter: &AccessFilter, since: Option<Timestamp>, until: Option<Timestamp>) -> Query {
+    Query {
+        principal: filter.principal.clone(),
+        org: filter.org.clone(),
+        country: filter.country.clone(),
+        since,
+        until,
+        ..Query::default()
+    }
+}
+
+/// A cited record's canonical leaf (as text) and its proof against the view's checkpoint.
+pub(crate) fn leaf_and_proof(view: &LogView, m: &Match) -> Result<(String, Option<Proof>), ReportError> {
+    let leaf = m.record.to_leaf().map_err(kamei_audit::AuditError::from)?;
+    Ok((
+        String::from_utf8_lossy(&leaf).into_owned(),
+        prove(view, m.index, &m.record)?,
+    ))
 }
 
 /// Whether misuse of the category's data could cause financial harm (Rules Art. 7(ii)).
