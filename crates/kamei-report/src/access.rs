@@ -26,7 +26,7 @@ use roaring::RoaringTreemap;
 use serde::Serialize;
 
 use crate::error::ReportError;
-use crate::evidence::{CheckpointEvidence, Proof, prove};
+use crate::evidence::{CheckpointEvidence, Proof, prove_as};
 use crate::verification::{LogCheck, Verification, check_log};
 
 /// Which records the report covers; every field that is set must match.
@@ -247,7 +247,7 @@ pub fn access_report_with(
     for p in &mut report.principals {
         for cited in p.cross_border_raw.iter_mut().chain(p.denied.iter_mut()) {
             if let Some(m) = by_index.get(&cited.index) {
-                cited.proof = prove(&view, cited.index, &m.record)?;
+                cited.proof = prove_as(&view, cited.index, &m.record, check)?;
             }
         }
     }

@@ -17,7 +17,7 @@ use kamei_core::Level;
 use serde::Serialize;
 
 use crate::error::ReportError;
-use crate::evidence::{CheckpointEvidence, Proof, prove};
+use crate::evidence::{CheckpointEvidence, Proof, prove_as};
 use crate::verification::{LogCheck, Verification, check_log};
 
 /// One subject's access history.
@@ -137,7 +137,7 @@ pub fn subject_history_with(
             purpose: r.purpose().map(str::to_owned),
             ticket: r.ticket().map(str::to_owned),
             leaf: String::from_utf8_lossy(&leaf).into_owned(),
-            proof: prove(&view, m.index, r)?,
+            proof: prove_as(&view, m.index, r, check)?,
         });
     }
     records.sort_by(|a, b| (&a.time, a.index).cmp(&(&b.time, b.index)));
