@@ -90,6 +90,11 @@ impl Detector {
         }
     }
 
+    /// The context words, for the recall profile's choice of a digit run's type.
+    pub(crate) fn context(&self) -> &Context {
+        &self.context
+    }
+
     /// Finds personal data in `text`: entities sorted by start, non-overlapping, each with
     /// byte offsets on char boundaries. Where candidates overlap, the longest wins, then the
     /// higher score, then the earlier start, so the result does not depend on scan order.

@@ -22,6 +22,10 @@
 //! `email.rs`). Each form is folded only inside a candidate, so the reported offsets are byte
 //! offsets into the original text.
 //!
+//! [`Detector::find_with`] works at either of two operating points ([`Profile`]): balanced
+//! (`find`, for reporting) or recall-first (`recall.rs`, for redaction: anything that could
+//! be a structured value in context is hidden too).
+//!
 //! [`redact`] replaces what was found by a type tag, a mask, or whatever a caller computes
 //! (the protection crate plugs its keyed pseudonyms in there).
 //!
@@ -44,6 +48,7 @@ mod korean;
 mod latin;
 mod names;
 mod numeric;
+mod recall;
 mod street;
 mod thai;
 mod validate;
@@ -51,3 +56,4 @@ mod validate;
 pub use column::ColumnProposal;
 pub use detector::Detector;
 pub use entity::{Entity, mask, redact, redact_mask, redact_tag};
+pub use recall::{MIN_DIGITS, Profile, UnknownProfile, digit_value};
