@@ -866,9 +866,10 @@ fn cue_handle(text: &str, i: usize, out: &mut Vec<Entity>) -> Option<usize> {
 // ---------------------------------------------------------------------------------------
 // IBAN shapes.
 
-/// An IBAN-shaped run at `i`: two letters, two digits, then letters and digits (groups may
-/// be split by single spaces) to at least 15 in all with at least 8 digits; its checksum is
-/// not asked. Returns its end.
+/// An IBAN-shaped run at `i`: two letters, two digits, then letters and digits to at least 15
+/// in all with at least 8 digits; its checksum is not asked. Printed in groups of four split
+/// by single spaces, a group after a space holds a digit or is four letters (a bank code such
+/// as WEST), so the word after a compact number is not taken in. Returns its end.
 fn iban_shaped(b: &[u8], i: usize) -> Option<usize> {
     let head = b.get(i..i + 4)?;
     if !(head[0].is_ascii_alphabetic()
@@ -886,7 +887,7 @@ fn iban_shaped(b: &[u8], i: usize) -> Option<usize> {
             n += 1;
             digits += usize::from(c.is_ascii_digit());
             e += 1;
-        } else if c == b' ' && b.get(e + 1).is_some_and(u8::is_ascii_alphanumeric) && n % 4 == 0 {
+        } else if c == b' ' && n % 4 == 0 && group_after(b, e + 1) {
             e += 1;
         } else {
             break;
@@ -896,6 +897,18 @@ fn iban_shaped(b: &[u8], i: usize) -> Option<usize> {
         e -= 1;
     }
     (n >= 15 && digits >= 8 && b.get(e).is_none_or(|c| !c.is_ascii_alphanumeric())).then_some(e)
+}
+
+/// Whether the word at `k` may continue an IBAN printed in groups: a digit in it, or exactly
+/// four letters.
+fn group_after(b: &[u8], k: usize) -> bool {
+    let word = b[k.min(b.len())..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .take(5)
+        .copied()
+        .collect::<Vec<u8>>();
+    !word.is_empty() && (word.iter().any(u8::is_ascii_digit) || word.len() == 4)
 }
 
 #[cfg(test)]

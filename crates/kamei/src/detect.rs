@@ -15,8 +15,10 @@ use std::sync::mpsc;
 use anyhow::Context as _;
 use arrow::record_batch::RecordBatch;
 use kamei_core::PiiType;
-use kamei_detect::{Detector, Entity};
+use kamei_detect::{Detector, Entity, Profile};
 use rayon::prelude::*;
+
+use crate::leakage::Leakage;
 
 #[derive(Debug, clap::Args)]
 pub struct DetectArgs {
@@ -28,6 +30,10 @@ pub struct DetectArgs {
     /// Stop with exit code 2 at the first line that is not valid UTF-8 (or JSON), instead of reporting it and going on.
     #[arg(long)]
     pub strict: bool,
+    /// `balanced` reports what the text holds with few false alarms; `recall` also reports
+    /// anything that could be a structured value in context (what `redact` hides).
+    #[arg(long, default_value = "balanced", value_parser = parse_profile)]
+    pub profile: Profile,
 }
 
 #[derive(Debug, clap::Args)]
@@ -37,6 +43,17 @@ pub struct RedactArgs {
     /// Replace each match by its type tag (`<PHONE>`) or by a mask that keeps its shape.
     #[arg(long, value_enum, default_value = "tag")]
     pub style: RedactStyle,
+    /// `recall` (the default: a redactor fails closed) also hides anything that could be a
+    /// structured value in context: long digit runs in any script, the words around an at-sign
+    /// or its spelled forms, handles after ID/LINE cues, IBAN-shaped runs; `balanced` hides what
+    /// `detect` reports.
+    #[arg(long, default_value = "recall", value_parser = parse_profile)]
+    pub profile: Profile,
+}
+
+/// `--profile`'s value, with the library's one-line error.
+fn parse_profile(s: &str) -> Result<Profile, kamei_detect::UnknownProfile> {
+    s.parse()
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -72,6 +89,10 @@ pub struct EvalDetectArgs {
     /// `start`, `end` in code points).
     #[arg(long)]
     pub gold: PathBuf,
+    /// The operating point to score. Either way the report ends with what redaction at that
+    /// point leaves of the structured gold values and how much of the lines without any it hides.
+    #[arg(long, default_value = "balanced", value_parser = parse_profile)]
+    pub profile: Profile,
 }
 
 /// Lines per chunk handed to the thread pool; with `CHUNK_BYTES`, bounds memory.
@@ -248,8 +269,8 @@ fn code_points(text: &str, entities: &[Entity]) -> Vec<(PiiType, usize, usize, f
 
 /// Appends the JSON line of `text`'s entities to `out` (without the newline). Integers go
 /// through itoa and strings are pushed whole: `write!` cost more than the rest of the line.
-fn detect_json(line: usize, text: &str, detector: &Detector, out: &mut String) {
-    let entities = detector.find(text);
+fn detect_json(line: usize, text: &str, detector: &Detector, profile: Profile, out: &mut String) {
+    let entities = detector.find_with(text, profile);
     let mut digits = itoa::Buffer::new();
     out.push_str("{\"line\":");
     out.push_str(digits.format(line));
@@ -393,11 +414,12 @@ pub fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
     let detector = Detector::new();
     let jsonl = args.jsonl;
     let strict = args.strict;
+    let profile = args.profile;
     stream(
         args.input.as_deref(),
         |line_in, line, out| {
             let text = line_text(line_in, jsonl)?;
-            detect_json(line, &text, &detector, out);
+            detect_json(line, &text, &detector, profile, out);
             Ok(())
         },
         |line, msg, out| {
@@ -414,10 +436,11 @@ pub fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
 pub fn redact(args: RedactArgs) -> anyhow::Result<ExitCode> {
     let detector = Detector::new();
     let style = args.style;
+    let profile = args.profile;
     stream(
         args.input.as_deref(),
         |text, _, out| {
-            let found = detector.find(text);
+            let found = detector.find_with(text, profile);
             out.push_str(&match style {
                 RedactStyle::Tag => kamei_detect::redact_tag(text, &found),
                 RedactStyle::Mask => kamei_detect::redact_mask(text, &found),
@@ -889,11 +912,14 @@ const STRUCTURED: [PiiType; 8] = [
 pub fn eval(args: EvalDetectArgs) -> anyhow::Result<ExitCode> {
     let gold = load_gold(&args.gold)?;
     let detector = Detector::new();
-    let per_line: Vec<HashMap<PiiType, Counts>> = gold
+    let profile = args.profile;
+    let per_line: Vec<(HashMap<PiiType, Counts>, Leakage)> = gold
         .par_iter()
         .map(|g| {
-            let found = detector.find(&g.text);
+            let found = detector.find_with(&g.text, profile);
             let preds = code_points(&g.text, &found);
+            let spans: Vec<(PiiType, usize, usize)> = preds.iter().map(|p| (p.0, p.1, p.2)).collect();
+            let leakage = Leakage::line(&g.text, &g.entities, &spans);
             let mut counts: HashMap<PiiType, Counts> = HashMap::new();
             let mut used = vec![false; preds.len()];
             for &(t, s, e) in &g.entities {
@@ -910,12 +936,14 @@ pub fn eval(args: EvalDetectArgs) -> anyhow::Result<ExitCode> {
             for p in &preds {
                 counts.entry(p.0).or_default().pred += 1;
             }
-            counts
+            (counts, leakage)
         })
         .collect();
+    let mut leakage = Leakage::default();
     let mut total: HashMap<PiiType, Counts> = HashMap::new();
     let mut by_lang: std::collections::BTreeMap<&str, HashMap<PiiType, Counts>> = Default::default();
-    for (g, c) in gold.iter().zip(per_line) {
+    for (g, (c, leak)) in gold.iter().zip(per_line) {
+        leakage.add(&leak);
         for (t, v) in c {
             total.entry(t).or_default().add(v);
             if let Some(l) = &g.lang {
@@ -929,7 +957,12 @@ pub fn eval(args: EvalDetectArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let mut out = String::new();
-    let _ = writeln!(out, "gold: {} ({} texts)", args.gold.display(), gold.len());
+    let _ = writeln!(
+        out,
+        "gold: {} ({} texts), profile {profile}",
+        args.gold.display(),
+        gold.len()
+    );
     let _ = writeln!(
         out,
         "{:<18} {:>6} {:>6} {:>6} {:>9} {:>7} {:>6}",
@@ -985,6 +1018,7 @@ pub fn eval(args: EvalDetectArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    leakage.render(profile, &mut out);
     print!("{out}");
     Ok(ExitCode::SUCCESS)
 }
@@ -1083,7 +1117,7 @@ mod tests {
     fn detect_json_writes_the_scores_hundredths() {
         let detector = Detector::new();
         let mut out = String::new();
-        detect_json(7, "mail a@example.com", &detector, &mut out);
+        detect_json(7, "mail a@example.com", &detector, Profile::Balanced, &mut out);
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["line"], 7);
         let score = v["entities"][0]["score"].as_f64().unwrap();

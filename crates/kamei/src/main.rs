@@ -15,6 +15,7 @@ mod demo;
 mod detect;
 mod generate;
 mod keys;
+mod leakage;
 mod policy;
 mod progress;
 mod report;

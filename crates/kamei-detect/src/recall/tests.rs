@@ -182,6 +182,11 @@ fn iban_shaped_runs_are_hidden_whatever_their_checksum() {
     );
     hides("iban de89370400440532013001", "de89370400440532013001", Iban);
     keeps("model AB12 is out");
+    // A compact tracking number then a word: the word is not taken in.
+    assert_eq!(
+        recall("Paket JP8830217745 gagal dikirim"),
+        [(PiiType::Phone, "8830217745")]
+    );
 }
 
 #[test]

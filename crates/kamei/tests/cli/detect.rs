@@ -105,6 +105,54 @@ fn redact_tags_and_masks_line_for_line() {
     );
 }
 
+/// `redact` defaults to the recall-first profile (a redactor fails closed); `--profile
+/// balanced` gives what `detect` reports, and a wrong name is a one-line error.
+#[test]
+fn redact_is_recall_first_unless_told_otherwise() {
+    let input = "Order #4111 1111 1111 1111\nLINE: taro_88\n";
+    let out = run(&["redact"], input.as_bytes());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "Order #<CREDIT_CARD>\nLINE: <PERSON>\n"
+    );
+    let out = run(&["redact", "--profile", "balanced"], input.as_bytes());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), input);
+    let out = run(
+        &["detect", "--profile", "recall"],
+        b"Order #4111 1111 1111 1111\n",
+    );
+    assert_eq!(json_lines(&out)[0]["entities"][0]["type"], "CREDIT_CARD");
+    // eval-detect reports what each profile leaves of the gold values.
+    let dir = tempfile::tempdir().unwrap();
+    let gold = dir.path().join("gold.jsonl");
+    std::fs::write(
+        &gold,
+        "{\"text\": \"Order #4111 1111 1111 1111\", \"entities\": [{\"type\": \"CREDIT_CARD\", \"start\": 7, \"end\": 26}]}\n",
+    )
+    .unwrap();
+    for (profile, survived) in [("balanced", "1"), ("recall", "0")] {
+        let out = run(
+            &[
+                "eval-detect",
+                "--gold",
+                gold.to_str().unwrap(),
+                "--profile",
+                profile,
+            ],
+            b"",
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("all six"))
+            .unwrap_or_default();
+        assert_eq!(row.split_whitespace().nth(3), Some(survived), "{profile}: {text}");
+    }
+    let out = run(&["redact", "--profile", "strict"], b"");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected `balanced` or `recall`"));
+}
+
 #[test]
 fn redact_never_passes_an_unreadable_line_through() {
     let out = run(&["redact"], b"a\n\xff 090-1234-5678\nb\n");
