@@ -163,11 +163,12 @@ fn merge(text: &str, balanced: Vec<Entity>, extra: Vec<Entity>) -> Vec<Entity> {
 /// The recall pass: every rule at its trigger, each over a bounded window.
 fn scan(text: &str, ctx: &TextContext<'_>, out: &mut Vec<Entity>) {
     let b = text.as_bytes();
+    let mut run = Run::default();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         let next = if c.is_ascii_digit() {
-            digit_run(text, ctx, i, out)
+            digit_run(text, ctx, i, &mut run, out)
         } else if c < 0x80 {
             match c {
                 b'@' => at_marker(text, i, i + 1, Need::One, out),
@@ -178,7 +179,9 @@ fn scan(text: &str, ctx: &TextContext<'_>, out: &mut Vec<Entity>) {
         } else {
             match digit::decode(b, i) {
                 None => i + 1,
-                Some((cp, len)) if digit::value(cp).is_some() => digit_run(text, ctx, i, out).max(i + len),
+                Some((cp, len)) if digit::value(cp).is_some() => {
+                    digit_run(text, ctx, i, &mut run, out).max(i + len)
+                }
                 Some((cp, len)) if may_start(cp) => non_ascii(text, i, cp, len, out),
                 Some((_, len)) => i + len,
             }
@@ -217,6 +220,17 @@ fn push(out: &mut Vec<Entity>, pii_type: PiiType, start: usize, end: usize) {
 // ---------------------------------------------------------------------------------------
 // Digit runs.
 
+/// The digit run being read, kept between runs so a text's scan allocates only while
+/// warming up.
+#[derive(Debug, Default)]
+struct Run {
+    groups: Vec<Group>,
+    /// The separators between group k and k + 1, as `Sep` bits.
+    seps: Vec<u16>,
+    /// The run's digits folded to ASCII.
+    digits: Vec<u8>,
+}
+
 /// One group of digits in a run: its byte span and how many digits it holds.
 #[derive(Debug, Clone, Copy)]
 struct Group {
@@ -228,13 +242,12 @@ struct Group {
 /// Reads the run of digits (any script, mixed) and separators that starts at `i`, hides it
 /// if it holds at least [`MIN_DIGITS`] digits and is not a date, a year range or an amount,
 /// and returns the run's end.
-fn digit_run(text: &str, ctx: &TextContext<'_>, i: usize, out: &mut Vec<Entity>) -> usize {
+fn digit_run(text: &str, ctx: &TextContext<'_>, i: usize, run: &mut Run, out: &mut Vec<Entity>) -> usize {
     let b = text.as_bytes();
-    let mut groups: Vec<Group> = Vec::new();
-    // The separators between group k and k + 1, as `Sep` bits.
-    let mut seps: Vec<u16> = Vec::new();
-    // The run's digits folded to ASCII.
-    let mut digits: Vec<u8> = Vec::new();
+    let Run { groups, seps, digits } = run;
+    groups.clear();
+    seps.clear();
+    digits.clear();
     let mut k = i;
     loop {
         let start = k;
@@ -280,7 +293,7 @@ fn digit_run(text: &str, ctx: &TextContext<'_>, i: usize, out: &mut Vec<Entity>)
     let mut g0 = 0;
     let mut d0 = 0;
     // Dates and year ranges at the front are no value; what follows them may be.
-    while let Some(skip) = date_at(&groups, &seps, &digits[d0..], g0) {
+    while let Some(skip) = date_at(groups, seps, &digits[d0..], g0) {
         for g in &groups[g0..g0 + skip] {
             d0 += g.digits;
         }
@@ -288,7 +301,7 @@ fn digit_run(text: &str, ctx: &TextContext<'_>, i: usize, out: &mut Vec<Entity>)
     }
     let rest = &groups[g0..];
     let rest_digits = &digits[d0..];
-    if rest_digits.len() < MIN_DIGITS || amount(b, &groups, &seps, g0, plus) {
+    if rest_digits.len() < MIN_DIGITS || amount(b, groups, seps, g0, plus) {
         return end;
     }
     let span_start = if g0 == 0 { start } else { rest[0].start };
@@ -694,7 +707,12 @@ fn letters(text: &str, i: usize, out: &mut Vec<Entity>) -> usize {
     if starts_ignore_case(&b[i..], "at") && i >= 1 && b[i - 1] == b' ' && b.get(i + 2) == Some(&b' ') {
         return at_marker(text, i, i + 2, Need::Evidence, out).max(i + 2);
     }
-    if let Some(end) = cue_handle(text, i, out) {
+    // The first letters of the Latin cue words: most words are turned away by one test.
+    if matches!(
+        b[i].to_ascii_lowercase(),
+        b'l' | b'w' | b'k' | b't' | b'i' | b's' | b'z'
+    ) && let Some(end) = cue_handle(text, i, out)
+    {
         return end;
     }
     if let Some(end) = iban_shaped(b, i) {
