@@ -59,7 +59,7 @@ const WORD_AT: &[&str] = &[" at ", " AT ", " At ", " a còng "];
 
 /// Spelled or bracketed dots. ASCII words count only with a space on each side (glued to
 /// letters they would be part of a label).
-const DOT_WORDS: &[&str] = &[
+pub(crate) const DOT_WORDS: &[&str] = &[
     "(dot)",
     "(DOT)",
     "[dot]",
@@ -81,7 +81,7 @@ const DOT_WORDS: &[&str] = &[
     "ดอท",
     "จุด",
 ];
-const DOT_SPACED_WORDS: &[&str] = &["dot", "DOT", "Dot", "chấm"];
+pub(crate) const DOT_SPACED_WORDS: &[&str] = &["dot", "DOT", "Dot", "chấm"];
 
 /// File extensions that are not top-level domains people have mail at: `x@y.png` is a file.
 const FILE_EXTENSIONS: &[&[u8]] = &[
