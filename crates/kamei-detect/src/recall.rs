@@ -30,7 +30,7 @@ use kamei_core::PiiType;
 
 use crate::context::{Ctx, TextContext};
 use crate::detector::Detector;
-use crate::digit::{self, Family};
+use crate::digit;
 use crate::email::{DOT_SPACED_WORDS, DOT_WORDS, folded_at, folded_before};
 use crate::entity::Entity;
 use crate::numeric::{Sep, sep_at};
@@ -120,7 +120,7 @@ impl Detector {
 pub fn digit_value(c: char) -> Option<u8> {
     let mut buf = [0u8; 4];
     let b = c.encode_utf8(&mut buf).as_bytes();
-    digit::at(b, 0).map(|(d, _, _)| d - b'0')
+    digit::at(b, 0).map(|d| d.ascii - b'0')
 }
 
 /// Merges the balanced entities and the recall spans into sorted, non-overlapping spans:
@@ -177,12 +177,12 @@ fn scan(text: &str, ctx: &TextContext<'_>, out: &mut Vec<Entity>) {
                 _ => i + 1,
             }
         } else {
-            match digit::decode(b, i) {
+            match digit::char_at(b, i) {
                 None => i + 1,
-                Some((cp, len)) if digit::value(cp).is_some() => {
+                Some((c, len)) if kamei_core::digit::value(c).is_some() => {
                     digit_run(text, ctx, i, &mut run, out).max(i + len)
                 }
-                Some((cp, len)) if may_start(cp) => non_ascii(text, i, cp, len, out),
+                Some((c, len)) if may_start(c as u32) => non_ascii(text, i, c as u32, len, out),
                 Some((_, len)) => i + len,
             }
         };
@@ -252,12 +252,12 @@ fn digit_run(text: &str, ctx: &TextContext<'_>, i: usize, run: &mut Run, out: &m
     loop {
         let start = k;
         let d0 = digits.len();
-        while let Some((d, l, f)) = digit::at(b, k) {
-            if f == Family::Kanji && digit::kanji_in_word(b, k, l) {
+        while let Some(d) = digit::at(b, k) {
+            if d.kanji && digit::kanji_in_word(b, k, d.len) {
                 break;
             }
-            digits.push(d);
-            k += l;
+            digits.push(d.ascii);
+            k += d.len;
         }
         if k == start {
             break;
@@ -276,8 +276,7 @@ fn digit_run(text: &str, ctx: &TextContext<'_>, i: usize, run: &mut Run, out: &m
             j += l;
             units += 1;
         }
-        let next_digit =
-            digit::at(b, j).is_some_and(|(_, l, f)| !(f == Family::Kanji && digit::kanji_in_word(b, j, l)));
+        let next_digit = digit::at(b, j).is_some_and(|d| !(d.kanji && digit::kanji_in_word(b, j, d.len)));
         if units == 0 || !next_digit || groups.len() >= MAX_GROUPS {
             break;
         }
