@@ -46,6 +46,16 @@ impl Country {
         }
     }
 
+    /// The E.164 country calling code, without `+`.
+    pub(crate) const fn calling_code(self) -> &'static str {
+        match self {
+            Country::Jp => "81",
+            Country::Th => "66",
+            Country::Tw => "886",
+            Country::Id => "62",
+        }
+    }
+
     pub(crate) const fn currency(self) -> &'static str {
         match self {
             Country::Jp => "JPY",
@@ -71,7 +81,35 @@ pub(crate) enum PhoneStyle {
 
 /// A phone number of the country, in one of the forms people write.
 pub(crate) fn phone(rng: &mut Rng, country: Country, style: PhoneStyle) -> String {
-    let groups: Vec<String> = match country {
+    let groups = phone_groups(rng, country);
+    let cc = country.calling_code();
+    let toll_free = groups[0].starts_with("0120") || groups[0].starts_with("0800");
+    let variant = match style {
+        PhoneStyle::Profile => rng.weighted(&[80, 15, 5, 0, 0, 0, 0]),
+        PhoneStyle::Chat => rng.weighted(&[45, 15, 8, 10, 8, 7, 7]),
+    };
+    let international = |sep: &str| {
+        // +81 90-1234-5678: the trunk prefix 0 is dropped after the country code.
+        let mut g = groups.clone();
+        g[0] = g[0][1..].to_string();
+        format!("+{cc} {}", g.join(sep))
+    };
+    match variant {
+        0 => groups.join("-"),
+        1 => groups.concat(),
+        2 if !toll_free => international("-"),
+        3 => groups.join(" "),
+        4 => to_full_width(&groups.join("-")),
+        5 => groups.join(*rng.pick(&DASHES)),
+        6 if country == Country::Jp => format!("{}({}){}", groups[0], groups[1], groups[2]),
+        _ => groups.join("-"),
+    }
+}
+
+/// The digit groups of a national phone number of the country (`090`, `1234`, `5678`), the
+/// first with its trunk prefix 0.
+pub(crate) fn phone_groups(rng: &mut Rng, country: Country) -> Vec<String> {
+    match country {
         Country::Jp => jp_phone_groups(rng),
         Country::Th => {
             if rng.percent(85) {
@@ -98,33 +136,6 @@ pub(crate) fn phone(rng: &mut Rng, country: Country, style: PhoneStyle) -> Strin
             let last = rng.range(3, 4) as usize;
             vec![format!("08{operator}"), num(rng, 4), num(rng, last)]
         }
-    };
-    let cc = match country {
-        Country::Jp => "81",
-        Country::Th => "66",
-        Country::Tw => "886",
-        Country::Id => "62",
-    };
-    let toll_free = groups[0].starts_with("0120") || groups[0].starts_with("0800");
-    let variant = match style {
-        PhoneStyle::Profile => rng.weighted(&[80, 15, 5, 0, 0, 0, 0]),
-        PhoneStyle::Chat => rng.weighted(&[45, 15, 8, 10, 8, 7, 7]),
-    };
-    let international = |sep: &str| {
-        // +81 90-1234-5678: the trunk prefix 0 is dropped after the country code.
-        let mut g = groups.clone();
-        g[0] = g[0][1..].to_string();
-        format!("+{cc} {}", g.join(sep))
-    };
-    match variant {
-        0 => groups.join("-"),
-        1 => groups.concat(),
-        2 if !toll_free => international("-"),
-        3 => groups.join(" "),
-        4 => to_full_width(&groups.join("-")),
-        5 => groups.join(*rng.pick(&DASHES)),
-        6 if country == Country::Jp => format!("{}({}){}", groups[0], groups[1], groups[2]),
-        _ => groups.join("-"),
     }
 }
 

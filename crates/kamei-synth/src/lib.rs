@@ -3,7 +3,10 @@
 //! It writes the four tables of DESIGN.md (`users`, `messages`, `reports`, `payments`) with
 //! personal data in the forms people in Japan, Thailand, Taiwan and Indonesia write it, and a
 //! labels file that marks every span of personal data in the message bodies, so detectors can
-//! be measured and protections tested on data that looks like production.
+//! be measured and protections tested on data that looks like production. A share of the
+//! bodies (`obfuscate.rs`) hides a contact on purpose — full-width, spelled-out `@`, kanji or
+//! Thai digits, emoji between digits, a LINE ID after a cue word — labelled with its form;
+//! handles, a column category rather than a personal-data type, go to labels/account_ids.jsonl.
 //!
 //! Every row is a pure function of (seed, row id): the same arguments give byte-identical
 //! files whatever the number of threads. Names and postal codes come from reference tables
@@ -13,6 +16,7 @@
 //! builds the output in a hidden sibling directory and renames it into place when complete.
 
 mod country;
+mod obfuscate;
 mod person;
 mod postgres;
 mod refdata;

@@ -9,6 +9,7 @@ use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 
 use crate::country::Country;
+use crate::obfuscate;
 use crate::person::{self, User};
 use crate::rng::{Rng, mix};
 use crate::text;
@@ -148,6 +149,8 @@ pub(crate) struct Chunk {
     pub reports: RecordBatch,
     pub payments: RecordBatch,
     pub labels_jsonl: String,
+    /// The handles (ACCOUNT_ID) of its messages as JSON lines, only for messages that have one.
+    pub account_ids_jsonl: String,
     pub labelled_entities: u64,
 }
 
@@ -158,6 +161,7 @@ pub(crate) fn generate_chunk(seed: u64, total_users: u64, plan: ChunkPlan) -> Re
     let mut r = ReportColumns::default();
     let mut p = PaymentColumns::default();
     let mut labels_jsonl = String::new();
+    let mut account_ids_jsonl = String::new();
     let mut labelled_entities = 0;
     let (mut message_id, mut report_id, mut payment_id) =
         (plan.first_message, plan.first_report, plan.first_payment);
@@ -175,19 +179,38 @@ pub(crate) fn generate_chunk(seed: u64, total_users: u64, plan: ChunkPlan) -> Re
             let (lo, hi) = (user_id.min(recipient), user_id.max(recipient));
             let chat_id = (mix(seed, 0xC4A7, lo.wrapping_mul(0x1_0000_0001) ^ hi) >> 11) as i64;
             let sent_at = time::micros_between(&mut rng, time::days(2026, 1, 1), time::days(2026, 11, 1));
+            // The template body is drawn either way, so the message's own stream (and the
+            // report drawn after it) stays the same whether or not it is replaced.
             let body = text::message(&mut rng, user.country);
+            let body = obfuscate::message(seed, message_id, user.country).unwrap_or(body);
 
             let _ = write!(labels_jsonl, "{{\"message_id\":{message_id},\"entities\":[");
             for (i, l) in body.labels.iter().enumerate() {
                 let sep = if i == 0 { "" } else { "," };
                 let _ = write!(
                     labels_jsonl,
-                    "{sep}{{\"type\":\"{}\",\"start\":{},\"end\":{}}}",
+                    "{sep}{{\"type\":\"{}\",\"start\":{},\"end\":{}",
                     l.pii_type, l.start, l.end
                 );
+                if let Some(form) = l.form {
+                    let _ = write!(labels_jsonl, ",\"form\":\"{form}\"");
+                }
+                labels_jsonl.push('}');
             }
             labels_jsonl.push_str("]}\n");
             labelled_entities += body.labels.len() as u64;
+            if !body.handles.is_empty() {
+                let _ = write!(account_ids_jsonl, "{{\"message_id\":{message_id},\"entities\":[");
+                for (i, h) in body.handles.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "," };
+                    let _ = write!(
+                        account_ids_jsonl,
+                        "{sep}{{\"type\":\"ACCOUNT_ID\",\"start\":{},\"end\":{},\"form\":\"{}\"}}",
+                        h.start, h.end, h.form
+                    );
+                }
+                account_ids_jsonl.push_str("]}\n");
+            }
 
             if is_reported(seed, message_id) {
                 let reported_at = sent_at + (rng.range(60, 3 * 86_400) * 1_000_000) as i64;
@@ -222,6 +245,7 @@ pub(crate) fn generate_chunk(seed: u64, total_users: u64, plan: ChunkPlan) -> Re
         reports: r.finish()?,
         payments: p.finish()?,
         labels_jsonl,
+        account_ids_jsonl,
         labelled_entities,
     })
 }

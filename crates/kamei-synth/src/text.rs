@@ -20,6 +20,19 @@ pub struct Label {
     pub pii_type: PiiType,
     pub start: usize,
     pub end: usize,
+    /// How the writer hid the value from filters (`kanji-digits`, `spelled-at`, …), for the
+    /// obfuscated contacts of `obfuscate.rs`; `None` for the forms the templates write.
+    pub form: Option<&'static str>,
+}
+
+/// A handle others know the writer by (a LINE ID after a cue word): the vocabulary's
+/// ACCOUNT_ID, which is a column category and not a personal-data type, so it is labelled
+/// apart from [`Label`] (labels/account_ids.jsonl).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HandleLabel {
+    pub start: usize,
+    pub end: usize,
+    pub form: &'static str,
 }
 
 /// A message body under construction, counting code points as it grows.
@@ -27,22 +40,39 @@ pub struct Label {
 pub(crate) struct Body {
     pub text: String,
     pub labels: Vec<Label>,
+    pub handles: Vec<HandleLabel>,
     chars: usize,
 }
 
 impl Body {
-    fn push(&mut self, s: &str) {
+    pub(crate) fn push(&mut self, s: &str) {
         self.text.push_str(s);
         self.chars += s.chars().count();
     }
 
     fn push_pii(&mut self, pii_type: PiiType, s: &str) {
+        self.push_hidden(pii_type, s, None);
+    }
+
+    /// Personal data written in `form` (`None`: as the templates write it).
+    pub(crate) fn push_hidden(&mut self, pii_type: PiiType, s: &str, form: Option<&'static str>) {
         let start = self.chars;
         self.push(s);
         self.labels.push(Label {
             pii_type,
             start,
             end: self.chars,
+            form,
+        });
+    }
+
+    pub(crate) fn push_handle(&mut self, s: &str, form: &'static str) {
+        let start = self.chars;
+        self.push(s);
+        self.handles.push(HandleLabel {
+            start,
+            end: self.chars,
+            form,
         });
     }
 }
@@ -155,7 +185,7 @@ struct Language {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lang {
+pub(crate) enum Lang {
     Ja,
     En,
     Th,
@@ -184,13 +214,7 @@ fn languages() -> &'static [Language; 5] {
 /// The body of one message from a sender of `country`: about 15 % carry personal data,
 /// about a quarter carry look-alikes, the rest are plain chat.
 pub(crate) fn message(rng: &mut Rng, country: Country) -> Body {
-    let lang = match (country, rng.below(100)) {
-        (Country::Jp, x) if x < 88 => Lang::Ja,
-        (Country::Th, x) if x < 70 => Lang::Th,
-        (Country::Tw, x) if x < 75 => Lang::Zh,
-        (Country::Id, x) if x < 75 => Lang::Id,
-        _ => Lang::En,
-    };
+    let lang = language(rng, country);
     let language = &languages()[lang as usize];
     let templates = match rng.weighted(&[15, 25, 60]) {
         0 => &language.personal,
@@ -206,6 +230,18 @@ pub(crate) fn message(rng: &mut Rng, country: Country) -> Body {
         }
     }
     body
+}
+
+/// The language a sender of `country` writes a message in: mostly the country's own, else
+/// English.
+pub(crate) fn language(rng: &mut Rng, country: Country) -> Lang {
+    match (country, rng.below(100)) {
+        (Country::Jp, x) if x < 88 => Lang::Ja,
+        (Country::Th, x) if x < 70 => Lang::Th,
+        (Country::Tw, x) if x < 75 => Lang::Zh,
+        (Country::Id, x) if x < 75 => Lang::Id,
+        _ => Lang::En,
+    }
 }
 
 fn fill(rng: &mut Rng, body: &mut Body, slot: Slot, country: Country, lang: Lang) {

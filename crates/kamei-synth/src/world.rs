@@ -219,6 +219,7 @@ struct Writers {
     reports: TableWriter,
     payments: TableWriter,
     labels: (PathBuf, BufWriter<File>),
+    account_ids: (PathBuf, BufWriter<File>),
 }
 
 impl Writers {
@@ -227,12 +228,17 @@ impl Writers {
         fs::create_dir(&labels_dir).map_err(io(&labels_dir))?;
         let labels_path = labels_dir.join("messages.jsonl");
         let labels = BufWriter::with_capacity(1 << 20, File::create(&labels_path).map_err(io(&labels_path))?);
+        // Handles are a column category (ACCOUNT_ID), not a personal-data type: a file of
+        // their own keeps messages.jsonl readable by everything that reads personal-data types.
+        let handles_path = labels_dir.join("account_ids.jsonl");
+        let handles = BufWriter::new(File::create(&handles_path).map_err(io(&handles_path))?);
         Ok(Writers {
             users: TableWriter::create(dir, "users", format, &tables::USERS)?,
             messages: TableWriter::create(dir, "messages", format, &tables::MESSAGES)?,
             reports: TableWriter::create(dir, "reports", format, &tables::REPORTS)?,
             payments: TableWriter::create(dir, "payments", format, &tables::PAYMENTS)?,
             labels: (labels_path, labels),
+            account_ids: (handles_path, handles),
         })
     }
 
@@ -251,6 +257,10 @@ impl Writers {
                 .1
                 .write_all(chunk.labels_jsonl.as_bytes())
                 .map_err(io(&self.labels.0))?;
+            self.account_ids
+                .1
+                .write_all(chunk.account_ids_jsonl.as_bytes())
+                .map_err(io(&self.account_ids.0))?;
             summary.users += chunk.users.num_rows() as u64;
             summary.messages += chunk.messages.num_rows() as u64;
             summary.reports += chunk.reports.num_rows() as u64;
@@ -266,12 +276,14 @@ impl Writers {
         self.messages.finish()?;
         self.reports.finish()?;
         self.payments.finish()?;
-        let (path, labels) = self.labels;
-        let file = labels.into_inner().map_err(|e| GenerateError::Io {
-            path: path.clone(),
-            cause: e.into_error(),
-        })?;
-        file.sync_all().map_err(io(&path))
+        for (path, labels) in [self.labels, self.account_ids] {
+            let file = labels.into_inner().map_err(|e| GenerateError::Io {
+                path: path.clone(),
+                cause: e.into_error(),
+            })?;
+            file.sync_all().map_err(io(&path))?;
+        }
+        Ok(())
     }
 }
 
