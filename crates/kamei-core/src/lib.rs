@@ -53,7 +53,7 @@ pub use level::Level;
 pub use number::thousands;
 pub use pii_type::PiiType;
 pub use plan::{ColumnPlan, Decision, JurisdictionSource, PlanError, Subject, TablePlan};
-pub use transform::{Transform, TransformChoice};
+pub use transform::{RedactionProfile, Transform, TransformChoice};
 
 /// A name that is not one of the vocabulary's names, with the list of names that are.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

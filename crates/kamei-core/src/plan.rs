@@ -361,6 +361,7 @@ mod tests {
         let plan = plan.with_transforms(TransformChoice {
             masked: Some(crate::Transform::Suppress),
             pseudonymized: None,
+            profile: None,
         });
         // JP rows get nulls; an unknown jurisdiction must not get TH's pseudonyms.
         assert_eq!(plan.decision(None).level, Level::Masked);

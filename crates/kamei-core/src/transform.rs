@@ -130,11 +130,38 @@ impl Transform {
     }
 }
 
+/// How eagerly free text is searched for personal data before it is redacted (issue 17).
+///
+/// `balanced` redacts what the detector reports at its balanced precision (`kamei detect`);
+/// `recall` also redacts anything that could be a structured value in context — long digit
+/// runs in any script, the words around an `@` or its spelled-out forms, card-shaped runs
+/// that fail Luhn, handles after a cue word — at a measured cost in over-redaction. It
+/// applies where free text is redacted (`redact-tags`, `redact-pseudonyms`); a reader who does
+/// not read the text raw gets `recall` unless the catalog chooses otherwise, because a
+/// redactor's miss is a value across a border (fail closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RedactionProfile {
+    Balanced,
+    Recall,
+}
+
+named_enum!(RedactionProfile, "redaction profile", {
+    Balanced => "balanced",
+    Recall => "recall",
+});
+
+impl RedactionProfile {
+    /// The profile of a FREE_TEXT column whose catalog chooses none.
+    pub const DEFAULT: RedactionProfile = RedactionProfile::Recall;
+}
+
 /// The transforms a catalog chose for one column, where it overrides the defaults.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TransformChoice {
     pub masked: Option<Transform>,
     pub pseudonymized: Option<Transform>,
+    /// How free text is searched before it is redacted, at both levels (FREE_TEXT only).
+    pub profile: Option<RedactionProfile>,
 }
 
 impl TransformChoice {
@@ -147,9 +174,21 @@ impl TransformChoice {
         }
     }
 
+    /// The redaction profile that applies: the chosen one, else [`RedactionProfile::DEFAULT`].
+    pub const fn redaction_profile(&self) -> RedactionProfile {
+        match self.profile {
+            Some(p) => p,
+            None => RedactionProfile::DEFAULT,
+        }
+    }
+
     /// `self` where it chose, else `fallback` (a column's choice over its category's).
     pub const fn or(self, fallback: TransformChoice) -> TransformChoice {
         TransformChoice {
+            profile: match self.profile {
+                Some(p) => Some(p),
+                None => fallback.profile,
+            },
             masked: match self.masked {
                 Some(t) => Some(t),
                 None => fallback.masked,
@@ -203,12 +242,29 @@ mod tests {
         let column = TransformChoice {
             masked: None,
             pseudonymized: Some(Transform::TokenDigits),
+            profile: None,
         };
         let category = TransformChoice {
             masked: Some(Transform::Suppress),
             pseudonymized: Some(Transform::Pseudonym),
+            profile: Some(RedactionProfile::Balanced),
         };
         let both = column.or(category);
+        assert_eq!(both.redaction_profile(), RedactionProfile::Balanced);
+        assert_eq!(
+            column.redaction_profile(),
+            RedactionProfile::Recall,
+            "recall unless chosen"
+        );
+        assert_eq!(
+            TransformChoice {
+                profile: Some(RedactionProfile::Recall),
+                ..category
+            }
+            .or(category)
+            .profile,
+            Some(RedactionProfile::Recall)
+        );
         assert_eq!(both.at(Level::Masked), Some(Transform::Suppress));
         assert_eq!(both.at(Level::Pseudonymized), Some(Transform::TokenDigits));
         assert_eq!(both.at(Level::Raw), None);

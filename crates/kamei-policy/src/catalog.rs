@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use kamei_core::{
-    Category, ColumnType, Jurisdiction, JurisdictionSource, Level, Subject, Transform, TransformChoice,
+    Category, ColumnType, Jurisdiction, JurisdictionSource, Level, RedactionProfile, Subject, Transform,
+    TransformChoice,
 };
 use serde::Deserialize;
 use toml::Spanned;
@@ -118,6 +119,8 @@ struct CatalogFile {
 struct ChoiceFile {
     masked: Option<Spanned<String>>,
     pseudonymized: Option<Spanned<String>>,
+    /// `balanced` or `recall` (FREE_TEXT only): how free text is searched before redaction.
+    profile: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -149,17 +152,26 @@ struct ColumnFile {
     category: Spanned<String>,
     masked: Option<Spanned<String>>,
     pseudonymized: Option<Spanned<String>>,
+    profile: Option<Spanned<String>>,
     #[serde(rename = "type")]
     data_type: Option<Spanned<String>>,
     subjects: Option<Vec<Spanned<String>>>,
 }
 
-/// Checks one `masked = …` / `pseudonymized = …` choice: a known transform that reveals no
-/// more than its level and fits the category. `whose` names the place for the message.
+/// A column's or a category's `masked`, `pseudonymized` and `profile` fields.
+type ChoiceFields<'a> = (
+    &'a Option<Spanned<String>>,
+    &'a Option<Spanned<String>>,
+    &'a Option<Spanned<String>>,
+);
+
+/// Checks one `masked = …` / `pseudonymized = …` / `profile = …` choice: a known transform
+/// that reveals no more than its level and fits the category, and a redaction profile only
+/// for free text. `whose` names the place for the message.
 fn parse_choice(
     source: &Source<'_>,
     problems: &mut Vec<Problem>,
-    (masked, pseudonymized): (&Option<Spanned<String>>, &Option<Spanned<String>>),
+    (masked, pseudonymized, profile): ChoiceFields<'_>,
     category: Category,
     whose: &str,
 ) -> TransformChoice {
@@ -180,9 +192,27 @@ fn parse_choice(
         }
         None
     };
+    let masked = one(masked, Level::Masked);
+    let pseudonymized = one(pseudonymized, Level::Pseudonymized);
+    let profile = profile.as_ref().and_then(|field| {
+        let at = field.span().start;
+        match field.get_ref().parse::<RedactionProfile>() {
+            Err(e) => problems.push(source.problem_at(at, format!("field `profile` of {whose}: {e}"))),
+            Ok(_) if category != Category::FreeText => problems.push(source.problem_at(
+                at,
+                format!(
+                    "field `profile` of {whose}: a redaction profile applies only to category \
+                     `FREE_TEXT`, not `{category}`; remove it"
+                ),
+            )),
+            Ok(p) => return Some(p),
+        }
+        None
+    });
     TransformChoice {
-        masked: one(masked, Level::Masked),
-        pseudonymized: one(pseudonymized, Level::Pseudonymized),
+        masked,
+        pseudonymized,
+        profile,
     }
 }
 
@@ -221,7 +251,7 @@ pub(crate) fn parse(source: &Source<'_>, problems: &mut Vec<Problem>) -> Option<
         match name.get_ref().parse::<Category>() {
             Ok(category) => {
                 let whose = format!("`[transforms.{category}]`");
-                let fields = (&choice.masked, &choice.pseudonymized);
+                let fields = (&choice.masked, &choice.pseudonymized, &choice.profile);
                 let chosen = parse_choice(source, problems, fields, category, &whose);
                 by_category.insert(category, chosen);
             }
@@ -398,7 +428,8 @@ fn parse_table(
             }
         };
         let whose = format!("column `{cname}` in table `{name}`");
-        let own = parse_choice(source, problems, (&c.masked, &c.pseudonymized), category, &whose);
+        let fields = (&c.masked, &c.pseudonymized, &c.profile);
+        let own = parse_choice(source, problems, fields, category, &whose);
         let inherited = by_category.get(&category).copied().unwrap_or_default();
         let data_type = match &c.data_type {
             None => None,

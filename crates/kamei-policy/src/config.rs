@@ -1087,6 +1087,43 @@ mod load_tests {
         );
     }
 
+    /// Issue 17: a FREE_TEXT column's redaction profile, recall unless chosen; no other
+    /// category takes one.
+    #[test]
+    fn a_redaction_profile_reaches_free_text_columns_and_only_them() {
+        use kamei_core::RedactionProfile;
+        let body = "{ name = \"body\", category = \"FREE_TEXT\", subjects = [\"sender_id\", \"recipient_id\"], type = \"TEXT\" }";
+        let balanced = body.replace(" }", ", profile = \"balanced\" }");
+        let c = load_edited(&[("catalog.toml", body, &balanced)]).unwrap();
+        let profile = |table: &str| {
+            let plan = c.table_plan("cn_contractor", table).unwrap();
+            plan.column("body").unwrap().transforms().redaction_profile()
+        };
+        assert_eq!(profile("messages"), RedactionProfile::Balanced);
+        assert_eq!(profile("reports"), RedactionProfile::Recall);
+        let m = messages(
+            load_edited(&[
+                (
+                    "catalog.toml",
+                    "{ name = \"phone\", category = \"PHONE\", type = \"TEXT\" }",
+                    "{ name = \"phone\", category = \"PHONE\", profile = \"recall\" }",
+                ),
+                (
+                    "catalog.toml",
+                    body,
+                    &body.replace(" }", ", profile = \"greedy\" }"),
+                ),
+            ])
+            .unwrap_err(),
+        );
+        for e in [
+            "field `profile` of column `phone` in table `users`: a redaction profile applies only to category `FREE_TEXT`, not `PHONE`",
+            "field `profile` of column `body` in table `messages`: unknown redaction profile `greedy`",
+        ] {
+            assert!(m.iter().any(|p| p.contains(e)), "{e}\n{m:?}");
+        }
+    }
+
     #[test]
     fn a_transform_that_reveals_more_than_its_level_or_misfits_its_category_is_an_error() {
         let m = messages(

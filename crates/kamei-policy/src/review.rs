@@ -280,8 +280,11 @@ fn compared_names(json: &serde_json::Value, out: &mut Vec<(&'static str, String)
 /// A column's transform choices as a message shows them.
 fn choice_text(choice: kamei_core::TransformChoice) -> String {
     let one = |t: Option<kamei_core::Transform>| t.map_or("default".to_owned(), |t| t.to_string());
+    let profile = choice
+        .profile
+        .map_or(String::new(), |p| format!(", {p} redaction profile"));
     format!(
-        "masked {}, pseudonymized {}",
+        "masked {}, pseudonymized {}{profile}",
         one(choice.masked),
         one(choice.pseudonymized)
     )

@@ -15,8 +15,8 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Int64Type};
 use base64::Engine as _;
 use fpe::ff1::{FF1, FlexibleNumeralString};
-use kamei_core::PiiType;
-use kamei_detect::{Detector, Entity};
+use kamei_core::{PiiType, RedactionProfile};
+use kamei_detect::{Detector, Entity, Profile};
 
 use crate::error::ProtectError;
 use crate::keyring::DomainKeys;
@@ -94,8 +94,12 @@ pub(crate) enum Kernel {
     YearMonth,
     /// An integer generalised to a ten-wide band (`30-39`).
     AgeBand,
-    /// Personal data in free text replaced, found by kamei-detect.
-    RedactText(TextStyle),
+    /// Personal data in free text replaced, found by kamei-detect at the catalog's profile
+    /// (recall unless the catalog chose balanced).
+    RedactText {
+        style: TextStyle,
+        profile: RedactionProfile,
+    },
     /// Reversible deterministic token: `tok.KEYID.` + base64url(AES-SIV(value)).
     TokenSiv,
     /// Reversible format-preserving token of a digit string (FF1, radix 10); other characters
@@ -121,7 +125,7 @@ impl Kernel {
             | Kernel::Year
             | Kernel::YearMonth
             | Kernel::AgeBand
-            | Kernel::RedactText(_)
+            | Kernel::RedactText { .. }
             | Kernel::TokenSiv
             | Kernel::TokenFf1 => DataType::Utf8,
         }
@@ -143,7 +147,7 @@ impl Kernel {
             | Kernel::Prefecture
             | Kernel::PostalPrefix
             | Kernel::FirstChar
-            | Kernel::RedactText(_)
+            | Kernel::RedactText { .. }
             | Kernel::TokenSiv
             | Kernel::TokenFf1 => DataType::Utf8,
         }
@@ -179,8 +183,13 @@ impl Kernel {
             Kernel::Year => "generalize-date (year)".into(),
             Kernel::YearMonth => "generalize-date (year-month)".into(),
             Kernel::AgeBand => "generalize-number (band of ten)".into(),
-            Kernel::RedactText(TextStyle::Tags) => "redact-text (type tags)".into(),
-            Kernel::RedactText(TextStyle::Pseudonyms) => "redact-text (typed pseudonyms)".into(),
+            Kernel::RedactText { style, profile } => {
+                let style = match style {
+                    TextStyle::Tags => "type tags",
+                    TextStyle::Pseudonyms => "typed pseudonyms",
+                };
+                format!("redact-text ({style}, {profile} profile)")
+            }
             Kernel::TokenSiv => "token (AES-SIV)".into(),
             Kernel::TokenFf1 => "token (FF1, format-preserving)".into(),
         }
@@ -192,7 +201,10 @@ impl Kernel {
             Kernel::PseudonymText { .. } | Kernel::PseudonymInt { .. } | Kernel::SubjectKeyCode => {
                 Some(crate::KeyPurpose::Pseudonym)
             }
-            Kernel::RedactText(TextStyle::Pseudonyms) => Some(crate::KeyPurpose::Pseudonym),
+            Kernel::RedactText {
+                style: TextStyle::Pseudonyms,
+                ..
+            } => Some(crate::KeyPurpose::Pseudonym),
             Kernel::TokenSiv | Kernel::TokenFf1 => Some(crate::KeyPurpose::Token),
             Kernel::Raw
             | Kernel::Null
@@ -207,13 +219,16 @@ impl Kernel {
             | Kernel::Year
             | Kernel::YearMonth
             | Kernel::AgeBand
-            | Kernel::RedactText(TextStyle::Tags) => None,
+            | Kernel::RedactText {
+                style: TextStyle::Tags,
+                ..
+            } => None,
         }
     }
 
     /// Whether the kernel runs the detector.
     pub(crate) fn needs_detector(&self) -> bool {
-        matches!(self, Kernel::RedactText(_) | Kernel::KeepChecked { .. })
+        matches!(self, Kernel::RedactText { .. } | Kernel::KeepChecked { .. })
     }
 
     /// Applies the kernel to a whole array already of `self.input_type(..)`.
@@ -303,14 +318,15 @@ impl Kernel {
                     }
                     Arc::new(b.finish())
                 }
-                Kernel::RedactText(style) => {
+                Kernel::RedactText { style, profile } => {
                     let pseudonymizers = match style {
                         TextStyle::Tags => None,
                         TextStyle::Pseudonyms => Some(TextPseudonymizers::new(ctx.keys)),
                     };
                     let detector = ctx.detector.ok_or("no detector for free-text redaction")?;
+                    let profile = detect_profile(*profile);
                     map_text(strings(array)?, |v, out| {
-                        let entities = detector.find(v);
+                        let entities = detector.find_with(v, profile);
                         if entities.is_empty() {
                             out.push_str(v);
                             return;
@@ -362,6 +378,14 @@ impl Kernel {
                 }
             };
         Ok(out)
+    }
+}
+
+/// The detector's operating point for a catalog's redaction profile.
+fn detect_profile(profile: RedactionProfile) -> Profile {
+    match profile {
+        RedactionProfile::Balanced => Profile::Balanced,
+        RedactionProfile::Recall => Profile::Recall,
     }
 }
 
@@ -719,7 +743,7 @@ mod tests {
         let keys = keys(domain);
         let ctx = KernelContext {
             keys: &keys,
-            detector: matches!(kernel, Kernel::RedactText(_)).then(crate::projection::detector),
+            detector: matches!(kernel, Kernel::RedactText { .. }).then(crate::projection::detector),
         };
         kernel.apply(&input, &ctx).unwrap()
     }
@@ -785,8 +809,8 @@ mod tests {
             Kernel::Prefecture,
             Kernel::PostalPrefix,
             Kernel::FirstChar,
-            Kernel::RedactText(TextStyle::Tags),
-            Kernel::RedactText(TextStyle::Pseudonyms),
+            redact(TextStyle::Tags, RedactionProfile::Recall),
+            redact(TextStyle::Pseudonyms, RedactionProfile::Balanced),
             Kernel::TokenSiv,
             Kernel::TokenFf1,
         ] {
@@ -955,15 +979,47 @@ mod tests {
         );
     }
 
+    fn redact(style: TextStyle, profile: RedactionProfile) -> Kernel {
+        Kernel::RedactText { style, profile }
+    }
+
+    /// Issue 17: the recall profile redacts what could be a structured value in context,
+    /// where the balanced one reports only what it is sure of; each kernel names its profile.
+    #[test]
+    fn free_text_is_redacted_at_the_chosen_profile() {
+        // An order label makes the balanced detector doubt this card; recall takes it.
+        let body = "Order #4111 1111 1111 1111 is yours";
+        let recall = run(
+            redact(TextStyle::Tags, RedactionProfile::Recall),
+            texts(&[Some(body)]),
+            "org",
+        );
+        let recall = recall.as_string::<i32>().value(0);
+        assert!(!recall.contains("1111 1111"), "{recall}");
+        let balanced = redact(TextStyle::Tags, RedactionProfile::Balanced);
+        let found = Detector::new().find(body);
+        let out = run(balanced.clone(), texts(&[Some(body)]), "org");
+        assert_eq!(out.as_string::<i32>().value(0) == body, found.is_empty());
+        assert_eq!(balanced.name(), "redact-text (type tags, balanced profile)");
+        assert_eq!(
+            redact(TextStyle::Pseudonyms, RedactionProfile::Recall).name(),
+            "redact-text (typed pseudonyms, recall profile)"
+        );
+    }
+
     #[test]
     fn free_text_is_redacted_by_type() {
         let body = "電話は090-1234-5678、メールはtaro@example.jpまで";
-        let tags = run(Kernel::RedactText(TextStyle::Tags), texts(&[Some(body)]), "org");
+        let tags = run(
+            redact(TextStyle::Tags, RedactionProfile::Balanced),
+            texts(&[Some(body)]),
+            "org",
+        );
         let tags = tags.as_string::<i32>().value(0);
         assert!(tags.contains("<PHONE>") && tags.contains("<EMAIL>"), "{tags}");
         assert!(!tags.contains("5678") && !tags.contains("taro"));
         let ps = run(
-            Kernel::RedactText(TextStyle::Pseudonyms),
+            redact(TextStyle::Pseudonyms, RedactionProfile::Recall),
             texts(&[Some(body)]),
             "org",
         );

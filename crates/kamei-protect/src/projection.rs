@@ -725,6 +725,14 @@ fn level_program(cp: &ColumnPlan, level: Level, data_type: &DataType) -> Result<
         Some(t) => chosen_kernel(t, cp.category(), data_type),
         None => select(cp.category(), level, data_type),
     };
+    // The catalog's redaction profile, wherever this column's text is redacted.
+    let kernel = kernel.map(|k| match k {
+        Kernel::RedactText { style, .. } => Kernel::RedactText {
+            style,
+            profile: cp.transforms().redaction_profile(),
+        },
+        k => k,
+    });
     let kernel = kernel.ok_or_else(|| ProtectError::NoTransform {
         column: cp.column().to_owned(),
         category: cp.category(),
@@ -918,10 +926,18 @@ fn chosen_kernel(transform: Transform, category: Category, dt: &DataType) -> Opt
         Transform::YearMonth => Kernel::YearMonth,
         Transform::AgeBand if !is_int(dt) => return None,
         Transform::AgeBand => Kernel::AgeBand,
-        Transform::RedactTags => Kernel::RedactText(TextStyle::Tags),
-        Transform::RedactPseudonyms => Kernel::RedactText(TextStyle::Pseudonyms),
+        Transform::RedactTags => redact_text(TextStyle::Tags),
+        Transform::RedactPseudonyms => redact_text(TextStyle::Pseudonyms),
     };
     Some(kernel)
+}
+
+/// Free-text redaction at the default profile; [`level_program`] puts the column's own.
+fn redact_text(style: TextStyle) -> Kernel {
+    Kernel::RedactText {
+        style,
+        profile: kamei_core::RedactionProfile::DEFAULT,
+    }
 }
 
 /// A column kept as it is below raw: text is checked for structured personal data on the way
@@ -963,7 +979,7 @@ fn select(category: Category, level: Level, dt: &DataType) -> Option<Kernel> {
             Category::SubjectKey if is_int(dt) => Kernel::SubjectKeyCode,
             Category::SubjectKey => text_pseudonym("SUBJECT_KEY", "uid_"),
             Category::AccountId => text_pseudonym("ACCOUNT_ID", "acct_"),
-            Category::FreeText => Kernel::RedactText(TextStyle::Pseudonyms),
+            Category::FreeText => redact_text(TextStyle::Pseudonyms),
             Category::QuasiIdentifier if is_int(dt) => Kernel::PseudonymInt {
                 family: "QUASI_IDENTIFIER",
             },
@@ -996,7 +1012,7 @@ fn select(category: Category, level: Level, dt: &DataType) -> Option<Kernel> {
             Category::SubjectKey if is_int(dt) => Kernel::SubjectKeyCode,
             Category::SubjectKey => text_pseudonym("SUBJECT_KEY", "uid_"),
             Category::AccountId => Kernel::FirstChar,
-            Category::FreeText => Kernel::RedactText(TextStyle::Tags),
+            Category::FreeText => redact_text(TextStyle::Tags),
             Category::QuasiIdentifier if is_int(dt) => Kernel::AgeBand,
             Category::QuasiIdentifier if is_date(dt) => Kernel::YearMonth,
             // A categorical quasi-identifier (gender) is already coarse; `kamei deid`
@@ -1225,12 +1241,47 @@ mod tests {
         }
     }
 
+    /// Issue 17: free text is redacted at the recall profile unless the catalog chose
+    /// balanced, and the processing record says which.
+    #[test]
+    fn free_text_is_redacted_at_the_catalogs_profile_recall_by_default() {
+        let b = RecordBatch::try_from_iter([
+            ("user_id", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
+            (
+                "body",
+                Arc::new(StringArray::from(vec!["Order #4111 1111 1111 1111"])) as ArrayRef,
+            ),
+            ("country", Arc::new(StringArray::from(vec!["JP"])) as ArrayRef),
+        ])
+        .unwrap();
+        let keys = Arc::new(DomainKeys::for_testing("ldt"));
+        let run = |profile: Option<kamei_core::RedactionProfile>| {
+            let body = col("body", Category::FreeText, Level::Masked, Level::Pseudonymized).with_transforms(
+                kamei_core::TransformChoice {
+                    profile,
+                    ..Default::default()
+                },
+            );
+            let proj =
+                Projection::compile(&plan("ldt", vec![body]), &b.schema(), &["body"], &keys, None).unwrap();
+            let out = proj.apply(&b).unwrap();
+            let text = out.column(0).as_string::<i32>().value(0).to_owned();
+            (text, proj.report()[0].levels[0].transform.clone())
+        };
+        let (recall, named) = run(None);
+        assert!(!recall.contains("1111 1111"), "{recall}");
+        assert_eq!(named, "redact-text (type tags, recall profile)");
+        let (_, named) = run(Some(kamei_core::RedactionProfile::Balanced));
+        assert_eq!(named, "redact-text (type tags, balanced profile)");
+    }
+
     #[test]
     fn a_catalogs_chosen_transforms_replace_the_defaults() {
         let b = batch();
         let chosen = kamei_core::TransformChoice {
             masked: Some(Transform::Suppress),
             pseudonymized: Some(Transform::TokenDigits),
+            profile: None,
         };
         let p = plan(
             "line-jp",
@@ -1271,6 +1322,7 @@ mod tests {
         .with_transforms(kamei_core::TransformChoice {
             masked: Some(Transform::AgeBand),
             pseudonymized: None,
+            profile: None,
         });
         let err = Projection::compile(&plan("o", vec![age]), &b.schema(), &["birth_date"], &keys, None)
             .unwrap_err();
