@@ -16,6 +16,7 @@
 //! builds the output in a hidden sibling directory and renames it into place when complete.
 
 mod country;
+mod leak;
 mod obfuscate;
 mod person;
 mod postgres;
@@ -28,6 +29,7 @@ mod time;
 mod world;
 
 pub use kamei_core::check_digit::{digits_of, luhn_valid, my_number_valid};
+pub use leak::{STRUCTURED, StructuredSpan, count_survivors, folded, structured_spans, survives};
 pub use postgres::load_script;
 pub use text::Label;
 pub use world::{Format, GenerateError, GenerateOptions, Summary, generate};

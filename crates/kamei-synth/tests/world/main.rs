@@ -119,12 +119,8 @@ fn writes_the_four_tables_with_the_design_columns_and_labels() {
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 
-#[test]
-fn every_label_slices_the_body_to_the_personal_data_it_names() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("world");
-    let summary = generate(&options(&out, 2000, 7, Format::Parquet), &|_| {}).unwrap();
-
+/// The message bodies of a generated world, by message id.
+fn bodies(out: &Path) -> HashMap<i64, String> {
     let mut bodies = HashMap::new();
     for batch in read_parquet(&out.join("messages.parquet")) {
         let ids = batch.column(0).as_primitive::<Int64Type>();
@@ -133,6 +129,16 @@ fn every_label_slices_the_body_to_the_personal_data_it_names() {
             bodies.insert(ids.value(i), body.value(i).to_string());
         }
     }
+    bodies
+}
+
+#[test]
+fn every_label_slices_the_body_to_the_personal_data_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("world");
+    let summary = generate(&options(&out, 2000, 7, Format::Parquet), &|_| {}).unwrap();
+
+    let bodies = bodies(&out);
     let labels = fs::read_to_string(out.join("labels/messages.jsonl")).unwrap();
     let handles = labelled_handles(&out);
     let mut lines = 0;
@@ -258,14 +264,10 @@ fn obfuscated_contacts_are_labelled_exactly_and_make_the_designed_share() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("world");
     let summary = generate(&options(&out, 4000, 5, Format::Parquet), &|_| {}).unwrap();
-    let mut bodies = HashMap::new();
-    for batch in read_parquet(&out.join("messages.parquet")) {
-        let ids = batch.column(0).as_primitive::<Int64Type>();
-        let body = batch.column(6).as_string::<i32>();
-        for i in 0..batch.num_rows() {
-            bodies.insert(ids.value(i), body.value(i).chars().collect::<Vec<char>>());
-        }
-    }
+    let bodies: HashMap<i64, Vec<char>> = bodies(&out)
+        .into_iter()
+        .map(|(id, b)| (id, b.chars().collect()))
+        .collect();
     let beside = |body: &[char], start: usize, end: usize| {
         let before = start.checked_sub(1).map(|i| body[i]);
         let after = body.get(end).copied();
