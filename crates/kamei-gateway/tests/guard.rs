@@ -144,7 +144,6 @@ fn the_contractor_reads_no_plainly_written_structured_span_in_bodies() {
 /// Issue 17, done when, through the gateway: at most 0.5 % of the structured spans survive,
 /// obfuscated ones included.
 #[test]
-#[ignore = "until the detector reads keycap digits (0️⃣9️⃣0️⃣…) and one-digit-spaced numbers: 4 of 223 survive with helper-d2a's recall profile alone"]
 fn the_contractor_reads_at_most_half_a_percent_of_structured_spans_in_bodies() {
     let (survived, total, _) = contractor_survivals();
     assert!(

@@ -1038,7 +1038,6 @@ fn cn_contractor_export_keeps_no_plainly_written_structured_span_and_recall_beat
 /// Issue 17, done when: at most 0.5 % of the structured spans survive, obfuscated ones
 /// included.
 #[test]
-#[ignore = "until the detector reads keycap digits (0️⃣9️⃣0️⃣…) and one-digit-spaced numbers: 23 of 1,114 (2.06 %) survive with helper-d2a's recall profile alone"]
 fn cn_contractor_export_keeps_at_most_half_a_percent_of_structured_spans_obfuscated_ones_included() {
     let share = structured_spans_surviving_the_contractors_export();
     assert!(
