@@ -159,7 +159,7 @@ fn main() {
     println!("log: {} ({total} records, {SUBJECTS} subjects)", dir.display());
 
     let (v, t) = best(rounds, || {
-        check_log(&storage, LogCheck::Verify).expect("verifies")
+        check_log(&storage, &LogCheck::Verify).expect("verifies")
     });
     println!(
         "verify (check_log)                    {:>8.2} s  ({} entries)",
@@ -168,7 +168,7 @@ fn main() {
     );
     for (name, check) in [("unverified", LogCheck::Skip), ("verified", LogCheck::Verify)] {
         let (r, t) = best(rounds, || {
-            access_report_with(&storage, config.catalog(), &AccessFilter::default(), check).expect("access")
+            access_report_with(&storage, config.catalog(), &AccessFilter::default(), &check).expect("access")
         });
         println!(
             "access report, {name:<10}             {:>8.2} s  ({} records, {} principals)",
@@ -177,7 +177,7 @@ fn main() {
             r.principals.len()
         );
         let (h, t) = best(rounds, || {
-            subject_history_with(&storage, subject, check).expect("subject")
+            subject_history_with(&storage, subject, &check).expect("subject")
         });
         println!(
             "subject report, {name:<10}            {:>8.2} s  ({} records)",

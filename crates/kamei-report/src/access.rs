@@ -218,7 +218,7 @@ pub fn access_report(
     catalog: &Catalog,
     filter: &AccessFilter,
 ) -> Result<AccessReport, ReportError> {
-    access_report_with(storage, catalog, filter, LogCheck::Verify)
+    access_report_with(storage, catalog, filter, &LogCheck::Verify)
 }
 
 /// [`access_report`], verifying the log as `check` says.
@@ -226,7 +226,7 @@ pub fn access_report_with(
     storage: &dyn LogStorage,
     catalog: &Catalog,
     filter: &AccessFilter,
-    check: LogCheck,
+    check: &LogCheck,
 ) -> Result<AccessReport, ReportError> {
     let verification = check_log(storage, check)?;
     // The view first: records appended after it are reported, without a proof.

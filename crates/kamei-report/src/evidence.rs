@@ -58,10 +58,10 @@ pub fn prove_as(
     view: &LogView,
     index: u64,
     record: &AuditRecord,
-    check: crate::LogCheck,
+    check: &crate::LogCheck,
 ) -> Result<Option<Proof>, ReportError> {
     match prove(view, index, record) {
-        Err(ReportError::BadProof(_)) if check == crate::LogCheck::Skip => Ok(None),
+        Err(ReportError::BadProof(_)) if *check == crate::LogCheck::Skip => Ok(None),
         proved => proved,
     }
 }

@@ -14,7 +14,7 @@
 //! [`Counted::SubjectsUnknown`], and a report must say so rather than count either as "no
 //! one".
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use kamei_audit::{Action, AuditRecord};
 
@@ -34,7 +34,8 @@ pub enum Counted {
 /// The opening records that closing records complete, over a set of records.
 #[derive(Debug, Default, Clone)]
 pub struct Streamed {
-    closed: HashSet<u64>,
+    /// Opening record's index → the principal of the closing record that names it.
+    closed: HashMap<u64, String>,
 }
 
 impl Streamed {
@@ -42,13 +43,16 @@ impl Streamed {
     /// (a statement opened inside a period may close after it).
     pub fn of<'a>(records: impl IntoIterator<Item = &'a AuditRecord>) -> Streamed {
         Streamed {
-            closed: records.into_iter().filter_map(AuditRecord::opens).collect(),
+            closed: records
+                .into_iter()
+                .filter_map(|r| Some((r.opens()?, r.principal().to_owned())))
+                .collect(),
         }
     }
 
     /// Whether some closing record given completes the opening record at `index`.
     pub fn is_closed(&self, index: u64) -> bool {
-        self.closed.contains(&index)
+        self.closed.contains_key(&index)
     }
 
     /// How the record at `index` counts.
@@ -61,7 +65,7 @@ impl Streamed {
         }
         if record.opens().is_some() {
             Counted::Statement
-        } else if self.is_closed(index) {
+        } else if self.is_closed(index) && is_opening(record, &self.closed[&index]) {
             Counted::Opening
         } else if record.rows() == 0 && record.subjects().count == 0 {
             Counted::SubjectsUnknown
@@ -71,15 +75,27 @@ impl Streamed {
     }
 }
 
+/// Whether `record` can be the opening record a closing record of `principal` names: the same
+/// principal's query, written before any row (no rows, no subjects). Anyone who can append a
+/// record could otherwise write a "closing record" naming a real read, and the report would
+/// take that read for an opening and count it away.
+fn is_opening(record: &AuditRecord, principal: &str) -> bool {
+    record.principal() == principal && record.rows() == 0 && record.subjects().count == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use kamei_audit::RecordInput;
 
     fn record(rows: u64, keys: &[u64], opens: Option<u64>) -> AuditRecord {
+        record_by("cn_contractor", rows, keys, opens)
+    }
+
+    fn record_by(principal: &str, rows: u64, keys: &[u64], opens: Option<u64>) -> AuditRecord {
         let keys: Vec<String> = keys.iter().map(u64::to_string).collect();
         let json = format!(
-            r#"{{"time": "2026-01-05T01:00:00Z", "principal": "cn_contractor", "org": "ldt-shanghai", "country": "CN",
+            r#"{{"time": "2026-01-05T01:00:00Z", "principal": "{principal}", "org": "ldt-shanghai", "country": "CN",
             "client_addr": "10.0.0.1", "statement": "SELECT phone FROM users", "action": "query", "rows": {rows}, {}
             "columns": [{{"table": "users", "column": "phone", "level": "pseudonymized"}}], "subjects": [{}]}}"#,
             opens.map_or(String::new(), |o| format!(r#""opens": {o},"#)),
@@ -106,6 +122,22 @@ mod tests {
         // Without its closing record, the opening record is unknown too.
         assert_eq!(
             Streamed::of([&opening]).counts(3, &opening),
+            Counted::SubjectsUnknown
+        );
+    }
+
+    /// A forged closing record that names a real read (rows, subjects) does not hide it, nor
+    /// does one written by another principal hide an opening record.
+    #[test]
+    fn a_closing_record_hides_only_an_opening_record_of_its_principal() {
+        let read = record(3, &[1, 2, 3], None);
+        let forged = record(0, &[], Some(3));
+        let s = Streamed::of([&read, &forged]);
+        assert_eq!(s.counts(3, &read), Counted::Statement);
+        let opening = record(0, &[], None);
+        let elsewhere = record_by("jp_support", 9, &[1], Some(5));
+        assert_eq!(
+            Streamed::of([&opening, &elsewhere]).counts(5, &opening),
             Counted::SubjectsUnknown
         );
     }

@@ -78,14 +78,14 @@ pub struct ReadAs {
 ///
 /// The log is verified first (see [`crate::verification`]): a log that fails makes it refuse.
 pub fn subject_history(storage: &dyn LogStorage, subject: u64) -> Result<SubjectHistory, ReportError> {
-    subject_history_with(storage, subject, LogCheck::Verify)
+    subject_history_with(storage, subject, &LogCheck::Verify)
 }
 
 /// [`subject_history`], verifying the log as `check` says.
 pub fn subject_history_with(
     storage: &dyn LogStorage,
     subject: u64,
-    check: LogCheck,
+    check: &LogCheck,
 ) -> Result<SubjectHistory, ReportError> {
     let verification = check_log(storage, check)?;
     let view = LogView::open(storage, None)?;

@@ -44,11 +44,21 @@ use serde::Serialize;
 
 use crate::error::ReportError;
 
-/// Whether to verify the log before reporting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether to verify the log before reporting, and against what.
+///
+/// A log directory carries its own verifier key (`key.vkey`): whoever can rewrite the records
+/// can replace that key and re-sign, and the log then verifies against itself. Only a key the
+/// investigator holds (`vkey`), and a checkpoint they saved earlier (`saved`: the log must still
+/// extend it, so a truncated or rewritten history is found), anchor the verification outside
+/// the log; a report verified without them says so.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum LogCheck {
     /// Verify in full; refuse on the first problem (the default).
+    #[default]
     Verify,
+    /// Verify in full against a verifier key held outside the log and, if given, a checkpoint
+    /// saved earlier.
+    Anchored { vkey: String, saved: Option<Vec<u8>> },
     /// Do not verify (`--unverified`): the report says so on its first line.
     Skip,
 }
@@ -58,23 +68,30 @@ pub enum LogCheck {
 pub struct Verification {
     /// The log verified in full before the report read it.
     pub verified: bool,
+    /// Verified against a verifier key held outside the log (`--vkey`), not the log's own.
+    pub anchored: bool,
     /// Entries the verification covered (0 when not verified).
     pub entries: u64,
+    /// Entries the signed checkpoint covers; those past it are counted but not signed.
+    pub signed: u64,
     /// One line for the reader: what was checked, or that nothing was.
     pub note: String,
 }
 
 impl Verification {
-    /// The line an unverified report starts with, `None` for a verified one.
+    /// The line a report starts with when its evidence is short of a log verified in full
+    /// and signed to its end: unverified, or holding entries no signature covers.
     pub fn warning(&self) -> Option<&str> {
-        (!self.verified).then_some(self.note.as_str())
+        (!self.verified || self.entries > self.signed).then_some(self.note.as_str())
     }
 
     /// For reports built from records already in hand (tests, the demo's own log).
     pub fn unchecked() -> Self {
         Verification {
             verified: false,
+            anchored: false,
             entries: 0,
+            signed: 0,
             note: "UNVERIFIED: this report was computed without verifying the audit log (--unverified); its evidence may not hold".into(),
         }
     }
@@ -82,22 +99,41 @@ impl Verification {
 
 /// Verifies the log on `storage` as `check` asks; a log with a problem is an error
 /// ([`ReportError::FailsVerification`]) naming the first bad entry.
-pub fn check_log(storage: &dyn LogStorage, check: LogCheck) -> Result<Verification, ReportError> {
-    match check {
-        LogCheck::Skip => Ok(Verification::unchecked()),
-        LogCheck::Verify => {
-            let report = verify_log(storage, None, None)?;
-            if let Some(problem) = report.problem {
-                return Err(ReportError::FailsVerification(problem.to_string()));
-            }
-            Ok(Verification {
-                verified: true,
-                entries: report.size,
-                note: format!(
-                    "verified: all {} entries, the hash tiles, the subject index and the signed checkpoint",
-                    report.size
-                ),
-            })
-        }
+pub fn check_log(storage: &dyn LogStorage, check: &LogCheck) -> Result<Verification, ReportError> {
+    let (vkey, saved) = match check {
+        LogCheck::Skip => return Ok(Verification::unchecked()),
+        LogCheck::Verify => (None, None),
+        LogCheck::Anchored { vkey, saved } => (Some(vkey.as_str()), saved.as_deref()),
+    };
+    let report = verify_log(storage, saved, vkey)?;
+    if let Some(problem) = report.problem {
+        return Err(ReportError::FailsVerification(problem.to_string()));
     }
+    let signed = report.checkpoint_size.unwrap_or(0);
+    let anchor = match (vkey, saved) {
+        (None, _) => {
+            " against the log's own key (key.vkey), which whoever rewrote the log could replace: pass --vkey with the key you hold"
+        }
+        (Some(_), None) => " against the verifier key given (--vkey)",
+        (Some(_), Some(_)) => {
+            " against the verifier key given (--vkey) and consistent with the saved checkpoint (--checkpoint)"
+        }
+    };
+    let mut note = format!(
+        "verified{anchor}: all {} entries, the hash tiles, the subject index and the checkpoint signed at {signed}",
+        report.size
+    );
+    if report.size > signed {
+        note = format!(
+            "NOT SIGNED: {} entries after the signed checkpoint (size {signed}) are counted but no signature covers them; {note}",
+            report.size - signed
+        );
+    }
+    Ok(Verification {
+        verified: true,
+        anchored: vkey.is_some(),
+        entries: report.size,
+        signed,
+        note,
+    })
 }

@@ -661,11 +661,11 @@ fn reports_refuse_a_log_that_fails_verification_and_say_so_when_told_to_go_on() 
                 &storage,
                 config.catalog(),
                 &AccessFilter::default(),
-                LogCheck::Verify,
+                &LogCheck::Verify,
             )
             .map(|_| ())
             .unwrap_err(),
-            subject_history_with(&storage, subject, LogCheck::Verify)
+            subject_history_with(&storage, subject, &LogCheck::Verify)
                 .map(|_| ())
                 .unwrap_err(),
         ];
@@ -679,9 +679,9 @@ fn reports_refuse_a_log_that_fails_verification_and_say_so_when_told_to_go_on() 
             &storage,
             config.catalog(),
             &AccessFilter::default(),
-            LogCheck::Skip,
+            &LogCheck::Skip,
         );
-        let history = subject_history_with(&storage, subject, LogCheck::Skip);
+        let history = subject_history_with(&storage, subject, &LogCheck::Skip);
         if readable {
             let access = access.unwrap_or_else(|e| panic!("{name}: {e}"));
             let history = history.unwrap_or_else(|e| panic!("{name}: {e}"));

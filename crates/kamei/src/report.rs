@@ -144,17 +144,38 @@ impl FilterArgs {
 pub struct TrustArgs {
     /// Report on the log without verifying it (a damaged log, or to save the verification's time); the report
     /// then says so on its first line and in its JSON (`verification`).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["vkey", "checkpoint"])]
     unverified: bool,
+    /// The log's verifier key as you hold it, from outside the log (a `key.vkey` kept when the log was set up):
+    /// without it the log is verified against the key in its own directory, which whoever rewrote the log could
+    /// have replaced, and the report says so.
+    #[arg(long, value_name = "FILE")]
+    vkey: Option<PathBuf>,
+    /// A checkpoint you saved earlier (a copy of the log's `checkpoint`): the log must still extend it, so a
+    /// history truncated or rewritten since is found.
+    #[arg(long, value_name = "FILE", requires = "vkey")]
+    checkpoint: Option<PathBuf>,
 }
 
 impl TrustArgs {
-    pub fn check(&self) -> kamei_report::LogCheck {
+    pub fn check(&self) -> anyhow::Result<kamei_report::LogCheck> {
         if self.unverified {
-            kamei_report::LogCheck::Skip
-        } else {
-            kamei_report::LogCheck::Verify
+            return Ok(kamei_report::LogCheck::Skip);
         }
+        let Some(vkey) = &self.vkey else {
+            return Ok(kamei_report::LogCheck::Verify);
+        };
+        let read = |p: &PathBuf, what: &str| {
+            std::fs::read(p).with_context(|| format!("cannot read {what} `{}`; check the path", p.display()))
+        };
+        let key = String::from_utf8(read(vkey, "--vkey")?)
+            .with_context(|| format!("--vkey `{}` is not a verifier key (text)", vkey.display()))?;
+        let saved = self
+            .checkpoint
+            .as_ref()
+            .map(|p| read(p, "--checkpoint"))
+            .transpose()?;
+        Ok(kamei_report::LogCheck::Anchored { vkey: key, saved })
     }
 }
 
@@ -194,7 +215,7 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
             let config = load_config(&config)?;
             let storage = kamei_audit::LocalDir::new(&log)?;
             let report =
-                kamei_report::access_report_with(&storage, config.catalog(), &filter, trust.check())?;
+                kamei_report::access_report_with(&storage, config.catalog(), &filter, &trust.check()?)?;
             if let Format::Html = format {
                 let page = kamei_report::access_html(&report)?;
                 crate::policy::ok_on_broken_pipe(std::io::stdout().lock().write_all(page.as_bytes()))?;
@@ -222,7 +243,7 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
             crate::audit::require_log(&log)?;
             let filter = filter.filter()?;
             let storage = kamei_audit::LocalDir::new(&log)?;
-            let verification = kamei_report::check_log(&storage, trust.check())?;
+            let verification = kamei_report::check_log(&storage, &trust.check()?)?;
             // No silent demo fallback: without --config the triage compares with what the log
             // says was last in force, and refuses what it cannot rebuild.
             let (config, compared) = match &config.config {
@@ -260,7 +281,7 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
             let filter = filter.filter()?;
             let config = load_config(&config)?;
             let storage = kamei_audit::LocalDir::new(&log)?;
-            let verification = kamei_report::check_log(&storage, trust.check())?;
+            let verification = kamei_report::check_log(&storage, &trust.check()?)?;
             let report = kamei_report::anomalies(
                 &storage,
                 config.catalog(),
@@ -285,7 +306,7 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
             })?;
             crate::audit::require_log(&log)?;
             let storage = kamei_audit::LocalDir::new(&log)?;
-            let history = kamei_report::subject_history_with(&storage, key, trust.check())?;
+            let history = kamei_report::subject_history_with(&storage, key, &trust.check()?)?;
             print(
                 format,
                 || serde_json::to_string_pretty(&history),

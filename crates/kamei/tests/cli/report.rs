@@ -436,3 +436,76 @@ fn report_anomalies_flags_the_contractors_bulk_hour_with_proofs() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no HTML form yet"));
 }
+
+/// The log carries its own verifier key, so a log rewritten and re-signed with a new key
+/// verifies against itself: a report anchored with `--vkey` (the key as the investigator holds
+/// it) refuses a log whose checkpoint that key did not sign, and says in its JSON that it was
+/// anchored; a checkpoint saved earlier must be one the log still extends.
+#[test]
+fn reports_anchored_with_a_key_held_outside_the_log_refuse_a_log_signed_by_another() {
+    let dir = tempfile::tempdir().unwrap();
+    incident(dir.path());
+    let audit = dir.path().join("audit");
+    let log = audit.to_str().unwrap();
+    let held = dir.path().join("held.vkey");
+    let saved = dir.path().join("saved.checkpoint");
+    std::fs::copy(audit.join("key.vkey"), &held).unwrap();
+    std::fs::copy(audit.join("checkpoint"), &saved).unwrap();
+    let (held_s, saved_s) = (held.to_str().unwrap(), saved.to_str().unwrap());
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&[
+        "report",
+        "access",
+        "--log",
+        log,
+        "--vkey",
+        held_s,
+        "--checkpoint",
+        saved_s,
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(json["verification"]["anchored"], true, "{json}");
+    assert_eq!(json["verification"]["verified"], true, "{json}");
+
+    // Another key (one character of its public key changed) did not sign this checkpoint.
+    let key = std::fs::read_to_string(&held).unwrap();
+    let last = key.trim_end().chars().last().unwrap();
+    let other = format!(
+        "{}{}",
+        &key.trim_end()[..key.trim_end().len() - 1],
+        if last == 'A' { 'B' } else { 'A' }
+    );
+    let other_path = dir.path().join("other.vkey");
+    std::fs::write(&other_path, other).unwrap();
+    for args in [
+        vec![
+            "report",
+            "access",
+            "--log",
+            log,
+            "--vkey",
+            other_path.to_str().unwrap(),
+        ],
+        vec![
+            "report",
+            "triage",
+            "--log",
+            log,
+            "--discovered",
+            "2026-06-01",
+            "--vkey",
+            other_path.to_str().unwrap(),
+        ],
+    ] {
+        let out = run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(err.contains("fails verification"), "{args:?}: {err}");
+    }
+    let out = run(&["report", "access", "--log", log, "--unverified", "--vkey", held_s]);
+    assert!(
+        !out.status.success(),
+        "--unverified with --vkey is a contradiction"
+    );
+}
