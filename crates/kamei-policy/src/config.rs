@@ -615,23 +615,27 @@ impl Config {
 
     /// One row per principal, table, column and jurisdiction.
     pub fn matrix(&self) -> Vec<MatrixRow<'_>> {
-        self.cells()
-            .map(|(p, principal, table, column, code, d)| {
-                let (level, policies) = self.decisions.get(p, d);
-                MatrixRow {
-                    principal: &principal.name,
-                    table: &table.name,
-                    column: &column.name,
-                    jurisdiction: code,
-                    category: column.category,
-                    cross_border_raw: level == kamei_core::Level::Raw
-                        && column.category.is_personal()
-                        && principal.country != code,
-                    level,
-                    policies: policies.collect(),
-                }
-            })
-            .collect()
+        self.matrix_rows().collect()
+    }
+
+    /// The rows of [`Config::matrix`] one at a time, in the same order: reports that scan
+    /// millions of cells (exposure, invariants) need not hold them all.
+    pub fn matrix_rows(&self) -> impl Iterator<Item = MatrixRow<'_>> + '_ {
+        self.cells().map(|(p, principal, table, column, code, d)| {
+            let (level, policies) = self.decisions.get(p, d);
+            MatrixRow {
+                principal: &principal.name,
+                table: &table.name,
+                column: &column.name,
+                jurisdiction: code,
+                category: column.category,
+                cross_border_raw: level == kamei_core::Level::Raw
+                    && column.category.is_personal()
+                    && principal.country != code,
+                level,
+                policies: policies.collect(),
+            }
+        })
     }
 }
 

@@ -7,12 +7,12 @@
 //! is not the data subject's jurisdiction), and every raw grant of a direct identifier or of an
 //! individual identification code (個人識別符号: My Number, passport, driver's licence).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use kamei_core::{Category, Jurisdiction, Level, PiiType};
-use kamei_policy::Config;
+use kamei_policy::{Config, Principal};
 
-use crate::invariants::{Decision, decisions};
+use crate::invariants::for_each_decision;
 
 /// One grant: a principal reads the columns of one category, for the subjects of one
 /// jurisdiction, at one level.
@@ -68,40 +68,48 @@ pub fn is_direct_identifier(category: Category) -> bool {
 /// non-personal): the first part (across borders, raw identifiers) first, then the rest; in
 /// each, most revealing first.
 pub fn exposure(config: &Config) -> Vec<Grant> {
-    let mut grouped: BTreeMap<(String, String, Option<Jurisdiction>, Level), Vec<Decision>> = BTreeMap::new();
-    for d in decisions(config) {
-        if d.level == Level::Denied || !d.category.is_personal() {
-            continue;
-        }
-        let key = (
-            d.principal.clone(),
-            d.category.as_str().to_owned(),
-            d.jurisdiction,
-            d.level,
-        );
-        grouped.entry(key).or_default().push(d);
+    /// The decisions of one principal, category, jurisdiction and level.
+    struct Group<'c> {
+        principal: &'c Principal,
+        columns: Vec<String>,
+        policies: Vec<String>,
     }
+    let mut grouped: HashMap<(&str, Category, Option<Jurisdiction>, Level), Group<'_>> = HashMap::new();
+    for_each_decision(config, |d| {
+        if d.level == Level::Denied || !d.category.is_personal() {
+            return;
+        }
+        let group = grouped
+            .entry((d.principal.name.as_str(), d.category, d.jurisdiction, d.level))
+            .or_insert_with(|| Group {
+                principal: d.principal,
+                columns: Vec::new(),
+                policies: Vec::new(),
+            });
+        group.columns.push(format!("{}.{}", d.table, d.column));
+        for policy in d.policies {
+            if !group.policies.iter().any(|p| p == policy) {
+                group.policies.push((*policy).to_owned());
+            }
+        }
+    });
     let mut grants: Vec<Grant> = grouped
-        .into_values()
-        .filter_map(|ds| {
-            let first = ds.first()?;
-            let p = config.principal(&first.principal)?;
-            let mut policies: Vec<String> = ds.iter().flat_map(|d| d.policies.iter().cloned()).collect();
-            policies.sort_unstable();
-            policies.dedup();
-            let cross_border = first.jurisdiction.is_none_or(|j| j != p.country);
-            Some(Grant {
+        .into_iter()
+        .map(|((_, category, jurisdiction, level), mut g)| {
+            let p = g.principal;
+            g.policies.sort_unstable();
+            Grant {
                 principal: p.name.clone(),
                 org: p.org.clone(),
                 country: p.country,
-                category: first.category,
-                jurisdiction: first.jurisdiction,
-                level: first.level,
-                columns: ds.iter().map(|d| format!("{}.{}", d.table, d.column)).collect(),
-                policies,
-                cross_border,
-                raw_identifier: first.level == Level::Raw && is_direct_identifier(first.category),
-            })
+                category,
+                jurisdiction,
+                level,
+                columns: g.columns,
+                policies: g.policies,
+                cross_border: jurisdiction.is_none_or(|j| j != p.country),
+                raw_identifier: level == Level::Raw && is_direct_identifier(category),
+            }
         })
         .collect();
     let principal_order: BTreeMap<&str, usize> = config
