@@ -36,8 +36,17 @@
 //! gigabytes of leaves), check each leaf it reads against its tile entry, and verify only the
 //! entries past the watermark in full. Not built yet: see the follow-up in the report.
 //!
-//! Records appended after the verification (a gateway still writing) are read by the report
-//! but were not verified; the report states the size that was verified.
+//! # Whose key
+//!
+//! The log directory carries its own verifier key (`key.vkey`), and the demo's its signing key
+//! too: a log rewritten and re-signed, with that key or a new one, verifies against itself.
+//! [`LogCheck::Anchored`] takes the key as the investigator holds it and, optionally, a
+//! checkpoint saved earlier that the log must still extend (a truncated or rewritten history
+//! fails); the report's JSON says whether it was anchored. Without an anchor the note says the
+//! log was checked against its own key.
+//!
+//! Records appended after the signed checkpoint are read by the report but no signature covers
+//! them: the report then starts with a NOT SIGNED line saying how many.
 
 use kamei_audit::{LogStorage, verify_log};
 use serde::Serialize;
